@@ -1,0 +1,221 @@
+//! `wafira`: the core on the command line, JSON in and out, for the
+//! assistant's batch work, scripts and tests. Exit status 0 on success;
+//! otherwise 1 and one line on stderr that names the problem.
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use uuid::Uuid;
+use wafira_core::codes::{Phase, Sex};
+use wafira_core::store::{ListQuery, Sort};
+use wafira_core::{demo, paths, Error, Result, Store};
+
+#[derive(Parser)]
+#[command(name = "wafira", version, about = "Wafira Field on the command line")]
+struct Cli {
+    /// The database file (default: $WAFIRA_DB, then the per-OS data folder).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Give this database its device identity (once).
+    Init {
+        #[arg(long)]
+        device: String,
+        #[arg(long)]
+        coordinator: String,
+    },
+    /// Where the database is, its schema version and device.
+    Info,
+    /// Register, edit, archive, show and list people.
+    #[command(subcommand)]
+    Beneficiary(BeneficiaryCmd),
+    /// Log coaching visits.
+    #[command(subcommand)]
+    Visit(AddCmd),
+    /// Record IGA milestones.
+    #[command(subcommand)]
+    Milestone(AddCmd),
+    /// The people to see on the next mission, grouped by place.
+    Followups {
+        /// Days without a visit that put a person on the plan.
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// Add realistic synthetic people, visits and milestones.
+    Demo {
+        #[arg(long)]
+        beneficiaries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum BeneficiaryCmd {
+    /// Register a person from one JSON object on stdin; prints the record.
+    Add,
+    /// Change the fields given as a JSON object on stdin.
+    Update { id: Uuid },
+    /// The person with her visits, milestones, stage and history.
+    Show { id: Uuid },
+    /// Archive a registration made by mistake (kept, never erased).
+    Archive {
+        id: Uuid,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// A JSON array of people.
+    List {
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long, value_parser = parse_phase)]
+        phase: Option<Phase>,
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long, value_parser = parse_sex)]
+        sex: Option<Sex>,
+        #[arg(long)]
+        cohort: Option<String>,
+        /// Include archived records.
+        #[arg(long)]
+        archived: bool,
+        #[arg(long, value_enum, default_value = "name")]
+        sort: SortArg,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AddCmd {
+    /// Add one from a JSON object on stdin; prints the record.
+    Add,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SortArg {
+    Name,
+    LastVisit,
+    Stage,
+}
+
+fn parse_phase(s: &str) -> std::result::Result<Phase, String> {
+    Phase::parse("phase", s).map_err(|e| e.to_string())
+}
+
+fn parse_sex(s: &str) -> std::result::Result<Sex, String> {
+    Sex::parse("sex", s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(out) => {
+            if let Some(v) = out {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn stdin_json() -> Result<Value> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Other(format!("stdin is not one JSON object: {e}")))
+}
+
+fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
+    Ok(Some(serde_json::to_value(v)?))
+}
+
+fn run(cli: Cli) -> Result<Option<Value>> {
+    let path = paths::database_path(cli.db)?;
+    let mut store = Store::open(&path)?;
+    match cli.command {
+        Command::Init {
+            device,
+            coordinator,
+        } => json(store.init_device(&device, &coordinator)?),
+        Command::Info => json(serde_json::json!({
+            "database": store.path(),
+            "schema_version": store.schema_version()?,
+            "device": store.device().ok(),
+        })),
+        Command::Beneficiary(cmd) => match cmd {
+            BeneficiaryCmd::Add => json(store.add_beneficiary_json(stdin_json()?)?),
+            BeneficiaryCmd::Update { id } => json(store.update_beneficiary(id, stdin_json()?)?),
+            BeneficiaryCmd::Show { id } => json(store.profile(id)?),
+            BeneficiaryCmd::Archive { id, reason } => json(store.archive_beneficiary(id, reason)?),
+            BeneficiaryCmd::List {
+                search,
+                region,
+                province,
+                phase,
+                stage,
+                sex,
+                cohort,
+                archived,
+                sort,
+                limit,
+            } => {
+                let q = ListQuery {
+                    search,
+                    region,
+                    province,
+                    phase,
+                    stage,
+                    sex,
+                    cohort,
+                    include_archived: archived,
+                    sort: match sort {
+                        SortArg::Name => Sort::Name,
+                        SortArg::LastVisit => Sort::LastVisit,
+                        SortArg::Stage => Sort::Stage,
+                    },
+                    limit,
+                    offset: 0,
+                };
+                json(store.list_beneficiaries(&q)?.rows)
+            }
+        },
+        Command::Visit(AddCmd::Add) => json(store.add_visit_json(stdin_json()?)?),
+        Command::Milestone(AddCmd::Add) => json(store.add_milestone_json(stdin_json()?)?),
+        Command::Followups { days } => {
+            let days = match days {
+                Some(d) => d,
+                None => store
+                    .setting("followup_days")?
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(60),
+            };
+            json(store.followups(days)?)
+        }
+        Command::Demo {
+            beneficiaries,
+            seed,
+        } => {
+            if !store.is_initialised() {
+                eprintln!("note: this database had no device identity; it is now device 'demo'");
+                store.init_device("demo", "Demo")?;
+            }
+            json(demo::generate(&mut store, beneficiaries, seed)?)
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! Realistic synthetic data for trying the app, tests and benchmarks:
+//! Moroccan names, mostly women, regions weighted towards Rabat-Salé-Kénitra
+//! and Tanger-Tétouan-Al Hoceïma, and visits and IGA milestones along
+//! plausible timelines. The same seed gives the same data.
+//!
+//! Everything goes through the same validated write path as a form.
+
+use crate::beneficiary::BeneficiaryInput;
+use crate::codes::{MilestoneKind, Phase, Sector, VisitKind};
+use crate::error::Result;
+use crate::milestone::MilestoneInput;
+use crate::reference;
+use crate::store::{Store, Writer};
+use crate::visit::VisitInput;
+use chrono::{Days, Months, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+const WOMEN: &[(&str, &str)] = &[
+    ("Fatima", "فاطمة"),
+    ("Fâtima", "فاطمة"),
+    ("Khadija", "خديجة"),
+    ("Aïcha", "عائشة"),
+    ("Meryem", "مريم"),
+    ("Zineb", "زينب"),
+    ("Hanane", "حنان"),
+    ("Naïma", "نعيمة"),
+    ("Saïda", "سعيدة"),
+    ("Latifa", "لطيفة"),
+    ("Rachida", "رشيدة"),
+    ("Fatiha", "فتيحة"),
+    ("Samira", "سميرة"),
+    ("Nadia", "نادية"),
+    ("Malika", "مليكة"),
+    ("Souad", "سعاد"),
+    ("Bouchra", "بشرى"),
+    ("Loubna", "لبنى"),
+    ("Siham", "سهام"),
+    ("Houda", "هدى"),
+    ("Imane", "إيمان"),
+    ("Asmae", "أسماء"),
+    ("Ghizlane", "غزلان"),
+    ("Hayat", "حياة"),
+    ("Karima", "كريمة"),
+    ("Leïla", "ليلى"),
+    ("Mounia", "منية"),
+    ("Najat", "نجاة"),
+    ("Rkia", "رقية"),
+    ("Zahra", "زهرة"),
+    ("Fadma", "فاضمة"),
+    ("Itto", "إيطو"),
+];
+
+const MEN: &[(&str, &str)] = &[
+    ("Mohamed", "محمد"),
+    ("Ahmed", "أحمد"),
+    ("Youssef", "يوسف"),
+    ("Abdellah", "عبد الله"),
+    ("Hassan", "حسن"),
+    ("Rachid", "رشيد"),
+    ("Mustapha", "مصطفى"),
+    ("Brahim", "إبراهيم"),
+    ("Omar", "عمر"),
+    ("Saïd", "سعيد"),
+    ("Driss", "إدريس"),
+    ("Hicham", "هشام"),
+    ("Lahcen", "لحسن"),
+];
+
+const LAST: &[(&str, &str)] = &[
+    ("El Idrissi", "الإدريسي"),
+    ("Benali", "بنعلي"),
+    ("Alaoui", "العلوي"),
+    ("Bennani", "بناني"),
+    ("Tazi", "التازي"),
+    ("Chraïbi", "الشرايبي"),
+    ("El Amrani", "العمراني"),
+    ("Ouazzani", "الوزاني"),
+    ("Berrada", "برادة"),
+    ("Lahlou", "لحلو"),
+    ("Benjelloun", "بنجلون"),
+    ("Aït Benhaddou", "آيت بنحدو"),
+    ("Boukhari", "البخاري"),
+    ("Zerouali", "الزروالي"),
+    ("El Mansouri", "المنصوري"),
+    ("Haddad", "الحداد"),
+    ("Sbaï", "السباعي"),
+    ("Naciri", "الناصري"),
+    ("Belhaj", "بلحاج"),
+    ("Bouzid", "بوزيد"),
+    ("Touzani", "التوزاني"),
+    ("Ziani", "الزياني"),
+    ("El Khattabi", "الخطابي"),
+    ("Soussi", "السوسي"),
+    ("Oulhaj", "أولحاج"),
+    ("Ennaji", "الناجي"),
+    ("Fethi", "فتحي"),
+    ("Raïss", "الرايس"),
+];
+
+/// Rural communes of the provinces most people come from; elsewhere the
+/// province's chief town stands in.
+const COMMUNES: &[(&str, &[&str])] = &[
+    (
+        "Kénitra",
+        &[
+            "Moulay Bousselham",
+            "Souk El Arbaa",
+            "Lalla Mimouna",
+            "Sidi Mohamed Lahmar",
+            "Mnasra",
+        ],
+    ),
+    ("Sidi Kacem", &["Zirara", "Had Kourt", "Sidi Kacem"]),
+    ("Sidi Slimane", &["Sidi Slimane", "Dar Bel Amri", "Kceibya"]),
+    (
+        "Larache",
+        &["Ksar El Kébir", "Laaouamra", "Zouada", "Souk Tolba"],
+    ),
+    ("Tétouan", &["Oued Laou", "Azla", "Zaitoune"]),
+    ("Chefchaouen", &["Bab Taza", "Derdara", "Tanaqob"]),
+    ("Ouezzane", &["Mokrisset", "Zoumi"]),
+];
+
+const TOPICS: &[&str] = &[
+    "budget familial",
+    "épargne",
+    "plan d'affaires",
+    "commercialisation",
+    "coopérative",
+    "microcrédit",
+    "droits des travailleuses",
+];
+
+/// What was made.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DemoSummary {
+    pub beneficiaries: usize,
+    pub visits: usize,
+    pub milestones: usize,
+}
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn region_code(rng: &mut ChaCha8Rng) -> String {
+    let roll = rng.random_range(0..100);
+    match roll {
+        0..=34 => "04".into(),
+        35..=59 => "01".into(),
+        _ => {
+            let others: Vec<&str> = reference::regions()
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|c| *c != "01" && *c != "04")
+                .collect();
+            pick(rng, &others).to_string()
+        }
+    }
+}
+
+/// Adds `n` people with their visits and milestones, in one transaction;
+/// dates end today.
+pub fn generate(store: &mut Store, n: usize, seed: u64) -> Result<DemoSummary> {
+    store.write(|w| generate_in(w, n, seed))
+}
+
+fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
+    let today = Store::today();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut summary = DemoSummary::default();
+    let mut used_cins = std::collections::HashSet::new();
+    for _ in 0..n {
+        let woman = rng.random_range(0..100) < 82;
+        let (first, first_ar) = *pick(&mut rng, if woman { WOMEN } else { MEN });
+        let (last, last_ar) = *pick(&mut rng, LAST);
+        let age = rng.random_range(20..58u32);
+        let birth = today
+            .checked_sub_months(Months::new(age * 12 + rng.random_range(0..12)))
+            .and_then(|d| d.checked_sub_days(Days::new(rng.random_range(0..28))))
+            .unwrap_or(today);
+        let region = region_code(&mut rng);
+        let province = reference::region(&region)
+            .map(|r| pick(&mut rng, &r.provinces).name.clone())
+            .unwrap_or_default();
+        let commune = COMMUNES
+            .iter()
+            .find(|(p, _)| *p == province)
+            .map(|(_, cs)| pick(&mut rng, cs).to_string())
+            .unwrap_or_else(|| province.clone());
+        let registered = today - Days::new(rng.random_range(30..900));
+        let cin = (rng.random_range(0..100) < 70)
+            .then(|| {
+                let letters = ["BK", "G", "AB", "L", "K", "CD", "X", "JA"];
+                format!(
+                    "{}{}",
+                    pick(&mut rng, &letters),
+                    rng.random_range(100_000..999_999)
+                )
+            })
+            .filter(|c| used_cins.insert(c.clone()));
+        let phone = (rng.random_range(0..100) < 85).then(|| {
+            format!(
+                "0{}{:08}",
+                if rng.random_bool(0.5) { 6 } else { 7 },
+                rng.random_range(0..100_000_000u32)
+            )
+        });
+        let input = BeneficiaryInput {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            name_ar: rng
+                .random_bool(0.6)
+                .then(|| format!("{first_ar} {last_ar}")),
+            sex: Some(if woman { "F" } else { "M" }.into()),
+            birth_date: Some(birth.to_string()),
+            cin,
+            phone,
+            region: Some(region),
+            province: Some(province),
+            commune: Some(commune),
+            douar: None,
+            destination_country: Some(
+                match rng.random_range(0..100) {
+                    0..=79 => "ES",
+                    80..=91 => "FR",
+                    _ => "PT",
+                }
+                .into(),
+            ),
+            seasons_abroad: Some(rng.random_range(1..12)),
+            phase: Some(
+                pick(
+                    &mut rng,
+                    &[
+                        Phase::Returned,
+                        Phase::Returned,
+                        Phase::InMigration,
+                        Phase::PreDeparture,
+                    ],
+                )
+                .to_string(),
+            ),
+            iga_sector: Some(
+                pick(
+                    &mut rng,
+                    &[
+                        Sector::Agriculture,
+                        Sector::Agriculture,
+                        Sector::Livestock,
+                        Sector::Agrifood,
+                        Sector::Handicraft,
+                        Sector::Commerce,
+                        Sector::Services,
+                        Sector::Other,
+                    ],
+                )
+                .to_string(),
+            ),
+            consent: Some(true),
+            consent_date: Some(registered.to_string()),
+            cohort: Some(format!(
+                "{}-{}",
+                registered.format("%Y"),
+                if registered.format("%m").to_string() < "07".into() {
+                    "A"
+                } else {
+                    "B"
+                }
+            )),
+            notes: None,
+        };
+        let b = w.add_beneficiary(&input)?;
+        summary.beneficiaries += 1;
+        summary.visits += visits_for(w, &mut rng, b.id, registered, today)?;
+        summary.milestones += milestones_for(w, &mut rng, b.id, registered, today)?;
+    }
+    Ok(summary)
+}
+
+fn visits_for(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    id: uuid::Uuid,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<usize> {
+    let count = match rng.random_range(0..100) {
+        0..=9 => 0,
+        10..=79 => rng.random_range(1..6),
+        _ => rng.random_range(6..14),
+    };
+    let mut date = from;
+    let mut made = 0;
+    for i in 0..count {
+        date = date + Days::new(rng.random_range(7..75));
+        if date > today {
+            break;
+        }
+        let kind = if i == 0 {
+            VisitKind::PreDepartureOrientation
+        } else {
+            *pick(rng, VisitKind::ALL)
+        };
+        let next =
+            (rng.random_range(0..100) < 60).then(|| date + Days::new(rng.random_range(14..60)));
+        w.add_visit(&VisitInput {
+            beneficiary_id: Some(id.to_string()),
+            date: Some(date.to_string()),
+            kind: Some(kind.to_string()),
+            location: Some("domicile".into()),
+            duration_minutes: Some(rng.random_range(2..12) * 10),
+            topics: Some(vec![pick(rng, TOPICS).to_string()]),
+            notes: None,
+            next_steps: None,
+            next_visit_date: next.map(|d| d.to_string()),
+            coordinator: None,
+        })?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+fn milestones_for(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    id: uuid::Uuid,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<usize> {
+    use MilestoneKind::*;
+    // Fewer people reach each later step; months after the previous one.
+    let steps: &[(MilestoneKind, u32, u32, Option<(i64, i64)>)] = &[
+        (BusinessPlan, 80, 1, None),
+        (TrainingCompleted, 85, 1, None),
+        (FinancingRequested, 80, 1, Some((5_000, 40_000))),
+        (FinancingObtained, 75, 2, Some((5_000, 30_000))),
+        (EquipmentAcquired, 85, 1, None),
+        (IgaLaunched, 90, 1, None),
+        (FirstSale, 90, 1, Some((300, 4_000))),
+        (Operating6Months, 85, 6, Some((800, 6_000))),
+        (Sustained12Months, 85, 6, Some((800, 8_000))),
+    ];
+    let mut date = from;
+    let mut launched: Option<NaiveDate> = None;
+    let mut made = 0;
+    for (kind, chance, months, amount) in steps {
+        if rng.random_range(0..100) >= *chance {
+            if launched.is_some() && rng.random_range(0..100) < 40 {
+                let stop = date + Days::new(rng.random_range(20..120));
+                if stop <= today {
+                    add_milestone(w, id, IgaStopped, stop, None, Some("baisse des ventes"))?;
+                    made += 1;
+                }
+            }
+            break;
+        }
+        let mut next = date
+            .checked_add_months(Months::new(*months))
+            .unwrap_or(date)
+            + Days::new(rng.random_range(0..25));
+        if let (Some(l), Operating6Months | Sustained12Months) = (launched, kind) {
+            let min = l
+                .checked_add_months(Months::new(if *kind == Operating6Months { 6 } else { 12 }))
+                .unwrap_or(l);
+            next = next.max(min);
+        }
+        if next > today {
+            break;
+        }
+        date = next;
+        if *kind == IgaLaunched {
+            launched = Some(date);
+        }
+        let amount = amount.map(|(lo, hi)| {
+            format!(
+                "{}.{:02}",
+                rng.random_range(lo..hi),
+                if rng.random_bool(0.2) { 50 } else { 0 }
+            )
+        });
+        add_milestone(w, id, *kind, date, amount, None)?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+fn add_milestone(
+    w: &mut Writer<'_>,
+    id: uuid::Uuid,
+    kind: MilestoneKind,
+    date: NaiveDate,
+    amount: Option<String>,
+    reason: Option<&str>,
+) -> Result<()> {
+    w.add_milestone(&MilestoneInput {
+        beneficiary_id: Some(id.to_string()),
+        kind: Some(kind.to_string()),
+        date: Some(date.to_string()),
+        amount: amount.map(serde_json::Value::String),
+        reason: reason.map(str::to_string),
+        notes: None,
+    })?;
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The one error type of the core, and the field errors that validation gives.
+//!
+//! A `FieldError` carries a stable `code` (which the UI translates) and the
+//! field it is about; its `Display` is plain English for logs and the CLI.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One thing wrong with one field of an input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    /// Stable code, e.g. `required`, `future_date`, `unknown_code`; the UI
+    /// translates `error.<code>` with `params`.
+    pub code: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            params: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Self {
+        self.params.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    fn english(&self) -> String {
+        let p = |k: &str| self.params.get(k).cloned().unwrap_or_default();
+        match self.code.as_str() {
+            "required" => "is required".into(),
+            "too_long" => format!("is longer than {} characters", p("max")),
+            "invalid_date" => "must be a date written YYYY-MM-DD".into(),
+            "future_date" => "must not be in the future".into(),
+            "age_out_of_range" => format!(
+                "gives an age of {}, outside {}–{}",
+                p("age"),
+                p("min"),
+                p("max")
+            ),
+            "unknown_code" => format!(
+                "has an unknown value '{}' (allowed: {})",
+                p("value"),
+                p("allowed")
+            ),
+            "invalid_phone" => "must be a Moroccan number: 06…, 07…, 05…, +212… or 00212…".into(),
+            "invalid_cin" => "must be one or two letters then digits, e.g. BK123456".into(),
+            "cin_taken" => format!(
+                "is already registered on this laptop (beneficiary {})",
+                p("id")
+            ),
+            "province_not_in_region" => format!(
+                "'{}' is not a province of region {}",
+                p("value"),
+                p("region")
+            ),
+            "consent_required" => {
+                "must be true: the person must agree to the processing of her data".into()
+            }
+            "not_arabic" => "must be written in Arabic script".into(),
+            "out_of_range" => format!("must be between {} and {}", p("min"), p("max")),
+            "negative_amount" => "must not be negative".into(),
+            "too_many_decimals" => "must have at most 2 decimals".into(),
+            "invalid_amount" => "must be an amount such as 12500.00".into(),
+            "before_date" => format!("must not be before {} ({})", p("other_field"), p("other")),
+            "unknown_beneficiary" => format!("names no beneficiary ({})", p("id")),
+            "archived_beneficiary" => format!("names an archived beneficiary ({})", p("id")),
+            "milestone_exists" => format!("'{}' is already recorded for this person", p("kind")),
+            "milestone_order" => format!(
+                "contradicts the {} of {}: {}",
+                p("other_kind"),
+                p("other_date"),
+                p("rule")
+            ),
+            "milestone_requires" => format!(
+                "'{}' needs '{}' to be recorded first",
+                p("kind"),
+                p("other_kind")
+            ),
+            "reason_required" => "a reason is required when an IGA stops".into(),
+            "unknown_field" => "is not a field of this record".into(),
+            "invalid_type" => format!("has the wrong type ({})", p("detail")),
+            "not_editable" => "cannot be changed".into(),
+            other => other.replace('_', " "),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.english())
+    }
+}
+
+/// The field errors of one rejected input (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|e| e.field.as_str())
+    }
+
+    pub fn has(&self, field: &str, code: &str) -> bool {
+        self.0.iter().any(|e| e.field == field && e.code == code)
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "invalid input: {}", parts.join("; "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(Invalid),
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("this database has no device identity yet: run `wafira init --device NAME --coordinator NAME`")]
+    NotInitialised,
+    #[error("this database already belongs to device '{0}'")]
+    AlreadyInitialised(String),
+    #[error("database {path}: schema version {found} is newer than this program knows ({known}); update Wafira Field")]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("bundle refused: {0}")]
+    Bundle(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// A stable code for the UI to translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::NotInitialised => "not_initialised",
+            Error::AlreadyInitialised(_) => "already_initialised",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::Bundle(_) => "bundle_refused",
+            Error::Conflict(_) => "conflict",
+            Error::Db(_) | Error::Migration(_) => "database",
+            Error::Io(_) => "io",
+            Error::Json(_) => "json",
+            Error::Other(_) => "other",
+        }
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        Error::Invalid(Invalid(errors))
+    }
+
+    pub fn field(field: &str, code: &str) -> Self {
+        Error::invalid(vec![FieldError::new(field, code)])
+    }
+
+    pub fn as_invalid(&self) -> Option<&Invalid> {
+        match self {
+            Error::Invalid(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// What the window receives: `{code, message, fields}`. The UI translates
+/// `code` and each field error's code; `message` is for logs.
+impl Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Error", 3)?;
+        st.serialize_field("code", self.code())?;
+        st.serialize_field("message", &self.to_string())?;
+        let empty = Vec::new();
+        st.serialize_field(
+            "fields",
+            match self {
+                Error::Invalid(i) => &i.0,
+                _ => &empty,
+            },
+        )?;
+        st.end()
+    }
+}
+
+/// Collects field errors while an input is checked, so that every problem
+/// is reported at once.
+#[derive(Default)]
+pub(crate) struct Checker {
+    pub errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn push(&mut self, e: FieldError) {
+        self.errors.push(e);
+    }
+
+    /// Keeps the value of `r`, or records its error and gives `None`.
+    pub fn take<T>(&mut self, r: std::result::Result<T, FieldError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> Result<T> {
+        if self.errors.is_empty() {
+            // Every field was checked; a None here means a required field was
+            // absent without an error, which the checks rule out.
+            value().ok_or_else(|| Error::Other("internal: incomplete validation".into()))
+        } else {
+            Err(Error::invalid(self.errors))
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Wafira Field's core: the domain (beneficiaries, visits, IGA milestones
+//! and their rules), the SQLite store and its change log, and the demo
+//! data. It knows nothing of the window: the Tauri shell and the `wafira`
+//! CLI both call it.
+
+pub mod beneficiary;
+pub mod clock;
+pub mod codes;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod milestone;
+pub mod money;
+pub mod paths;
+pub mod reference;
+pub mod store;
+pub mod text;
+pub mod validate;
+pub mod visit;
+
+pub use error::{Error, FieldError, Result};
+pub use store::{Device, Store};
+
+/// The current instant, UTC, ISO 8601 with milliseconds.
+pub fn now_utc() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}

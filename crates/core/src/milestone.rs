@@ -1,0 +1,206 @@
+//! IGA milestones: the steps of a person's income-generating activity, from
+//! business plan to sustained at 12 months, and the rules that keep them
+//! consistent. The current stage is derived from them, never typed.
+
+use crate::codes::MilestoneKind;
+use crate::error::{Checker, FieldError, Result};
+use crate::money::Mad;
+use crate::validate::{opt_text, past_date, req_date, req_str};
+use crate::visit::parse_id;
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub id: Uuid,
+    pub beneficiary_id: Uuid,
+    pub kind: MilestoneKind,
+    pub date: NaiveDate,
+    /// Financing requested or obtained, or monthly revenue, in MAD.
+    pub amount: Option<Mad>,
+    /// Why an IGA stopped.
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub created_by: Uuid,
+    pub archived_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneInput {
+    pub beneficiary_id: Option<String>,
+    pub kind: Option<String>,
+    pub date: Option<String>,
+    /// A string (`"12500.50"`, `"12 500,50"`) or a JSON number.
+    pub amount: Option<Value>,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl MilestoneInput {
+    pub fn validate(
+        &self,
+        today: NaiveDate,
+        origin: crate::beneficiary::Origin,
+    ) -> Result<Milestone> {
+        let mut c = Checker::default();
+        let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
+        let kind =
+            c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
+        let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
+        let amount = c.take(match &self.amount {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Mad::parse("amount", s).map(Some),
+            Some(Value::Number(n)) => Mad::parse("amount", &n.to_string()).map(Some),
+            Some(_) => Err(FieldError::new("amount", "invalid_amount")),
+        });
+        let reason = c.take(opt_text("reason", &self.reason, 500));
+        if kind == Some(MilestoneKind::IgaStopped) && matches!(reason, Some(None)) {
+            c.push(FieldError::new("reason", "reason_required"));
+        }
+        let notes = c.take(opt_text("notes", &self.notes, 4000));
+        c.finish(|| {
+            Some(Milestone {
+                id: origin.id,
+                beneficiary_id: beneficiary_id?,
+                kind: kind?,
+                date: date?,
+                amount: amount?,
+                reason: reason?,
+                notes: notes?,
+                created_at: origin.created_at,
+                created_by: origin.created_by,
+                archived_at: None,
+            })
+        })
+    }
+}
+
+/// `later` must come at least `months` after `earlier`.
+struct Order {
+    earlier: MilestoneKind,
+    later: MilestoneKind,
+    months: u32,
+    /// `later` cannot exist without `earlier`.
+    requires: bool,
+}
+
+const ORDERS: &[Order] = &[
+    Order {
+        earlier: MilestoneKind::FinancingRequested,
+        later: MilestoneKind::FinancingObtained,
+        months: 0,
+        requires: false,
+    },
+    Order {
+        earlier: MilestoneKind::IgaLaunched,
+        later: MilestoneKind::FirstSale,
+        months: 0,
+        requires: true,
+    },
+    Order {
+        earlier: MilestoneKind::IgaLaunched,
+        later: MilestoneKind::Operating6Months,
+        months: 6,
+        requires: true,
+    },
+    Order {
+        earlier: MilestoneKind::IgaLaunched,
+        later: MilestoneKind::Sustained12Months,
+        months: 12,
+        requires: true,
+    },
+    Order {
+        earlier: MilestoneKind::BusinessPlan,
+        later: MilestoneKind::IgaLaunched,
+        months: 0,
+        requires: false,
+    },
+];
+
+/// Refuses a milestone that contradicts the person's others: a kind already
+/// recorded, or dates out of the lifecycle's order.
+pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), FieldError> {
+    let live = || {
+        existing
+            .iter()
+            .filter(|m| m.archived_at.is_none() && m.id != new.id)
+    };
+    if new.kind != MilestoneKind::IgaStopped {
+        if live().any(|m| m.kind == new.kind) {
+            return Err(FieldError::new("kind", "milestone_exists").with("kind", new.kind));
+        }
+    }
+    for o in ORDERS {
+        let rule = if o.months == 0 {
+            "not before".to_string()
+        } else {
+            format!("at least {} months after", o.months)
+        };
+        let clash = |other: &Milestone, earlier: NaiveDate, later: NaiveDate| {
+            let min = earlier
+                .checked_add_months(Months::new(o.months))
+                .unwrap_or(earlier);
+            (later < min).then(|| {
+                FieldError::new("date", "milestone_order")
+                    .with("other_kind", other.kind)
+                    .with("other_date", other.date)
+                    .with(
+                        "rule",
+                        format!("{} must be {} {}", o.later, rule, o.earlier),
+                    )
+            })
+        };
+        if new.kind == o.later {
+            let earlier = live().find(|m| m.kind == o.earlier);
+            match earlier {
+                Some(e) => {
+                    if let Some(err) = clash(e, e.date, new.date) {
+                        return Err(err);
+                    }
+                }
+                None if o.requires => {
+                    return Err(FieldError::new("kind", "milestone_requires")
+                        .with("kind", new.kind)
+                        .with("other_kind", o.earlier))
+                }
+                None => {}
+            }
+        }
+        if new.kind == o.earlier {
+            if let Some(l) = live().find(|m| m.kind == o.later) {
+                if let Some(err) = clash(l, new.date, l.date) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The current IGA stage: the furthest step reached, or `iga_stopped` when
+/// the IGA stopped after its last step.
+pub fn stage(milestones: &[Milestone]) -> Option<MilestoneKind> {
+    let live: Vec<&Milestone> = milestones
+        .iter()
+        .filter(|m| m.archived_at.is_none())
+        .collect();
+    let furthest = live
+        .iter()
+        .filter(|m| m.kind != MilestoneKind::IgaStopped)
+        .max_by_key(|m| (m.kind.rank(), m.date));
+    let stopped = live
+        .iter()
+        .filter(|m| m.kind == MilestoneKind::IgaStopped)
+        .max_by_key(|m| m.date);
+    match (furthest, stopped) {
+        (Some(f), Some(s)) if s.date >= f.date => Some(MilestoneKind::IgaStopped),
+        (None, Some(_)) => Some(MilestoneKind::IgaStopped),
+        (Some(f), _) => Some(f.kind),
+        (None, None) => None,
+    }
+}

@@ -1,0 +1,124 @@
+//! Reference data compiled into the program: Morocco's 12 regions (2015
+//! division) and their 75 prefectures and provinces, from
+//! `assets/morocco-regions.csv`, plus the destination countries.
+
+use serde::Serialize;
+use std::sync::OnceLock;
+
+const REGIONS_CSV: &str = include_str!("../../../assets/morocco-regions.csv");
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    /// Stable two-digit code, e.g. `04` for Rabat-Salé-Kénitra.
+    pub code: String,
+    pub name_fr: String,
+    pub name_ar: String,
+    pub provinces: Vec<Province>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Province {
+    /// The French name, which is also what a record stores.
+    pub name: String,
+    /// `prefecture` or `province`.
+    pub kind: String,
+}
+
+impl Region {
+    pub fn name(&self, lang: &str) -> &str {
+        if lang == "ar" {
+            &self.name_ar
+        } else {
+            &self.name_fr
+        }
+    }
+
+    pub fn has_province(&self, name: &str) -> bool {
+        self.provinces.iter().any(|p| p.name == name)
+    }
+}
+
+/// All regions in code order.
+pub fn regions() -> &'static [Region] {
+    static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
+    REGIONS.get_or_init(|| parse_regions(REGIONS_CSV))
+}
+
+pub fn region(code: &str) -> Option<&'static Region> {
+    regions().iter().find(|r| r.code == code)
+}
+
+fn parse_regions(csv: &str) -> Vec<Region> {
+    let mut out: Vec<Region> = Vec::new();
+    // The file is ours, simple and has no quoted fields; a malformed line is
+    // skipped (and the test below would catch it).
+    for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [code, name_fr, name_ar, province, kind] = cols[..] else {
+            continue;
+        };
+        if out.last().map(|r| r.code.as_str()) != Some(code) {
+            out.push(Region {
+                code: code.to_string(),
+                name_fr: name_fr.to_string(),
+                name_ar: name_ar.to_string(),
+                provinces: Vec::new(),
+            });
+        }
+        if let Some(r) = out.last_mut() {
+            r.provinces.push(Province {
+                name: province.to_string(),
+                kind: kind.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Destination countries of seasonal migration the programme knows
+/// (ISO 3166-1 alpha-2), with names in fr / ar / en.
+pub const COUNTRIES: &[(&str, &str, &str, &str)] = &[
+    ("ES", "Espagne", "إسبانيا", "Spain"),
+    ("FR", "France", "فرنسا", "France"),
+    ("PT", "Portugal", "البرتغال", "Portugal"),
+    ("IT", "Italie", "إيطاليا", "Italy"),
+    ("BE", "Belgique", "بلجيكا", "Belgium"),
+    ("NL", "Pays-Bas", "هولندا", "Netherlands"),
+    ("DE", "Allemagne", "ألمانيا", "Germany"),
+    ("GB", "Royaume-Uni", "المملكة المتحدة", "United Kingdom"),
+    ("CA", "Canada", "كندا", "Canada"),
+    (
+        "AE",
+        "Émirats arabes unis",
+        "الإمارات العربية المتحدة",
+        "United Arab Emirates",
+    ),
+    (
+        "SA",
+        "Arabie saoudite",
+        "المملكة العربية السعودية",
+        "Saudi Arabia",
+    ),
+    ("QA", "Qatar", "قطر", "Qatar"),
+];
+
+pub fn is_country(code: &str) -> bool {
+    COUNTRIES.iter().any(|c| c.0 == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_regions_seventy_five_provinces() {
+        assert_eq!(regions().len(), 12);
+        assert_eq!(
+            regions().iter().map(|r| r.provinces.len()).sum::<usize>(),
+            75
+        );
+        let rsk = region("04").expect("region 04");
+        assert_eq!(rsk.name_fr, "Rabat-Salé-Kénitra");
+        assert!(region("01").is_some_and(|r| r.has_province("Tétouan")));
+    }
+}

@@ -1,0 +1,563 @@
+//! Reading: one person, the searchable list, a profile with its timeline
+//! and history, the follow-up plan, and the likely duplicates of a person.
+
+use super::log::{change_from_row, Entity, Op, CHANGE_COLUMNS};
+use super::{Store, Writer};
+use crate::beneficiary::{age_on, Beneficiary, BeneficiaryInput};
+use crate::codes::{MilestoneKind, Phase, Sex};
+use crate::error::{Error, Result};
+use crate::identity::{parse_cin, parse_phone};
+use crate::milestone::Milestone;
+use crate::text::{fold, similar_names};
+use crate::visit::Visit;
+use chrono::NaiveDate;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+pub(crate) fn beneficiary(conn: &Connection, id: Uuid) -> Result<Beneficiary> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT doc FROM beneficiary WHERE id = ?1")?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    match text {
+        Some(t) => doc(&t),
+        None => Err(Error::NotFound {
+            entity: "beneficiary",
+            id: id.to_string(),
+        }),
+    }
+}
+
+pub(crate) fn milestones_of(conn: &Connection, id: Uuid) -> Result<Vec<Milestone>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT doc FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date, created_at",
+    )?;
+    let docs = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
+    docs.map(|d| doc(&d?)).collect()
+}
+
+fn visits_of(conn: &Connection, id: Uuid) -> Result<Vec<Visit>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT doc FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date DESC, created_at DESC",
+    )?;
+    let docs = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
+    docs.map(|d| doc(&d?)).collect()
+}
+
+impl Writer<'_> {
+    pub fn beneficiary(&self, id: Uuid) -> Result<Beneficiary> {
+        beneficiary(&self.tx, id)
+    }
+}
+
+/// How the list is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Name,
+    /// Longest without a visit first.
+    LastVisit,
+    /// Furthest IGA stage first.
+    Stage,
+}
+
+/// Filters of the beneficiary list; all optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub region: Option<String>,
+    pub province: Option<String>,
+    pub phase: Option<Phase>,
+    /// An IGA stage, or `none` for people with no milestone yet.
+    pub stage: Option<String>,
+    pub sex: Option<Sex>,
+    pub cohort: Option<String>,
+    pub include_archived: bool,
+    pub sort: Sort,
+    /// At most this many rows (all when `None`).
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+/// A person in the list, with what is derived from her visits and
+/// milestones.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListRow {
+    #[serde(flatten)]
+    pub beneficiary: Beneficiary,
+    pub stage: Option<MilestoneKind>,
+    pub last_visit_date: Option<NaiveDate>,
+    pub next_visit_date: Option<NaiveDate>,
+    pub visit_count: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// How many people match, beyond the rows returned.
+    pub total: usize,
+    pub rows: Vec<ListRow>,
+}
+
+const ROW_COLUMNS: &str = "b.doc, b.stage, b.last_visit_date, b.next_visit_date, b.visit_count";
+
+fn list_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<String>, u32)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_list_row(
+    raw: (String, Option<String>, Option<String>, Option<String>, u32),
+) -> Result<ListRow> {
+    let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    Ok(ListRow {
+        beneficiary: doc(&raw.0)?,
+        stage: raw.1.as_deref().and_then(MilestoneKind::from_code),
+        last_visit_date: date(raw.2),
+        next_visit_date: date(raw.3),
+        visit_count: raw.4,
+    })
+}
+
+/// Turns what a person types into an FTS5 query: every word a prefix.
+/// A number typed with spaces or dots (`06 12 34`) is one token.
+pub fn search_expression(text: &str) -> Option<String> {
+    let looks_like_phone = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
+        && text.chars().any(|c| c.is_ascii_digit());
+    let words: Vec<String> = if looks_like_phone {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        vec![digits
+            .strip_prefix("00")
+            .map(str::to_string)
+            .unwrap_or(digits)]
+    } else {
+        fold(text)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    if words.is_empty() {
+        return None;
+    }
+    Some(
+        words
+            .iter()
+            .map(|w| format!("\"{}\"*", w.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
+    let mut wheres: Vec<String> = Vec::new();
+    let mut args: Vec<SqlValue> = Vec::new();
+    let arg = |v: SqlValue, args: &mut Vec<SqlValue>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(expr) = q.search.as_deref().and_then(search_expression) {
+        let p = arg(SqlValue::Text(expr), &mut args);
+        wheres.push(format!(
+            "b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"
+        ));
+    }
+    for (col, val) in [
+        ("b.region", q.region.clone()),
+        ("b.province", q.province.clone()),
+        ("b.phase", q.phase.map(|p| p.to_string())),
+        ("b.sex", q.sex.map(|s| s.to_string())),
+        ("b.cohort", q.cohort.clone()),
+    ] {
+        if let Some(v) = val.filter(|v| !v.is_empty()) {
+            let p = arg(SqlValue::Text(v), &mut args);
+            wheres.push(format!("{col} = {p}"));
+        }
+    }
+    match q.stage.as_deref() {
+        None | Some("") => {}
+        Some("none") => wheres.push("b.stage IS NULL".into()),
+        Some(s) => {
+            let p = arg(SqlValue::Text(s.to_string()), &mut args);
+            wheres.push(format!("b.stage = {p}"));
+        }
+    }
+    if !q.include_archived {
+        wheres.push("b.archived_at IS NULL".into());
+    }
+    let where_sql = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    };
+    let total: usize = conn
+        .prepare_cached(&format!("SELECT count(*) FROM beneficiary b {where_sql}"))?
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| {
+            r.get::<_, i64>(0)
+        })? as usize;
+    let order = match q.sort {
+        Sort::Name => "b.sort_name, b.id",
+        Sort::LastVisit => "b.last_visit_date IS NOT NULL, b.last_visit_date, b.sort_name",
+        Sort::Stage => "b.stage_rank DESC, b.sort_name",
+    };
+    let limit = q.limit.map_or(-1, |l| l as i64);
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM beneficiary b {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}",
+        q.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), list_row)?;
+    let rows = rows.map(|r| to_list_row(r?)).collect::<Result<Vec<_>>>()?;
+    Ok(Page { total, rows })
+}
+
+/// One line of a record's history: a field that changed, or its creation
+/// or archiving.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub hlc: String,
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub coordinator: String,
+    pub op: Op,
+    pub field: Option<String>,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// Everything about one person, for her profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub beneficiary: Beneficiary,
+    pub age: i64,
+    pub stage: Option<MilestoneKind>,
+    pub last_visit_date: Option<NaiveDate>,
+    pub next_visit_date: Option<NaiveDate>,
+    pub visits: Vec<Visit>,
+    pub milestones: Vec<Milestone>,
+    pub history: Vec<HistoryEntry>,
+}
+
+pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<HistoryEntry>> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for row in conn
+        .prepare_cached("SELECT id, name FROM device")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    {
+        let (id, name): (String, String) = row?;
+        names.insert(id, name);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CHANGE_COLUMNS} FROM change WHERE entity = ?1 AND record_id = ?2 ORDER BY hlc"
+    ))?;
+    let changes = stmt.query_map(params![entity.as_str(), id.to_string()], change_from_row)?;
+    let mut out = Vec::new();
+    for c in changes {
+        let c = c?;
+        let entry = |field: Option<String>, old: Value, new: Value| HistoryEntry {
+            at: c.at.clone(),
+            hlc: c.hlc.to_string(),
+            device_id: c.device_id,
+            device_name: names
+                .get(&c.device_id.to_string())
+                .cloned()
+                .unwrap_or_default(),
+            coordinator: c.coordinator.clone(),
+            op: c.op,
+            field,
+            old,
+            new,
+        };
+        match c.op {
+            Op::Update => {
+                for (k, v) in &c.fields {
+                    out.push(entry(
+                        Some(k.clone()),
+                        c.old.get(k).cloned().unwrap_or(Value::Null),
+                        v.clone(),
+                    ));
+                }
+            }
+            Op::Create | Op::Archive => {
+                let new = c
+                    .fields
+                    .get("archive_reason")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                out.push(entry(None, Value::Null, new));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Why a person is on the follow-up plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowupReason {
+    /// The planned next visit is past.
+    Overdue,
+    /// The planned next visit falls within the coming week.
+    Due,
+    /// No visit for longer than the threshold (or never, since registration).
+    NoRecentVisit,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Followup {
+    #[serde(flatten)]
+    pub person: ListRow,
+    pub reason: FollowupReason,
+    /// Days since her last visit (or since registration, if none).
+    pub days_without_visit: i64,
+}
+
+/// People of one commune to see on the next mission.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupGroup {
+    pub region: String,
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub people: Vec<Followup>,
+}
+
+pub(crate) fn followups(
+    conn: &Connection,
+    days: i64,
+    today: NaiveDate,
+) -> Result<Vec<FollowupGroup>> {
+    let soon = today + chrono::Days::new(7);
+    let since = today - chrono::Days::new(days.max(0) as u64);
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM beneficiary b
+         WHERE b.archived_at IS NULL
+           AND (b.next_visit_date <= ?1
+                OR coalesce(b.last_visit_date, substr(b.created_at, 1, 10)) < ?2)
+         ORDER BY b.region, b.province, b.commune, b.sort_name"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![soon.to_string(), since.to_string()], list_row)?;
+    let mut groups: Vec<FollowupGroup> = Vec::new();
+    for raw in rows {
+        let person = to_list_row(raw?)?;
+        let b = &person.beneficiary;
+        let registered =
+            NaiveDate::parse_from_str(b.created_at.get(..10).unwrap_or(""), "%Y-%m-%d")
+                .unwrap_or(today);
+        let last = person.last_visit_date.unwrap_or(registered);
+        let reason = match person.next_visit_date {
+            Some(d) if d < today => FollowupReason::Overdue,
+            Some(d) if d <= soon => FollowupReason::Due,
+            _ => FollowupReason::NoRecentVisit,
+        };
+        let key = (b.region.clone(), b.province.clone(), b.commune.clone());
+        let follow = Followup {
+            days_without_visit: (today - last).num_days(),
+            reason,
+            person,
+        };
+        match groups.last_mut() {
+            Some(g) if (g.region.clone(), g.province.clone(), g.commune.clone()) == key => {
+                g.people.push(follow)
+            }
+            _ => groups.push(FollowupGroup {
+                region: key.0,
+                province: key.1,
+                commune: key.2,
+                people: vec![follow],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.people.sort_by(|a, b| {
+            a.reason
+                .cmp(&b.reason)
+                .then(b.days_without_visit.cmp(&a.days_without_visit))
+        });
+    }
+    Ok(groups)
+}
+
+/// A person who may be the same as another, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    #[serde(flatten)]
+    pub person: ListRow,
+    /// 0–100: how sure.
+    pub score: u32,
+    /// `same_cin`, `same_phone`, `similar_name_same_birth_date`,
+    /// `similar_name_same_commune`.
+    pub reasons: Vec<String>,
+}
+
+/// What two records share that makes them likely one person; the rule of
+/// both the registration warning and the consolidation's duplicate list.
+pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
+    let mut reasons = Vec::new();
+    let mut score = 0;
+    if a.cin.is_some() && a.cin == b.cin {
+        reasons.push("same_cin".to_string());
+        score += 90;
+    }
+    if a.phone.is_some() && a.phone == b.phone {
+        reasons.push("same_phone".to_string());
+        score += 50;
+    }
+    let names =
+        similar_names(&a.first_name, &b.first_name) && similar_names(&a.last_name, &b.last_name);
+    let names_ar = a.name_ar.is_some()
+        && b.name_ar.is_some()
+        && fold(a.name_ar.as_deref().unwrap_or("")) == fold(b.name_ar.as_deref().unwrap_or(""));
+    if names || names_ar {
+        if a.birth_date == b.birth_date {
+            reasons.push("similar_name_same_birth_date".to_string());
+            score += 70;
+        }
+        if a.commune.is_some() && a.commune.as_deref().map(fold) == b.commune.as_deref().map(fold) {
+            reasons.push("similar_name_same_commune".to_string());
+            score += 40;
+        }
+    }
+    (score.min(100), reasons)
+}
+
+pub(crate) fn similar(
+    conn: &Connection,
+    probe: &Beneficiary,
+    exclude: Option<Uuid>,
+) -> Result<Vec<Candidate>> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM beneficiary b
+         WHERE b.archived_at IS NULL AND b.id <> ?5
+           AND ((?1 IS NOT NULL AND b.cin = ?1) OR (?2 IS NOT NULL AND b.phone = ?2)
+                OR b.birth_date = ?3 OR (?4 IS NOT NULL AND b.commune = ?4 COLLATE NOCASE))
+         LIMIT 500"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            probe.cin,
+            probe.phone,
+            probe.birth_date.to_string(),
+            probe.commune,
+            exclude.unwrap_or(probe.id).to_string()
+        ],
+        list_row,
+    )?;
+    let mut out = Vec::new();
+    for raw in rows {
+        let person = to_list_row(raw?)?;
+        let (score, reasons) = match_reasons(probe, &person.beneficiary);
+        if !reasons.is_empty() {
+            out.push(Candidate {
+                person,
+                score,
+                reasons,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.score.cmp(&a.score));
+    Ok(out)
+}
+
+impl Store {
+    pub fn beneficiary(&self, id: Uuid) -> Result<Beneficiary> {
+        beneficiary(&self.conn, id)
+    }
+
+    pub fn list_beneficiaries(&self, q: &ListQuery) -> Result<Page> {
+        list(&self.conn, q)
+    }
+
+    pub fn profile(&self, id: Uuid) -> Result<Profile> {
+        let b = beneficiary(&self.conn, id)?;
+        let (stage, last, next): (Option<String>, Option<String>, Option<String>) =
+            self.conn.query_row(
+                "SELECT stage, last_visit_date, next_visit_date FROM beneficiary WHERE id = ?1",
+                params![id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+        let date =
+            |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+        Ok(Profile {
+            age: age_on(b.birth_date, Store::today()),
+            stage: stage.as_deref().and_then(MilestoneKind::from_code),
+            last_visit_date: date(last),
+            next_visit_date: date(next),
+            visits: visits_of(&self.conn, id)?,
+            milestones: milestones_of(&self.conn, id)?,
+            history: history(&self.conn, Entity::Beneficiary, id)?,
+            beneficiary: b,
+        })
+    }
+
+    /// The plan for the next mission: overdue or due visits, and people
+    /// without a visit for `days` days, grouped by region, province, commune.
+    pub fn followups(&self, days: i64) -> Result<Vec<FollowupGroup>> {
+        followups(&self.conn, days, Store::today())
+    }
+
+    /// Likely matches of a person about to be registered (the input need
+    /// not be valid as a whole: what can be read is compared).
+    pub fn possible_duplicates(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
+        let text = |s: &Option<String>| s.clone().unwrap_or_default();
+        let Some(birth_date) = input
+            .birth_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+        else {
+            // Without a birth date only CIN and phone can match.
+            return self.possible_duplicates_by_ids(input);
+        };
+        let probe = Beneficiary {
+            id: Uuid::nil(),
+            first_name: text(&input.first_name),
+            last_name: text(&input.last_name),
+            name_ar: input.name_ar.clone().filter(|s| !s.trim().is_empty()),
+            sex: Sex::F,
+            birth_date,
+            cin: input.cin.as_deref().and_then(|c| parse_cin("cin", c).ok()),
+            phone: input
+                .phone
+                .as_deref()
+                .and_then(|p| parse_phone("phone", p).ok()),
+            region: text(&input.region),
+            province: None,
+            commune: input.commune.clone().filter(|s| !s.trim().is_empty()),
+            douar: None,
+            destination_country: None,
+            seasons_abroad: None,
+            phase: Phase::PreDeparture,
+            iga_sector: None,
+            consent: true,
+            consent_date: None,
+            cohort: None,
+            notes: None,
+            created_at: String::new(),
+            created_by: Uuid::nil(),
+            archived_at: None,
+            archive_reason: None,
+        };
+        similar(&self.conn, &probe, None)
+    }
+
+    fn possible_duplicates_by_ids(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
+        let mut probe = input.clone();
+        // Any date will do: it only widens the query, reasons decide.
+        probe.birth_date = Some("1000-01-01".into());
+        self.possible_duplicates(&probe)
+    }
+}

@@ -1,0 +1,139 @@
+//! Schema migrations, versioned in code. The version is SQLite's
+//! `user_version`; a migration is never edited once released, only
+//! followed by another.
+//!
+//! The `change` table is the truth: every write appends to it, and the
+//! record tables (`beneficiary`, `visit`, `milestone`) are what the log
+//! folds to, kept for querying. Each record row keeps its canonical JSON
+//! (`doc`) and the clock stamp of every field (`clocks`).
+
+use rusqlite_migration::{Migrations, M};
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Every laptop (and station) whose changes this database holds.
+CREATE TABLE device (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    coordinator TEXT NOT NULL,
+    first_seen  TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The change log: one row per write, numbered per device. Its key never
+-- collides across laptops; `hlc` orders changes and is unique too.
+CREATE TABLE change (
+    device_id   TEXT NOT NULL REFERENCES device(id),
+    seq         INTEGER NOT NULL CHECK (seq > 0),
+    hlc         TEXT NOT NULL UNIQUE,
+    entity      TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'archive')),
+    fields      TEXT NOT NULL,            -- JSON object: the new values
+    old         TEXT NOT NULL DEFAULT '{}', -- JSON object: the values replaced
+    base        TEXT NOT NULL DEFAULT '{}', -- JSON object: field -> stamp of the value replaced
+    at          TEXT NOT NULL,            -- UTC instant, wall clock of the writer
+    coordinator TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX change_record ON change(entity, record_id, hlc);
+
+CREATE TABLE beneficiary (
+    id                  TEXT PRIMARY KEY,
+    first_name          TEXT NOT NULL,
+    last_name           TEXT NOT NULL,
+    name_ar             TEXT,
+    sex                 TEXT NOT NULL CHECK (sex IN ('F', 'M')),
+    birth_date          TEXT NOT NULL,
+    cin                 TEXT,
+    phone               TEXT,
+    region              TEXT NOT NULL,
+    province            TEXT,
+    commune             TEXT,
+    destination_country TEXT,
+    phase               TEXT NOT NULL,
+    iga_sector          TEXT,
+    cohort              TEXT,
+    created_at          TEXT NOT NULL,
+    created_by          TEXT NOT NULL,
+    archived_at         TEXT,
+    doc                 TEXT NOT NULL,
+    clocks              TEXT NOT NULL,
+    -- Kept by the store from the fields above and from visits and milestones.
+    sort_name           TEXT NOT NULL,
+    stage               TEXT,
+    stage_rank          INTEGER NOT NULL DEFAULT 0,
+    last_visit_date     TEXT,
+    next_visit_date     TEXT,
+    visit_count         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX beneficiary_cin ON beneficiary(cin) WHERE cin IS NOT NULL;
+CREATE INDEX beneficiary_phone ON beneficiary(phone) WHERE phone IS NOT NULL;
+CREATE INDEX beneficiary_birth ON beneficiary(birth_date);
+CREATE INDEX beneficiary_commune ON beneficiary(commune);
+CREATE INDEX beneficiary_sort ON beneficiary(sort_name);
+CREATE INDEX beneficiary_region ON beneficiary(region, province);
+
+CREATE VIRTUAL TABLE beneficiary_fts USING fts5(
+    text,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3'
+);
+
+CREATE TABLE visit (
+    id              TEXT PRIMARY KEY,
+    beneficiary_id  TEXT NOT NULL REFERENCES beneficiary(id),
+    date            TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    next_visit_date TEXT,
+    created_at      TEXT NOT NULL,
+    archived_at     TEXT,
+    doc             TEXT NOT NULL,
+    clocks          TEXT NOT NULL
+);
+CREATE INDEX visit_beneficiary ON visit(beneficiary_id, date);
+CREATE INDEX visit_date ON visit(date);
+
+CREATE TABLE milestone (
+    id             TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL REFERENCES beneficiary(id),
+    kind           TEXT NOT NULL,
+    date           TEXT NOT NULL,
+    amount         TEXT,                  -- exact decimal text, MAD
+    created_at     TEXT NOT NULL,
+    archived_at    TEXT,
+    doc            TEXT NOT NULL,
+    clocks         TEXT NOT NULL
+);
+CREATE INDEX milestone_beneficiary ON milestone(beneficiary_id, date);
+
+-- Visits and milestones whose person has not arrived yet (an import
+-- brought them first); materialised as soon as she does.
+CREATE TABLE waiting (
+    entity    TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    parent_id TEXT NOT NULL,
+    PRIMARY KEY (entity, record_id)
+) WITHOUT ROWID;
+CREATE INDEX waiting_parent ON waiting(parent_id);
+"#;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// The schema version this program writes.
+pub fn current_version() -> i64 {
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}

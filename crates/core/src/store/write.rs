@@ -1,0 +1,302 @@
+//! The writes a coordinator makes: register, edit and archive a person, log
+//! a visit, record a milestone. Each checks its input, then emits one
+//! change through [`Writer::emit`], the single path that logs and folds.
+
+use super::log::{self, Change, Entity, Op};
+use super::{Store, Writer};
+use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin, EDITABLE};
+use crate::clock::Hlc;
+use crate::error::{Error, FieldError, Result};
+use crate::milestone::{self, Milestone, MilestoneInput};
+use crate::validate::from_json;
+use crate::visit::{Visit, VisitInput};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+impl Writer<'_> {
+    /// Logs one change of this device and folds it into its record.
+    pub fn emit(
+        &mut self,
+        entity: Entity,
+        record_id: Uuid,
+        op: Op,
+        fields: Map<String, Value>,
+        old: Map<String, Value>,
+        base: Map<String, Value>,
+    ) -> Result<Change> {
+        let seq: i64 = self
+            .tx
+            .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM change WHERE device_id = ?1")?
+            .query_row(params![self.device.id.to_string()], |r| r.get(0))?;
+        let hlc = self.tick();
+        let change = Change {
+            device_id: self.device.id,
+            seq,
+            hlc,
+            entity,
+            record_id,
+            op,
+            fields,
+            old,
+            base,
+            at: hlc.instant(),
+            coordinator: self.device.coordinator.clone(),
+        };
+        log::insert_change(&self.tx, &change)?;
+        log::materialise(&self.tx, entity, record_id)?;
+        Ok(change)
+    }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            id: Uuid::now_v7(),
+            created_at: crate::now_utc(),
+            created_by: self.device.id,
+        }
+    }
+
+    /// Emits the creation of a record: all its fields but the id.
+    fn create<T: Serialize>(&mut self, entity: Entity, id: Uuid, record: &T) -> Result<()> {
+        let Value::Object(mut fields) = serde_json::to_value(record)? else {
+            return Err(Error::Other(
+                "internal: a record is not a JSON object".into(),
+            ));
+        };
+        fields.remove("id");
+        self.emit(entity, id, Op::Create, fields, Map::new(), Map::new())?;
+        Ok(())
+    }
+
+    /// Emits the fields of `new` that differ from `current`, with the values
+    /// and stamps they replace. Gives false when nothing changed.
+    fn update<T: Serialize>(
+        &mut self,
+        entity: Entity,
+        id: Uuid,
+        current: &T,
+        new: &T,
+    ) -> Result<bool> {
+        let (Value::Object(cur), Value::Object(new)) =
+            (serde_json::to_value(current)?, serde_json::to_value(new)?)
+        else {
+            return Err(Error::Other(
+                "internal: a record is not a JSON object".into(),
+            ));
+        };
+        let clocks = log::clocks_of(&self.tx, entity, id)?.unwrap_or_default();
+        let (mut fields, mut old, mut base) = (Map::new(), Map::new(), Map::new());
+        for (k, v) in new {
+            let before = cur.get(&k).cloned().unwrap_or(Value::Null);
+            if before != v {
+                base.insert(k.clone(), clocks.get(&k).cloned().unwrap_or(Value::Null));
+                old.insert(k.clone(), before);
+                fields.insert(k, v);
+            }
+        }
+        if fields.is_empty() {
+            return Ok(false);
+        }
+        self.emit(entity, id, Op::Update, fields, old, base)?;
+        Ok(true)
+    }
+
+    /// Archives a record: kept, hidden, never erased. The change carries the
+    /// stamps of every field, so that an edit made elsewhere meanwhile shows
+    /// as a conflict.
+    fn archive(&mut self, entity: Entity, id: Uuid, reason: Option<String>) -> Result<()> {
+        let base = log::clocks_of(&self.tx, entity, id)?.unwrap_or_default();
+        let mut fields = Map::new();
+        fields.insert("archived_at".into(), Value::String(crate::now_utc()));
+        if entity == Entity::Beneficiary {
+            fields.insert(
+                "archive_reason".into(),
+                reason.map_or(Value::Null, Value::String),
+            );
+        }
+        self.emit(entity, id, Op::Archive, fields, Map::new(), base)?;
+        Ok(())
+    }
+
+    /// Refuses a CIN that another live record of this laptop carries.
+    fn check_cin_free(&self, b: &Beneficiary) -> Result<()> {
+        let Some(cin) = &b.cin else { return Ok(()) };
+        let other: Option<String> = self
+            .tx
+            .prepare_cached("SELECT id FROM beneficiary WHERE cin = ?1 AND id <> ?2 AND archived_at IS NULL LIMIT 1")?
+            .query_row(params![cin, b.id.to_string()], |r| r.get(0))
+            .optional()?;
+        match other {
+            Some(id) => Err(Error::invalid(vec![
+                FieldError::new("cin", "cin_taken").with("id", id)
+            ])),
+            None => Ok(()),
+        }
+    }
+
+    /// The person a visit or milestone is for: she must exist and be live.
+    fn check_beneficiary_live(&self, id: Uuid) -> Result<()> {
+        let archived: Option<Option<String>> = self
+            .tx
+            .prepare_cached("SELECT archived_at FROM beneficiary WHERE id = ?1")?
+            .query_row(params![id.to_string()], |r| r.get(0))
+            .optional()?;
+        let code = match archived {
+            None => "unknown_beneficiary",
+            Some(Some(_)) => "archived_beneficiary",
+            Some(None) => return Ok(()),
+        };
+        Err(Error::invalid(vec![FieldError::new(
+            "beneficiary_id",
+            code,
+        )
+        .with("id", id)]))
+    }
+}
+
+impl Writer<'_> {
+    pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
+        let b = input.validate(Store::today(), self.origin())?;
+        self.check_cin_free(&b)?;
+        self.create(Entity::Beneficiary, b.id, &b)?;
+        Ok(b)
+    }
+
+    pub fn add_visit(&mut self, input: &VisitInput) -> Result<Visit> {
+        let coordinator = self.device.coordinator.clone();
+        let v = input.validate(Store::today(), self.origin(), &coordinator)?;
+        self.check_beneficiary_live(v.beneficiary_id)?;
+        self.create(Entity::Visit, v.id, &v)?;
+        Ok(v)
+    }
+
+    pub fn add_milestone(&mut self, input: &MilestoneInput) -> Result<Milestone> {
+        let m = input.validate(Store::today(), self.origin())?;
+        self.check_beneficiary_live(m.beneficiary_id)?;
+        let existing = super::query::milestones_of(&self.tx, m.beneficiary_id)?;
+        milestone::check_against(&m, &existing).map_err(|e| Error::invalid(vec![e]))?;
+        self.create(Entity::Milestone, m.id, &m)?;
+        Ok(m)
+    }
+}
+
+impl Store {
+    /// Registers a person from a JSON object (form or CLI).
+    pub fn add_beneficiary_json(&mut self, input: Value) -> Result<Beneficiary> {
+        self.add_beneficiary(&from_json(input)?)
+    }
+
+    pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
+        self.write(|w| w.add_beneficiary(input))
+    }
+
+    /// Changes some fields of a person; `patch` holds only those fields
+    /// (`null` clears one). The whole record is checked again.
+    pub fn update_beneficiary(&mut self, id: Uuid, patch: Value) -> Result<Beneficiary> {
+        let Value::Object(patch) = patch else {
+            return Err(Error::field("input", "invalid_type"));
+        };
+        let mut errors = Vec::new();
+        for k in patch.keys() {
+            if !EDITABLE.contains(&k.as_str()) {
+                let code = if is_record_field(k) {
+                    "not_editable"
+                } else {
+                    "unknown_field"
+                };
+                errors.push(FieldError::new(k, code));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::invalid(errors));
+        }
+        let today = Store::today();
+        self.write(|w| {
+            let current = w.beneficiary(id)?;
+            if current.archived_at.is_some() {
+                return Err(Error::invalid(vec![FieldError::new(
+                    "id",
+                    "archived_beneficiary",
+                )
+                .with("id", id)]));
+            }
+            let mut merged = match serde_json::to_value(current.to_input())? {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            merged.extend(patch);
+            let input: BeneficiaryInput = from_json(Value::Object(merged))?;
+            let origin = Origin {
+                id,
+                created_at: current.created_at.clone(),
+                created_by: current.created_by,
+            };
+            let mut new = input.validate(today, origin)?;
+            new.archived_at = current.archived_at.clone();
+            new.archive_reason = current.archive_reason.clone();
+            w.check_cin_free(&new)?;
+            w.update(Entity::Beneficiary, id, &current, &new)?;
+            w.beneficiary(id)
+        })
+    }
+
+    pub fn archive_beneficiary(&mut self, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
+        self.write(|w| {
+            let current = w.beneficiary(id)?;
+            if current.archived_at.is_some() {
+                return Ok(current);
+            }
+            w.archive(
+                Entity::Beneficiary,
+                id,
+                reason.filter(|r| !r.trim().is_empty()),
+            )?;
+            w.beneficiary(id)
+        })
+    }
+
+    pub fn add_visit_json(&mut self, input: Value) -> Result<Visit> {
+        self.add_visit(&from_json(input)?)
+    }
+
+    pub fn add_visit(&mut self, input: &VisitInput) -> Result<Visit> {
+        self.write(|w| w.add_visit(input))
+    }
+
+    pub fn add_milestone_json(&mut self, input: Value) -> Result<Milestone> {
+        self.add_milestone(&from_json(input)?)
+    }
+
+    pub fn add_milestone(&mut self, input: &MilestoneInput) -> Result<Milestone> {
+        self.write(|w| w.add_milestone(input))
+    }
+
+    /// Archives a visit or milestone entered by mistake.
+    pub fn archive_record(&mut self, entity: Entity, id: Uuid) -> Result<()> {
+        self.write(|w| {
+            let exists: bool =
+                w.tx.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
+                    .exists(params![id.to_string()])?;
+            if !exists {
+                return Err(Error::NotFound {
+                    entity: entity.as_str(),
+                    id: id.to_string(),
+                });
+            }
+            w.archive(entity, id, None)
+        })
+    }
+
+    /// The last stamp this device gave or saw.
+    pub fn clock(&self) -> Result<Hlc> {
+        super::clock_get(&self.conn)
+    }
+}
+
+fn is_record_field(k: &str) -> bool {
+    matches!(
+        k,
+        "id" | "created_at" | "created_by" | "archived_at" | "archive_reason"
+    )
+}
