@@ -137,8 +137,7 @@ fn main() -> ExitCode {
 fn stdin_json() -> Result<Value> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::Other(format!("stdin is not one JSON object: {e}")))
+    serde_json::from_str(&text).map_err(|e| Error::Other(format!("stdin is not one JSON object: {e}")))
 }
 
 fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
@@ -149,10 +148,7 @@ fn run(cli: Cli) -> Result<Option<Value>> {
     let path = paths::database_path(cli.db)?;
     let mut store = Store::open(&path)?;
     match cli.command {
-        Command::Init {
-            device,
-            coordinator,
-        } => json(store.init_device(&device, &coordinator)?),
+        Command::Init { device, coordinator } => json(store.init_device(&device, &coordinator)?),
         Command::Info => json(serde_json::json!({
             "database": store.path(),
             "schema_version": store.schema_version()?,
@@ -163,18 +159,7 @@ fn run(cli: Cli) -> Result<Option<Value>> {
             BeneficiaryCmd::Update { id } => json(store.update_beneficiary(id, stdin_json()?)?),
             BeneficiaryCmd::Show { id } => json(store.profile(id)?),
             BeneficiaryCmd::Archive { id, reason } => json(store.archive_beneficiary(id, reason)?),
-            BeneficiaryCmd::List {
-                search,
-                region,
-                province,
-                phase,
-                stage,
-                sex,
-                cohort,
-                archived,
-                sort,
-                limit,
-            } => {
+            BeneficiaryCmd::List { search, region, province, phase, stage, sex, cohort, archived, sort, limit } => {
                 let q = ListQuery {
                     search,
                     region,
@@ -200,17 +185,11 @@ fn run(cli: Cli) -> Result<Option<Value>> {
         Command::Followups { days } => {
             let days = match days {
                 Some(d) => d,
-                None => store
-                    .setting("followup_days")?
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(60),
+                None => store.followup_days()?,
             };
             json(store.followups(days)?)
         }
-        Command::Demo {
-            beneficiaries,
-            seed,
-        } => {
+        Command::Demo { beneficiaries, seed } => {
             if !store.is_initialised() {
                 eprintln!("note: this database had no device identity; it is now device 'demo'");
                 store.init_device("demo", "Demo")?;

@@ -7,9 +7,7 @@ use crate::codes::{Phase, Sector, Sex};
 use crate::error::{Checker, FieldError, Result};
 use crate::identity::{parse_cin, parse_phone};
 use crate::reference;
-use crate::validate::{
-    in_range, opt_date, opt_str, opt_text, past_date, req_date, req_str, req_text,
-};
+use crate::validate::{in_range, opt_date, opt_str, opt_text, past_date, req_date, req_str, req_text};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -116,37 +114,23 @@ impl BeneficiaryInput {
         let mut c = Checker::default();
         let first_name = c.take(req_text("first_name", &self.first_name, 100));
         let last_name = c.take(req_text("last_name", &self.last_name, 100));
-        let name_ar = c.take(
-            opt_text("name_ar", &self.name_ar, 200).and_then(|n| match n {
-                Some(n) if !is_arabic_script(&n) => Err(FieldError::new("name_ar", "not_arabic")),
-                other => Ok(other),
-            }),
-        );
+        let name_ar = c.take(opt_text("name_ar", &self.name_ar, 200).and_then(|n| match n {
+            Some(n) if !is_arabic_script(&n) => Err(FieldError::new("name_ar", "not_arabic")),
+            other => Ok(other),
+        }));
         let sex = c.take(req_str("sex", &self.sex).and_then(|s| Sex::parse("sex", s)));
-        let birth_date =
-            c.take(req_date("birth_date", &self.birth_date).and_then(|d| check_age(d, today)));
-        let cin = c.take(
-            opt_text("cin", &self.cin, 20)
-                .and_then(|v| v.map(|s| parse_cin("cin", &s)).transpose()),
-        );
-        let phone = c.take(
-            opt_text("phone", &self.phone, 30)
-                .and_then(|v| v.map(|s| parse_phone("phone", &s)).transpose()),
-        );
-        let region = c.take(req_str("region", &self.region).and_then(
-            |r| match reference::region(r) {
-                Some(reg) => Ok(reg.code.clone()),
-                None => Err(unknown_region(r)),
-            },
-        ));
+        let birth_date = c.take(req_date("birth_date", &self.birth_date).and_then(|d| check_age(d, today)));
+        let cin = c.take(opt_text("cin", &self.cin, 20).and_then(|v| v.map(|s| parse_cin("cin", &s)).transpose()));
+        let phone =
+            c.take(opt_text("phone", &self.phone, 30).and_then(|v| v.map(|s| parse_phone("phone", &s)).transpose()));
+        let region = c.take(req_str("region", &self.region).and_then(|r| match reference::region(r) {
+            Some(reg) => Ok(reg.code.clone()),
+            None => Err(unknown_region(r)),
+        }));
         let province = c.take(opt_text("province", &self.province, 100));
         if let (Some(Some(p)), Some(r)) = (&province, &region) {
             if !reference::region(r).is_some_and(|reg| reg.has_province(p)) {
-                c.push(
-                    FieldError::new("province", "province_not_in_region")
-                        .with("value", p)
-                        .with("region", r),
-                );
+                c.push(FieldError::new("province", "province_not_in_region").with("value", p).with("region", r));
             }
         }
         let commune = c.take(opt_text("commune", &self.commune, 100));
@@ -154,38 +138,21 @@ impl BeneficiaryInput {
         let destination_country = c.take(
             opt_str(&self.destination_country)
                 .map(str::to_uppercase)
-                .map(|code| {
-                    if reference::is_country(&code) {
-                        Ok(code)
-                    } else {
-                        Err(unknown_country(&code))
-                    }
-                })
+                .map(|code| if reference::is_country(&code) { Ok(code) } else { Err(unknown_country(&code)) })
                 .transpose(),
         );
-        let seasons_abroad = c.take(
-            self.seasons_abroad
-                .map(|n| in_range("seasons_abroad", n, 0, 60).map(|n| n as u32))
-                .transpose(),
-        );
-        let phase = c.take(
-            opt_str(&self.phase).map_or(Ok(Phase::PreDeparture), |p| Phase::parse("phase", p)),
-        );
-        let iga_sector = c.take(
-            opt_str(&self.iga_sector)
-                .map(|s| Sector::parse("iga_sector", s))
-                .transpose(),
-        );
+        let seasons_abroad =
+            c.take(self.seasons_abroad.map(|n| in_range("seasons_abroad", n, 0, 60).map(|n| n as u32)).transpose());
+        let phase = c.take(opt_str(&self.phase).map_or(Ok(Phase::PreDeparture), |p| Phase::parse("phase", p)));
+        let iga_sector = c.take(opt_str(&self.iga_sector).map(|s| Sector::parse("iga_sector", s)).transpose());
         let consent = self.consent == Some(true);
         if !consent {
             c.push(FieldError::new("consent", "consent_required"));
         }
-        let consent_date = c.take(opt_date("consent_date", &self.consent_date).and_then(
-            |d| match d {
-                Some(d) => past_date("consent_date", d, today).map(Some),
-                None => Ok(Some(today)),
-            },
-        ));
+        let consent_date = c.take(opt_date("consent_date", &self.consent_date).and_then(|d| match d {
+            Some(d) => past_date("consent_date", d, today).map(Some),
+            None => Ok(Some(today)),
+        }));
         let cohort = c.take(opt_text("cohort", &self.cohort, 40));
         let notes = c.take(opt_text("notes", &self.notes, 4000));
         c.finish(|| {
@@ -220,20 +187,13 @@ impl BeneficiaryInput {
 }
 
 fn unknown_region(value: &str) -> FieldError {
-    let codes: Vec<&str> = reference::regions()
-        .iter()
-        .map(|r| r.code.as_str())
-        .collect();
-    FieldError::new("region", "unknown_code")
-        .with("value", value)
-        .with("allowed", codes.join(", "))
+    let codes: Vec<&str> = reference::regions().iter().map(|r| r.code.as_str()).collect();
+    FieldError::new("region", "unknown_code").with("value", value).with("allowed", codes.join(", "))
 }
 
 fn unknown_country(value: &str) -> FieldError {
     let codes: Vec<&str> = reference::COUNTRIES.iter().map(|c| c.0).collect();
-    FieldError::new("destination_country", "unknown_code")
-        .with("value", value)
-        .with("allowed", codes.join(", "))
+    FieldError::new("destination_country", "unknown_code").with("value", value).with("allowed", codes.join(", "))
 }
 
 /// Age in whole years on `today`.
@@ -260,8 +220,7 @@ fn check_age(birth: NaiveDate, today: NaiveDate) -> Result<NaiveDate, FieldError
 
 /// True when the text has Arabic letters and no Latin ones.
 fn is_arabic_script(s: &str) -> bool {
-    s.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
-        && !s.chars().any(|c| c.is_ascii_alphabetic())
+    s.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) && !s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
 impl Beneficiary {

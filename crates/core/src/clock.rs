@@ -27,36 +27,21 @@ pub struct Hlc {
 }
 
 impl Hlc {
-    pub const ZERO: Hlc = Hlc {
-        millis: 0,
-        counter: 0,
-        device: Uuid::nil(),
-    };
+    pub const ZERO: Hlc = Hlc { millis: 0, counter: 0, device: Uuid::nil() };
 
     /// The next stamp of `device` after `last`, given the wall clock now.
     pub fn tick(last: Hlc, wall_millis: i64, device: Uuid) -> Hlc {
         if wall_millis > last.millis {
-            Hlc {
-                millis: wall_millis,
-                counter: 0,
-                device,
-            }
+            Hlc { millis: wall_millis, counter: 0, device }
         } else {
-            Hlc {
-                millis: last.millis,
-                counter: last.counter + 1,
-                device,
-            }
+            Hlc { millis: last.millis, counter: last.counter + 1, device }
         }
     }
 
     /// The clock after receiving `remote`: never behind anything seen.
     pub fn observe(last: Hlc, remote: Hlc) -> Hlc {
         if remote > last {
-            Hlc {
-                device: last.device,
-                ..remote
-            }
+            Hlc { device: last.device, ..remote }
         } else {
             last
         }
@@ -76,13 +61,7 @@ impl Hlc {
 
 impl fmt::Display for Hlc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:015}-{:06}-{}",
-            self.millis,
-            self.counter,
-            self.device.simple()
-        )
+        write!(f, "{:015}-{:06}-{}", self.millis, self.counter, self.device.simple())
     }
 }
 
@@ -94,15 +73,8 @@ impl FromStr for Hlc {
         let mut parts = s.splitn(3, '-');
         let millis = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let counter = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let device = parts
-            .next()
-            .and_then(|p| Uuid::parse_str(p).ok())
-            .ok_or_else(bad)?;
-        Ok(Hlc {
-            millis,
-            counter,
-            device,
-        })
+        let device = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
+        Ok(Hlc { millis, counter, device })
     }
 }
 
@@ -126,16 +98,8 @@ mod tests {
     #[test]
     fn text_form_sorts_like_the_stamp_and_round_trips() {
         let d = Uuid::now_v7();
-        let a = Hlc {
-            millis: 999,
-            counter: 5,
-            device: d,
-        };
-        let b = Hlc {
-            millis: 1000,
-            counter: 0,
-            device: d,
-        };
+        let a = Hlc { millis: 999, counter: 5, device: d };
+        let b = Hlc { millis: 1000, counter: 0, device: d };
         assert!(a < b && a.to_string() < b.to_string());
         assert_eq!(a.to_string().parse::<Hlc>().unwrap(), a);
     }
@@ -143,19 +107,8 @@ mod tests {
     #[test]
     fn a_clock_behind_still_moves_forward() {
         let d = Uuid::now_v7();
-        let ahead = Hlc {
-            millis: 2_000_000,
-            counter: 3,
-            device: Uuid::now_v7(),
-        };
-        let mine = Hlc::observe(
-            Hlc {
-                millis: 10,
-                counter: 0,
-                device: d,
-            },
-            ahead,
-        );
+        let ahead = Hlc { millis: 2_000_000, counter: 3, device: Uuid::now_v7() };
+        let mine = Hlc::observe(Hlc { millis: 10, counter: 0, device: d }, ahead);
         let next = Hlc::tick(mine, 20, d);
         assert!(next > ahead);
         assert_eq!(next.device, d);

@@ -89,9 +89,6 @@ code_enum!(
 impl MilestoneKind {
     /// Position in the lifecycle, 1-based (stopped ranks after everything).
     pub fn rank(self) -> u8 {
-        Self::ALL
-            .iter()
-            .position(|k| *k == self)
-            .map_or(0, |p| p as u8 + 1)
+        Self::ALL.iter().position(|k| *k == self).map_or(0, |p| p as u8 + 1)
     }
 }

@@ -102,22 +102,10 @@ const LAST: &[(&str, &str)] = &[
 /// Rural communes of the provinces most people come from; elsewhere the
 /// province's chief town stands in.
 const COMMUNES: &[(&str, &[&str])] = &[
-    (
-        "Kénitra",
-        &[
-            "Moulay Bousselham",
-            "Souk El Arbaa",
-            "Lalla Mimouna",
-            "Sidi Mohamed Lahmar",
-            "Mnasra",
-        ],
-    ),
+    ("Kénitra", &["Moulay Bousselham", "Souk El Arbaa", "Lalla Mimouna", "Sidi Mohamed Lahmar", "Mnasra"]),
     ("Sidi Kacem", &["Zirara", "Had Kourt", "Sidi Kacem"]),
     ("Sidi Slimane", &["Sidi Slimane", "Dar Bel Amri", "Kceibya"]),
-    (
-        "Larache",
-        &["Ksar El Kébir", "Laaouamra", "Zouada", "Souk Tolba"],
-    ),
+    ("Larache", &["Ksar El Kébir", "Laaouamra", "Zouada", "Souk Tolba"]),
     ("Tétouan", &["Oued Laou", "Azla", "Zaitoune"]),
     ("Chefchaouen", &["Bab Taza", "Derdara", "Tanaqob"]),
     ("Ouezzane", &["Mokrisset", "Zoumi"]),
@@ -151,11 +139,8 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
         0..=34 => "04".into(),
         35..=59 => "01".into(),
         _ => {
-            let others: Vec<&str> = reference::regions()
-                .iter()
-                .map(|r| r.code.as_str())
-                .filter(|c| *c != "01" && *c != "04")
-                .collect();
+            let others: Vec<&str> =
+                reference::regions().iter().map(|r| r.code.as_str()).filter(|c| *c != "01" && *c != "04").collect();
             pick(rng, &others).to_string()
         }
     }
@@ -182,9 +167,8 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             .and_then(|d| d.checked_sub_days(Days::new(rng.random_range(0..28))))
             .unwrap_or(today);
         let region = region_code(&mut rng);
-        let province = reference::region(&region)
-            .map(|r| pick(&mut rng, &r.provinces).name.clone())
-            .unwrap_or_default();
+        let province =
+            reference::region(&region).map(|r| pick(&mut rng, &r.provinces).name.clone()).unwrap_or_default();
         let commune = COMMUNES
             .iter()
             .find(|(p, _)| *p == province)
@@ -194,26 +178,16 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
         let cin = (rng.random_range(0..100) < 70)
             .then(|| {
                 let letters = ["BK", "G", "AB", "L", "K", "CD", "X", "JA"];
-                format!(
-                    "{}{}",
-                    pick(&mut rng, &letters),
-                    rng.random_range(100_000..999_999)
-                )
+                format!("{}{}", pick(&mut rng, &letters), rng.random_range(100_000..999_999))
             })
             .filter(|c| used_cins.insert(c.clone()));
         let phone = (rng.random_range(0..100) < 85).then(|| {
-            format!(
-                "0{}{:08}",
-                if rng.random_bool(0.5) { 6 } else { 7 },
-                rng.random_range(0..100_000_000u32)
-            )
+            format!("0{}{:08}", if rng.random_bool(0.5) { 6 } else { 7 }, rng.random_range(0..100_000_000u32))
         });
         let input = BeneficiaryInput {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
-            name_ar: rng
-                .random_bool(0.6)
-                .then(|| format!("{first_ar} {last_ar}")),
+            name_ar: rng.random_bool(0.6).then(|| format!("{first_ar} {last_ar}")),
             sex: Some(if woman { "F" } else { "M" }.into()),
             birth_date: Some(birth.to_string()),
             cin,
@@ -232,16 +206,8 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             ),
             seasons_abroad: Some(rng.random_range(1..12)),
             phase: Some(
-                pick(
-                    &mut rng,
-                    &[
-                        Phase::Returned,
-                        Phase::Returned,
-                        Phase::InMigration,
-                        Phase::PreDeparture,
-                    ],
-                )
-                .to_string(),
+                pick(&mut rng, &[Phase::Returned, Phase::Returned, Phase::InMigration, Phase::PreDeparture])
+                    .to_string(),
             ),
             iga_sector: Some(
                 pick(
@@ -264,11 +230,7 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             cohort: Some(format!(
                 "{}-{}",
                 registered.format("%Y"),
-                if registered.format("%m").to_string() < "07".into() {
-                    "A"
-                } else {
-                    "B"
-                }
+                if registered.format("%m").to_string() < "07".into() { "A" } else { "B" }
             )),
             notes: None,
         };
@@ -299,13 +261,8 @@ fn visits_for(
         if date > today {
             break;
         }
-        let kind = if i == 0 {
-            VisitKind::PreDepartureOrientation
-        } else {
-            *pick(rng, VisitKind::ALL)
-        };
-        let next =
-            (rng.random_range(0..100) < 60).then(|| date + Days::new(rng.random_range(14..60)));
+        let kind = if i == 0 { VisitKind::PreDepartureOrientation } else { *pick(rng, VisitKind::ALL) };
+        let next = (rng.random_range(0..100) < 60).then(|| date + Days::new(rng.random_range(14..60)));
         w.add_visit(&VisitInput {
             beneficiary_id: Some(id.to_string()),
             date: Some(date.to_string()),
@@ -357,14 +314,10 @@ fn milestones_for(
             }
             break;
         }
-        let mut next = date
-            .checked_add_months(Months::new(*months))
-            .unwrap_or(date)
-            + Days::new(rng.random_range(0..25));
+        let mut next =
+            date.checked_add_months(Months::new(*months)).unwrap_or(date) + Days::new(rng.random_range(0..25));
         if let (Some(l), Operating6Months | Sustained12Months) = (launched, kind) {
-            let min = l
-                .checked_add_months(Months::new(if *kind == Operating6Months { 6 } else { 12 }))
-                .unwrap_or(l);
+            let min = l.checked_add_months(Months::new(if *kind == Operating6Months { 6 } else { 12 })).unwrap_or(l);
             next = next.max(min);
         }
         if next > today {
@@ -374,13 +327,8 @@ fn milestones_for(
         if *kind == IgaLaunched {
             launched = Some(date);
         }
-        let amount = amount.map(|(lo, hi)| {
-            format!(
-                "{}.{:02}",
-                rng.random_range(lo..hi),
-                if rng.random_bool(0.2) { 50 } else { 0 }
-            )
-        });
+        let amount = amount
+            .map(|(lo, hi)| format!("{}.{:02}", rng.random_range(lo..hi), if rng.random_bool(0.2) { 50 } else { 0 }));
         add_milestone(w, id, *kind, date, amount, None)?;
         made += 1;
     }

@@ -22,11 +22,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.into(),
-            params: BTreeMap::new(),
-        }
+        FieldError { field: field.into(), code: code.into(), params: BTreeMap::new() }
     }
 
     pub fn with(mut self, key: &str, value: impl ToString) -> Self {
@@ -41,31 +37,13 @@ impl FieldError {
             "too_long" => format!("is longer than {} characters", p("max")),
             "invalid_date" => "must be a date written YYYY-MM-DD".into(),
             "future_date" => "must not be in the future".into(),
-            "age_out_of_range" => format!(
-                "gives an age of {}, outside {}–{}",
-                p("age"),
-                p("min"),
-                p("max")
-            ),
-            "unknown_code" => format!(
-                "has an unknown value '{}' (allowed: {})",
-                p("value"),
-                p("allowed")
-            ),
+            "age_out_of_range" => format!("gives an age of {}, outside {}–{}", p("age"), p("min"), p("max")),
+            "unknown_code" => format!("has an unknown value '{}' (allowed: {})", p("value"), p("allowed")),
             "invalid_phone" => "must be a Moroccan number: 06…, 07…, 05…, +212… or 00212…".into(),
             "invalid_cin" => "must be one or two letters then digits, e.g. BK123456".into(),
-            "cin_taken" => format!(
-                "is already registered on this laptop (beneficiary {})",
-                p("id")
-            ),
-            "province_not_in_region" => format!(
-                "'{}' is not a province of region {}",
-                p("value"),
-                p("region")
-            ),
-            "consent_required" => {
-                "must be true: the person must agree to the processing of her data".into()
-            }
+            "cin_taken" => format!("is already registered on this laptop (beneficiary {})", p("id")),
+            "province_not_in_region" => format!("'{}' is not a province of region {}", p("value"), p("region")),
+            "consent_required" => "must be true: the person must agree to the processing of her data".into(),
             "not_arabic" => "must be written in Arabic script".into(),
             "out_of_range" => format!("must be between {} and {}", p("min"), p("max")),
             "negative_amount" => "must not be negative".into(),
@@ -75,17 +53,8 @@ impl FieldError {
             "unknown_beneficiary" => format!("names no beneficiary ({})", p("id")),
             "archived_beneficiary" => format!("names an archived beneficiary ({})", p("id")),
             "milestone_exists" => format!("'{}' is already recorded for this person", p("kind")),
-            "milestone_order" => format!(
-                "contradicts the {} of {}: {}",
-                p("other_kind"),
-                p("other_date"),
-                p("rule")
-            ),
-            "milestone_requires" => format!(
-                "'{}' needs '{}' to be recorded first",
-                p("kind"),
-                p("other_kind")
-            ),
+            "milestone_order" => format!("contradicts the {} of {}: {}", p("other_kind"), p("other_date"), p("rule")),
+            "milestone_requires" => format!("'{}' needs '{}' to be recorded first", p("kind"), p("other_kind")),
             "reason_required" => "a reason is required when an IGA stops".into(),
             "unknown_field" => "is not a field of this record".into(),
             "invalid_type" => format!("has the wrong type ({})", p("detail")),
@@ -133,11 +102,7 @@ pub enum Error {
     #[error("this database already belongs to device '{0}'")]
     AlreadyInitialised(String),
     #[error("database {path}: schema version {found} is newer than this program knows ({known}); update Wafira Field")]
-    SchemaTooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
+    SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("bundle refused: {0}")]
     Bundle(String),
     #[error("{0}")]

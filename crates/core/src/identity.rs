@@ -6,16 +6,11 @@ use crate::error::FieldError;
 /// `bk 123456` → `BK123456`: one or two letters, then 1 to 6 digits... in
 /// practice 3 to 6, which is what cards carry.
 pub fn parse_cin(field: &str, text: &str) -> Result<String, FieldError> {
-    let cin: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<String>()
-        .to_uppercase();
+    let cin: String = text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_uppercase();
     let letters = cin.chars().take_while(|c| c.is_ascii_uppercase()).count();
     let digits = &cin[letters..];
-    let ok = (1..=2).contains(&letters)
-        && (3..=6).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit());
+    let ok =
+        (1..=2).contains(&letters) && (3..=6).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
     if ok {
         Ok(cin)
     } else {
@@ -26,10 +21,8 @@ pub fn parse_cin(field: &str, text: &str) -> Result<String, FieldError> {
 /// Accepts `06…`, `07…`, `05…`, `+212…`, `00212…`, with or without spaces,
 /// dots, dashes or brackets; gives E.164, e.g. `+212612345678`.
 pub fn parse_phone(field: &str, text: &str) -> Result<String, FieldError> {
-    let mut s: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/'))
-        .collect();
+    let mut s: String =
+        text.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/')).collect();
     if let Some(rest) = s.strip_prefix("+212") {
         s = rest.to_string();
     } else if let Some(rest) = s.strip_prefix("00212") {
@@ -43,9 +36,7 @@ pub fn parse_phone(field: &str, text: &str) -> Result<String, FieldError> {
     if s.len() == 10 && s.starts_with('0') {
         s.remove(0);
     }
-    let ok = s.len() == 9
-        && s.chars().all(|c| c.is_ascii_digit())
-        && matches!(s.as_bytes()[0], b'5' | b'6' | b'7');
+    let ok = s.len() == 9 && s.chars().all(|c| c.is_ascii_digit()) && matches!(s.as_bytes()[0], b'5' | b'6' | b'7');
     if ok {
         Ok(format!("+212{s}"))
     } else {
@@ -56,11 +47,7 @@ pub fn parse_phone(field: &str, text: &str) -> Result<String, FieldError> {
 /// The forms a person may type when searching for a stored E.164 number.
 pub fn phone_search_tokens(e164: &str) -> Vec<String> {
     match e164.strip_prefix("+212") {
-        Some(national) => vec![
-            format!("0{national}"),
-            format!("212{national}"),
-            national.to_string(),
-        ],
+        Some(national) => vec![format!("0{national}"), format!("212{national}"), national.to_string()],
         None => vec![e164.trim_start_matches('+').to_string()],
     }
 }
@@ -81,25 +68,11 @@ mod tests {
             "00212612345678",
             "+212 (0)6 12 34 56 78",
         ] {
-            assert_eq!(
-                parse_phone("phone", input).unwrap(),
-                "+212612345678",
-                "{input}"
-            );
+            assert_eq!(parse_phone("phone", input).unwrap(), "+212612345678", "{input}");
         }
         assert_eq!(parse_phone("phone", "0712345678").unwrap(), "+212712345678");
-        for bad in [
-            "12345",
-            "0812345678",
-            "+33612345678",
-            "06123456789",
-            "phone",
-        ] {
-            assert_eq!(
-                parse_phone("phone", bad).unwrap_err().code,
-                "invalid_phone",
-                "{bad}"
-            );
+        for bad in ["12345", "0812345678", "+33612345678", "06123456789", "phone"] {
+            assert_eq!(parse_phone("phone", bad).unwrap_err().code, "invalid_phone", "{bad}");
         }
     }
 
@@ -108,11 +81,7 @@ mod tests {
         assert_eq!(parse_cin("cin", "bk123456").unwrap(), "BK123456");
         assert_eq!(parse_cin("cin", " A 12345 ").unwrap(), "A12345");
         for bad in ["123456", "ABC12345", "BK", "BK12a456", "BK1234567"] {
-            assert_eq!(
-                parse_cin("cin", bad).unwrap_err().code,
-                "invalid_cin",
-                "{bad}"
-            );
+            assert_eq!(parse_cin("cin", bad).unwrap_err().code, "invalid_cin", "{bad}");
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod money;
 pub mod paths;
 pub mod reference;
 pub mod store;
+pub mod target;
 pub mod text;
 pub mod validate;
 pub mod visit;
@@ -23,7 +24,5 @@ pub use store::{Device, Store};
 
 /// The current instant, UTC, ISO 8601 with milliseconds.
 pub fn now_utc() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

@@ -41,15 +41,10 @@ pub struct MilestoneInput {
 }
 
 impl MilestoneInput {
-    pub fn validate(
-        &self,
-        today: NaiveDate,
-        origin: crate::beneficiary::Origin,
-    ) -> Result<Milestone> {
+    pub fn validate(&self, today: NaiveDate, origin: crate::beneficiary::Origin) -> Result<Milestone> {
         let mut c = Checker::default();
         let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
-        let kind =
-            c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
+        let kind = c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
         let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
         let amount = c.take(match &self.amount {
             None | Some(Value::Null) => Ok(None),
@@ -96,63 +91,30 @@ const ORDERS: &[Order] = &[
         months: 0,
         requires: false,
     },
-    Order {
-        earlier: MilestoneKind::IgaLaunched,
-        later: MilestoneKind::FirstSale,
-        months: 0,
-        requires: true,
-    },
-    Order {
-        earlier: MilestoneKind::IgaLaunched,
-        later: MilestoneKind::Operating6Months,
-        months: 6,
-        requires: true,
-    },
-    Order {
-        earlier: MilestoneKind::IgaLaunched,
-        later: MilestoneKind::Sustained12Months,
-        months: 12,
-        requires: true,
-    },
-    Order {
-        earlier: MilestoneKind::BusinessPlan,
-        later: MilestoneKind::IgaLaunched,
-        months: 0,
-        requires: false,
-    },
+    Order { earlier: MilestoneKind::IgaLaunched, later: MilestoneKind::FirstSale, months: 0, requires: true },
+    Order { earlier: MilestoneKind::IgaLaunched, later: MilestoneKind::Operating6Months, months: 6, requires: true },
+    Order { earlier: MilestoneKind::IgaLaunched, later: MilestoneKind::Sustained12Months, months: 12, requires: true },
+    Order { earlier: MilestoneKind::BusinessPlan, later: MilestoneKind::IgaLaunched, months: 0, requires: false },
 ];
 
 /// Refuses a milestone that contradicts the person's others: a kind already
 /// recorded, or dates out of the lifecycle's order.
 pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), FieldError> {
-    let live = || {
-        existing
-            .iter()
-            .filter(|m| m.archived_at.is_none() && m.id != new.id)
-    };
+    let live = || existing.iter().filter(|m| m.archived_at.is_none() && m.id != new.id);
     if new.kind != MilestoneKind::IgaStopped {
         if live().any(|m| m.kind == new.kind) {
             return Err(FieldError::new("kind", "milestone_exists").with("kind", new.kind));
         }
     }
     for o in ORDERS {
-        let rule = if o.months == 0 {
-            "not before".to_string()
-        } else {
-            format!("at least {} months after", o.months)
-        };
+        let rule = if o.months == 0 { "not before".to_string() } else { format!("at least {} months after", o.months) };
         let clash = |other: &Milestone, earlier: NaiveDate, later: NaiveDate| {
-            let min = earlier
-                .checked_add_months(Months::new(o.months))
-                .unwrap_or(earlier);
+            let min = earlier.checked_add_months(Months::new(o.months)).unwrap_or(earlier);
             (later < min).then(|| {
                 FieldError::new("date", "milestone_order")
                     .with("other_kind", other.kind)
                     .with("other_date", other.date)
-                    .with(
-                        "rule",
-                        format!("{} must be {} {}", o.later, rule, o.earlier),
-                    )
+                    .with("rule", format!("{} must be {} {}", o.later, rule, o.earlier))
             })
         };
         if new.kind == o.later {
@@ -185,18 +147,9 @@ pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), Fiel
 /// The current IGA stage: the furthest step reached, or `iga_stopped` when
 /// the IGA stopped after its last step.
 pub fn stage(milestones: &[Milestone]) -> Option<MilestoneKind> {
-    let live: Vec<&Milestone> = milestones
-        .iter()
-        .filter(|m| m.archived_at.is_none())
-        .collect();
-    let furthest = live
-        .iter()
-        .filter(|m| m.kind != MilestoneKind::IgaStopped)
-        .max_by_key(|m| (m.kind.rank(), m.date));
-    let stopped = live
-        .iter()
-        .filter(|m| m.kind == MilestoneKind::IgaStopped)
-        .max_by_key(|m| m.date);
+    let live: Vec<&Milestone> = milestones.iter().filter(|m| m.archived_at.is_none()).collect();
+    let furthest = live.iter().filter(|m| m.kind != MilestoneKind::IgaStopped).max_by_key(|m| (m.kind.rank(), m.date));
+    let stopped = live.iter().filter(|m| m.kind == MilestoneKind::IgaStopped).max_by_key(|m| m.date);
     match (furthest, stopped) {
         (Some(f), Some(s)) if s.date >= f.date => Some(MilestoneKind::IgaStopped),
         (None, Some(_)) => Some(MilestoneKind::IgaStopped),

@@ -23,8 +23,7 @@ impl Mad {
             .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
             .map(|c| if c == ',' { '.' } else { c })
             .collect();
-        let d =
-            Decimal::from_str(&cleaned).map_err(|_| FieldError::new(field, "invalid_amount"))?;
+        let d = Decimal::from_str(&cleaned).map_err(|_| FieldError::new(field, "invalid_amount"))?;
         Mad::check(field, d)
     }
 
@@ -44,11 +43,7 @@ impl Mad {
     pub fn format(&self, lang: &str) -> String {
         let s = format!("{:.2}", self.0);
         let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-        let (sep, dec) = if lang == "en" {
-            (',', '.')
-        } else {
-            ('\u{202f}', ',')
-        };
+        let (sep, dec) = if lang == "en" { (',', '.') } else { ('\u{202f}', ',') };
         let digits: Vec<char> = int.chars().collect();
         let mut grouped = String::new();
         for (i, c) in digits.iter().enumerate() {
@@ -70,9 +65,7 @@ impl ToSql for Mad {
 impl FromSql for Mad {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let text = value.as_str()?;
-        Decimal::from_str(text)
-            .map(Mad)
-            .map_err(|e| FromSqlError::Other(Box::new(e)))
+        Decimal::from_str(text).map(Mad).map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
 
@@ -94,17 +87,8 @@ mod tests {
 
     #[test]
     fn refuses_negative_and_fractions_of_centimes() {
-        assert_eq!(
-            Mad::parse("amount", "-1").unwrap_err().code,
-            "negative_amount"
-        );
-        assert_eq!(
-            Mad::parse("amount", "1.005").unwrap_err().code,
-            "too_many_decimals"
-        );
-        assert_eq!(
-            Mad::parse("amount", "abc").unwrap_err().code,
-            "invalid_amount"
-        );
+        assert_eq!(Mad::parse("amount", "-1").unwrap_err().code, "negative_amount");
+        assert_eq!(Mad::parse("amount", "1.005").unwrap_err().code, "too_many_decimals");
+        assert_eq!(Mad::parse("amount", "abc").unwrap_err().code, "invalid_amount");
     }
 }

@@ -66,10 +66,7 @@ fn parse_regions(csv: &str) -> Vec<Region> {
             });
         }
         if let Some(r) = out.last_mut() {
-            r.provinces.push(Province {
-                name: province.to_string(),
-                kind: kind.to_string(),
-            });
+            r.provinces.push(Province { name: province.to_string(), kind: kind.to_string() });
         }
     }
     out
@@ -87,18 +84,8 @@ pub const COUNTRIES: &[(&str, &str, &str, &str)] = &[
     ("DE", "Allemagne", "ألمانيا", "Germany"),
     ("GB", "Royaume-Uni", "المملكة المتحدة", "United Kingdom"),
     ("CA", "Canada", "كندا", "Canada"),
-    (
-        "AE",
-        "Émirats arabes unis",
-        "الإمارات العربية المتحدة",
-        "United Arab Emirates",
-    ),
-    (
-        "SA",
-        "Arabie saoudite",
-        "المملكة العربية السعودية",
-        "Saudi Arabia",
-    ),
+    ("AE", "Émirats arabes unis", "الإمارات العربية المتحدة", "United Arab Emirates"),
+    ("SA", "Arabie saoudite", "المملكة العربية السعودية", "Saudi Arabia"),
     ("QA", "Qatar", "قطر", "Qatar"),
 ];
 
@@ -113,10 +100,7 @@ mod tests {
     #[test]
     fn twelve_regions_seventy_five_provinces() {
         assert_eq!(regions().len(), 12);
-        assert_eq!(
-            regions().iter().map(|r| r.provinces.len()).sum::<usize>(),
-            75
-        );
+        assert_eq!(regions().iter().map(|r| r.provinces.len()).sum::<usize>(), 75);
         let rsk = region("04").expect("region 04");
         assert_eq!(rsk.name_fr, "Rabat-Salé-Kénitra");
         assert!(region("01").is_some_and(|r| r.has_province("Tétouan")));

@@ -7,16 +7,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Trimmed text, `None` when absent or blank.
-pub fn opt_text(
-    field: &str,
-    value: &Option<String>,
-    max: usize,
-) -> Result<Option<String>, FieldError> {
+pub fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, FieldError> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) if s.chars().count() > max => {
-            Err(FieldError::new(field, "too_long").with("max", max))
-        }
+        Some(s) if s.chars().count() > max => Err(FieldError::new(field, "too_long").with("max", max)),
         Some(s) => Ok(Some(s.to_string())),
     }
 }
@@ -68,9 +62,7 @@ pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Fiel
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(FieldError::new(field, "out_of_range")
-            .with("min", min)
-            .with("max", max))
+        Err(FieldError::new(field, "out_of_range").with("min", min).with("max", max))
     }
 }
 
@@ -81,16 +73,8 @@ pub fn from_json<T: DeserializeOwned>(value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path == "." {
-            unknown_field_name(&inner).unwrap_or("input".into())
-        } else {
-            path
-        };
-        let code = if inner.starts_with("unknown field") {
-            "unknown_field"
-        } else {
-            "invalid_type"
-        };
+        let field = if path == "." { unknown_field_name(&inner).unwrap_or("input".into()) } else { path };
+        let code = if inner.starts_with("unknown field") { "unknown_field" } else { "invalid_type" };
         Error::invalid(vec![FieldError::new(field, code).with("detail", inner)])
     })
 }
@@ -123,13 +107,7 @@ mod tests {
     #[test]
     fn dates_must_be_iso() {
         assert!(parse_date("d", "2024-02-29").is_ok());
-        assert_eq!(
-            parse_date("d", "29/02/2024").unwrap_err().code,
-            "invalid_date"
-        );
-        assert_eq!(
-            parse_date("d", "2023-02-29").unwrap_err().code,
-            "invalid_date"
-        );
+        assert_eq!(parse_date("d", "29/02/2024").unwrap_err().code, "invalid_date");
+        assert_eq!(parse_date("d", "2023-02-29").unwrap_err().code, "invalid_date");
     }
 }

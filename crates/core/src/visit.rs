@@ -50,21 +50,14 @@ pub fn parse_id(field: &str, value: &Option<String>) -> Result<Uuid, FieldError>
 
 impl VisitInput {
     /// Checks every field; `coordinator` defaults to the laptop's.
-    pub fn validate(
-        &self,
-        today: NaiveDate,
-        origin: crate::beneficiary::Origin,
-        coordinator: &str,
-    ) -> Result<Visit> {
+    pub fn validate(&self, today: NaiveDate, origin: crate::beneficiary::Origin, coordinator: &str) -> Result<Visit> {
         let mut c = Checker::default();
         let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
         let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
         let kind = c.take(req_str("kind", &self.kind).and_then(|k| VisitKind::parse("kind", k)));
         let location = c.take(opt_text("location", &self.location, 200));
         let duration_minutes = c.take(
-            self.duration_minutes
-                .map(|m| in_range("duration_minutes", m, 1, 24 * 60).map(|m| m as u32))
-                .transpose(),
+            self.duration_minutes.map(|m| in_range("duration_minutes", m, 1, 24 * 60).map(|m| m as u32)).transpose(),
         );
         let mut topics = Vec::new();
         for t in self.topics.iter().flatten() {
@@ -79,16 +72,10 @@ impl VisitInput {
         let next_visit_date = c.take(opt_date("next_visit_date", &self.next_visit_date));
         if let (Some(Some(next)), Some(d)) = (next_visit_date, date) {
             if next < d {
-                c.push(
-                    FieldError::new("next_visit_date", "before_date")
-                        .with("other_field", "date")
-                        .with("other", d),
-                );
+                c.push(FieldError::new("next_visit_date", "before_date").with("other_field", "date").with("other", d));
             }
         }
-        let coordinator = opt_str(&self.coordinator)
-            .unwrap_or(coordinator)
-            .to_string();
+        let coordinator = opt_str(&self.coordinator).unwrap_or(coordinator).to_string();
         c.finish(|| {
             Some(Visit {
                 id: origin.id,

@@ -9,6 +9,7 @@ use crate::beneficiary::Beneficiary;
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
 use crate::milestone::{self, Milestone};
+use crate::target::Target;
 use crate::text::fold;
 use crate::visit::Visit;
 use rusqlite::types::Value as SqlValue;
@@ -24,16 +25,18 @@ pub enum Entity {
     Beneficiary,
     Visit,
     Milestone,
+    Target,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 3] = [Entity::Beneficiary, Entity::Visit, Entity::Milestone];
+    pub const ALL: [Entity; 4] = [Entity::Beneficiary, Entity::Visit, Entity::Milestone, Entity::Target];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Entity::Beneficiary => "beneficiary",
             Entity::Visit => "visit",
             Entity::Milestone => "milestone",
+            Entity::Target => "target",
         }
     }
 
@@ -64,24 +67,9 @@ impl Entity {
                 "created_by",
                 "archived_at",
             ],
-            Entity::Visit => &[
-                "id",
-                "beneficiary_id",
-                "date",
-                "kind",
-                "next_visit_date",
-                "created_at",
-                "archived_at",
-            ],
-            Entity::Milestone => &[
-                "id",
-                "beneficiary_id",
-                "kind",
-                "date",
-                "amount",
-                "created_at",
-                "archived_at",
-            ],
+            Entity::Visit => &["id", "beneficiary_id", "date", "kind", "next_visit_date", "created_at", "archived_at"],
+            Entity::Milestone => &["id", "beneficiary_id", "kind", "date", "amount", "created_at", "archived_at"],
+            Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
         }
     }
 }
@@ -104,9 +92,7 @@ impl Op {
     }
 
     fn parse(s: &str) -> Option<Op> {
-        [Op::Create, Op::Update, Op::Archive]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [Op::Create, Op::Update, Op::Archive].into_iter().find(|o| o.as_str() == s)
     }
 }
 
@@ -133,11 +119,7 @@ pub(crate) const CHANGE_COLUMNS: &str =
 
 pub(crate) fn change_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
     let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("bad {what}").into(),
-        )
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("bad {what}").into())
     };
     let text = |i: usize| row.get::<_, String>(i);
     let json = |i: usize| -> rusqlite::Result<Map<String, Value>> {
@@ -214,11 +196,7 @@ pub fn fold_changes(changes: &[Change]) -> Folded {
             }
         }
     }
-    Folded {
-        fields,
-        clocks,
-        created,
-    }
+    Folded { fields, clocks, created }
 }
 
 /// What became of a record after its changes were folded.
@@ -248,28 +226,20 @@ pub fn materialise(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Mat
         Entity::Beneficiary => serde_json::to_value(typed::<Beneficiary>(value, entity, id)?)?,
         Entity::Visit => serde_json::to_value(typed::<Visit>(value, entity, id)?)?,
         Entity::Milestone => serde_json::to_value(typed::<Milestone>(value, entity, id)?)?,
+        Entity::Target => serde_json::to_value(typed::<Target>(value, entity, id)?)?,
     };
     let Value::Object(doc) = canonical else {
-        return Err(Error::Other(
-            "internal: a record is not a JSON object".into(),
-        ));
+        return Err(Error::Other("internal: a record is not a JSON object".into()));
     };
     let parent = match entity {
-        Entity::Beneficiary => None,
-        _ => doc
-            .get("beneficiary_id")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        Entity::Beneficiary | Entity::Target => None,
+        Entity::Visit | Entity::Milestone => doc.get("beneficiary_id").and_then(Value::as_str).map(str::to_string),
     };
     if let Some(parent) = &parent {
-        let present: bool = tx
-            .prepare_cached("SELECT 1 FROM beneficiary WHERE id = ?1")?
-            .exists(params![parent])?;
+        let present: bool = tx.prepare_cached("SELECT 1 FROM beneficiary WHERE id = ?1")?.exists(params![parent])?;
         if !present {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![entity.as_str(), id.to_string(), parent])?;
+            tx.prepare_cached("INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)")?
+                .execute(params![entity.as_str(), id.to_string(), parent])?;
             return Ok(Materialised::Waiting);
         }
     }
@@ -283,8 +253,7 @@ pub fn materialise(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Mat
                 .query_map(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             if !waiting.is_empty() {
-                tx.prepare_cached("DELETE FROM waiting WHERE parent_id = ?1")?
-                    .execute(params![id.to_string()])?;
+                tx.prepare_cached("DELETE FROM waiting WHERE parent_id = ?1")?.execute(params![id.to_string()])?;
                 for (e, rid) in waiting {
                     if let (Some(e), Ok(rid)) = (Entity::parse(&e), Uuid::parse_str(&rid)) {
                         materialise(tx, e, rid)?;
@@ -293,22 +262,19 @@ pub fn materialise(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Mat
                 refresh_summary(tx, id)?;
             }
         }
-        _ => {
+        Entity::Visit | Entity::Milestone => {
             if let Some(parent) = parent.and_then(|p| Uuid::parse_str(&p).ok()) {
                 refresh_summary(tx, parent)?;
             }
         }
+        Entity::Target => {}
     }
     Ok(Materialised::Done)
 }
 
 fn typed<T: serde::de::DeserializeOwned>(value: Value, entity: Entity, id: Uuid) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| {
-        Error::Other(format!(
-            "the changes of {} {id} do not make a valid record: {e}",
-            entity.as_str()
-        ))
-    })
+    serde_json::from_value(value)
+        .map_err(|e| Error::Other(format!("the changes of {} {id} do not make a valid record: {e}", entity.as_str())))
 }
 
 fn sql_value(v: Option<&Value>) -> SqlValue {
@@ -316,19 +282,12 @@ fn sql_value(v: Option<&Value>) -> SqlValue {
         None | Some(Value::Null) => SqlValue::Null,
         Some(Value::String(s)) => SqlValue::Text(s.clone()),
         Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer),
+        Some(Value::Number(n)) => n.as_i64().map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer),
         Some(other) => SqlValue::Text(other.to_string()),
     }
 }
 
-fn upsert(
-    tx: &Transaction<'_>,
-    entity: Entity,
-    doc: &Map<String, Value>,
-    clocks: &Map<String, Value>,
-) -> Result<()> {
+fn upsert(tx: &Transaction<'_>, entity: Entity, doc: &Map<String, Value>, clocks: &Map<String, Value>) -> Result<()> {
     let mut cols: Vec<&str> = entity.columns().to_vec();
     let mut values: Vec<SqlValue> = cols.iter().map(|c| sql_value(doc.get(*c))).collect();
     cols.extend(["doc", "clocks"]);
@@ -337,18 +296,10 @@ fn upsert(
     if entity == Entity::Beneficiary {
         let name = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
         cols.push("sort_name");
-        values.push(SqlValue::Text(fold(&format!(
-            "{} {}",
-            name("last_name"),
-            name("first_name")
-        ))));
+        values.push(SqlValue::Text(fold(&format!("{} {}", name("last_name"), name("first_name")))));
     }
     let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = cols
-        .iter()
-        .skip(1)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     let sql = format!(
         "INSERT INTO {table} ({cols}) VALUES ({ph}) ON CONFLICT (id) DO UPDATE SET {upd}",
         table = entity.as_str(),
@@ -356,20 +307,14 @@ fn upsert(
         ph = placeholders.join(", "),
         upd = updates.join(", ")
     );
-    tx.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(values))?;
+    tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
 /// The words a search can find her by: names in both scripts, CIN, phone.
 fn index_for_search(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()> {
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
-    let mut text = fold(&format!(
-        "{} {} {}",
-        s("first_name"),
-        s("last_name"),
-        s("name_ar")
-    ));
+    let mut text = fold(&format!("{} {} {}", s("first_name"), s("last_name"), s("name_ar")));
     if !s("cin").is_empty() {
         text.push(' ');
         text.push_str(&s("cin").to_lowercase());
@@ -380,13 +325,10 @@ fn index_for_search(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()
             text.push_str(&t);
         }
     }
-    let rowid: i64 = tx
-        .prepare_cached("SELECT rowid FROM beneficiary WHERE id = ?1")?
-        .query_row(params![s("id")], |r| r.get(0))?;
-    tx.prepare_cached("DELETE FROM beneficiary_fts WHERE rowid = ?1")?
-        .execute(params![rowid])?;
-    tx.prepare_cached("INSERT INTO beneficiary_fts (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rowid, text])?;
+    let rowid: i64 =
+        tx.prepare_cached("SELECT rowid FROM beneficiary WHERE id = ?1")?.query_row(params![s("id")], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM beneficiary_fts WHERE rowid = ?1")?.execute(params![rowid])?;
+    tx.prepare_cached("INSERT INTO beneficiary_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![rowid, text])?;
     Ok(())
 }
 
@@ -395,9 +337,7 @@ fn index_for_search(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()
 pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
     let id = id.to_string();
     let milestones: Vec<Milestone> = tx
-        .prepare_cached(
-            "SELECT doc FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL",
-        )?
+        .prepare_cached("SELECT doc FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL")?
         .query_map(params![id], |r| r.get::<_, String>(0))?
         .filter_map(|d| d.ok().and_then(|d| serde_json::from_str(&d).ok()))
         .collect();
@@ -417,16 +357,9 @@ pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
 }
 
 /// The current stamp of each field of a record, if it exists.
-pub fn clocks_of(
-    tx: &Transaction<'_>,
-    entity: Entity,
-    id: Uuid,
-) -> Result<Option<Map<String, Value>>> {
+pub fn clocks_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Option<Map<String, Value>>> {
     let text: Option<String> = tx
-        .prepare_cached(&format!(
-            "SELECT clocks FROM {} WHERE id = ?1",
-            entity.as_str()
-        ))?
+        .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", entity.as_str()))?
         .query_row(params![id.to_string()], |r| r.get(0))
         .optional()?;
     Ok(match text {

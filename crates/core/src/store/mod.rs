@@ -15,6 +15,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
+pub const DEFAULT_FOLLOWUP_DAYS: i64 = 60;
+
 /// This database's own identity: the laptop (or station) that writes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Device {
@@ -50,11 +52,7 @@ impl Store {
             });
         }
         schema::migrations().to_latest(&mut conn)?;
-        let mut store = Store {
-            conn,
-            path,
-            device: None,
-        };
+        let mut store = Store { conn, path, device: None };
         store.device = store.load_device()?;
         Ok(store)
     }
@@ -64,9 +62,7 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Read access for modules that only query (reports, exports).
@@ -85,18 +81,13 @@ impl Store {
     fn load_device(&self) -> Result<Option<Device>> {
         let id: Option<String> = meta_get(&self.conn, "device_id")?;
         let Some(id) = id else { return Ok(None) };
-        let id =
-            Uuid::parse_str(&id).map_err(|_| Error::Other(format!("corrupt device id {id:?}")))?;
+        let id = Uuid::parse_str(&id).map_err(|_| Error::Other(format!("corrupt device id {id:?}")))?;
         let (name, coordinator) = self.conn.query_row(
             "SELECT name, coordinator FROM device WHERE id = ?1",
             params![id.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(Some(Device {
-            id,
-            name,
-            coordinator,
-        }))
+        Ok(Some(Device { id, name, coordinator }))
     }
 
     /// Gives this database its identity, once: a new device id, its name and
@@ -116,14 +107,8 @@ impl Store {
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
-        let device = Device {
-            id: Uuid::now_v7(),
-            name: name.trim().into(),
-            coordinator: coordinator.trim().into(),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device = Device { id: Uuid::now_v7(), name: name.trim().into(), coordinator: coordinator.trim().into() };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         register_device(&tx, &device)?;
         meta_set(&tx, "device_id", &device.id.to_string())?;
         tx.commit()?;
@@ -149,9 +134,7 @@ impl Store {
     /// A write transaction: takes the write lock at once, so that two
     /// windows or a CLI never interleave.
     pub(crate) fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 
     /// Runs `f` in one write transaction with the device and its clock;
@@ -172,13 +155,15 @@ impl Store {
         chrono::Local::now().date_naive()
     }
 
-    /// A setting kept in the database, e.g. `followup_days`.
-    pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        meta_get(&self.conn, &format!("setting.{key}"))
+    /// Days without a visit that put a person on the follow-up plan.
+    pub fn followup_days(&self) -> Result<i64> {
+        let stored = meta_get(&self.conn, "setting.followup_days")?;
+        Ok(stored.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_FOLLOWUP_DAYS))
     }
 
-    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
-        meta_set(&self.conn, &format!("setting.{key}"), value)
+    pub fn set_followup_days(&mut self, days: i64) -> Result<()> {
+        crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
+        meta_set(&self.conn, "setting.followup_days", &days.to_string())
     }
 }
 
@@ -207,11 +192,7 @@ impl Writer<'_> {
 }
 
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
-            r.get(0)
-        })
-        .optional()?)
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
 }
 
 pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {

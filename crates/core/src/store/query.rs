@@ -29,10 +29,7 @@ pub(crate) fn beneficiary(conn: &Connection, id: Uuid) -> Result<Beneficiary> {
         .optional()?;
     match text {
         Some(t) => doc(&t),
-        None => Err(Error::NotFound {
-            entity: "beneficiary",
-            id: id.to_string(),
-        }),
+        None => Err(Error::NotFound { entity: "beneficiary", id: id.to_string() }),
     }
 }
 
@@ -110,15 +107,11 @@ pub struct Page {
 
 const ROW_COLUMNS: &str = "b.doc, b.stage, b.last_visit_date, b.next_visit_date, b.visit_count";
 
-fn list_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<String>, u32)> {
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<String>, u32)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_list_row(
-    raw: (String, Option<String>, Option<String>, Option<String>, u32),
-) -> Result<ListRow> {
+fn to_list_row(raw: (String, Option<String>, Option<String>, Option<String>, u32)) -> Result<ListRow> {
     let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
     Ok(ListRow {
         beneficiary: doc(&raw.0)?,
@@ -132,33 +125,18 @@ fn to_list_row(
 /// Turns what a person types into an FTS5 query: every word a prefix.
 /// A number typed with spaces or dots (`06 12 34`) is one token.
 pub fn search_expression(text: &str) -> Option<String> {
-    let looks_like_phone = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
-        && text.chars().any(|c| c.is_ascii_digit());
+    let looks_like_phone =
+        text.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c)) && text.chars().any(|c| c.is_ascii_digit());
     let words: Vec<String> = if looks_like_phone {
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        vec![digits
-            .strip_prefix("00")
-            .map(str::to_string)
-            .unwrap_or(digits)]
+        vec![digits.strip_prefix("00").map(str::to_string).unwrap_or(digits)]
     } else {
-        fold(text)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect()
+        fold(text).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect()
     };
     if words.is_empty() {
         return None;
     }
-    Some(
-        words
-            .iter()
-            .map(|w| format!("\"{}\"*", w.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    Some(words.iter().map(|w| format!("\"{}\"*", w.replace('"', ""))).collect::<Vec<_>>().join(" "))
 }
 
 pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
@@ -170,9 +148,7 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
     };
     if let Some(expr) = q.search.as_deref().and_then(search_expression) {
         let p = arg(SqlValue::Text(expr), &mut args);
-        wheres.push(format!(
-            "b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"
-        ));
+        wheres.push(format!("b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"));
     }
     for (col, val) in [
         ("b.region", q.region.clone()),
@@ -197,16 +173,10 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
     if !q.include_archived {
         wheres.push("b.archived_at IS NULL".into());
     }
-    let where_sql = if wheres.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", wheres.join(" AND "))
-    };
+    let where_sql = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
     let total: usize = conn
         .prepare_cached(&format!("SELECT count(*) FROM beneficiary b {where_sql}"))?
-        .query_row(rusqlite::params_from_iter(args.iter()), |r| {
-            r.get::<_, i64>(0)
-        })? as usize;
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as usize;
     let order = match q.sort {
         Sort::Name => "b.sort_name, b.id",
         Sort::LastVisit => "b.last_visit_date IS NOT NULL, b.last_visit_date, b.sort_name",
@@ -253,10 +223,7 @@ pub struct Profile {
 
 pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<HistoryEntry>> {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for row in conn
-        .prepare_cached("SELECT id, name FROM device")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-    {
+    for row in conn.prepare_cached("SELECT id, name FROM device")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
         let (id, name): (String, String) = row?;
         names.insert(id, name);
     }
@@ -271,10 +238,7 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
             at: c.at.clone(),
             hlc: c.hlc.to_string(),
             device_id: c.device_id,
-            device_name: names
-                .get(&c.device_id.to_string())
-                .cloned()
-                .unwrap_or_default(),
+            device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
             coordinator: c.coordinator.clone(),
             op: c.op,
             field,
@@ -284,19 +248,11 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
         match c.op {
             Op::Update => {
                 for (k, v) in &c.fields {
-                    out.push(entry(
-                        Some(k.clone()),
-                        c.old.get(k).cloned().unwrap_or(Value::Null),
-                        v.clone(),
-                    ));
+                    out.push(entry(Some(k.clone()), c.old.get(k).cloned().unwrap_or(Value::Null), v.clone()));
                 }
             }
             Op::Create | Op::Archive => {
-                let new = c
-                    .fields
-                    .get("archive_reason")
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                let new = c.fields.get("archive_reason").cloned().unwrap_or(Value::Null);
                 out.push(entry(None, Value::Null, new));
             }
         }
@@ -334,11 +290,7 @@ pub struct FollowupGroup {
     pub people: Vec<Followup>,
 }
 
-pub(crate) fn followups(
-    conn: &Connection,
-    days: i64,
-    today: NaiveDate,
-) -> Result<Vec<FollowupGroup>> {
+pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Result<Vec<FollowupGroup>> {
     let soon = today + chrono::Days::new(7);
     let since = today - chrono::Days::new(days.max(0) as u64);
     let sql = format!(
@@ -354,9 +306,7 @@ pub(crate) fn followups(
     for raw in rows {
         let person = to_list_row(raw?)?;
         let b = &person.beneficiary;
-        let registered =
-            NaiveDate::parse_from_str(b.created_at.get(..10).unwrap_or(""), "%Y-%m-%d")
-                .unwrap_or(today);
+        let registered = NaiveDate::parse_from_str(b.created_at.get(..10).unwrap_or(""), "%Y-%m-%d").unwrap_or(today);
         let last = person.last_visit_date.unwrap_or(registered);
         let reason = match person.next_visit_date {
             Some(d) if d < today => FollowupReason::Overdue,
@@ -364,29 +314,14 @@ pub(crate) fn followups(
             _ => FollowupReason::NoRecentVisit,
         };
         let key = (b.region.clone(), b.province.clone(), b.commune.clone());
-        let follow = Followup {
-            days_without_visit: (today - last).num_days(),
-            reason,
-            person,
-        };
+        let follow = Followup { days_without_visit: (today - last).num_days(), reason, person };
         match groups.last_mut() {
-            Some(g) if (g.region.clone(), g.province.clone(), g.commune.clone()) == key => {
-                g.people.push(follow)
-            }
-            _ => groups.push(FollowupGroup {
-                region: key.0,
-                province: key.1,
-                commune: key.2,
-                people: vec![follow],
-            }),
+            Some(g) if (g.region.clone(), g.province.clone(), g.commune.clone()) == key => g.people.push(follow),
+            _ => groups.push(FollowupGroup { region: key.0, province: key.1, commune: key.2, people: vec![follow] }),
         }
     }
     for g in &mut groups {
-        g.people.sort_by(|a, b| {
-            a.reason
-                .cmp(&b.reason)
-                .then(b.days_without_visit.cmp(&a.days_without_visit))
-        });
+        g.people.sort_by(|a, b| a.reason.cmp(&b.reason).then(b.days_without_visit.cmp(&a.days_without_visit)));
     }
     Ok(groups)
 }
@@ -416,8 +351,7 @@ pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
         reasons.push("same_phone".to_string());
         score += 50;
     }
-    let names =
-        similar_names(&a.first_name, &b.first_name) && similar_names(&a.last_name, &b.last_name);
+    let names = similar_names(&a.first_name, &b.first_name) && similar_names(&a.last_name, &b.last_name);
     let names_ar = a.name_ar.is_some()
         && b.name_ar.is_some()
         && fold(a.name_ar.as_deref().unwrap_or("")) == fold(b.name_ar.as_deref().unwrap_or(""));
@@ -434,11 +368,7 @@ pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
     (score.min(100), reasons)
 }
 
-pub(crate) fn similar(
-    conn: &Connection,
-    probe: &Beneficiary,
-    exclude: Option<Uuid>,
-) -> Result<Vec<Candidate>> {
+pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uuid>) -> Result<Vec<Candidate>> {
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM beneficiary b
          WHERE b.archived_at IS NULL AND b.id <> ?5
@@ -462,11 +392,7 @@ pub(crate) fn similar(
         let person = to_list_row(raw?)?;
         let (score, reasons) = match_reasons(probe, &person.beneficiary);
         if !reasons.is_empty() {
-            out.push(Candidate {
-                person,
-                score,
-                reasons,
-            });
+            out.push(Candidate { person, score, reasons });
         }
     }
     out.sort_by(|a, b| b.score.cmp(&a.score));
@@ -484,14 +410,12 @@ impl Store {
 
     pub fn profile(&self, id: Uuid) -> Result<Profile> {
         let b = beneficiary(&self.conn, id)?;
-        let (stage, last, next): (Option<String>, Option<String>, Option<String>) =
-            self.conn.query_row(
-                "SELECT stage, last_visit_date, next_visit_date FROM beneficiary WHERE id = ?1",
-                params![id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-        let date =
-            |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+        let (stage, last, next): (Option<String>, Option<String>, Option<String>) = self.conn.query_row(
+            "SELECT stage, last_visit_date, next_visit_date FROM beneficiary WHERE id = ?1",
+            params![id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
         Ok(Profile {
             age: age_on(b.birth_date, Store::today()),
             stage: stage.as_deref().and_then(MilestoneKind::from_code),
@@ -514,10 +438,8 @@ impl Store {
     /// not be valid as a whole: what can be read is compared).
     pub fn possible_duplicates(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
-        let Some(birth_date) = input
-            .birth_date
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+        let Some(birth_date) =
+            input.birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
         else {
             // Without a birth date only CIN and phone can match.
             return self.possible_duplicates_by_ids(input);
@@ -530,10 +452,7 @@ impl Store {
             sex: Sex::F,
             birth_date,
             cin: input.cin.as_deref().and_then(|c| parse_cin("cin", c).ok()),
-            phone: input
-                .phone
-                .as_deref()
-                .and_then(|p| parse_phone("phone", p).ok()),
+            phone: input.phone.as_deref().and_then(|p| parse_phone("phone", p).ok()),
             region: text(&input.region),
             province: None,
             commune: input.commune.clone().filter(|s| !s.trim().is_empty()),

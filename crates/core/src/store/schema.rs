@@ -110,6 +110,21 @@ CREATE TABLE milestone (
 );
 CREATE INDEX milestone_beneficiary ON milestone(beneficiary_id, date);
 
+-- The results framework: a target per indicator, programme-wide
+-- (region NULL) or for one region. Exact decimals as text.
+CREATE TABLE target (
+    id          TEXT PRIMARY KEY,
+    indicator   TEXT NOT NULL,
+    region      TEXT,
+    baseline    TEXT,
+    target      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    archived_at TEXT,
+    doc         TEXT NOT NULL,
+    clocks      TEXT NOT NULL
+);
+CREATE INDEX target_indicator ON target(indicator, region);
+
 -- Visits and milestones whose person has not arrived yet (an import
 -- brought them first); materialised as soon as she does.
 CREATE TABLE waiting (

@@ -8,6 +8,7 @@ use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin, EDITABLE};
 use crate::clock::Hlc;
 use crate::error::{Error, FieldError, Result};
 use crate::milestone::{self, Milestone, MilestoneInput};
+use crate::target::{Target, TargetInput};
 use crate::validate::from_json;
 use crate::visit::{Visit, VisitInput};
 use rusqlite::{params, OptionalExtension};
@@ -50,19 +51,13 @@ impl Writer<'_> {
     }
 
     fn origin(&self) -> Origin {
-        Origin {
-            id: Uuid::now_v7(),
-            created_at: crate::now_utc(),
-            created_by: self.device.id,
-        }
+        Origin { id: Uuid::now_v7(), created_at: crate::now_utc(), created_by: self.device.id }
     }
 
     /// Emits the creation of a record: all its fields but the id.
     fn create<T: Serialize>(&mut self, entity: Entity, id: Uuid, record: &T) -> Result<()> {
         let Value::Object(mut fields) = serde_json::to_value(record)? else {
-            return Err(Error::Other(
-                "internal: a record is not a JSON object".into(),
-            ));
+            return Err(Error::Other("internal: a record is not a JSON object".into()));
         };
         fields.remove("id");
         self.emit(entity, id, Op::Create, fields, Map::new(), Map::new())?;
@@ -71,19 +66,10 @@ impl Writer<'_> {
 
     /// Emits the fields of `new` that differ from `current`, with the values
     /// and stamps they replace. Gives false when nothing changed.
-    fn update<T: Serialize>(
-        &mut self,
-        entity: Entity,
-        id: Uuid,
-        current: &T,
-        new: &T,
-    ) -> Result<bool> {
-        let (Value::Object(cur), Value::Object(new)) =
-            (serde_json::to_value(current)?, serde_json::to_value(new)?)
+    fn update<T: Serialize>(&mut self, entity: Entity, id: Uuid, current: &T, new: &T) -> Result<bool> {
+        let (Value::Object(cur), Value::Object(new)) = (serde_json::to_value(current)?, serde_json::to_value(new)?)
         else {
-            return Err(Error::Other(
-                "internal: a record is not a JSON object".into(),
-            ));
+            return Err(Error::Other("internal: a record is not a JSON object".into()));
         };
         let clocks = log::clocks_of(&self.tx, entity, id)?.unwrap_or_default();
         let (mut fields, mut old, mut base) = (Map::new(), Map::new(), Map::new());
@@ -110,10 +96,7 @@ impl Writer<'_> {
         let mut fields = Map::new();
         fields.insert("archived_at".into(), Value::String(crate::now_utc()));
         if entity == Entity::Beneficiary {
-            fields.insert(
-                "archive_reason".into(),
-                reason.map_or(Value::Null, Value::String),
-            );
+            fields.insert("archive_reason".into(), reason.map_or(Value::Null, Value::String));
         }
         self.emit(entity, id, Op::Archive, fields, Map::new(), base)?;
         Ok(())
@@ -128,9 +111,7 @@ impl Writer<'_> {
             .query_row(params![cin, b.id.to_string()], |r| r.get(0))
             .optional()?;
         match other {
-            Some(id) => Err(Error::invalid(vec![
-                FieldError::new("cin", "cin_taken").with("id", id)
-            ])),
+            Some(id) => Err(Error::invalid(vec![FieldError::new("cin", "cin_taken").with("id", id)])),
             None => Ok(()),
         }
     }
@@ -147,11 +128,7 @@ impl Writer<'_> {
             Some(Some(_)) => "archived_beneficiary",
             Some(None) => return Ok(()),
         };
-        Err(Error::invalid(vec![FieldError::new(
-            "beneficiary_id",
-            code,
-        )
-        .with("id", id)]))
+        Err(Error::invalid(vec![FieldError::new("beneficiary_id", code).with("id", id)]))
     }
 }
 
@@ -181,7 +158,45 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// Sets the target of an indicator (for a region, or programme-wide):
+    /// edits the live one if there is one, so there is one target per key.
+    pub fn set_target(&mut self, input: &TargetInput) -> Result<Target> {
+        let new = input.validate(self.origin())?;
+        let current: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT doc FROM target WHERE indicator = ?1 AND region IS ?2 AND archived_at IS NULL
+                 ORDER BY created_at, id LIMIT 1",
+            )?
+            .query_row(params![new.indicator, new.region], |r| r.get(0))
+            .optional()?;
+        match current {
+            Some(doc) => {
+                let current: Target = serde_json::from_str(&doc)?;
+                let updated = Target {
+                    id: current.id,
+                    created_at: current.created_at.clone(),
+                    created_by: current.created_by,
+                    ..new
+                };
+                self.update(Entity::Target, current.id, &current, &updated)?;
+                Ok(updated)
+            }
+            None => {
+                self.create(Entity::Target, new.id, &new)?;
+                Ok(new)
+            }
+        }
+    }
+}
+
 impl Store {
+    pub fn set_target_json(&mut self, input: Value) -> Result<Target> {
+        let input: TargetInput = from_json(input)?;
+        self.write(|w| w.set_target(&input))
+    }
+
     /// Registers a person from a JSON object (form or CLI).
     pub fn add_beneficiary_json(&mut self, input: Value) -> Result<Beneficiary> {
         self.add_beneficiary(&from_json(input)?)
@@ -200,11 +215,7 @@ impl Store {
         let mut errors = Vec::new();
         for k in patch.keys() {
             if !EDITABLE.contains(&k.as_str()) {
-                let code = if is_record_field(k) {
-                    "not_editable"
-                } else {
-                    "unknown_field"
-                };
+                let code = if is_record_field(k) { "not_editable" } else { "unknown_field" };
                 errors.push(FieldError::new(k, code));
             }
         }
@@ -215,11 +226,7 @@ impl Store {
         self.write(|w| {
             let current = w.beneficiary(id)?;
             if current.archived_at.is_some() {
-                return Err(Error::invalid(vec![FieldError::new(
-                    "id",
-                    "archived_beneficiary",
-                )
-                .with("id", id)]));
+                return Err(Error::invalid(vec![FieldError::new("id", "archived_beneficiary").with("id", id)]));
             }
             let mut merged = match serde_json::to_value(current.to_input())? {
                 Value::Object(m) => m,
@@ -227,11 +234,7 @@ impl Store {
             };
             merged.extend(patch);
             let input: BeneficiaryInput = from_json(Value::Object(merged))?;
-            let origin = Origin {
-                id,
-                created_at: current.created_at.clone(),
-                created_by: current.created_by,
-            };
+            let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
             let mut new = input.validate(today, origin)?;
             new.archived_at = current.archived_at.clone();
             new.archive_reason = current.archive_reason.clone();
@@ -247,11 +250,7 @@ impl Store {
             if current.archived_at.is_some() {
                 return Ok(current);
             }
-            w.archive(
-                Entity::Beneficiary,
-                id,
-                reason.filter(|r| !r.trim().is_empty()),
-            )?;
+            w.archive(Entity::Beneficiary, id, reason.filter(|r| !r.trim().is_empty()))?;
             w.beneficiary(id)
         })
     }
@@ -279,10 +278,7 @@ impl Store {
                 w.tx.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
                     .exists(params![id.to_string()])?;
             if !exists {
-                return Err(Error::NotFound {
-                    entity: entity.as_str(),
-                    id: id.to_string(),
-                });
+                return Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() });
             }
             w.archive(entity, id, None)
         })
@@ -295,8 +291,5 @@ impl Store {
 }
 
 fn is_record_field(k: &str) -> bool {
-    matches!(
-        k,
-        "id" | "created_at" | "created_by" | "archived_at" | "archive_reason"
-    )
+    matches!(k, "id" | "created_at" | "created_by" | "archived_at" | "archive_reason")
 }

@@ -1,0 +1,101 @@
+//! The results framework: for each indicator, a baseline and a target,
+//! programme-wide or for one region. Targets are records like any other:
+//! they are logged, so they travel with bundles.
+
+use crate::error::{Checker, FieldError, Result};
+use crate::reference;
+use crate::validate::{opt_str, req_str};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The indicators a target can be set for.
+pub const INDICATORS: &[&str] = &[
+    "beneficiaries_registered",
+    "women_registered",
+    "share_with_visit",
+    "share_financial_education",
+    "iga_launched",
+    "iga_sustained_12_months",
+    "share_sustained_of_launched",
+    "financing_obtained_total",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub id: Uuid,
+    pub indicator: String,
+    /// A region code, or `None` for the whole programme.
+    pub region: Option<String>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub baseline: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub target: Decimal,
+    pub created_at: String,
+    pub created_by: Uuid,
+    pub archived_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    pub indicator: Option<String>,
+    pub region: Option<String>,
+    pub baseline: Option<Value>,
+    pub target: Option<Value>,
+}
+
+fn decimal(field: &str, v: &Option<Value>) -> Result<Option<Decimal>, FieldError> {
+    let text = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.trim().replace(',', "."),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(FieldError::new(field, "invalid_amount")),
+    };
+    let d = Decimal::from_str(&text).map_err(|_| FieldError::new(field, "invalid_amount"))?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(FieldError::new(field, "negative_amount"));
+    }
+    Ok(Some(d))
+}
+
+impl TargetInput {
+    pub fn validate(&self, origin: crate::beneficiary::Origin) -> Result<Target> {
+        let mut c = Checker::default();
+        let indicator = c.take(req_str("indicator", &self.indicator).and_then(|i| {
+            if INDICATORS.contains(&i) {
+                Ok(i.to_string())
+            } else {
+                Err(FieldError::new("indicator", "unknown_code")
+                    .with("value", i)
+                    .with("allowed", INDICATORS.join(", ")))
+            }
+        }));
+        let region = c.take(
+            opt_str(&self.region)
+                .map(|r| match reference::region(r) {
+                    Some(_) => Ok(r.to_string()),
+                    None => Err(FieldError::new("region", "unknown_code").with("value", r)),
+                })
+                .transpose(),
+        );
+        let baseline = c.take(decimal("baseline", &self.baseline));
+        let target =
+            c.take(decimal("target", &self.target).and_then(|t| t.ok_or(FieldError::new("target", "required"))));
+        c.finish(|| {
+            Some(Target {
+                id: origin.id,
+                indicator: indicator?,
+                region: region?,
+                baseline: baseline?,
+                target: target?,
+                created_at: origin.created_at,
+                created_by: origin.created_by,
+                archived_at: None,
+            })
+        })
+    }
+}
