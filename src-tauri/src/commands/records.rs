@@ -1,0 +1,105 @@
+//! Commands of the field workflows: identity of the laptop, people, visits,
+//! milestones, follow-ups.
+
+use super::with_store;
+use crate::AppState;
+use serde_json::{json, Value};
+use tauri::State;
+use uuid::Uuid;
+use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
+use wafira_core::store::log::Entity;
+use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Profile};
+use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Device, Result};
+
+/// What the window needs at start: the database, its device (absent on
+/// first run), settings and the reference lists.
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
+    with_store(&state, |s| {
+        Ok(json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "database": s.path(),
+            "schema_version": s.schema_version()?,
+            "device": s.device().ok(),
+            "followup_days": s.followup_days()?,
+            "regions": reference::regions(),
+            "codes": {
+                "sex": codes(Sex::ALL.iter().map(|c| c.as_str())),
+                "phase": codes(Phase::ALL.iter().map(|c| c.as_str())),
+                "sector": codes(Sector::ALL.iter().map(|c| c.as_str())),
+                "visit": codes(VisitKind::ALL.iter().map(|c| c.as_str())),
+                "milestone": codes(MilestoneKind::ALL.iter().map(|c| c.as_str())),
+            },
+            "countries": reference::COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
+        }))
+    })
+}
+
+fn codes<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    items.collect()
+}
+
+#[tauri::command]
+pub fn init_device(state: State<'_, AppState>, device: String, coordinator: String) -> Result<Device> {
+    with_store(&state, |s| s.init_device(&device, &coordinator))
+}
+
+#[tauri::command]
+pub fn load_demo(state: State<'_, AppState>, count: usize) -> Result<demo::DemoSummary> {
+    with_store(&state, |s| demo::generate(s, count.min(20_000), 1))
+}
+
+#[tauri::command]
+pub fn set_followup_days(state: State<'_, AppState>, days: i64) -> Result<()> {
+    with_store(&state, |s| s.set_followup_days(days))
+}
+
+#[tauri::command]
+pub fn list_beneficiaries(state: State<'_, AppState>, query: ListQuery) -> Result<Page> {
+    with_store(&state, |s| s.list_beneficiaries(&query))
+}
+
+#[tauri::command]
+pub fn add_beneficiary(state: State<'_, AppState>, input: Value) -> Result<Beneficiary> {
+    with_store(&state, |s| s.add_beneficiary_json(input))
+}
+
+#[tauri::command]
+pub fn update_beneficiary(state: State<'_, AppState>, id: Uuid, patch: Value) -> Result<Beneficiary> {
+    with_store(&state, |s| s.update_beneficiary(id, patch))
+}
+
+#[tauri::command]
+pub fn archive_beneficiary(state: State<'_, AppState>, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
+    with_store(&state, |s| s.archive_beneficiary(id, reason))
+}
+
+#[tauri::command]
+pub fn profile(state: State<'_, AppState>, id: Uuid) -> Result<Profile> {
+    with_store(&state, |s| s.profile(id))
+}
+
+#[tauri::command]
+pub fn possible_duplicates(state: State<'_, AppState>, input: Value) -> Result<Vec<Candidate>> {
+    with_store(&state, |s| s.possible_duplicates(&wafira_core::validate::from_json(input)?))
+}
+
+#[tauri::command]
+pub fn add_visit(state: State<'_, AppState>, input: Value) -> Result<Visit> {
+    with_store(&state, |s| s.add_visit_json(input))
+}
+
+#[tauri::command]
+pub fn add_milestone(state: State<'_, AppState>, input: Value) -> Result<Milestone> {
+    with_store(&state, |s| s.add_milestone_json(input))
+}
+
+#[tauri::command]
+pub fn archive_record(state: State<'_, AppState>, entity: Entity, id: Uuid) -> Result<()> {
+    with_store(&state, |s| s.archive_record(entity, id))
+}
+
+#[tauri::command]
+pub fn followups(state: State<'_, AppState>, days: i64) -> Result<Vec<FollowupGroup>> {
+    with_store(&state, |s| s.followups(days))
+}

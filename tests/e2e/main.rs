@@ -1,0 +1,6 @@
+//! End-to-end tests: the real app binary in a real window (under Xvfb in CI),
+//! driven over WebDriver through tauri-driver and WebKitWebDriver. Each test
+//! has its own temporary database, handed to the app through `WAFIRA_DB`.
+
+mod foundation;
+mod harness;

@@ -1,0 +1,20 @@
+// The window's only way to the core: one function per command declared in
+// src-tauri/src/commands/mod.rs. Screens never call invoke directly.
+
+const invoke = (cmd, args = {}) => window.__TAURI__.core.invoke(cmd, args);
+
+export const appInfo = () => invoke('app_info');
+export const initDevice = (device, coordinator) => invoke('init_device', { device, coordinator });
+export const loadDemo = (count) => invoke('load_demo', { count });
+export const setFollowupDays = (days) => invoke('set_followup_days', { days });
+
+export const listBeneficiaries = (query) => invoke('list_beneficiaries', { query });
+export const addBeneficiary = (input) => invoke('add_beneficiary', { input });
+export const updateBeneficiary = (id, patch) => invoke('update_beneficiary', { id, patch });
+export const archiveBeneficiary = (id, reason) => invoke('archive_beneficiary', { id, reason });
+export const profile = (id) => invoke('profile', { id });
+export const possibleDuplicates = (input) => invoke('possible_duplicates', { input });
+export const addVisit = (input) => invoke('add_visit', { input });
+export const addMilestone = (input) => invoke('add_milestone', { input });
+export const archiveRecord = (entity, id) => invoke('archive_record', { entity, id });
+export const followups = (days) => invoke('followups', { days });

@@ -1,0 +1,119 @@
+// Forms built from a field list: labels tied to inputs, an error line under
+// each field, values read back for the core. The core decides what is
+// valid; this only shows its answer beside the right field.
+
+import { t, fieldErrorText, applyTranslations } from './i18n.js';
+
+/**
+ * Field spec: {name, type: text|date|select|checkbox|number|textarea|list,
+ * required, wide, options: [{value, key}] (key = translation key), attrs}.
+ */
+export function renderForm(form, spec, values = {}) {
+  form.classList.add('grid');
+  form.noValidate = true;
+  form.innerHTML = '';
+  for (const f of spec) {
+    const id = `f-${f.name}`;
+    const wrap = document.createElement('div');
+    wrap.className = `field${f.wide ? ' wide' : ''}${f.type === 'checkbox' ? ' checkbox' : ''}`;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.dataset.i18n = f.label || `field.${f.name}`;
+    if (f.required) label.classList.add('req');
+    let input;
+    if (f.type === 'select') {
+      input = document.createElement('select');
+      const blank = document.createElement('option');
+      blank.value = '';
+      blank.dataset.i18n = f.required ? 'form.choose' : 'form.none';
+      input.append(blank);
+      for (const o of f.options || []) {
+        const opt = document.createElement('option');
+        opt.value = o.value;
+        opt.dataset.i18n = o.key;
+        input.append(opt);
+      }
+    } else if (f.type === 'textarea') {
+      input = document.createElement('textarea');
+      input.rows = 3;
+    } else {
+      input = document.createElement('input');
+      input.type = f.type === 'list' ? 'text' : f.type || 'text';
+    }
+    input.id = id;
+    input.name = f.name;
+    input.setAttribute('aria-describedby', `err-${f.name}`);
+    if (f.required) input.setAttribute('aria-required', 'true');
+    for (const [k, v] of Object.entries(f.attrs || {})) input.setAttribute(k, v);
+    const v = values[f.name];
+    if (f.type === 'checkbox') input.checked = v === true;
+    else if (f.type === 'list') input.value = Array.isArray(v) ? v.join(', ') : v || '';
+    else if (v !== undefined && v !== null) input.value = v;
+    const err = document.createElement('p');
+    err.className = 'field-error';
+    err.id = `err-${f.name}`;
+    err.dataset.fieldError = f.name;
+    if (f.type === 'checkbox') wrap.append(input, label, err);
+    else wrap.append(label, input, err);
+    form.append(wrap);
+  }
+  const actions = document.createElement('div');
+  actions.className = 'form-actions';
+  form.append(actions);
+  applyTranslations(form);
+  return actions;
+}
+
+/** The form's values for the core: blanks omitted, numbers as numbers when they are numbers. */
+export function readForm(form, spec) {
+  const out = {};
+  for (const f of spec) {
+    const el = form.elements[f.name];
+    if (!el) continue;
+    if (f.type === 'checkbox') {
+      out[f.name] = el.checked;
+      continue;
+    }
+    const raw = el.value.trim();
+    if (raw === '') continue;
+    if (f.type === 'number') out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    else if (f.type === 'list') out[f.name] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else out[f.name] = raw;
+  }
+  return out;
+}
+
+export function clearErrors(form) {
+  form.querySelectorAll('[data-field-error]').forEach((p) => (p.textContent = ''));
+  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  const general = form.querySelector('.form-error');
+  if (general) general.remove();
+}
+
+/** Shows a core error beside its fields; anything else above the buttons. */
+export function showErrors(form, err) {
+  clearErrors(form);
+  let first = null;
+  const unplaced = [];
+  for (const fe of (err && err.fields) || []) {
+    const p = form.querySelector(`[data-field-error="${fe.field}"]`);
+    if (!p) {
+      unplaced.push(`${t(`field.${fe.field}`)} : ${fieldErrorText(fe)}`);
+      continue;
+    }
+    p.textContent = p.textContent ? `${p.textContent} ${fieldErrorText(fe)}` : fieldErrorText(fe);
+    const input = form.elements[fe.field];
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      first = first || input;
+    }
+  }
+  if (unplaced.length || !(err && err.fields && err.fields.length)) {
+    const general = document.createElement('p');
+    general.className = 'form-error';
+    general.setAttribute('role', 'alert');
+    general.textContent = unplaced.length ? unplaced.join(' · ') : (err && err.message) || String(err);
+    form.querySelector('.form-actions').before(general);
+  }
+  if (first) first.focus();
+}

@@ -1,0 +1,114 @@
+// Registration and editing of a person. Before a new registration is saved,
+// the core is asked for likely duplicates (same CIN, same phone, similar name
+// with the same birth date or commune); the coordinator can open one of them
+// or save anyway.
+
+import * as api from '../api.js';
+import { applyTranslations, codeLabel, formatDate, t } from '../i18n.js';
+import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
+import { app, codeOptions, countryOptions, el, esc, navigate, provinceOptions, regionOptions, toast } from '../state.js';
+
+export function beneficiarySpec(region) {
+  return [
+    { name: 'first_name', required: true, attrs: { autocomplete: 'off' } },
+    { name: 'last_name', required: true, attrs: { autocomplete: 'off' } },
+    { name: 'name_ar', attrs: { dir: 'rtl', lang: 'ar', autocomplete: 'off' } },
+    { name: 'sex', type: 'select', required: true, options: codeOptions('sex') },
+    { name: 'birth_date', type: 'date', required: true },
+    { name: 'cin', attrs: { autocomplete: 'off' } },
+    { name: 'phone', type: 'tel', attrs: { dir: 'ltr' } },
+    { name: 'region', type: 'select', required: true, options: regionOptions() },
+    { name: 'province', type: 'select', options: provinceOptions(region) },
+    { name: 'commune' },
+    { name: 'douar' },
+    { name: 'destination_country', type: 'select', options: countryOptions() },
+    { name: 'seasons_abroad', type: 'number', attrs: { min: '0', max: '60' } },
+    { name: 'phase', type: 'select', required: true, options: codeOptions('phase') },
+    { name: 'iga_sector', type: 'select', options: codeOptions('sector') },
+    { name: 'cohort' },
+    { name: 'consent_date', type: 'date' },
+    { name: 'notes', type: 'textarea', wide: true },
+    { name: 'consent', type: 'checkbox', wide: true, label: 'field.consent_statement' },
+  ];
+}
+
+/** `#/register` registers; `#/register/<id>` edits that person. */
+export async function render(main, id) {
+  const editing = Boolean(id);
+  const current = editing ? (await api.profile(id)).beneficiary : null;
+  const values = current ? { ...current } : { phase: 'pre_departure', consent: false };
+  const view = el(`<section>
+    <h1 data-i18n="${editing ? 'register.edit_title' : 'register.title'}"></h1>
+    <div id="duplicates" class="card dup-warning" hidden role="alert"></div>
+    <form id="beneficiary-form" class="card"></form>
+  </section>`);
+  main.append(view);
+  const form = view.querySelector('form');
+  let spec = beneficiarySpec(values.region);
+  const build = (vals) => {
+    const actions = renderForm(form, spec, vals);
+    actions.append(el(`<button type="submit" class="primary" id="save" data-i18n="form.save"></button>`));
+    actions.append(el(`<a class="button" href="${editing ? `#/profile/${esc(id)}` : '#/beneficiaries'}" data-i18n="form.cancel"></a>`));
+    applyTranslations(form);
+    form.elements.region.addEventListener('change', () => {
+      const kept = readForm(form, spec);
+      delete kept.province;
+      spec = beneficiarySpec(kept.region);
+      build(kept);
+      form.elements.province.focus();
+    });
+  };
+  build(values);
+  let confirmedDuplicates = false;
+  form.addEventListener('input', () => (confirmedDuplicates = false));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const input = readForm(form, spec);
+    clearErrors(form);
+    try {
+      if (editing) {
+        const patch = {};
+        for (const f of spec) patch[f.name] = input[f.name] ?? null;
+        await api.updateBeneficiary(id, patch);
+        toast(t('register.updated'));
+        navigate(`#/profile/${id}`);
+        return;
+      }
+      if (!confirmedDuplicates) {
+        const matches = await api.possibleDuplicates(input);
+        if (matches.length) {
+          showDuplicates(view.querySelector('#duplicates'), matches, () => {
+            confirmedDuplicates = true;
+            form.requestSubmit();
+          });
+          return;
+        }
+      }
+      const saved = await api.addBeneficiary(input);
+      toast(t('register.saved', { name: `${saved.first_name} ${saved.last_name}` }));
+      navigate(`#/profile/${saved.id}`);
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  form.elements.first_name.focus();
+}
+
+function showDuplicates(box, matches, saveAnyway) {
+  box.hidden = false;
+  box.innerHTML = `<h2 data-i18n="dup.title"></h2><p data-i18n="dup.intro"></p>
+    <ul>${matches.map((m) => `<li class="dup-match">
+      <a href="#/profile/${esc(m.id)}">${esc(m.first_name)} ${esc(m.last_name)}</a>
+      ${m.name_ar ? `<span class="arabic">${esc(m.name_ar)}</span>` : ''}
+      — ${esc(formatDate(m.birth_date))}, ${esc(m.commune || '')} ${esc(m.cin || '')}
+      <span class="muted">(${m.reasons.map((r) => esc(t(`dup.reason.${r}`))).join(', ')})</span></li>`).join('')}</ul>
+    <div class="row"><button type="button" id="save-anyway" data-i18n="dup.save_anyway"></button></div>`;
+  applyTranslations(box);
+  box.querySelector('#save-anyway').addEventListener('click', () => {
+    box.hidden = true;
+    saveAnyway();
+  });
+  box.querySelector('a').focus();
+}
+
+export function onLanguageChange() {}
