@@ -5,14 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use printpdf::{
-    Codepoint, Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument,
-    PdfFontHandle, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, TextItem,
-    TextMatrix,
+    Codepoint, Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
+    PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
 };
 
-use crate::fonts::{FontKey, FontSet};
+use crate::fonts::FontSet;
 use crate::shape::{self, PlacedGlyph};
-use crate::subset::{self, EmbeddedFace};
+use crate::subset::{self, EmbeddedFace, FontPlan, Instance};
 use crate::{Align, Direction, PdfError, Rgb, Weight};
 
 /// A4 page width, mm.
@@ -89,12 +88,7 @@ impl Document {
     /// `base_dir` is the paragraph direction of every text line (`Ltr` for
     /// French/English reports, `Rtl` for Arabic ones).
     pub fn new(title: &str, base_dir: Direction) -> Result<Self, PdfError> {
-        Ok(Self {
-            title: title.to_string(),
-            base: base_dir,
-            fonts: FontSet::load()?,
-            pages: Vec::new(),
-        })
+        Ok(Self { title: title.to_string(), base: base_dir, fonts: FontSet::load()?, pages: Vec::new() })
     }
 
     /// Append a blank A4 portrait page.
@@ -153,13 +147,7 @@ impl Document {
             Align::Right => anchor - line.width,
             Align::Center => anchor - line.width / 2.0,
         };
-        let item = Item::Text {
-            color,
-            size_pt,
-            x,
-            y: pdf_y(y_mm),
-            glyphs: line.glyphs,
-        };
+        let item = Item::Text { color, size_pt, x, y: pdf_y(y_mm), glyphs: line.glyphs };
         self.push(page, item)
     }
 
@@ -199,14 +187,7 @@ impl Document {
         if fill.is_none() && stroke.is_none() {
             return Ok(());
         }
-        let item = Item::Rect {
-            x: x * PT_PER_MM,
-            y: pdf_y(y + h),
-            w: w * PT_PER_MM,
-            h: h * PT_PER_MM,
-            fill,
-            stroke,
-        };
+        let item = Item::Rect { x: x * PT_PER_MM, y: pdf_y(y + h), w: w * PT_PER_MM, h: h * PT_PER_MM, fill, stroke };
         self.push(page, item)
     }
 
@@ -228,12 +209,7 @@ impl Document {
         }
         positive("line width", width_pt)?;
         self.page_index(page)?;
-        let item = Item::Line {
-            from: (x1 * PT_PER_MM, pdf_y(y1)),
-            to: (x2 * PT_PER_MM, pdf_y(y2)),
-            width_pt,
-            color,
-        };
+        let item = Item::Line { from: (x1 * PT_PER_MM, pdf_y(y1)), to: (x2 * PT_PER_MM, pdf_y(y2)), width_pt, color };
         self.push(page, item)
     }
 
@@ -244,30 +220,20 @@ impl Document {
         }
         let mut pdf = PdfDocument::new(&self.title);
 
-        // Glyphs used per face, then one embedded (subset) font per used face.
-        let mut used: BTreeMap<FontKey, BTreeSet<u16>> = BTreeMap::new();
+        // Which font instance each glyph uses, then one subset font per instance.
+        let mut plan = FontPlan::default();
         for glyph in self.glyphs() {
-            used.entry(glyph.font).or_default().insert(glyph.gid);
+            plan.add(glyph.font, glyph.gid, &glyph.text);
         }
-        let mut faces: BTreeMap<FontKey, (FontId, EmbeddedFace)> = BTreeMap::new();
-        for (key, gids) in &used {
-            let face = subset::embed(*key, gids);
+        let mut faces: BTreeMap<Instance, (FontId, EmbeddedFace)> = BTreeMap::new();
+        for (instance, glyphs) in &plan.instances {
+            let gids: BTreeSet<u16> = glyphs.keys().copied().collect();
+            let face = subset::embed(*instance, &gids);
             let mut parsed = ParsedFont::from_bytes(&face.bytes, 0, &mut Vec::new())
-                .ok_or(PdfError::Font(key.postscript_name()))?;
+                .ok_or(PdfError::Font(instance.0.postscript_name()))?;
             parsed.font_name = Some(face.name.clone());
             let id = pdf.add_font(&parsed);
-            faces.insert(*key, (id, face));
-        }
-
-        // One extraction text per embedded glyph (the font's /ToUnicode map is
-        // per glyph): the first non-empty text it was drawn for.
-        let mut unicode: BTreeMap<(FontKey, u16), String> = BTreeMap::new();
-        for glyph in self.glyphs() {
-            if !glyph.text.is_empty() {
-                unicode
-                    .entry((glyph.font, glyph.gid))
-                    .or_insert_with(|| glyph.text.clone());
-            }
+            faces.insert(*instance, (id, face));
         }
 
         let pages = self
@@ -276,24 +242,18 @@ impl Document {
             .map(|items| {
                 let mut ops = Vec::new();
                 for item in items {
-                    item_ops(item, &faces, &unicode, &mut ops);
+                    item_ops(item, &faces, &plan, &mut ops);
                 }
                 PdfPage::new(Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM), ops)
             })
             .collect();
         pdf.with_pages(pages);
 
-        let opts = PdfSaveOptions {
-            image_optimization: None,
-            ..PdfSaveOptions::default()
-        };
+        let opts = PdfSaveOptions { image_optimization: None, ..PdfSaveOptions::default() };
         let mut warnings = Vec::new();
         let bytes = pdf.save(&opts, &mut warnings);
-        let errors: Vec<String> = warnings
-            .into_iter()
-            .filter(|w| w.severity == PdfParseErrorSeverity::Error)
-            .map(|w| w.msg)
-            .collect();
+        let errors: Vec<String> =
+            warnings.into_iter().filter(|w| w.severity == PdfParseErrorSeverity::Error).map(|w| w.msg).collect();
         if !errors.is_empty() {
             return Err(PdfError::Serialize(errors.join("; ")));
         }
@@ -311,64 +271,42 @@ impl Document {
         if page.0 < self.pages.len() {
             Ok(page.0)
         } else {
-            Err(PdfError::NoSuchPage {
-                index: page.0,
-                count: self.pages.len(),
-            })
+            Err(PdfError::NoSuchPage { index: page.0, count: self.pages.len() })
         }
     }
 
     fn push(&mut self, page: PageId, item: Item) -> Result<(), PdfError> {
         let count = self.pages.len();
-        let items = self.pages.get_mut(page.0).ok_or(PdfError::NoSuchPage {
-            index: page.0,
-            count,
-        })?;
+        let items = self.pages.get_mut(page.0).ok_or(PdfError::NoSuchPage { index: page.0, count })?;
         items.push(item);
         Ok(())
     }
 }
 
 /// printpdf operations for one recorded item.
-fn item_ops(
-    item: &Item,
-    faces: &BTreeMap<FontKey, (FontId, EmbeddedFace)>,
-    unicode: &BTreeMap<(FontKey, u16), String>,
-    ops: &mut Vec<Op>,
-) {
+fn item_ops(item: &Item, faces: &BTreeMap<Instance, (FontId, EmbeddedFace)>, plan: &FontPlan, ops: &mut Vec<Op>) {
     match item {
-        Item::Text {
-            color,
-            size_pt,
-            x,
-            y,
-            glyphs,
-        } => {
+        Item::Text { color, size_pt, x, y, glyphs } => {
             ops.push(Op::StartTextSection);
-            ops.push(Op::SetFillColor {
-                col: pdf_color(*color),
-            });
-            let mut current: Option<FontKey> = None;
+            ops.push(Op::SetFillColor { col: pdf_color(*color) });
+            let mut current: Option<Instance> = None;
             for glyph in glyphs {
-                let Some((font_id, face)) = faces.get(&glyph.font) else {
+                let Some((instance, text)) = plan.lookup(glyph.font, glyph.gid, &glyph.text) else {
                     continue;
                 };
-                if current != Some(glyph.font) {
+                let Some((font_id, face)) = faces.get(&instance) else {
+                    continue;
+                };
+                if current != Some(instance) {
                     ops.push(Op::SetFont {
                         font: PdfFontHandle::External(font_id.clone()),
                         size: Pt(size_pt * glyph.font.family.size_factor()),
                     });
-                    current = Some(glyph.font);
+                    current = Some(instance);
                 }
                 // Absolute position per glyph: printpdf merges same-baseline runs
                 // into one TJ whose kerns reproduce these positions exactly.
-                ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(Pt(x + glyph.x), Pt(y + glyph.y)),
-                });
-                let text = unicode
-                    .get(&(glyph.font, glyph.gid))
-                    .cloned()
-                    .unwrap_or_default();
+                ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x + glyph.x), Pt(y + glyph.y)) });
                 ops.push(Op::ShowText {
                     items: vec![TextItem::GlyphIds(vec![Codepoint {
                         gid: face.gid(glyph.gid),
@@ -379,14 +317,7 @@ fn item_ops(
             }
             ops.push(Op::EndTextSection);
         }
-        Item::Rect {
-            x,
-            y,
-            w,
-            h,
-            fill,
-            stroke,
-        } => {
+        Item::Rect { x, y, w, h, fill, stroke } => {
             let mode = match (fill, stroke) {
                 (Some(_), Some(_)) => PaintMode::FillStroke,
                 (Some(_), None) => PaintMode::Fill,
@@ -398,36 +329,19 @@ fn item_ops(
             }
             if let Some(c) = stroke {
                 ops.push(Op::SetOutlineColor { col: pdf_color(*c) });
-                ops.push(Op::SetOutlineThickness {
-                    pt: Pt(RECT_STROKE_PT),
-                });
+                ops.push(Op::SetOutlineThickness { pt: Pt(RECT_STROKE_PT) });
             }
             let mut rectangle = Rect::from_xywh(Pt(*x), Pt(*y), Pt(*w), Pt(*h));
             rectangle.mode = Some(mode);
             ops.push(Op::DrawRectangle { rectangle });
             ops.push(Op::RestoreGraphicsState);
         }
-        Item::Line {
-            from,
-            to,
-            width_pt,
-            color,
-        } => {
-            let point = |(x, y): (f32, f32)| LinePoint {
-                p: Point { x: Pt(x), y: Pt(y) },
-                bezier: false,
-            };
+        Item::Line { from, to, width_pt, color } => {
+            let point = |(x, y): (f32, f32)| LinePoint { p: Point { x: Pt(x), y: Pt(y) }, bezier: false };
             ops.push(Op::SaveGraphicsState);
-            ops.push(Op::SetOutlineColor {
-                col: pdf_color(*color),
-            });
+            ops.push(Op::SetOutlineColor { col: pdf_color(*color) });
             ops.push(Op::SetOutlineThickness { pt: Pt(*width_pt) });
-            ops.push(Op::DrawLine {
-                line: Line {
-                    points: vec![point(*from), point(*to)],
-                    is_closed: false,
-                },
-            });
+            ops.push(Op::DrawLine { line: Line { points: vec![point(*from), point(*to)], is_closed: false } });
             ops.push(Op::RestoreGraphicsState);
         }
     }
@@ -477,25 +391,10 @@ mod tests {
         let mut d = doc();
         let p = d.new_page();
         let black = Rgb::BLACK;
-        assert!(d
-            .text(
-                p,
-                f32::NAN,
-                10.0,
-                12.0,
-                Weight::Regular,
-                black,
-                Align::Left,
-                "x"
-            )
-            .is_err());
-        assert!(d
-            .text(p, 10.0, 10.0, 0.0, Weight::Regular, black, Align::Left, "x")
-            .is_err());
+        assert!(d.text(p, f32::NAN, 10.0, 12.0, Weight::Regular, black, Align::Left, "x").is_err());
+        assert!(d.text(p, 10.0, 10.0, 0.0, Weight::Regular, black, Align::Left, "x").is_err());
         assert!(d.line(p, 0.0, 0.0, 1.0, f32::INFINITY, 1.0, black).is_err());
-        assert!(d
-            .rect(PageId(7), 0.0, 0.0, 1.0, 1.0, Some(black), None)
-            .is_err());
+        assert!(d.rect(PageId(7), 0.0, 0.0, 1.0, 1.0, Some(black), None).is_err());
         assert!(d.save().is_ok());
     }
 

@@ -39,22 +39,10 @@ pub(crate) struct FontKey {
 impl FontKey {
     /// All faces, in [`FontKey::index`] order.
     pub const ALL: [FontKey; 4] = [
-        FontKey {
-            family: Family::Sans,
-            weight: Weight::Regular,
-        },
-        FontKey {
-            family: Family::Sans,
-            weight: Weight::Bold,
-        },
-        FontKey {
-            family: Family::Naskh,
-            weight: Weight::Regular,
-        },
-        FontKey {
-            family: Family::Naskh,
-            weight: Weight::Bold,
-        },
+        FontKey { family: Family::Sans, weight: Weight::Regular },
+        FontKey { family: Family::Sans, weight: Weight::Bold },
+        FontKey { family: Family::Naskh, weight: Weight::Regular },
+        FontKey { family: Family::Naskh, weight: Weight::Bold },
     ];
 
     /// Position of this face in [`FontKey::ALL`] and in per-face arrays.
@@ -96,13 +84,9 @@ pub(crate) struct FontSet {
 impl FontSet {
     /// Parse the four embedded fonts.
     pub fn load() -> Result<Self, PdfError> {
-        let parse = |key: FontKey| {
-            Face::from_slice(key.bytes(), 0).ok_or(PdfError::Font(key.postscript_name()))
-        };
+        let parse = |key: FontKey| Face::from_slice(key.bytes(), 0).ok_or(PdfError::Font(key.postscript_name()));
         let [a, b, c, d] = FontKey::ALL;
-        Ok(Self {
-            faces: [parse(a)?, parse(b)?, parse(c)?, parse(d)?],
-        })
+        Ok(Self { faces: [parse(a)?, parse(b)?, parse(c)?, parse(d)?] })
     }
 
     /// The face for `key`.

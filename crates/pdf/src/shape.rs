@@ -54,13 +54,7 @@ pub(crate) struct ShapedLine {
 ///
 /// Line and paragraph separators and other control characters are treated as
 /// spaces: a line is one bidi paragraph.
-pub(crate) fn shape_line(
-    fonts: &FontSet,
-    text: &str,
-    size_pt: f32,
-    weight: Weight,
-    base: Direction,
-) -> ShapedLine {
+pub(crate) fn shape_line(fonts: &FontSet, text: &str, size_pt: f32, weight: Weight, base: Direction) -> ShapedLine {
     let text = sanitize(text);
     if text.is_empty() {
         return ShapedLine::default();
@@ -125,15 +119,7 @@ pub(crate) fn wrap(
 
 /// Replace control characters and paragraph/line separators with spaces.
 fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    text.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
 }
 
 /// Arabic-script characters (letters, marks, Arabic-Indic digits, Arabic
@@ -147,6 +133,17 @@ fn is_arabic(c: char) -> bool {
 /// Combining marks that must stay in their base letter's font.
 fn is_combining(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Arabic combining marks (harakat, shadda, sukun, superscript alef, Quranic
+/// marks). They are drawn, but left out of the extractable text: poppler
+/// orders zero-width marks before their letter and splits the word there
+/// ("مُحَمَّد" came out as "ُم َح َّمد"), while without them it yields the plain,
+/// searchable "محمد".
+fn is_arabic_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06DC | 0x06DF..=0x06E4
+        | 0x06E7..=0x06E8 | 0x06EA..=0x06ED | 0x08D3..=0x08FF)
 }
 
 /// Invisible formatting characters (joiners, bidi marks): shaped for their
@@ -198,22 +195,14 @@ fn resolve_families(fonts: &FontSet, text: &str, weight: Weight, base: Direction
             Family::Naskh => Family::Sans,
         };
         let covered = |f| fonts.covers(FontKey { family: f, weight }, c);
-        families.push(if !covered(family) && covered(other) {
-            other
-        } else {
-            family
-        });
+        families.push(if !covered(family) && covered(other) { other } else { family });
     }
     families
 }
 
 /// Split a level run (byte range) into maximal same-family segments, in
 /// logical order.
-fn font_segments(
-    text: &str,
-    run: Range<usize>,
-    families: &[Family],
-) -> Vec<(Range<usize>, Family)> {
+fn font_segments(text: &str, run: Range<usize>, families: &[Family]) -> Vec<(Range<usize>, Family)> {
     let mut segments: Vec<(Range<usize>, Family)> = Vec::new();
     for ((pos, c), &family) in text.char_indices().zip(families) {
         if pos < run.start || pos >= run.end {
@@ -246,29 +235,17 @@ fn shape_segment(
     // Context lets the shaper see joining neighbours outside the segment.
     buffer.set_pre_context(&text[..range.start]);
     buffer.set_post_context(&text[range.end..]);
-    buffer.set_direction(if rtl {
-        rustybuzz::Direction::RightToLeft
-    } else {
-        rustybuzz::Direction::LeftToRight
-    });
+    buffer.set_direction(if rtl { rustybuzz::Direction::RightToLeft } else { rustybuzz::Direction::LeftToRight });
     buffer.set_cluster_level(BufferClusterLevel::MonotoneCharacters);
     buffer.guess_segment_properties();
     let shaped = rustybuzz::shape(face, &[], buffer);
 
     // Text of each cluster: from its start to the next cluster start.
-    let mut starts: Vec<usize> = shaped
-        .glyph_infos()
-        .iter()
-        .map(|g| g.cluster as usize)
-        .collect();
+    let mut starts: Vec<usize> = shaped.glyph_infos().iter().map(|g| g.cluster as usize).collect();
     starts.sort_unstable();
     starts.dedup();
     let cluster_text = |start: usize| -> &str {
-        let end = starts
-            .iter()
-            .find(|&&s| s > start)
-            .copied()
-            .unwrap_or(segment.len());
+        let end = starts.iter().find(|&&s| s > start).copied().unwrap_or(segment.len());
         segment.get(start..end).unwrap_or("")
     };
 
@@ -277,8 +254,7 @@ fn shape_segment(
     for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
         let cluster = info.cluster as usize;
         let text = cluster_text(cluster);
-        let invisible =
-            pos.x_advance == 0 && !text.is_empty() && text.chars().all(is_default_ignorable);
+        let invisible = pos.x_advance == 0 && !text.is_empty() && text.chars().all(is_default_ignorable);
         if !invisible {
             let first = !seen.contains(&cluster);
             if first {
@@ -290,11 +266,7 @@ fn shape_segment(
                 gid: u16::try_from(info.glyph_id).unwrap_or(0),
                 x: line.width + pos.x_offset as f32 * scale,
                 y: pos.y_offset as f32 * scale,
-                text: if first {
-                    text.to_string()
-                } else {
-                    String::new()
-                },
+                text: if first && !text.chars().all(is_arabic_mark) { text.to_string() } else { String::new() },
             });
         }
         line.width += pos.x_advance as f32 * scale;
@@ -332,10 +304,7 @@ mod tests {
         let f = fonts();
         let word = "فاطمة";
         let line = shape_line(&f, word, 12.0, Weight::Regular, Direction::Rtl);
-        assert!(line
-            .glyphs
-            .iter()
-            .all(|g| g.font.family == Family::Naskh && g.gid != 0));
+        assert!(line.glyphs.iter().all(|g| g.font.family == Family::Naskh && g.gid != 0));
         // Visual order is the reverse of logical order.
         let reversed: String = word.chars().rev().collect();
         assert_eq!(visual_text(&line), reversed);
@@ -348,13 +317,7 @@ mod tests {
     #[test]
     fn arabic_name_inside_french_line() {
         let f = fonts();
-        let line = shape_line(
-            &f,
-            "Profil : فاطمة الزهراء (Rabat)",
-            12.0,
-            Weight::Regular,
-            Direction::Ltr,
-        );
+        let line = shape_line(&f, "Profil : فاطمة الزهراء (Rabat)", 12.0, Weight::Regular, Direction::Ltr);
         let text = visual_text(&line);
         // Latin parts stay left to right around the reversed Arabic name.
         assert!(text.starts_with("Profil : "), "{text}");
@@ -380,23 +343,13 @@ mod tests {
         let f = fonts();
         let text = "un deux trois quatre cinq six sept huit neuf dix";
         let width = shape_line(&f, "un deux trois", 10.0, Weight::Regular, Direction::Ltr).width;
-        let lines = wrap(
-            &f,
-            text,
-            10.0,
-            Weight::Regular,
-            Direction::Ltr,
-            width + 0.01,
-        );
+        let lines = wrap(&f, text, 10.0, Weight::Regular, Direction::Ltr, width + 0.01);
         assert_eq!(lines.first().map(String::as_str), Some("un deux trois"));
         assert_eq!(lines.join(" "), text);
         for l in &lines {
             assert!(shape_line(&f, l, 10.0, Weight::Regular, Direction::Ltr).width <= width + 0.01);
         }
-        assert_eq!(
-            wrap(&f, "a\nb", 10.0, Weight::Regular, Direction::Ltr, 1000.0),
-            ["a", "b"]
-        );
+        assert_eq!(wrap(&f, "a\nb", 10.0, Weight::Regular, Direction::Ltr, 1000.0), ["a", "b"]);
         assert!(wrap(&f, "   ", 10.0, Weight::Regular, Direction::Ltr, 1000.0).is_empty());
     }
 
