@@ -106,12 +106,13 @@ impl App {
 
     /// Waits (up to 15 s) for an element to exist and returns it.
     pub async fn wait_for(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
+        match self.client.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(css)).await {
+            Ok(e) => e,
+            Err(e) => {
+                let shot = self.screenshot(css).await;
+                panic!("no element {css} appeared ({e}); the window is in {shot}")
+            }
+        }
     }
 
     /// Waits until `js` (an expression) is truthy.
@@ -123,9 +124,24 @@ impl App {
                 return;
             }
             if started.elapsed() > Duration::from_secs(15) {
-                panic!("timed out waiting for {what} ({js})");
+                let shot = self.screenshot(what).await;
+                panic!("timed out waiting for {what} ({js}); the window is in {shot}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves what the window shows to `target/e2e-screenshots/<name>.png`
+    /// and gives the path (or why it could not).
+    pub async fn screenshot(&self, name: &str) -> String {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        let file = dir.join(format!("{}.png", name.replace(|c: char| !c.is_alphanumeric(), "_")));
+        match self.client.screenshot().await {
+            Ok(png) => match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&file, png)) {
+                Ok(()) => file.display().to_string(),
+                Err(e) => format!("(screenshot not saved: {e})"),
+            },
+            Err(e) => format!("(no screenshot: {e})"),
         }
     }
 
