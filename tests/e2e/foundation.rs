@@ -46,7 +46,7 @@ async fn an_invalid_form_shows_the_field_error_and_stores_nothing() {
     app.click("#save").await;
     app.wait_until("the birth date error", "document.querySelector('#err-birth_date').textContent.length > 0").await;
     let error = app.text("#err-birth_date").await;
-    assert!(error.contains("futur"), "French error beside the birth date: {error}");
+    assert!(error.contains("dans le futur"), "the French error beside the birth date: {error}");
     let invalid = app
         .client
         .execute("return document.querySelector('#f-birth_date').getAttribute('aria-invalid')", vec![])

@@ -3,6 +3,7 @@
 
 const invoke = (cmd, args = {}) => window.__TAURI__.core.invoke(cmd, args);
 
+export const locale = (lang, namespace) => invoke('locale', { lang, namespace });
 export const appInfo = () => invoke('app_info');
 export const initDevice = (device, coordinator) => invoke('init_device', { device, coordinator });
 export const loadDemo = (count) => invoke('load_demo', { count });

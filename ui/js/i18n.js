@@ -1,3 +1,5 @@
+import { locale } from './api.js';
+
 // Translations and formats. Locale files live in ui/locales/<lang>/<ns>.json,
 // one namespace per area so that each screen's strings sit together.
 // Arabic turns the whole page right-to-left.
@@ -23,7 +25,7 @@ export function currentLang() {
 export async function setLanguage(next) {
   if (!LANGS.includes(next)) next = 'fr';
   const parts = await Promise.all(
-    NAMESPACES.map((ns) => fetch(`locales/${next}/${ns}.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({}))),
+    NAMESPACES.map((ns) => locale(next, ns).catch(() => ({}))),
   );
   dict = Object.assign({}, ...parts, extras[next]);
   lang = next;

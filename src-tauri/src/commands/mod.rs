@@ -14,8 +14,24 @@ pub(crate) fn with_store<T>(state: &tauri::State<'_, AppState>, f: impl FnOnce(&
     f(&mut store)
 }
 
+/// One locale file of the window, read from the assets embedded in the
+/// binary: WebKitGTK cannot `fetch` the app's own `tauri://` scheme.
+#[tauri::command]
+fn locale(app: tauri::AppHandle, lang: String, namespace: String) -> Result<serde_json::Value> {
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    if !matches!(lang.as_str(), "fr" | "ar" | "en") || !plain(&namespace) {
+        return Err(Error::NotFound { entity: "locale", id: format!("{lang}/{namespace}") });
+    }
+    let asset = app
+        .asset_resolver()
+        .get(format!("locales/{lang}/{namespace}.json"))
+        .ok_or_else(|| Error::NotFound { entity: "locale", id: format!("{lang}/{namespace}") })?;
+    Ok(serde_json::from_slice(&asset.bytes)?)
+}
+
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
+        locale,
         records::app_info,
         records::init_device,
         records::load_demo,
