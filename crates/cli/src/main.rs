@@ -2,6 +2,8 @@
 //! assistant's batch work, scripts and tests. Exit status 0 on success;
 //! otherwise 1 and one line on stderr that names the problem.
 
+mod sync;
+
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 use std::io::Read;
@@ -48,6 +50,20 @@ enum Command {
         #[arg(long)]
         days: Option<i64>,
     },
+    /// Sync bundles: export for the station, import at the station.
+    #[command(subcommand)]
+    Bundle(sync::BundleCmd),
+    /// Conflicts between laptops: list and settle them.
+    #[command(subcommand)]
+    Conflicts(sync::ConflictsCmd),
+    /// Possible duplicate persons: list, merge, undo, dismiss.
+    #[command(subcommand)]
+    Duplicates(sync::DuplicatesCmd),
+    /// Sync status: every laptop, its last bundle and what is missing.
+    Devices,
+    /// Copies of the database kept before imports: list and restore.
+    #[command(subcommand)]
+    Backup(sync::BackupCmd),
     /// Add realistic synthetic people, visits and milestones.
     Demo {
         #[arg(long)]
@@ -189,6 +205,11 @@ fn run(cli: Cli) -> Result<Option<Value>> {
             };
             json(store.followups(days)?)
         }
+        Command::Bundle(cmd) => sync::bundle(&mut store, cmd),
+        Command::Conflicts(cmd) => sync::conflicts(&mut store, cmd),
+        Command::Duplicates(cmd) => sync::duplicates(&mut store, cmd),
+        Command::Devices => sync::devices(&store),
+        Command::Backup(cmd) => sync::backup(&mut store, cmd),
         Command::Demo { beneficiaries, seed } => {
             if !store.is_initialised() {
                 eprintln!("note: this database had no device identity; it is now device 'demo'");

@@ -105,6 +105,9 @@ pub enum Error {
     SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("bundle refused: {0}")]
     Bundle(String),
+    /// A sync bundle failed a check; nothing was written.
+    #[error("bundle refused: {0}")]
+    Refused(crate::sync::Refusal),
     #[error("{0}")]
     Conflict(String),
     #[error("database error: {0}")]
@@ -129,6 +132,7 @@ impl Error {
             Error::AlreadyInitialised(_) => "already_initialised",
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Bundle(_) => "bundle_refused",
+            Error::Refused(r) => r.code(),
             Error::Conflict(_) => "conflict",
             Error::Db(_) | Error::Migration(_) => "database",
             Error::Io(_) => "io",

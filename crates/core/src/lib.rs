@@ -14,6 +14,7 @@ pub mod money;
 pub mod paths;
 pub mod reference;
 pub mod store;
+pub mod sync;
 pub mod target;
 pub mod text;
 pub mod validate;

@@ -4,11 +4,20 @@
 //! record in clock order, the greatest stamp winning each field, gives the
 //! record; the result does not depend on the order changes arrived in,
 //! which is what lets laptops exchange changes in any order.
+//!
+//! Besides people, visits, milestones and targets, the log holds the
+//! decisions of the consolidation (conflict resolutions, duplicate merges),
+//! so that they travel in bundles like any record. A merge takes effect
+//! here, when records are folded: the merged-away person is hidden and her
+//! visits and milestones land under the person kept; undoing it is one more
+//! change, after which they fold back.
 
 use crate::beneficiary::Beneficiary;
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
 use crate::milestone::{self, Milestone};
+use crate::sync::conflict::Resolution;
+use crate::sync::merge::{self as merging, Decision};
 use crate::target::Target;
 use crate::text::fold;
 use crate::visit::Visit;
@@ -16,6 +25,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// The kinds of record the log holds.
@@ -26,10 +36,21 @@ pub enum Entity {
     Visit,
     Milestone,
     Target,
+    /// A person settled a conflict (sync/conflict.rs).
+    Resolution,
+    /// A person's decision on a pair of possible duplicates (sync/merge.rs).
+    Merge,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 4] = [Entity::Beneficiary, Entity::Visit, Entity::Milestone, Entity::Target];
+    pub const ALL: [Entity; 6] = [
+        Entity::Beneficiary,
+        Entity::Visit,
+        Entity::Milestone,
+        Entity::Target,
+        Entity::Resolution,
+        Entity::Merge,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,6 +58,8 @@ impl Entity {
             Entity::Visit => "visit",
             Entity::Milestone => "milestone",
             Entity::Target => "target",
+            Entity::Resolution => "resolution",
+            Entity::Merge => "merge",
         }
     }
 
@@ -70,6 +93,8 @@ impl Entity {
             Entity::Visit => &["id", "beneficiary_id", "date", "kind", "next_visit_date", "created_at", "archived_at"],
             Entity::Milestone => &["id", "beneficiary_id", "kind", "date", "amount", "created_at", "archived_at"],
             Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
+            Entity::Resolution => &["id", "conflict_id", "created_at", "archived_at"],
+            Entity::Merge => &["id", "kept", "other", "status", "created_at", "archived_at"],
         }
     }
 }
@@ -91,7 +116,7 @@ impl Op {
         }
     }
 
-    fn parse(s: &str) -> Option<Op> {
+    pub fn parse(s: &str) -> Option<Op> {
         [Op::Create, Op::Update, Op::Archive].into_iter().find(|o| o.as_str() == s)
     }
 }
@@ -155,9 +180,9 @@ pub fn insert_change(tx: &Transaction<'_>, c: &Change) -> Result<bool> {
         c.entity.as_str(),
         c.record_id.to_string(),
         c.op.as_str(),
-        Value::Object(c.fields.clone()).to_string(),
-        Value::Object(c.old.clone()).to_string(),
-        Value::Object(c.base.clone()).to_string(),
+        serde_json::to_string(&c.fields)?,
+        serde_json::to_string(&c.old)?,
+        serde_json::to_string(&c.base)?,
         c.at,
         c.coordinator,
     ])?;
@@ -209,14 +234,90 @@ pub enum Materialised {
     Waiting,
 }
 
-/// Rebuilds the row of one record from the log. The only code that writes
-/// record tables.
+/// What an import postpones to its end, and what it remembers meanwhile:
+/// a person's summary is refreshed once, not once per visit, and her
+/// presence and merges are looked up once.
+#[derive(Default)]
+pub struct Deferred {
+    /// People whose summary (visits, stage) must be refreshed.
+    pub summaries: HashSet<Uuid>,
+    present: HashMap<Uuid, bool>,
+    merged: Option<HashMap<Uuid, (Uuid, String)>>,
+}
+
+impl Deferred {
+    /// Refreshes every summary postponed so far.
+    pub fn finish(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        for id in std::mem::take(&mut self.summaries) {
+            refresh_summary(tx, id)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets what merges were known (a merge decision just landed).
+    pub fn forget_merges(&mut self) {
+        self.merged = None;
+        self.present.clear();
+    }
+
+    fn is_present(&mut self, tx: &Transaction<'_>, id: Uuid) -> Result<bool> {
+        if let Some(p) = self.present.get(&id) {
+            return Ok(*p);
+        }
+        let p = beneficiary_present(tx, id)?;
+        self.present.insert(id, p);
+        Ok(p)
+    }
+
+    fn merged_into(&mut self, tx: &Transaction<'_>, id: Uuid) -> Result<Option<(Uuid, String)>> {
+        if self.merged.is_none() {
+            self.merged = Some(merging::merged_map(tx)?);
+        }
+        Ok(self.merged.as_ref().and_then(|m| merging::resolve(m, id)))
+    }
+}
+
+fn beneficiary_present(tx: &Transaction<'_>, id: Uuid) -> Result<bool> {
+    Ok(tx.prepare_cached("SELECT 1 FROM beneficiary WHERE id = ?1")?.exists(params![id.to_string()])?)
+}
+
+/// Rebuilds the row of one record from the log. With [`land`], the only
+/// code that writes record tables.
 pub fn materialise(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Materialised> {
+    materialise_with(tx, entity, id, None)
+}
+
+/// [`materialise`], with the person summaries postponed into `deferred`
+/// when given (an import).
+pub fn materialise_with(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    id: Uuid,
+    deferred: Option<&mut Deferred>,
+) -> Result<Materialised> {
     let changes = changes_of(tx, entity, id)?;
     let folded = fold_changes(&changes);
     if !folded.created {
+        // Remembered, so that an import knows her creation will need the
+        // whole log and not only itself.
+        tx.prepare_cached("INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, '')")?
+            .execute(params![entity.as_str(), id.to_string()])?;
         return Ok(Materialised::NotCreated);
     }
+    land(tx, entity, id, folded, deferred)
+}
+
+/// Writes the row of a record whose changes are folded: checks it is a
+/// valid record, applies merges, indexes a person for search, lands the
+/// visits and milestones that waited for her, refreshes summaries (now, or
+/// at the end of an import when `deferred` is given).
+pub fn land(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    id: Uuid,
+    folded: Folded,
+    mut deferred: Option<&mut Deferred>,
+) -> Result<Materialised> {
     let mut fields = folded.fields;
     fields.insert("id".into(), Value::String(id.to_string()));
     let value = Value::Object(fields);
@@ -227,49 +328,100 @@ pub fn materialise(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Mat
         Entity::Visit => serde_json::to_value(typed::<Visit>(value, entity, id)?)?,
         Entity::Milestone => serde_json::to_value(typed::<Milestone>(value, entity, id)?)?,
         Entity::Target => serde_json::to_value(typed::<Target>(value, entity, id)?)?,
+        Entity::Resolution => serde_json::to_value(typed::<Resolution>(value, entity, id)?)?,
+        Entity::Merge => serde_json::to_value(typed::<Decision>(value, entity, id)?)?,
     };
-    let Value::Object(doc) = canonical else {
+    let Value::Object(mut doc) = canonical else {
         return Err(Error::Other("internal: a record is not a JSON object".into()));
     };
-    let parent = match entity {
-        Entity::Beneficiary | Entity::Target => None,
-        Entity::Visit | Entity::Milestone => doc.get("beneficiary_id").and_then(Value::as_str).map(str::to_string),
-    };
-    if let Some(parent) = &parent {
-        let present: bool = tx.prepare_cached("SELECT 1 FROM beneficiary WHERE id = ?1")?.exists(params![parent])?;
-        if !present {
-            tx.prepare_cached("INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)")?
-                .execute(params![entity.as_str(), id.to_string(), parent])?;
-            return Ok(Materialised::Waiting);
+    let mut extra: Vec<(&str, SqlValue)> = Vec::new();
+    let mut parent = None;
+    match entity {
+        Entity::Visit | Entity::Milestone => {
+            let own = doc.get("beneficiary_id").and_then(Value::as_str).and_then(|p| Uuid::parse_str(p).ok());
+            let Some(own) = own else { return Err(Error::Other(format!("{} {id} has no person", entity.as_str()))) };
+            // A merged-away person's visits show under the person kept.
+            let merged = match deferred.as_deref_mut() {
+                Some(d) => d.merged_into(tx, own)?,
+                None => merging::merged_into(tx, own)?,
+            };
+            let effective = merged.map_or(own, |(kept, _)| kept);
+            let present = match deferred.as_deref_mut() {
+                Some(d) => d.is_present(tx, effective)?,
+                None => beneficiary_present(tx, effective)?,
+            };
+            if !present {
+                tx.prepare_cached("INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)")?
+                    .execute(params![entity.as_str(), id.to_string(), effective.to_string()])?;
+                return Ok(Materialised::Waiting);
+            }
+            doc.insert("beneficiary_id".into(), Value::String(effective.to_string()));
+            parent = Some(effective);
         }
+        Entity::Beneficiary => {
+            let merged = match deferred.as_deref_mut() {
+                Some(d) => d.merged_into(tx, id)?,
+                None => merging::merged_into(tx, id)?,
+            };
+            if let Some((kept, at)) = &merged {
+                // Hidden from lists and plans, as an archived record is.
+                if doc.get("archived_at").is_none_or(Value::is_null) {
+                    doc.insert("archived_at".into(), Value::String(at.clone()));
+                }
+                extra.push(("merged_into", SqlValue::Text(kept.to_string())));
+            } else {
+                extra.push(("merged_into", SqlValue::Null));
+            }
+        }
+        Entity::Target | Entity::Resolution | Entity::Merge => {}
     }
-    upsert(tx, entity, &doc, &folded.clocks)?;
+    upsert(tx, entity, &doc, &folded.clocks, &extra)?;
+    tx.prepare_cached("DELETE FROM waiting WHERE entity = ?1 AND record_id = ?2")?
+        .execute(params![entity.as_str(), id.to_string()])?;
     match entity {
         Entity::Beneficiary => {
             index_for_search(tx, &doc)?;
+            if let Some(d) = deferred.as_deref_mut() {
+                d.present.insert(id, true);
+            }
             // Her visits and milestones that came first can land now.
             let waiting: Vec<(String, String)> = tx
                 .prepare_cached("SELECT entity, record_id FROM waiting WHERE parent_id = ?1")?
                 .query_map(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
-            if !waiting.is_empty() {
-                tx.prepare_cached("DELETE FROM waiting WHERE parent_id = ?1")?.execute(params![id.to_string()])?;
-                for (e, rid) in waiting {
-                    if let (Some(e), Ok(rid)) = (Entity::parse(&e), Uuid::parse_str(&rid)) {
-                        materialise(tx, e, rid)?;
-                    }
+            for (e, rid) in &waiting {
+                if let (Some(e), Ok(rid)) = (Entity::parse(e), Uuid::parse_str(rid)) {
+                    materialise_with(tx, e, rid, deferred.as_deref_mut())?;
                 }
-                refresh_summary(tx, id)?;
+            }
+            if !waiting.is_empty() {
+                summary_of(tx, id, deferred)?;
             }
         }
         Entity::Visit | Entity::Milestone => {
-            if let Some(parent) = parent.and_then(|p| Uuid::parse_str(&p).ok()) {
-                refresh_summary(tx, parent)?;
+            if let Some(parent) = parent {
+                summary_of(tx, parent, deferred)?;
             }
         }
-        Entity::Target => {}
+        Entity::Merge => {
+            merging::apply(tx, &doc)?;
+            if let Some(d) = deferred {
+                d.forget_merges();
+            }
+        }
+        Entity::Target | Entity::Resolution => {}
     }
     Ok(Materialised::Done)
+}
+
+fn summary_of(tx: &Transaction<'_>, id: Uuid, deferred: Option<&mut Deferred>) -> Result<()> {
+    match deferred {
+        Some(d) => {
+            d.summaries.insert(id);
+            Ok(())
+        }
+        None => refresh_summary(tx, id),
+    }
 }
 
 fn typed<T: serde::de::DeserializeOwned>(value: Value, entity: Entity, id: Uuid) -> Result<T> {
@@ -287,16 +439,26 @@ fn sql_value(v: Option<&Value>) -> SqlValue {
     }
 }
 
-fn upsert(tx: &Transaction<'_>, entity: Entity, doc: &Map<String, Value>, clocks: &Map<String, Value>) -> Result<()> {
+fn upsert(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    doc: &Map<String, Value>,
+    clocks: &Map<String, Value>,
+    extra: &[(&str, SqlValue)],
+) -> Result<()> {
     let mut cols: Vec<&str> = entity.columns().to_vec();
     let mut values: Vec<SqlValue> = cols.iter().map(|c| sql_value(doc.get(*c))).collect();
     cols.extend(["doc", "clocks"]);
-    values.push(SqlValue::Text(Value::Object(doc.clone()).to_string()));
-    values.push(SqlValue::Text(Value::Object(clocks.clone()).to_string()));
+    values.push(SqlValue::Text(serde_json::to_string(doc)?));
+    values.push(SqlValue::Text(serde_json::to_string(clocks)?));
     if entity == Entity::Beneficiary {
         let name = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
         cols.push("sort_name");
         values.push(SqlValue::Text(fold(&format!("{} {}", name("last_name"), name("first_name")))));
+    }
+    for (c, v) in extra {
+        cols.push(c);
+        values.push(v.clone());
     }
     let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
     let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();

@@ -150,6 +150,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Like [`Store::write`], but rolls everything back: what `f` would do,
+    /// without doing it (the preview of an import).
+    pub fn preview<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let device = self.device()?.clone();
+        let tx = self.transaction()?;
+        let last = clock_get(&tx)?;
+        let mut w = Writer { tx, device, last };
+        let out = f(&mut w)?;
+        w.tx.rollback()?;
+        Ok(out)
+    }
+
+    /// Replaces the whole database with the copy at `path` (a backup taken
+    /// by sync) and reads its device again.
+    pub(crate) fn restore_from(&mut self, path: &Path) -> Result<()> {
+        self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        self.device = self.load_device()?;
+        Ok(())
+    }
+
     /// Today's date where the laptop is.
     pub fn today() -> chrono::NaiveDate {
         chrono::Local::now().date_naive()

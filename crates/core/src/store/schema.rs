@@ -68,7 +68,10 @@ CREATE TABLE beneficiary (
     stage_rank          INTEGER NOT NULL DEFAULT 0,
     last_visit_date     TEXT,
     next_visit_date     TEXT,
-    visit_count         INTEGER NOT NULL DEFAULT 0
+    visit_count         INTEGER NOT NULL DEFAULT 0,
+    -- Set (with archived_at) while a merge decision folds her into another
+    -- person; derived from the log like the rest (sync/merge.rs).
+    merged_into         TEXT
 );
 CREATE INDEX beneficiary_cin ON beneficiary(cin) WHERE cin IS NOT NULL;
 CREATE INDEX beneficiary_phone ON beneficiary(phone) WHERE phone IS NOT NULL;
@@ -134,6 +137,65 @@ CREATE TABLE waiting (
     PRIMARY KEY (entity, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX waiting_parent ON waiting(parent_id);
+
+-- Sync (crates/core/src/sync): conflicts found among the changes: two
+-- changes of one field of one record that replaced the same value. A
+-- function of the set of changes, so any import order finds the same.
+CREATE TABLE conflict (
+    id        TEXT PRIMARY KEY,     -- hash of (entity, record_id, field, base)
+    entity    TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    field     TEXT NOT NULL,
+    base      TEXT NOT NULL         -- stamp both writers replaced ('' for none)
+) WITHOUT ROWID;
+CREATE INDEX conflict_record ON conflict(entity, record_id);
+
+-- Logged records (entity 'resolution'): a person settled a conflict.
+CREATE TABLE resolution (
+    id          TEXT PRIMARY KEY,
+    conflict_id TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    archived_at TEXT,
+    doc         TEXT NOT NULL,
+    clocks      TEXT NOT NULL
+);
+CREATE INDEX resolution_conflict ON resolution(conflict_id);
+
+-- Logged records (entity 'merge'): a person's decision on a pair of
+-- possible duplicates, one record per pair (its id derives from the pair).
+CREATE TABLE merge (
+    id          TEXT PRIMARY KEY,
+    kept        TEXT NOT NULL,
+    other       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('merged', 'distinct', 'open')),
+    created_at  TEXT NOT NULL,
+    archived_at TEXT,
+    doc         TEXT NOT NULL,
+    clocks      TEXT NOT NULL
+);
+CREATE INDEX merge_other ON merge(other, status);
+
+-- Possible duplicates found when bundles brought people in (a < b).
+CREATE TABLE duplicate (
+    a       TEXT NOT NULL,
+    b       TEXT NOT NULL,
+    score   INTEGER NOT NULL,
+    reasons TEXT NOT NULL,              -- JSON array of reason codes
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+
+-- Every bundle imported here, for the per-laptop status and its gaps.
+CREATE TABLE bundle_import (
+    bundle_id   TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,          -- device that exported it
+    number      INTEGER NOT NULL,       -- its export number on that device
+    full        INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    changes     INTEGER NOT NULL,
+    new_changes INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX bundle_import_source ON bundle_import(source, number);
 "#;
 
 pub fn migrations() -> Migrations<'static> {

@@ -1,0 +1,141 @@
+//! `wafira bundle|conflicts|duplicates|devices|backup`: sync and
+//! consolidation on the command line, JSON out.
+
+use clap::Subcommand;
+use serde_json::Value;
+use std::path::PathBuf;
+use uuid::Uuid;
+use wafira_core::sync::Choice;
+use wafira_core::{Error, Result, Store};
+
+#[derive(Subcommand)]
+pub enum BundleCmd {
+    /// Write a bundle of the changes not exported yet (all with --full).
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        full: bool,
+    },
+    /// Import bundle files, each all or nothing; prints what they brought.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only say what they would bring; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a bundle's manifest (after checking the file).
+    Inspect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum ConflictsCmd {
+    /// Conflicts to settle (with --all, settled ones too).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Settle one: keep a side (--keep STAMP) or set a value (--value JSON).
+    Resolve {
+        id: String,
+        #[arg(long, conflicts_with = "value", required_unless_present = "value")]
+        keep: Option<String>,
+        /// A JSON value, e.g. '"+212612345678"' or 'null'.
+        #[arg(long)]
+        value: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DuplicatesCmd {
+    /// Pairs of possible duplicates (with --all, those said distinct too).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Merge OTHER into KEEP: one identity, the visits and milestones of both.
+    Merge {
+        #[arg(long)]
+        keep: Uuid,
+        #[arg(long)]
+        other: Uuid,
+    },
+    /// Undo the merge of a pair.
+    Unmerge { a: Uuid, b: Uuid },
+    /// Record that the pair are two different people.
+    Dismiss { a: Uuid, b: Uuid },
+}
+
+#[derive(Subcommand)]
+pub enum BackupCmd {
+    /// The copies kept before imports, newest first.
+    List,
+    /// Put the database back as it was in copy NAME.
+    Restore { name: String },
+}
+
+fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
+    Ok(Some(serde_json::to_value(v)?))
+}
+
+pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
+    match cmd {
+        BundleCmd::Export { out, full } => json(store.export_bundle_to(&out, full)?),
+        BundleCmd::Import { files, dry_run } => {
+            let mut read = Vec::new();
+            for f in &files {
+                let bytes = std::fs::read(f).map_err(|e| Error::Other(format!("{}: {e}", f.display())))?;
+                read.push((f.display().to_string(), bytes));
+            }
+            let report = store.import_bundles(read, dry_run)?;
+            if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
+                // The others went in; say so, then name the refused file.
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                let why = bad.error.as_ref().map(ToString::to_string).unwrap_or_default();
+                return Err(Error::Other(format!("{}: {why}", bad.file)));
+            }
+            json(report)
+        }
+        BundleCmd::Inspect { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| Error::Other(format!("{}: {e}", file.display())))?;
+            json(wafira_core::sync::bundle::decode(&bytes)?.manifest)
+        }
+    }
+}
+
+pub fn conflicts(store: &mut Store, cmd: ConflictsCmd) -> Result<Option<Value>> {
+    match cmd {
+        ConflictsCmd::List { all } => json(store.conflicts(all)?),
+        ConflictsCmd::Resolve { id, keep, value } => {
+            let choice = match (keep, value) {
+                (Some(stamp), _) => Choice::Keep(stamp),
+                (None, Some(v)) => Choice::Value(
+                    serde_json::from_str(&v).map_err(|e| Error::Other(format!("--value is not JSON: {e}")))?,
+                ),
+                (None, None) => return Err(Error::Other("give --keep STAMP or --value JSON".into())),
+            };
+            json(store.resolve_conflict(&id, choice)?)
+        }
+    }
+}
+
+pub fn duplicates(store: &mut Store, cmd: DuplicatesCmd) -> Result<Option<Value>> {
+    match cmd {
+        DuplicatesCmd::List { all } => json(store.duplicates(all)?),
+        DuplicatesCmd::Merge { keep, other } => json(store.merge_persons(keep, other)?),
+        DuplicatesCmd::Unmerge { a, b } => json(store.unmerge_persons(a, b)?),
+        DuplicatesCmd::Dismiss { a, b } => json(store.dismiss_duplicate(a, b)?),
+    }
+}
+
+pub fn devices(store: &Store) -> Result<Option<Value>> {
+    json(store.sync_status()?)
+}
+
+pub fn backup(store: &mut Store, cmd: BackupCmd) -> Result<Option<Value>> {
+    match cmd {
+        BackupCmd::List => json(store.backups()?),
+        BackupCmd::Restore { name } => json(store.restore_backup(&name)?),
+    }
+}

@@ -1,0 +1,99 @@
+//! Copies of the database taken before each import (the last
+//! [`KEEP`]), in `backups/` beside it, and restoring one. A restore first
+//! copies the current state too, so that it can itself be undone.
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How many copies are kept.
+pub const KEEP: usize = 10;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// Why it was taken: `before-import` or `before-restore`.
+    pub reason: String,
+    pub created_at: String,
+}
+
+fn folder(store: &Store) -> PathBuf {
+    store.path().parent().map(Path::to_path_buf).unwrap_or_default().join("backups")
+}
+
+fn stem(store: &Store) -> String {
+    store.path().file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "wafira".into())
+}
+
+/// `<stem>-<UTC time>-<reason>.sqlite`: names sort in time order.
+fn parse_name(stem: &str, name: &str) -> Option<(String, String)> {
+    let rest = name.strip_prefix(stem)?.strip_prefix('-')?.strip_suffix(".sqlite")?;
+    let (time, reason) = rest.split_once('-')?;
+    let t = chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S%3fZ").ok()?;
+    Some((t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), reason.to_string()))
+}
+
+/// Copies the database (a consistent snapshot, `VACUUM INTO`) and keeps
+/// only the last [`KEEP`] copies.
+pub(crate) fn take(store: &Store, reason: &str) -> Result<BackupFile> {
+    let dir = folder(store);
+    std::fs::create_dir_all(&dir)?;
+    let mut time = chrono::Utc::now();
+    let mut path;
+    loop {
+        path = dir.join(format!("{}-{}-{reason}.sqlite", stem(store), time.format("%Y%m%dT%H%M%S%3fZ")));
+        if !path.exists() {
+            break;
+        }
+        time += chrono::Duration::milliseconds(1);
+    }
+    store.conn().execute("VACUUM INTO ?1", [path.to_string_lossy().to_string()])?;
+    let all = store.backups()?;
+    for old in all.iter().skip(KEEP) {
+        let _ = std::fs::remove_file(&old.path);
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    store.backups()?.into_iter().find(|b| b.name == name).ok_or_else(|| Error::Other("the backup vanished".into()))
+}
+
+impl Store {
+    /// The copies kept, newest first.
+    pub fn backups(&self) -> Result<Vec<BackupFile>> {
+        let dir = folder(self);
+        let stem = stem(self);
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(out) };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if let Some((created_at, reason)) = parse_name(&stem, &name) {
+                let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+                out.push(BackupFile { name, path: e.path(), bytes, reason, created_at });
+            }
+        }
+        out.sort_by(|a, b| b.name.cmp(&a.name));
+        Ok(out)
+    }
+
+    /// Puts the database back as it was in the copy `name` (one of
+    /// [`Store::backups`]), after copying the current state.
+    pub fn restore_backup(&mut self, name: &str) -> Result<BackupFile> {
+        let chosen = self
+            .backups()?
+            .into_iter()
+            .find(|b| b.name == name)
+            .ok_or_else(|| Error::NotFound { entity: "backup", id: name.to_string() })?;
+        // Check it opens as a database of ours before touching anything.
+        let check = rusqlite::Connection::open_with_flags(&chosen.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let version: i64 = check.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version < 1 || version > crate::store::schema::current_version() {
+            return Err(Error::Other(format!("{name} is not a usable copy (schema {version})")));
+        }
+        drop(check);
+        take(self, "before-restore")?;
+        self.restore_from(&chosen.path)?;
+        Ok(chosen)
+    }
+}

@@ -1,0 +1,393 @@
+//! The bundle file: what it holds and every check that needs no database.
+//!
+//! Layout, readable with `head -c 2000`:
+//!
+//! ```text
+//! WAFIRA-BUNDLE 1\n                 container format
+//! {"encryption":"none",…}\n         envelope: how the payload is wrapped
+//! {manifest JSON}\n                 what the bundle says it carries
+//! payload                           zstd of one JSON change per line
+//! ```
+//!
+//! The envelope names the encryption (`none` today), the compression, an
+//! optional signature and the SHA-256 of the manifest; the manifest carries
+//! the SHA-256 of the uncompressed content. So one byte changed anywhere,
+//! or a file cut short, is caught before anything is written. Encryption
+//! and signatures can come later as new envelope values without changing
+//! the manifest or the content.
+
+use crate::clock::Hlc;
+use crate::error::{Error, Result};
+use crate::store::log::{Change, Entity, Op};
+use crate::store::{schema, Device};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use uuid::Uuid;
+
+pub const MAGIC: &str = "WAFIRA-BUNDLE";
+/// The container format this program writes and reads.
+pub const FORMAT: u32 = 1;
+const COMPRESSION: &str = "zstd";
+/// Content larger than this is refused rather than unpacked (1 GiB).
+const MAX_CONTENT: u64 = 1 << 30;
+
+/// Why a bundle is refused. Each has a stable code the window translates
+/// (`error.bundle_<code>`); the text is for the CLI and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotABundle,
+    UnknownFormat(String),
+    UnknownSchema { found: i64, known: i64 },
+    Encrypted(String),
+    Truncated,
+    Corrupt(String),
+    Inconsistent(String),
+    Forged(String),
+    InvalidRecord(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotABundle => "bundle_not_a_bundle",
+            Refusal::UnknownFormat(_) => "bundle_unknown_format",
+            Refusal::UnknownSchema { .. } => "bundle_unknown_schema",
+            Refusal::Encrypted(_) => "bundle_encrypted",
+            Refusal::Truncated => "bundle_truncated",
+            Refusal::Corrupt(_) => "bundle_corrupt",
+            Refusal::Inconsistent(_) => "bundle_inconsistent",
+            Refusal::Forged(_) => "bundle_forged",
+            Refusal::InvalidRecord(_) => "bundle_invalid_record",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NotABundle => write!(f, "this file is not a Wafira bundle"),
+            Refusal::UnknownFormat(v) => write!(f, "unknown bundle format {v:?} (this program reads format {FORMAT})"),
+            Refusal::UnknownSchema { found, known } => {
+                write!(f, "the bundle was made with schema version {found}, this program knows up to {known}")
+            }
+            Refusal::Encrypted(e) => write!(f, "the bundle is encrypted ({e}), which this version cannot read"),
+            Refusal::Truncated => write!(f, "the file is truncated (incomplete copy?)"),
+            Refusal::Corrupt(d) => write!(f, "the file is damaged: {d}"),
+            Refusal::Inconsistent(d) => write!(f, "the bundle does not match its manifest: {d}"),
+            Refusal::Forged(d) => write!(f, "a device claims another identity: {d}"),
+            Refusal::InvalidRecord(d) => write!(f, "the bundle holds an invalid record: {d}"),
+        }
+    }
+}
+
+fn refuse<T>(r: Refusal) -> Result<T> {
+    Err(Error::Refused(r))
+}
+
+/// A device as a bundle names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRef {
+    pub id: Uuid,
+    pub name: String,
+    pub coordinator: String,
+}
+
+impl From<&Device> for DeviceRef {
+    fn from(d: &Device) -> Self {
+        DeviceRef { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone() }
+    }
+}
+
+impl From<&DeviceRef> for Device {
+    fn from(d: &DeviceRef) -> Self {
+        Device { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone() }
+    }
+}
+
+/// The changes of one device a bundle carries: numbers `from_seq` to
+/// `to_seq` (not necessarily all of them), `count` in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRange {
+    #[serde(flatten)]
+    pub device: DeviceRef,
+    pub from_seq: i64,
+    pub to_seq: i64,
+    pub count: usize,
+}
+
+/// Changes per kind of record and operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCounts {
+    pub create: usize,
+    pub update: usize,
+    pub archive: usize,
+}
+
+/// What a bundle says it carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub schema_version: i64,
+    pub bundle_id: Uuid,
+    /// The device that exported it.
+    pub source: DeviceRef,
+    /// Its export number on that device: 1, 2, 3… (gaps show missing bundles).
+    pub number: i64,
+    /// Everything the device holds, rather than what is new since its last export.
+    pub full: bool,
+    pub created_at: String,
+    pub devices: Vec<DeviceRange>,
+    pub counts: BTreeMap<Entity, OpCounts>,
+    pub changes: usize,
+    pub content_bytes: u64,
+    pub content_sha256: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    encryption: String,
+    compression: String,
+    /// Reserved for signed bundles; `null` today.
+    signature: Option<serde_json::Value>,
+    manifest_bytes: usize,
+    manifest_sha256: String,
+    payload_bytes: usize,
+}
+
+/// A decoded bundle whose every self-check passed.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    pub changes: Vec<Change>,
+}
+
+/// Counts changes per device and per kind of record, as a manifest states them.
+#[derive(Default)]
+pub(crate) struct Tally {
+    ranges: BTreeMap<Uuid, DeviceRange>,
+    counts: BTreeMap<Entity, OpCounts>,
+    changes: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, device: Uuid, seq: i64, entity: Entity, op: Op) {
+        let r = self.ranges.entry(device).or_insert_with(|| DeviceRange {
+            device: DeviceRef { id: device, name: String::new(), coordinator: String::new() },
+            from_seq: seq,
+            to_seq: seq,
+            count: 0,
+        });
+        r.from_seq = r.from_seq.min(seq);
+        r.to_seq = r.to_seq.max(seq);
+        r.count += 1;
+        let n = self.counts.entry(entity).or_default();
+        match op {
+            Op::Create => n.create += 1,
+            Op::Update => n.update += 1,
+            Op::Archive => n.archive += 1,
+        }
+        self.changes += 1;
+    }
+
+    /// Fills a manifest's ranges (named from `names`) and counts.
+    pub fn fill(self, m: &mut Manifest, names: &BTreeMap<Uuid, DeviceRef>) {
+        m.devices = self
+            .ranges
+            .into_values()
+            .map(|mut r| {
+                if let Some(n) = names.get(&r.device.id) {
+                    r.device = n.clone();
+                }
+                r
+            })
+            .collect();
+        m.counts = self.counts;
+        m.changes = self.changes;
+    }
+}
+
+/// One change as a line of a bundle's content.
+pub fn content_line(out: &mut Vec<u8>, c: &Change) -> Result<()> {
+    serde_json::to_writer(&mut *out, c)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Writes a bundle around `content` (one change per line, as
+/// [`content_line`] writes them; the manifest's ranges and counts already
+/// filled): adds the checksums and compresses; gives the file's bytes.
+pub fn encode(mut manifest: Manifest, content: &[u8]) -> Result<(Vec<u8>, Manifest)> {
+    manifest.format = FORMAT;
+    manifest.content_bytes = content.len() as u64;
+    manifest.content_sha256 = super::sha256_hex(content);
+    let manifest_json = serde_json::to_vec(&manifest)?;
+    let payload = zstd::bulk::compress(content, 3)?;
+    let envelope = Envelope {
+        encryption: "none".into(),
+        compression: COMPRESSION.into(),
+        signature: None,
+        manifest_bytes: manifest_json.len(),
+        manifest_sha256: super::sha256_hex(&manifest_json),
+        payload_bytes: payload.len(),
+    };
+    let mut out = Vec::with_capacity(payload.len() + manifest_json.len() + 512);
+    out.extend_from_slice(format!("{MAGIC} {FORMAT}\n").as_bytes());
+    serde_json::to_writer(&mut out, &envelope)?;
+    out.push(b'\n');
+    out.extend_from_slice(&manifest_json);
+    out.push(b'\n');
+    out.extend_from_slice(&payload);
+    Ok((out, manifest))
+}
+
+/// Splits off the next line (without its `\n`), looking at most `max` bytes.
+fn line(bytes: &[u8], max: usize) -> Result<(&[u8], &[u8])> {
+    match bytes.iter().take(max).position(|b| *b == b'\n') {
+        Some(i) => Ok((&bytes[..i], &bytes[i + 1..])),
+        None if bytes.len() < max => refuse(Refusal::Truncated),
+        None => refuse(Refusal::Corrupt("a header line is too long".into())),
+    }
+}
+
+/// Reads only the manifest (after checking it), without unpacking the changes.
+pub fn read_manifest(bytes: &[u8]) -> Result<Manifest> {
+    Ok(open(bytes)?.0)
+}
+
+/// Checks the container, envelope and manifest; gives the manifest and the
+/// compressed payload.
+fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
+    if !bytes.starts_with(MAGIC.as_bytes()) {
+        // A file cut inside its first line is still recognisably ours.
+        if !bytes.is_empty() && MAGIC.as_bytes().starts_with(bytes) {
+            return refuse(Refusal::Truncated);
+        }
+        return refuse(Refusal::NotABundle);
+    }
+    let (first, rest) = line(bytes, 64)?;
+    let version = std::str::from_utf8(&first[MAGIC.len()..]).unwrap_or("?").trim().to_string();
+    if version != FORMAT.to_string() {
+        return refuse(Refusal::UnknownFormat(version));
+    }
+    let (envelope, rest) = line(rest, 64 * 1024)?;
+    let envelope: Envelope = serde_json::from_slice(envelope)
+        .or_else(|_| refuse(Refusal::Corrupt("the envelope is not valid".into())))?;
+    if envelope.encryption != "none" {
+        return refuse(Refusal::Encrypted(envelope.encryption));
+    }
+    if envelope.compression != COMPRESSION {
+        return refuse(Refusal::UnknownFormat(format!("compression {}", envelope.compression)));
+    }
+    if rest.len() < envelope.manifest_bytes + 1 {
+        return refuse(Refusal::Truncated);
+    }
+    let (manifest_json, rest) = rest.split_at(envelope.manifest_bytes);
+    if super::sha256_hex(manifest_json) != envelope.manifest_sha256 || rest.first() != Some(&b'\n') {
+        return refuse(Refusal::Corrupt("the manifest does not match its checksum".into()));
+    }
+    let payload = &rest[1..];
+    let manifest: Manifest = serde_json::from_slice(manifest_json)
+        .or_else(|e| refuse(Refusal::Corrupt(format!("the manifest is not valid: {e}"))))?;
+    if manifest.format != FORMAT {
+        return refuse(Refusal::UnknownFormat(manifest.format.to_string()));
+    }
+    let known = schema::current_version();
+    if manifest.schema_version < 1 || manifest.schema_version > known {
+        return refuse(Refusal::UnknownSchema { found: manifest.schema_version, known });
+    }
+    if payload.len() < envelope.payload_bytes {
+        return refuse(Refusal::Truncated);
+    }
+    if payload.len() > envelope.payload_bytes {
+        return refuse(Refusal::Corrupt("bytes follow the end of the bundle".into()));
+    }
+    Ok((manifest, payload))
+}
+
+/// Reads a bundle and checks everything it can on its own: container and
+/// schema versions, checksums, that the changes are exactly those the
+/// manifest lists, and that no change claims a device that did not make it.
+pub fn decode(bytes: &[u8]) -> Result<Bundle> {
+    let (manifest, payload) = open(bytes)?;
+    if manifest.content_bytes > MAX_CONTENT {
+        return refuse(Refusal::Inconsistent(format!("content of {} bytes", manifest.content_bytes)));
+    }
+    let content = zstd::bulk::decompress(payload, manifest.content_bytes as usize)
+        .or_else(|e| refuse(Refusal::Corrupt(format!("the content cannot be unpacked ({e})"))))?;
+    if content.len() as u64 != manifest.content_bytes || super::sha256_hex(&content) != manifest.content_sha256 {
+        return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
+    }
+    let mut changes = Vec::with_capacity(manifest.changes);
+    for (i, l) in content.split(|b| *b == b'\n').enumerate() {
+        if l.is_empty() {
+            continue;
+        }
+        let c: Change = serde_json::from_slice(l)
+            .or_else(|e| refuse(Refusal::InvalidRecord(format!("change {} is not valid: {e}", i + 1))))?;
+        changes.push(c);
+    }
+    check_against_manifest(&manifest, &changes)?;
+    Ok(Bundle { manifest, changes })
+}
+
+fn check_against_manifest(m: &Manifest, changes: &[Change]) -> Result<()> {
+    let inconsistent = |d: String| refuse(Refusal::Inconsistent(d));
+    if changes.len() != m.changes {
+        return inconsistent(format!("{} changes listed, {} found", m.changes, changes.len()));
+    }
+    for c in changes {
+        // A stamp names the device that made it; a change under another
+        // device's name is forged.
+        if c.hlc.device != c.device_id {
+            return refuse(Refusal::Forged(format!(
+                "change {} of device {} is stamped by device {}",
+                c.seq, c.device_id, c.hlc.device
+            )));
+        }
+        if c.op == Op::Create {
+            let by = c.fields.get("created_by").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+            if by.is_some_and(|by| by != c.device_id) {
+                return refuse(Refusal::Forged(format!(
+                    "record {} says it was created on another device than {}",
+                    c.record_id, c.device_id
+                )));
+            }
+        }
+        if c.seq < 1 || c.hlc == Hlc::ZERO {
+            return inconsistent(format!("change {} of device {} is not numbered", c.seq, c.device_id));
+        }
+    }
+    let mut tally = Tally::default();
+    for c in changes {
+        tally.add(c.device_id, c.seq, c.entity, c.op);
+    }
+    let (ranges, counts): (Vec<DeviceRange>, _) = (tally.ranges.into_values().collect(), tally.counts);
+    let listed: BTreeMap<Uuid, &DeviceRange> = m.devices.iter().map(|r| (r.device.id, r)).collect();
+    if listed.len() != m.devices.len() {
+        return inconsistent("a device is listed twice".into());
+    }
+    for r in &ranges {
+        match listed.get(&r.device.id) {
+            Some(l) if l.from_seq <= r.from_seq && r.to_seq <= l.to_seq && l.count == r.count => {}
+            Some(_) => return inconsistent(format!("the changes of device {} are not those listed", r.device.id)),
+            None => return inconsistent(format!("changes of device {} are not listed", r.device.id)),
+        }
+    }
+    if ranges.len() != m.devices.iter().filter(|r| r.count > 0).count() {
+        return inconsistent("a listed device has no change".into());
+    }
+    let nonzero = |c: &BTreeMap<Entity, OpCounts>| -> BTreeMap<Entity, OpCounts> {
+        c.iter().filter(|(_, n)| **n != OpCounts::default()).map(|(e, n)| (*e, n.clone())).collect()
+    };
+    if nonzero(&counts) != nonzero(&m.counts) {
+        return inconsistent("the counts per kind of record differ".into());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(changes.len());
+    for c in changes {
+        if !seen.insert((c.device_id, c.seq)) {
+            return inconsistent(format!("change {} of device {} appears twice", c.seq, c.device_id));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Per laptop, what the station has: its last change received, when its
+//! last bundle came, the bundles and changes missing in between, and its
+//! changes stamped in the future (a clock set wrong).
+
+use super::backup::BackupFile;
+use crate::clock::{Hlc, MAX_DRIFT_MS};
+use crate::error::Result;
+use crate::store::{Device, Store};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Device id → name, for labelling changes.
+pub(crate) fn device_names(conn: &Connection) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM device")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (id, name): (String, String) = row?;
+        out.insert(id, name);
+    }
+    Ok(out)
+}
+
+/// Changes numbered `from` to `to` that have not arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub from: i64,
+    pub to: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceStatus {
+    pub id: String,
+    pub name: String,
+    pub coordinator: String,
+    /// This database's own device.
+    pub this_device: bool,
+    pub changes: i64,
+    /// The highest change number received, and when it was made.
+    pub last_seq: i64,
+    pub last_change_at: Option<String>,
+    pub missing_changes: Vec<Gap>,
+    pub bundles_imported: i64,
+    pub last_bundle_number: Option<i64>,
+    /// When its last bundle was made on the laptop, and imported here.
+    pub last_bundle_created_at: Option<String>,
+    pub last_bundle_imported_at: Option<String>,
+    /// Bundle numbers below the last one that never arrived (and that no
+    /// later full bundle covers).
+    pub missing_bundles: Vec<i64>,
+    /// Changes stamped more than the tolerance ahead of this machine's clock.
+    pub future_changes: i64,
+    pub furthest_future_at: Option<String>,
+}
+
+/// The Sync screen: this device, its last export, every device and the backups.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub device: Device,
+    pub last_export_number: Option<i64>,
+    pub last_export_at: Option<String>,
+    pub drift_tolerance_minutes: i64,
+    pub devices: Vec<DeviceStatus>,
+    pub backups: Vec<BackupFile>,
+}
+
+fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me: &str) -> Result<DeviceStatus> {
+    let (changes, last_seq): (i64, i64) = conn
+        .prepare_cached("SELECT count(*), coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let last_change_at: Option<String> = conn
+        .prepare_cached("SELECT at FROM change WHERE device_id = ?1 AND seq = ?2")?
+        .query_row(params![id, last_seq], |r| r.get(0))
+        .optional()?;
+    let mut missing_changes = Vec::new();
+    let first: Option<i64> =
+        conn.prepare_cached("SELECT min(seq) FROM change WHERE device_id = ?1")?.query_row(params![id], |r| r.get(0))?;
+    if let Some(first) = first.filter(|f| *f > 1) {
+        missing_changes.push(Gap { from: 1, to: first - 1 });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq + 1, next - 1 FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM change WHERE device_id = ?1)
+         WHERE next > seq + 1",
+    )?;
+    for gap in stmt.query_map(params![id], |r| Ok(Gap { from: r.get(0)?, to: r.get(1)? }))? {
+        missing_changes.push(gap?);
+    }
+    let bundles: Vec<(i64, bool, String, String)> = conn
+        .prepare_cached("SELECT number, full, created_at, imported_at FROM bundle_import WHERE source = ?1 ORDER BY number")?
+        .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let last = bundles.iter().max_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
+    let covered = bundles.iter().filter(|b| b.1).map(|b| b.0).max().unwrap_or(0);
+    let numbers: std::collections::BTreeSet<i64> = bundles.iter().map(|b| b.0).collect();
+    let missing_bundles = match last {
+        Some(l) => ((covered + 1)..l.0).filter(|n| !numbers.contains(n)).collect(),
+        None => Vec::new(),
+    };
+    let horizon = format!("{:015}", Hlc::now_millis() + MAX_DRIFT_MS);
+    let (future_changes, furthest): (i64, Option<String>) = conn
+        .prepare_cached("SELECT count(*), max(hlc) FROM change WHERE device_id = ?1 AND hlc > ?2")?
+        .query_row(params![id, horizon], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(DeviceStatus {
+        this_device: id == me,
+        id: id.to_string(),
+        name,
+        coordinator,
+        changes,
+        last_seq,
+        last_change_at,
+        missing_changes,
+        bundles_imported: bundles.len() as i64,
+        last_bundle_number: last.map(|l| l.0),
+        last_bundle_created_at: last.map(|l| l.2.clone()),
+        last_bundle_imported_at: bundles.iter().map(|b| b.3.clone()).max(),
+        missing_bundles,
+        future_changes,
+        furthest_future_at: furthest.and_then(|h| h.parse::<Hlc>().ok()).map(|h| h.instant()),
+    })
+}
+
+impl Store {
+    /// Every device whose changes this database holds, this one first.
+    pub fn devices(&self) -> Result<Vec<DeviceStatus>> {
+        let me = self.device()?.id.to_string();
+        let rows: Vec<(String, String, String)> = self
+            .conn()
+            .prepare_cached("SELECT id, name, coordinator FROM device ORDER BY id <> ?1, name, id")?
+            .query_map(params![me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(|(id, name, coordinator)| status_of(self.conn(), &id, name, coordinator, &me)).collect()
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let last = self.last_export()?;
+        Ok(SyncStatus {
+            device: self.device()?.clone(),
+            last_export_number: last.as_ref().map(|l| l.0),
+            last_export_at: last.map(|l| l.1),
+            drift_tolerance_minutes: MAX_DRIFT_MS / 60_000,
+            devices: self.devices()?,
+            backups: self.backups()?,
+        })
+    }
+}

@@ -1,0 +1,169 @@
+//! What a laptop sends: every change it made or received that it has not
+//! exported yet (per device, the highest number already exported is kept),
+//! or everything with `full`. The station exports the same way for the
+//! laptops: their own changes come back too, and an import ignores what it
+//! already has, so nothing returns as new.
+
+use super::bundle::{self, DeviceRef, Manifest, Tally};
+use crate::error::{Error, Result};
+use crate::store::{meta_get, meta_set, schema, Store};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+const NUMBER_KEY: &str = "sync.export_number";
+const MARK_PREFIX: &str = "sync.exported.";
+
+/// A bundle written to a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub manifest: Manifest,
+}
+
+/// Per device, the highest change number already exported.
+fn watermarks(conn: &Connection) -> Result<BTreeMap<Uuid, i64>> {
+    let mut out = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM meta WHERE key LIKE 'sync.exported.%'")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (k, v) = row?;
+        if let (Ok(id), Ok(seq)) = (Uuid::parse_str(&k[MARK_PREFIX.len()..]), v.parse()) {
+            out.insert(id, seq);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn device_refs(conn: &Connection) -> Result<BTreeMap<Uuid, DeviceRef>> {
+    let mut out = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT id, name, coordinator FROM device")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+        let (id, name, coordinator) = row?;
+        if let Ok(id) = Uuid::parse_str(&id) {
+            out.insert(id, DeviceRef { id, name, coordinator });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one change row as a content line without unpacking its JSON
+/// columns: they are copied as stored.
+fn write_line(out: &mut Vec<u8>, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+    let text = |i: usize| row.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    out.extend_from_slice(b"{\"device_id\":\"");
+    out.extend_from_slice(text(0)?.as_bytes());
+    out.extend_from_slice(b"\",\"seq\":");
+    out.extend_from_slice(row.get::<_, i64>(1)?.to_string().as_bytes());
+    for (key, i) in [("hlc", 2), ("entity", 3), ("record_id", 4), ("op", 5)] {
+        out.extend_from_slice(format!(",\"{key}\":").as_bytes());
+        out.extend_from_slice(quote(text(i)?).as_bytes());
+    }
+    for (key, i) in [("fields", 6), ("old", 7), ("base", 8)] {
+        out.extend_from_slice(format!(",\"{key}\":").as_bytes());
+        out.extend_from_slice(text(i)?.as_bytes());
+    }
+    out.extend_from_slice(b",\"at\":");
+    out.extend_from_slice(quote(text(9)?).as_bytes());
+    out.extend_from_slice(b",\"coordinator\":");
+    out.extend_from_slice(quote(text(10)?).as_bytes());
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+impl Store {
+    /// Builds a bundle of what is new since the last export (or everything
+    /// with `full`) without recording it as exported.
+    pub fn build_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
+        let me = self.device()?;
+        let conn = self.conn();
+        let number = meta_get(conn, NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
+        let marks = if full { BTreeMap::new() } else { watermarks(conn)? };
+        let names = device_refs(conn)?;
+        let mut content = Vec::new();
+        let mut tally = Tally::default();
+        let mut stmt = conn.prepare_cached(
+            "SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator
+             FROM change WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        for device in names.keys() {
+            let mut rows = stmt.query(params![device.to_string(), marks.get(device).copied().unwrap_or(0)])?;
+            while let Some(row) = rows.next()? {
+                write_line(&mut content, row)?;
+                let entity = row.get_ref(3)?.as_str().ok().and_then(crate::store::log::Entity::parse);
+                let op = row.get_ref(5)?.as_str().ok().and_then(crate::store::log::Op::parse);
+                let (Some(entity), Some(op)) = (entity, op) else {
+                    return Err(Error::Other(format!("change {} of device {device} is corrupt", row.get::<_, i64>(1)?)));
+                };
+                tally.add(*device, row.get(1)?, entity, op);
+            }
+        }
+        let mut manifest = Manifest {
+            format: bundle::FORMAT,
+            schema_version: schema::current_version(),
+            bundle_id: Uuid::now_v7(),
+            source: me.into(),
+            number,
+            full,
+            created_at: crate::now_utc(),
+            devices: Vec::new(),
+            counts: BTreeMap::new(),
+            changes: 0,
+            content_bytes: 0,
+            content_sha256: String::new(),
+        };
+        tally.fill(&mut manifest, &names);
+        bundle::encode(manifest, &content)
+    }
+
+    /// Records a bundle as exported: the next one starts after it.
+    fn mark_exported(&mut self, m: &Manifest) -> Result<()> {
+        let tx = self.transaction()?;
+        let marks = watermarks(&tx)?;
+        for r in &m.devices {
+            if marks.get(&r.device.id).is_none_or(|w| *w < r.to_seq) {
+                meta_set(&tx, &format!("{MARK_PREFIX}{}", r.device.id), &r.to_seq.to_string())?;
+            }
+        }
+        meta_set(&tx, NUMBER_KEY, &m.number.to_string())?;
+        meta_set(&tx, "sync.last_export_at", &m.created_at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Exports a bundle to `path` (written whole, then renamed into place),
+    /// then records it as exported.
+    pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
+        let (bytes, manifest) = self.build_bundle(full)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, &bytes)?;
+        std::fs::rename(&partial, path)?;
+        self.mark_exported(&manifest)?;
+        Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })
+    }
+
+    /// Exports into `bundles/` beside the database, named after the device
+    /// and the bundle number.
+    pub fn export_bundle_to_folder(&mut self, full: bool) -> Result<ExportSummary> {
+        let me = self.device()?;
+        let number = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
+        let slug: String = crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let date = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let dir = self.path().parent().map(Path::to_path_buf).unwrap_or_default().join("bundles");
+        let path = dir.join(format!("{}-{number:04}-{date}.wafira", slug.trim_matches('-')));
+        self.export_bundle_to(&path, full)
+    }
+
+    /// The number and date of this device's last export, if any.
+    pub fn last_export(&self) -> Result<Option<(i64, String)>> {
+        let n = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse().ok());
+        let at = meta_get(self.conn(), "sync.last_export_at")?;
+        Ok(n.zip(at))
+    }
+}

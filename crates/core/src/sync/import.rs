@@ -1,0 +1,360 @@
+//! Taking bundles in. Each bundle is checked whole (sync/bundle.rs), then
+//! imported in one transaction: its changes are appended to the log (those
+//! already there are skipped, so a repeat changes nothing), the records
+//! they touch are folded again, conflicts and possible duplicates are
+//! looked for. Any failure rolls everything back. A preview runs the same
+//! import and rolls it back.
+//!
+//! Speed: a record whose only change is its creation, arriving for the
+//! first time, is written straight from that change (no need to read the
+//! log back); the summaries of people are refreshed once per person at the
+//! end, not once per visit.
+
+use super::backup::{self, BackupFile};
+use super::bundle::{self, Bundle, DeviceRef, Refusal};
+use super::{conflict, merge};
+use crate::clock::{Hlc, MAX_DRIFT_MS};
+use crate::error::{Error, Result};
+use crate::store::log::{self, Deferred, Entity, Folded, Materialised, Op};
+use crate::store::{register_device, Device, Store, Writer};
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Records per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub beneficiaries: i64,
+    pub visits: i64,
+    pub milestones: i64,
+    pub targets: i64,
+}
+
+impl Counts {
+    fn of(tx: &Transaction<'_>) -> Result<Counts> {
+        let n = |t: &str| -> Result<i64> { Ok(tx.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?) };
+        Ok(Counts {
+            beneficiaries: n("beneficiary")?,
+            visits: n("visit")?,
+            milestones: n("milestone")?,
+            targets: n("target")?,
+        })
+    }
+
+    fn minus(&self, o: &Counts) -> Counts {
+        Counts {
+            beneficiaries: self.beneficiaries - o.beneficiaries,
+            visits: self.visits - o.visits,
+            milestones: self.milestones - o.milestones,
+            targets: self.targets - o.targets,
+        }
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.beneficiaries += o.beneficiaries;
+        self.visits += o.visits;
+        self.milestones += o.milestones;
+        self.targets += o.targets;
+    }
+}
+
+/// What one bundle brought.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub bundle_id: Uuid,
+    pub source: DeviceRef,
+    pub number: i64,
+    /// This very bundle was imported before.
+    pub already_imported: bool,
+    pub changes: usize,
+    /// Changes this database did not have.
+    pub new_changes: usize,
+    /// Records that were not here before.
+    pub added: Counts,
+    /// Records that were here and changed.
+    pub updated: usize,
+    /// Visits and milestones whose person has not arrived yet (in all).
+    pub waiting: i64,
+    /// New conflicts to settle.
+    pub conflicts: usize,
+    /// New pairs of possible duplicates.
+    pub possible_duplicates: usize,
+    /// Merges and conflict resolutions received.
+    pub decisions: usize,
+    /// Changes stamped beyond the tolerance ahead of this machine's clock.
+    pub future_changes: usize,
+}
+
+/// One file of an import: its summary, or why it was refused.
+#[derive(Debug, Serialize)]
+pub struct FileOutcome {
+    pub file: String,
+    pub summary: Option<ImportSummary>,
+    pub error: Option<Error>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Totals {
+    pub added: Counts,
+    pub updated: usize,
+    pub new_changes: usize,
+    pub conflicts: usize,
+    pub possible_duplicates: usize,
+    pub decisions: usize,
+    pub future_changes: usize,
+    pub refused: usize,
+}
+
+/// What an import did (or, for a preview, would do).
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// The copy taken before writing.
+    pub backup: Option<BackupFile>,
+    pub files: Vec<FileOutcome>,
+    pub totals: Totals,
+}
+
+impl ImportReport {
+    /// Whether some file was refused.
+    pub fn any_refused(&self) -> bool {
+        self.files.iter().any(|f| f.error.is_some())
+    }
+}
+
+/// The order records are folded in: decisions on duplicates first (visits
+/// land under the person kept), people before their visits.
+fn rank(e: Entity) -> u8 {
+    match e {
+        Entity::Merge => 0,
+        Entity::Beneficiary => 1,
+        Entity::Target => 2,
+        Entity::Visit => 3,
+        Entity::Milestone => 4,
+        Entity::Resolution => 5,
+    }
+}
+
+/// Refuses changes whose number this database knows with another stamp:
+/// two databases claiming one device (a copied laptop, a forged file).
+fn check_claims(tx: &Transaction<'_>, bundle: &Bundle) -> Result<()> {
+    let mut known: HashMap<Uuid, i64> = HashMap::new();
+    for r in &bundle.manifest.devices {
+        let max: i64 = tx
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+            .query_row(params![r.device.id.to_string()], |r| r.get(0))?;
+        known.insert(r.device.id, max);
+    }
+    let mut stmt = tx.prepare_cached("SELECT hlc FROM change WHERE device_id = ?1 AND seq = ?2")?;
+    for c in &bundle.changes {
+        if known.get(&c.device_id).is_some_and(|max| c.seq <= *max) {
+            let hlc: Option<String> = stmt
+                .query_row(params![c.device_id.to_string(), c.seq], |r| r.get(0))
+                .map(Some)
+                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+            if hlc.is_some_and(|h| h != c.hlc.to_string()) {
+                return Err(Error::Refused(Refusal::Forged(format!(
+                    "change {} of device {} differs from the one already received",
+                    c.seq, c.device_id
+                ))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A failure while folding means the bundle holds something no record can be.
+fn invalid(e: Error) -> Error {
+    match e {
+        Error::Other(m) => Error::Refused(Refusal::InvalidRecord(m)),
+        Error::Db(rusqlite::Error::SqliteFailure(f, m)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Error::Refused(Refusal::Forged(format!("a change reuses another's stamp ({})", m.unwrap_or_default())))
+        }
+        other => other,
+    }
+}
+
+/// Imports one checked bundle into the open transaction.
+fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
+    let tx = w.tx();
+    let m = bundle.manifest.clone();
+    let already: bool =
+        tx.prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1")?.exists(params![m.bundle_id.to_string()])?;
+    register_device(tx, &Device::from(&m.source))?;
+    for r in &m.devices {
+        register_device(tx, &Device::from(&r.device))?;
+    }
+    check_claims(tx, &bundle)?;
+    let before = Counts::of(tx)?;
+    let mut fresh: Vec<usize> = Vec::new();
+    for (i, c) in bundle.changes.iter().enumerate() {
+        if log::insert_change(tx, c).map_err(invalid)? {
+            fresh.push(i);
+        }
+    }
+    let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
+    let future_changes = fresh.iter().filter(|i| bundle.changes[**i].hlc.millis > horizon).count();
+    let latest = fresh.iter().map(|i| bundle.changes[*i].hlc).max();
+    let decisions = fresh
+        .iter()
+        .filter(|i| matches!(bundle.changes[**i].entity, Entity::Merge | Entity::Resolution))
+        .count();
+
+    // Records that only waited for their creation need their whole log.
+    let waiting_before: HashSet<(String, String)> = tx
+        .prepare_cached("SELECT entity, record_id FROM waiting")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut groups: BTreeMap<(u8, Entity, Uuid), Vec<usize>> = BTreeMap::new();
+    for i in &fresh {
+        let c = &bundle.changes[*i];
+        groups.entry((rank(c.entity), c.entity, c.record_id)).or_default().push(*i);
+    }
+    let mut deferred = Deferred::default();
+    let (mut updated, mut conflicts) = (0, 0);
+    let mut people = Vec::new();
+    for ((_, entity, id), idxs) in groups {
+        let first = &bundle.changes[idxs[0]];
+        let alone = idxs.len() == 1
+            && first.op == Op::Create
+            && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()));
+        if alone {
+            let c = &mut bundle.changes[idxs[0]];
+            let fields = std::mem::take(&mut c.fields);
+            let stamp = Value::String(c.hlc.to_string());
+            let clocks: Map<String, Value> = fields.keys().map(|k| (k.clone(), stamp.clone())).collect();
+            log::land(tx, entity, id, Folded { fields, clocks, created: true }, Some(&mut deferred)).map_err(invalid)?;
+        } else {
+            let existed: bool = tx
+                .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
+                .exists(params![id.to_string()])?;
+            let done = log::materialise_with(tx, entity, id, Some(&mut deferred)).map_err(invalid)?;
+            if existed && done == Materialised::Done {
+                updated += 1;
+            }
+            if idxs.iter().any(|i| bundle.changes[*i].op != Op::Create) {
+                conflicts += conflict::detect(tx, entity, id)?;
+            }
+        }
+        if entity == Entity::Beneficiary {
+            people.push(id);
+        }
+    }
+    deferred.finish(tx)?;
+    let possible_duplicates = merge::find_candidates(tx, &people)?;
+    let added = Counts::of(tx)?.minus(&before);
+    let waiting: i64 = tx.query_row("SELECT count(*) FROM waiting WHERE parent_id <> ''", [], |r| r.get(0))?;
+    if !already || !fresh.is_empty() {
+        tx.prepare_cached(
+            "INSERT INTO bundle_import (bundle_id, source, number, full, created_at, imported_at, changes, new_changes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (bundle_id) DO UPDATE SET new_changes = new_changes + excluded.new_changes",
+        )?
+        .execute(params![
+            m.bundle_id.to_string(),
+            m.source.id.to_string(),
+            m.number,
+            m.full,
+            m.created_at,
+            crate::now_utc(),
+            m.changes as i64,
+            fresh.len() as i64
+        ])?;
+    }
+    if let Some(latest) = latest {
+        w.observe(latest);
+    }
+    Ok(ImportSummary {
+        bundle_id: m.bundle_id,
+        source: m.source,
+        number: m.number,
+        already_imported: already,
+        changes: m.changes,
+        new_changes: fresh.len(),
+        added,
+        updated,
+        waiting,
+        conflicts,
+        possible_duplicates,
+        decisions,
+        future_changes,
+    })
+}
+
+impl Store {
+    /// Imports bundle files, each all or nothing; with `dry_run`, only says
+    /// what they would bring (together, in the order given) and writes
+    /// nothing. A copy of the database is kept before a real import.
+    pub fn import_bundles(&mut self, files: Vec<(String, Vec<u8>)>, dry_run: bool) -> Result<ImportReport> {
+        self.device()?;
+        let decoded: Vec<(String, Result<Bundle>)> =
+            files.into_iter().map(|(name, bytes)| (name, bundle::decode(&bytes))).collect();
+        let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
+        let mut outcomes: Vec<(String, Result<ImportSummary>)> = Vec::new();
+        if dry_run {
+            self.preview(|w| {
+                for (name, b) in decoded {
+                    let result = match b {
+                        Ok(b) => {
+                            w.tx().execute_batch("SAVEPOINT bundle")?;
+                            let r = import_one(w, b);
+                            if r.is_err() {
+                                w.tx().execute_batch("ROLLBACK TO bundle")?;
+                            }
+                            w.tx().execute_batch("RELEASE bundle")?;
+                            r
+                        }
+                        Err(e) => Err(e),
+                    };
+                    outcomes.push((name, result));
+                }
+                Ok(())
+            })?;
+        } else {
+            let worth_a_copy = decoded.iter().any(|(_, b)| b.is_ok());
+            if worth_a_copy {
+                report.backup = Some(backup::take(self, "before-import")?);
+            }
+            for (name, b) in decoded {
+                let result = match b {
+                    Ok(b) => self.write(|w| import_one(w, b)),
+                    Err(e) => Err(e),
+                };
+                outcomes.push((name, result));
+            }
+        }
+        for (file, result) in outcomes {
+            let t = &mut report.totals;
+            match result {
+                Ok(s) => {
+                    t.added.add(&s.added);
+                    t.updated += s.updated;
+                    t.new_changes += s.new_changes;
+                    t.conflicts += s.conflicts;
+                    t.possible_duplicates += s.possible_duplicates;
+                    t.decisions += s.decisions;
+                    t.future_changes += s.future_changes;
+                    report.files.push(FileOutcome { file, summary: Some(s), error: None });
+                }
+                Err(e) => {
+                    t.refused += 1;
+                    report.files.push(FileOutcome { file, summary: None, error: Some(e) });
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Imports one bundle, failing if it is refused.
+    pub fn import_bundle(&mut self, bytes: Vec<u8>) -> Result<ImportSummary> {
+        let mut report = self.import_bundles(vec![(String::new(), bytes)], false)?;
+        let outcome = report.files.remove(0);
+        match (outcome.summary, outcome.error) {
+            (Some(s), _) => Ok(s),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::Other("internal: an import gave no outcome".into())),
+        }
+    }
+}
