@@ -101,10 +101,8 @@ const ORDERS: &[Order] = &[
 /// recorded, or dates out of the lifecycle's order.
 pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), FieldError> {
     let live = || existing.iter().filter(|m| m.archived_at.is_none() && m.id != new.id);
-    if new.kind != MilestoneKind::IgaStopped {
-        if live().any(|m| m.kind == new.kind) {
-            return Err(FieldError::new("kind", "milestone_exists").with("kind", new.kind));
-        }
+    if new.kind != MilestoneKind::IgaStopped && live().any(|m| m.kind == new.kind) {
+        return Err(FieldError::new("kind", "milestone_exists").with("kind", new.kind));
     }
     for o in ORDERS {
         let rule = if o.months == 0 { "not before".to_string() } else { format!("at least {} months after", o.months) };

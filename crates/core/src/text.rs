@@ -59,7 +59,8 @@ pub fn name_key(name: &str) -> String {
     for w in words {
         let w = w.strip_prefix("ال").filter(|r| !r.is_empty()).unwrap_or(w);
         let mut last: Option<char> = None;
-        for (i, c) in w.chars().enumerate() {
+        // Byte offsets, not char counts: names in Arabic script are multi-byte.
+        for (i, c) in w.char_indices() {
             let c = match c {
                 'y' => 'i',
                 'w' => 'u',
@@ -138,6 +139,7 @@ mod tests {
         assert_eq!(name_key("Khadija"), name_key("Khadidja"));
         assert_ne!(name_key("Fatima"), name_key("Fatiha"));
         assert_ne!(name_key("Amina"), name_key("Aicha"));
+        assert_eq!(name_key("فاطمة"), name_key("فاطمه"), "Arabic names fold without panicking");
     }
 
     #[test]
