@@ -132,3 +132,15 @@ fn the_database_path_comes_from_wafira_db_when_no_flag_is_given() {
     assert_eq!(info["schema_version"], 1);
     assert!(db.path.exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private/field.sqlite");
+    ok_json(wafira(&path, &["info"], None));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+}

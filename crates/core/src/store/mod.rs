@@ -35,10 +35,19 @@ impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        let is_new = !path.exists();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)?;
+                restrict_to_owner(dir, 0o700)?;
+            }
         }
         let mut conn = Connection::open(&path)?;
+        if is_new {
+            // Personal data of vulnerable people: only this user may read the
+            // file (SQLite gives its -wal and -shm files the same mode).
+            restrict_to_owner(&path, 0o600)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -209,6 +218,19 @@ impl Writer<'_> {
     pub fn observe(&mut self, remote: Hlc) {
         self.last = Hlc::observe(self.last, remote);
     }
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path, _mode: u32) -> Result<()> {
+    // On Windows the per-user AppData folder is already private.
+    Ok(())
 }
 
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
