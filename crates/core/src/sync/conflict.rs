@@ -1,12 +1,13 @@
 //! Conflicts: one field of one record changed on two laptops since they
 //! last agreed. Each change carries the stamp of the value it replaced
-//! (`base`); two changes of a field with the same base and different values
+//! (`base`); two changes of a field with the same base (not two archives)
 //! are a fork. An archive carries the stamps of every field, so archiving
 //! while another laptop edits is a fork too.
 //!
 //! The winner is the greatest stamp (the fold, store/log.rs), the same on
 //! every machine; the fork is kept here, keyed by (entity, record, field,
-//! base), so any import order finds the same conflicts. A person settles
+//! base), so any import order finds the same conflicts. Each side shows
+//! where its branch ended (a laptop may have edited again after the fork). A person settles
 //! one by keeping a value or entering another: a normal change plus a
 //! logged `resolution` record, so that both travel.
 
@@ -17,7 +18,7 @@ use crate::store::{Store, Writer};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A settled conflict, as logged.
@@ -46,16 +47,6 @@ fn base_text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-/// What a change did to `field`, for comparing forks: its value, or that
-/// it archived the record.
-fn side_value(c: &Change, field: &str) -> Option<Value> {
-    match c.op {
-        Op::Update => c.fields.get(field).cloned(),
-        Op::Archive => Some(Value::String("\u{0}archive".into())),
-        Op::Create => None,
-    }
-}
-
 fn changes_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<Change>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CHANGE_COLUMNS} FROM change WHERE entity = ?1 AND record_id = ?2 AND op <> 'create' ORDER BY hlc"
@@ -76,11 +67,10 @@ fn forks(changes: &[Change]) -> BTreeMap<(String, String), Vec<&Change>> {
             groups.entry((field.clone(), base_text(Some(base)))).or_default().push(c);
         }
     }
-    groups.retain(|(field, _), cs| {
-        let values: BTreeSet<String> =
-            cs.iter().filter_map(|c| side_value(c, field)).map(|v| v.to_string()).collect();
-        values.len() > 1
-    });
+    // Even two equal values are a fork: each branch may go on differently,
+    // and the set of forks only grows as changes arrive, so every import
+    // order finds the same. Two archives agree.
+    groups.retain(|_, cs| cs.len() > 1 && cs.iter().any(|c| c.op != Op::Archive));
     groups
 }
 
@@ -152,6 +142,7 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
         .remove(&(field.clone(), base))
         .unwrap_or_default()
         .into_iter()
+        .map(|c| head(&changes, c, &field))
         .map(|c| Side {
             hlc: c.hlc.to_string(),
             device_id: c.device_id,
@@ -171,6 +162,25 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
         .transpose()?
         .map(|r| Settled { by: r.resolved_by, at: r.created_at, value: r.value });
     Ok(Some(ConflictView { id: id.to_string(), entity, record_id: record, label: label_of(entity, &doc), field, current, sides, resolved }))
+}
+
+/// The latest change of the branch that starts at `c`: a laptop may have
+/// changed the field again after the fork; its side shows where it ended.
+fn head<'a>(changes: &'a [Change], mut c: &'a Change, field: &str) -> &'a Change {
+    let mut steps = 0;
+    while let Some(next) = changes
+        .iter()
+        .filter(|d| d.base.get(field).and_then(Value::as_str) == Some(c.hlc.to_string().as_str()))
+        .filter(|d| d.op == Op::Archive || d.fields.contains_key(field))
+        .max_by_key(|d| d.hlc)
+    {
+        c = next;
+        steps += 1;
+        if steps > changes.len() {
+            break;
+        }
+    }
+    c
 }
 
 fn current_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<(Map<String, Value>, Map<String, Value>)> {

@@ -217,8 +217,11 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
     let mut people = Vec::new();
     for ((_, entity, id), idxs) in groups {
         let first = &bundle.changes[idxs[0]];
+        // Decisions on a pair share one id, so two machines may both have
+        // created it: those always fold from the whole log.
         let alone = idxs.len() == 1
             && first.op == Op::Create
+            && entity != Entity::Merge
             && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()));
         if alone {
             let c = &mut bundle.changes[idxs[0]];
