@@ -2,6 +2,7 @@
 //! assistant's batch work, scripts and tests. Exit status 0 on success;
 //! otherwise 1 and one line on stderr that names the problem.
 
+mod report;
 mod sync;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,12 @@ enum Command {
     /// Copies of the database kept before imports: list and restore.
     #[command(subcommand)]
     Backup(sync::BackupCmd),
+    /// Indicators (JSON), PDF summary, profile sheet, follow-up list, targets.
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// The live records as CSV files or an XLSX workbook.
+    #[command(subcommand)]
+    Export(report::ExportCmd),
     /// Add realistic synthetic people, visits and milestones.
     Demo {
         #[arg(long)]
@@ -210,6 +217,8 @@ fn run(cli: Cli) -> Result<Option<Value>> {
         Command::Duplicates(cmd) => sync::duplicates(&mut store, cmd),
         Command::Devices => sync::devices(&store),
         Command::Backup(cmd) => sync::backup(&mut store, cmd),
+        Command::Report(cmd) => report::report(&mut store, cmd),
+        Command::Export(cmd) => report::export(&store, cmd),
         Command::Demo { beneficiaries, seed } => {
             if !store.is_initialised() {
                 eprintln!("note: this database had no device identity; it is now device 'demo'");

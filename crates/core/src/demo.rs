@@ -230,7 +230,7 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             cohort: Some(format!(
                 "{}-{}",
                 registered.format("%Y"),
-                if registered.format("%m").to_string() < "07".into() { "A" } else { "B" }
+                if registered.format("%m").to_string() < String::from("07") { "A" } else { "B" }
             )),
             notes: None,
         };

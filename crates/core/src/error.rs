@@ -118,6 +118,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+    /// A report or export could not be made (PDF, spreadsheet, CSV).
+    #[error("report: {0}")]
+    Report(String),
     #[error("{0}")]
     Other(String),
 }
@@ -137,6 +140,7 @@ impl Error {
             Error::Db(_) | Error::Migration(_) => "database",
             Error::Io(_) => "io",
             Error::Json(_) => "json",
+            Error::Report(_) => "report",
             Error::Other(_) => "other",
         }
     }

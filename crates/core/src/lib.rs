@@ -13,6 +13,7 @@ pub mod milestone;
 pub mod money;
 pub mod paths;
 pub mod reference;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod target;

@@ -96,7 +96,9 @@ pub(crate) fn wrap(
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut current = String::new();
-        for word in paragraph.split_whitespace() {
+        // No-break spaces (as in `1 234` or `12 %`) hold their words together.
+        let breaks = |c: char| c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}');
+        for word in paragraph.split(breaks).filter(|w| !w.is_empty()) {
             if current.is_empty() {
                 current.push_str(word);
                 continue;

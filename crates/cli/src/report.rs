@@ -1,0 +1,131 @@
+//! `wafira report …` and `wafira export …`: the indicators as JSON, the PDF
+//! summary, profile sheet and follow-up list, the results framework, and
+//! the CSV and XLSX exports. Arguments go to the core as they are typed;
+//! the core checks them.
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use std::path::PathBuf;
+use uuid::Uuid;
+use wafira_core::report::{self, Format, PrintRequest};
+use wafira_core::{Result, Store};
+
+/// The filters shared by the indicators and the PDFs.
+#[derive(Args, Clone, Default)]
+pub struct FilterArgs {
+    /// First day of the period (YYYY-MM-DD), included.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day of the period (YYYY-MM-DD), included.
+    #[arg(long)]
+    to: Option<String>,
+    /// A region code, e.g. 04.
+    #[arg(long)]
+    region: Option<String>,
+    #[arg(long)]
+    cohort: Option<String>,
+    /// F or M.
+    #[arg(long)]
+    sex: Option<String>,
+}
+
+impl FilterArgs {
+    fn input(self) -> report::FiltersInput {
+        report::FiltersInput { from: self.from, to: self.to, region: self.region, cohort: self.cohort, sex: self.sex }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ReportCmd {
+    /// Every indicator as JSON: the numbers of the dashboard and the PDF.
+    Indicators(FilterArgs),
+    /// The summary PDF: key figures against targets, tables, charts,
+    /// overdue follow-ups.
+    Pdf {
+        #[arg(long)]
+        out: PathBuf,
+        /// fr (default), ar or en.
+        #[arg(long)]
+        lang: Option<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
+    },
+    /// One person's profile sheet for her paper file.
+    Profile {
+        id: Uuid,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// The follow-up list for the next mission, by place.
+    Followups {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        lang: Option<String>,
+        /// Days without a visit (default: the laptop's setting).
+        #[arg(long)]
+        days: Option<i64>,
+        #[command(flatten)]
+        filters: FilterArgs,
+    },
+    /// The results framework: targets per indicator.
+    #[command(subcommand)]
+    Targets(TargetsCmd),
+}
+
+#[derive(Subcommand)]
+pub enum TargetsCmd {
+    /// Every target stored (without one, 3,000 beneficiaries applies).
+    List,
+    /// Set a target from a JSON object on stdin:
+    /// {"indicator": "...", "target": "...", "baseline"?: "...", "region"?: "04"}.
+    Set,
+}
+
+#[derive(Subcommand)]
+pub enum ExportCmd {
+    /// One CSV file per table (UTF-8 with BOM) into a folder.
+    Csv {
+        #[arg(long)]
+        out: PathBuf,
+        /// No names, CIN, phone, exact birth date; stable pseudonyms.
+        #[arg(long)]
+        pseudonymise: bool,
+    },
+    /// One XLSX workbook: a sheet per table and one of indicators.
+    Xlsx {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        pseudonymise: bool,
+    },
+}
+
+pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
+    match cmd {
+        ReportCmd::Indicators(f) => crate::json(store.indicators(&f.input().validate()?)?),
+        ReportCmd::Pdf { out, lang, filters } => {
+            crate::json(report::print(store, &PrintRequest::Summary { filters: filters.input(), lang }, Some(&out))?)
+        }
+        ReportCmd::Profile { id, out, lang } => {
+            crate::json(report::print(store, &PrintRequest::Profile { id, lang }, Some(&out))?)
+        }
+        ReportCmd::Followups { out, lang, days, filters } => crate::json(report::print(
+            store,
+            &PrintRequest::Followups { filters: filters.input(), days, lang },
+            Some(&out),
+        )?),
+        ReportCmd::Targets(TargetsCmd::List) => crate::json(report::targets::list(store.conn())?),
+        ReportCmd::Targets(TargetsCmd::Set) => crate::json(store.set_target_json(crate::stdin_json()?)?),
+    }
+}
+
+pub fn export(store: &Store, cmd: ExportCmd) -> Result<Option<Value>> {
+    let (format, out, pseudonymise) = match cmd {
+        ExportCmd::Csv { out, pseudonymise } => (Format::Csv, out, pseudonymise),
+        ExportCmd::Xlsx { out, pseudonymise } => (Format::Xlsx, out, pseudonymise),
+    };
+    crate::json(report::export(store, format, pseudonymise, Some(&out))?)
+}

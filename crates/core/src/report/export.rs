@@ -1,0 +1,558 @@
+//! Exports of the live records: CSV (UTF-8 with a BOM so that Excel reads
+//! accents right; one file per table) and XLSX (a sheet per table plus one
+//! of indicators).
+//!
+//! The pseudonymised variant is for sharing outside the programme: no
+//! names, CIN, phone, exact birth date (the birth year instead), village,
+//! commune or free text (notes, places, reasons, coordinators' names), and
+//! stable pseudonymous ids: a keyed hash (HMAC-SHA-256) of the record id
+//! with a secret kept in this database's `meta`, so that the same person
+//! has the same pseudonym in every export of this database and nobody
+//! without the database can tell who she is.
+
+use super::indicators::{Filters, Indicators};
+use crate::beneficiary::Beneficiary;
+use crate::error::{Error, Result};
+use crate::milestone::Milestone;
+use crate::store::{meta_get, meta_set, Store};
+use crate::target::Target;
+use crate::visit::Visit;
+use chrono::{Datelike, NaiveDate};
+use rusqlite::Connection;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One cell of an exported table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+    /// MAD, exact.
+    Amount(Decimal),
+    Bool(bool),
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    fn opt(s: Option<impl Into<String>>) -> Cell {
+        s.map_or(Cell::Empty, |s| Cell::Text(s.into()))
+    }
+
+    fn date(d: Option<NaiveDate>) -> Cell {
+        d.map_or(Cell::Empty, Cell::Date)
+    }
+
+    /// The CSV form: exact decimals, ISO dates.
+    fn to_csv(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Amount(a) => format!("{a:.2}"),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// A table as exported: its name (file or sheet), headers and rows.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    /// The file (XLSX) or folder (CSV) written.
+    pub path: PathBuf,
+    /// The files written (CSV) or the sheets (XLSX).
+    pub parts: Vec<String>,
+    pub beneficiaries: usize,
+    pub visits: usize,
+    pub milestones: usize,
+    pub targets: usize,
+    pub pseudonymised: bool,
+}
+
+/// Makes pseudonyms with this database's secret key.
+struct Pseudonyms {
+    key: Vec<u8>,
+}
+
+impl Pseudonyms {
+    const META_KEY: &'static str = "report.pseudonym_key";
+
+    /// The database's key, made (random, 256 bits) the first time.
+    fn of(conn: &Connection) -> Result<Pseudonyms> {
+        let hex = match meta_get(conn, Self::META_KEY)? {
+            Some(k) => k,
+            None => {
+                let mut bytes = Vec::with_capacity(32);
+                bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+                bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+                let k: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                meta_set(conn, Self::META_KEY, &k)?;
+                k
+            }
+        };
+        Ok(Pseudonyms { key: hex.into_bytes() })
+    }
+
+    /// `P-3f9a…` (12 hex digits) for a record id; `prefix` names the kind.
+    fn of_id(&self, prefix: &str, id: &uuid::Uuid) -> String {
+        use hmac::{Hmac, Mac};
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(&self.key) {
+            Ok(m) => m,
+            Err(_) => return format!("{prefix}-{id}"),
+        };
+        mac.update(prefix.as_bytes());
+        mac.update(b":");
+        mac.update(id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("{prefix}-{hex}")
+    }
+}
+
+fn docs<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare(sql)?;
+    let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for t in texts {
+        out.push(serde_json::from_str(&t?)?);
+    }
+    Ok(out)
+}
+
+/// What the store derives for a person (stage, visits), with her record.
+struct PersonRow {
+    b: Beneficiary,
+    stage: Option<String>,
+    last_visit: Option<NaiveDate>,
+    next_visit: Option<NaiveDate>,
+    visits: i64,
+}
+
+fn people(conn: &Connection) -> Result<Vec<PersonRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT doc, stage, last_visit_date, next_visit_date, visit_count FROM beneficiary
+         WHERE archived_at IS NULL ORDER BY sort_name, id",
+    )?;
+    let raw = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    let mut out = Vec::new();
+    for row in raw {
+        let (doc, stage, last, next, visits) = row?;
+        out.push(PersonRow { b: serde_json::from_str(&doc)?, stage, last_visit: date(last), next_visit: date(next), visits });
+    }
+    Ok(out)
+}
+
+/// The four tables of the live records, pseudonymised or not.
+pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
+    let conn = store.conn();
+    let p = if pseudonymise { Some(Pseudonyms::of(conn)?) } else { None };
+    let person_id = |id: &uuid::Uuid| match &p {
+        Some(p) => p.of_id("P", id),
+        None => id.to_string(),
+    };
+    let record_id = |prefix: &str, id: &uuid::Uuid| match &p {
+        Some(p) => p.of_id(prefix, id),
+        None => id.to_string(),
+    };
+
+    let people = people(conn)?;
+    let beneficiaries = if pseudonymise {
+        Table {
+            name: "beneficiaries",
+            headers: vec![
+                "pseudonym",
+                "sex",
+                "birth_year",
+                "region",
+                "province",
+                "destination_country",
+                "seasons_abroad",
+                "phase",
+                "iga_sector",
+                "registration_date",
+                "cohort",
+                "stage",
+                "last_visit_date",
+                "next_visit_date",
+                "visit_count",
+            ],
+            rows: people
+                .iter()
+                .map(|r| {
+                    let b = &r.b;
+                    vec![
+                        Cell::text(person_id(&b.id)),
+                        Cell::text(b.sex.as_str()),
+                        Cell::Int(i64::from(b.birth_date.year())),
+                        Cell::text(&b.region),
+                        Cell::opt(b.province.clone()),
+                        Cell::opt(b.destination_country.clone()),
+                        b.seasons_abroad.map_or(Cell::Empty, |n| Cell::Int(i64::from(n))),
+                        Cell::text(b.phase.as_str()),
+                        Cell::opt(b.iga_sector.map(|s| s.as_str())),
+                        Cell::date(b.consent_date),
+                        Cell::opt(b.cohort.clone()),
+                        Cell::opt(r.stage.clone()),
+                        Cell::date(r.last_visit),
+                        Cell::date(r.next_visit),
+                        Cell::Int(r.visits),
+                    ]
+                })
+                .collect(),
+        }
+    } else {
+        Table {
+            name: "beneficiaries",
+            headers: vec![
+                "id",
+                "first_name",
+                "last_name",
+                "name_ar",
+                "sex",
+                "birth_date",
+                "cin",
+                "phone",
+                "region",
+                "province",
+                "commune",
+                "douar",
+                "destination_country",
+                "seasons_abroad",
+                "phase",
+                "iga_sector",
+                "consent",
+                "consent_date",
+                "cohort",
+                "notes",
+                "created_at",
+                "created_by",
+                "stage",
+                "last_visit_date",
+                "next_visit_date",
+                "visit_count",
+            ],
+            rows: people
+                .iter()
+                .map(|r| {
+                    let b = &r.b;
+                    vec![
+                        Cell::text(b.id.to_string()),
+                        Cell::text(&b.first_name),
+                        Cell::text(&b.last_name),
+                        Cell::opt(b.name_ar.clone()),
+                        Cell::text(b.sex.as_str()),
+                        Cell::Date(b.birth_date),
+                        Cell::opt(b.cin.clone()),
+                        Cell::opt(b.phone.clone()),
+                        Cell::text(&b.region),
+                        Cell::opt(b.province.clone()),
+                        Cell::opt(b.commune.clone()),
+                        Cell::opt(b.douar.clone()),
+                        Cell::opt(b.destination_country.clone()),
+                        b.seasons_abroad.map_or(Cell::Empty, |n| Cell::Int(i64::from(n))),
+                        Cell::text(b.phase.as_str()),
+                        Cell::opt(b.iga_sector.map(|s| s.as_str())),
+                        Cell::Bool(b.consent),
+                        Cell::date(b.consent_date),
+                        Cell::opt(b.cohort.clone()),
+                        Cell::opt(b.notes.clone()),
+                        Cell::text(&b.created_at),
+                        Cell::text(b.created_by.to_string()),
+                        Cell::opt(r.stage.clone()),
+                        Cell::date(r.last_visit),
+                        Cell::date(r.next_visit),
+                        Cell::Int(r.visits),
+                    ]
+                })
+                .collect(),
+        }
+    };
+
+    // Visits and milestones of live people only (an archived person's
+    // records go with her).
+    let visits: Vec<Visit> = docs(
+        conn,
+        "SELECT v.doc FROM visit v JOIN beneficiary b ON b.id = v.beneficiary_id
+         WHERE v.archived_at IS NULL AND b.archived_at IS NULL ORDER BY v.date, v.created_at, v.id",
+    )?;
+    let visits = if pseudonymise {
+        Table {
+            name: "visits",
+            headers: vec!["pseudonym", "beneficiary", "date", "kind", "duration_minutes", "topics", "next_visit_date"],
+            rows: visits
+                .iter()
+                .map(|v| {
+                    vec![
+                        Cell::text(record_id("V", &v.id)),
+                        Cell::text(person_id(&v.beneficiary_id)),
+                        Cell::Date(v.date),
+                        Cell::text(v.kind.as_str()),
+                        v.duration_minutes.map_or(Cell::Empty, |m| Cell::Int(i64::from(m))),
+                        Cell::text(v.topics.join("; ")),
+                        Cell::date(v.next_visit_date),
+                    ]
+                })
+                .collect(),
+        }
+    } else {
+        Table {
+            name: "visits",
+            headers: vec![
+                "id",
+                "beneficiary_id",
+                "date",
+                "kind",
+                "location",
+                "duration_minutes",
+                "topics",
+                "notes",
+                "next_steps",
+                "next_visit_date",
+                "coordinator",
+                "created_at",
+            ],
+            rows: visits
+                .iter()
+                .map(|v| {
+                    vec![
+                        Cell::text(v.id.to_string()),
+                        Cell::text(v.beneficiary_id.to_string()),
+                        Cell::Date(v.date),
+                        Cell::text(v.kind.as_str()),
+                        Cell::opt(v.location.clone()),
+                        v.duration_minutes.map_or(Cell::Empty, |m| Cell::Int(i64::from(m))),
+                        Cell::text(v.topics.join("; ")),
+                        Cell::opt(v.notes.clone()),
+                        Cell::opt(v.next_steps.clone()),
+                        Cell::date(v.next_visit_date),
+                        Cell::text(&v.coordinator),
+                        Cell::text(&v.created_at),
+                    ]
+                })
+                .collect(),
+        }
+    };
+
+    let milestones: Vec<Milestone> = docs(
+        conn,
+        "SELECT m.doc FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
+         WHERE m.archived_at IS NULL AND b.archived_at IS NULL ORDER BY m.date, m.created_at, m.id",
+    )?;
+    let amount = |m: &Milestone| m.amount.map_or(Cell::Empty, |a| Cell::Amount(a.0));
+    let milestones = if pseudonymise {
+        Table {
+            name: "milestones",
+            headers: vec!["pseudonym", "beneficiary", "kind", "date", "amount_mad"],
+            rows: milestones
+                .iter()
+                .map(|m| {
+                    vec![
+                        Cell::text(record_id("M", &m.id)),
+                        Cell::text(person_id(&m.beneficiary_id)),
+                        Cell::text(m.kind.as_str()),
+                        Cell::Date(m.date),
+                        amount(m),
+                    ]
+                })
+                .collect(),
+        }
+    } else {
+        Table {
+            name: "milestones",
+            headers: vec!["id", "beneficiary_id", "kind", "date", "amount_mad", "reason", "notes", "created_at"],
+            rows: milestones
+                .iter()
+                .map(|m| {
+                    vec![
+                        Cell::text(m.id.to_string()),
+                        Cell::text(m.beneficiary_id.to_string()),
+                        Cell::text(m.kind.as_str()),
+                        Cell::Date(m.date),
+                        amount(m),
+                        Cell::opt(m.reason.clone()),
+                        Cell::opt(m.notes.clone()),
+                        Cell::text(&m.created_at),
+                    ]
+                })
+                .collect(),
+        }
+    };
+
+    let targets: Vec<Target> = super::targets::list(conn)?;
+    let targets = Table {
+        name: "targets",
+        headers: vec!["id", "indicator", "region", "baseline", "target", "created_at"],
+        rows: targets
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::text(t.id.to_string()),
+                    Cell::text(&t.indicator),
+                    Cell::opt(t.region.clone()),
+                    t.baseline.map_or(Cell::Empty, |b| Cell::Text(b.to_string())),
+                    Cell::Text(t.target.to_string()),
+                    Cell::text(&t.created_at),
+                ]
+            })
+            .collect(),
+    };
+    Ok(vec![beneficiaries, visits, milestones, targets])
+}
+
+/// The indicators (no filter) as rows of `indicator`, `value`: nested
+/// figures get dotted names, list items are named by their code.
+pub fn indicator_rows(i: &Indicators) -> Result<Table> {
+    let mut rows = Vec::new();
+    flatten("", &serde_json::to_value(i)?, &mut rows);
+    Ok(Table { name: "indicators", headers: vec!["indicator", "value"], rows })
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<Vec<Cell>>) {
+    let join = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&join(k), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (n, item) in items.iter().enumerate() {
+                // Items are named by their identifying field, which is then
+                // not repeated.
+                let ident = ["indicator", "kind", "month", "region", "code", "id"]
+                    .iter()
+                    .find_map(|k| item.get(*k).map(|v| (*k, v.as_str().unwrap_or("none").to_string())));
+                match (ident, item) {
+                    (Some((key, name)), Value::Object(map)) => {
+                        let mut rest = map.clone();
+                        rest.remove(key);
+                        flatten(&join(&name), &Value::Object(rest), out);
+                    }
+                    _ => flatten(&join(&n.to_string()), item, out),
+                }
+            }
+        }
+        Value::Null => out.push(vec![Cell::text(prefix), Cell::Empty]),
+        Value::Bool(b) => out.push(vec![Cell::text(prefix), Cell::Bool(*b)]),
+        Value::Number(n) => out.push(vec![Cell::text(prefix), n.as_i64().map_or(Cell::text(n.to_string()), Cell::Int)]),
+        Value::String(s) => out.push(vec![Cell::text(prefix), Cell::text(s)]),
+    }
+}
+
+fn summary(path: PathBuf, parts: Vec<String>, tables: &[Table], pseudonymised: bool) -> ExportSummary {
+    let rows = |name: &str| tables.iter().find(|t| t.name == name).map_or(0, |t| t.rows.len());
+    ExportSummary {
+        path,
+        parts,
+        beneficiaries: rows("beneficiaries"),
+        visits: rows("visits"),
+        milestones: rows("milestones"),
+        targets: rows("targets"),
+        pseudonymised,
+    }
+}
+
+/// One CSV file per table in `dir` (created if needed), UTF-8 with a BOM.
+pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<ExportSummary> {
+    let tables = tables(store, pseudonymise)?;
+    std::fs::create_dir_all(dir)?;
+    // Every file is made in memory first: nothing is written unless all are.
+    let mut files = Vec::new();
+    for t in &tables {
+        let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+        let csv_err = |e: csv::Error| Error::Report(format!("CSV {}: {e}", t.name));
+        w.write_record(&t.headers).map_err(csv_err)?;
+        for row in &t.rows {
+            w.write_record(row.iter().map(Cell::to_csv)).map_err(csv_err)?;
+        }
+        let bytes = w.into_inner().map_err(|e| Error::Report(format!("CSV {}: {e}", t.name)))?;
+        files.push((format!("{}.csv", t.name), bytes));
+    }
+    for (name, bytes) in &files {
+        super::write_file(&dir.join(name), bytes)?;
+    }
+    Ok(summary(dir.to_path_buf(), files.into_iter().map(|f| f.0).collect(), &tables, pseudonymise))
+}
+
+/// One XLSX workbook: a sheet per table, then the indicators.
+pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<ExportSummary> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+    let tables = tables(store, pseudonymise)?;
+    let indicators = indicator_rows(&store.indicators(&Filters::default())?)?;
+    let xerr = |e: XlsxError| Error::Report(format!("spreadsheet: {e}"));
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    let money_fmt = Format::new().set_num_format("#,##0.00");
+    let mut sheets = Vec::new();
+    for t in tables.iter().chain(std::iter::once(&indicators)) {
+        let sheet = book.add_worksheet();
+        sheet.set_name(t.name).map_err(xerr)?;
+        for (c, h) in t.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Empty => {}
+                    Cell::Text(s) => {
+                        sheet.write_string(r, c, s).map_err(xerr)?;
+                    }
+                    Cell::Int(n) => {
+                        sheet.write_number(r, c, *n as f64).map_err(xerr)?;
+                    }
+                    Cell::Bool(b) => {
+                        sheet.write_boolean(r, c, *b).map_err(xerr)?;
+                    }
+                    Cell::Date(d) => {
+                        let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .map_err(xerr)?;
+                        sheet.write_datetime_with_format(r, c, &dt, &date_fmt).map_err(xerr)?;
+                    }
+                    Cell::Amount(a) => {
+                        // A spreadsheet holds every number as a double: an
+                        // amount of at most two decimals below 2^53 cents
+                        // shows back exactly, and stays summable in Excel.
+                        let v = a.to_f64().ok_or_else(|| Error::Report(format!("amount {a} too large")))?;
+                        sheet.write_number_with_format(r, c, v, &money_fmt).map_err(xerr)?;
+                    }
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(xerr)?;
+        sheet.set_autofit_max_width(400);
+        sheet.autofit();
+        sheets.push(t.name.to_string());
+    }
+    let bytes = book.save_to_buffer().map_err(xerr)?;
+    super::write_file(path, &bytes)?;
+    Ok(summary(path.to_path_buf(), sheets, &tables, pseudonymise))
+}

@@ -1,0 +1,701 @@
+//! Every number the programme reports, computed in one place: the dashboard,
+//! the PDF summary and `wafira report indicators` all call [`compute`], so
+//! they cannot disagree. The definitions are in `docs/indicators.md`; in
+//! short:
+//!
+//! - Archived records are left out, and so are people merged into another
+//!   (the merge archives them and moves their visits and milestones to the
+//!   person kept, who is counted once).
+//! - Region, cohort and sex filter people, and through them their visits
+//!   and milestones.
+//! - The period (`from`, `to`, both included) applies to the registration
+//!   date for counts of people (her consent date, which defaults to the day
+//!   she was registered), to visit dates for visit figures and to milestone
+//!   dates for IGA and financing figures.
+//! - A person reaches a milestone on the date of her earliest record of that
+//!   kind (after a merge she may have two); each person counts once.
+//! - Shares are percentages rounded to one decimal, half away from zero;
+//!   money is summed and its median taken exactly, in `Decimal`.
+
+use super::targets::{self, Applied};
+use crate::beneficiary::Beneficiary;
+use crate::codes::{MilestoneKind, Sex, VisitKind};
+use crate::error::{Checker, Error, FieldError, Result};
+use crate::money::Mad;
+use crate::reference;
+use crate::store::Store;
+use crate::validate::{opt_date, opt_str, opt_text};
+use chrono::{Datelike, Days, NaiveDate};
+use rusqlite::Connection;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+/// Days without a visit of the two follow-up figures.
+pub const NO_VISIT_DAYS: [i64; 2] = [60, 90];
+
+/// Filters as a form or the CLI gives them: every field optional text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiltersInput {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub region: Option<String>,
+    pub cohort: Option<String>,
+    pub sex: Option<String>,
+}
+
+/// Checked filters; `None` means "all".
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Filters {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub region: Option<String>,
+    pub cohort: Option<String>,
+    pub sex: Option<Sex>,
+}
+
+impl FiltersInput {
+    /// Checks every filter, naming each one that is wrong.
+    pub fn validate(&self) -> Result<Filters> {
+        let mut c = Checker::default();
+        let from = c.take(opt_date("from", &self.from));
+        let to = c.take(opt_date("to", &self.to));
+        if let (Some(Some(f)), Some(Some(t))) = (from, to) {
+            if t < f {
+                c.push(FieldError::new("to", "before_date").with("other_field", "from").with("other", f));
+            }
+        }
+        let region = c.take(
+            opt_str(&self.region)
+                .map(|r| match reference::region(r) {
+                    Some(reg) => Ok(reg.code.clone()),
+                    None => Err(FieldError::new("region", "unknown_code").with("value", r).with(
+                        "allowed",
+                        reference::regions().iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "),
+                    )),
+                })
+                .transpose(),
+        );
+        let cohort = c.take(opt_text("cohort", &self.cohort, 40));
+        let sex = c.take(opt_str(&self.sex).map(|s| Sex::parse("sex", s)).transpose());
+        c.finish(|| Some(Filters { from: from?, to: to?, region: region?, cohort: cohort?, sex: sex? }))
+    }
+}
+
+impl Filters {
+    /// Whether a date falls in the period (both ends included).
+    pub fn in_period(&self, d: NaiveDate) -> bool {
+        self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
+    }
+
+    fn admits(&self, p: &Person) -> bool {
+        self.region.as_deref().is_none_or(|r| r == p.region)
+            && self.cohort.as_deref().is_none_or(|c| Some(c) == p.cohort.as_deref())
+            && self.sex.is_none_or(|s| s == p.sex)
+    }
+
+    /// Whether a person is counted among the people of these filters:
+    /// within region, cohort and sex, and registered in the period.
+    pub fn counts_person(&self, b: &Beneficiary) -> bool {
+        self.region.as_deref().is_none_or(|r| r == b.region)
+            && self.cohort.as_deref().is_none_or(|c| Some(c) == b.cohort.as_deref())
+            && self.sex.is_none_or(|s| s == b.sex)
+            && self.in_period(registration_date(b))
+    }
+
+    /// True when no filter is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+}
+
+/// Everything the programme reports, for one set of filters on one day.
+#[derive(Debug, Clone, Serialize)]
+pub struct Indicators {
+    pub filters: Filters,
+    /// The day follow-up delays are counted to.
+    pub as_of: NaiveDate,
+    pub beneficiaries: Beneficiaries,
+    pub coaching: Coaching,
+    pub iga: Iga,
+    pub financing: Financing,
+    pub followup: FollowupFigures,
+    /// The results framework: each indicator with a target, against it.
+    pub key_figures: Vec<KeyFigure>,
+    pub data_status: DataStatus,
+    /// First 8 hex digits of a SHA-256 over everything above: two reports
+    /// of different data (or filters, or days) carry different prints.
+    pub fingerprint: String,
+}
+
+/// How many of something have a code (`None`: not recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub code: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionRow {
+    pub region: String,
+    pub women: u64,
+    pub men: u64,
+    pub total: u64,
+    /// The region's own target of beneficiaries, if one is set.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub target: Option<Decimal>,
+}
+
+/// People registered in the period (and within the filters).
+#[derive(Debug, Clone, Serialize)]
+pub struct Beneficiaries {
+    pub registered: u64,
+    pub women: u64,
+    pub men: u64,
+    pub by_region: Vec<RegionRow>,
+    pub by_country: Vec<Count>,
+    pub by_sector: Vec<Count>,
+    pub by_phase: Vec<Count>,
+    pub by_cohort: Vec<Count>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthCount {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub visits: u64,
+}
+
+/// Coaching: of the people registered, who was visited; and the visits of
+/// the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coaching {
+    /// The people the shares are of (= beneficiaries registered).
+    pub people: u64,
+    /// Of them, with at least one visit dated in the period.
+    pub with_visit: u64,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub share_with_visit: Option<Decimal>,
+    /// Of them, with at least one financial-education visit in the period.
+    pub with_financial_education: u64,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub share_financial_education: Option<Decimal>,
+    /// Their visits in the period.
+    pub visits_of_people: u64,
+    /// `visits_of_people / people`, two decimals.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub mean_visits_per_person: Option<Decimal>,
+    /// Every visit in the period to anyone within the filters, whenever she
+    /// was registered: the coaching work done.
+    pub visits: u64,
+    pub visits_per_month: Vec<MonthCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub kind: MilestoneKind,
+    /// People who reached it in the period.
+    pub people: u64,
+}
+
+/// IGAs launched in the period and what became of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaunchCohort {
+    pub launched: u64,
+    /// Of them, those who reached 12 months (at any date).
+    pub sustained: u64,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub share: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Iga {
+    /// People reaching each stage of the lifecycle in the period, in order
+    /// (`iga_stopped` last).
+    pub funnel: Vec<Stage>,
+    pub launched: u64,
+    pub sustained_12_months: u64,
+    pub stopped: u64,
+    pub sustained_of_launched: LaunchCohort,
+    /// Median of the days from registration to launch, for launches in the
+    /// period that came after the registration.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub median_days_to_launch: Option<Decimal>,
+    /// How many launches that median is of.
+    pub launches_timed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Financing {
+    /// People who obtained financing with an amount, in the period.
+    pub people: u64,
+    pub total: Mad,
+    /// Exact: of an even count, the mean of the two middle amounts.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub median: Option<Decimal>,
+}
+
+/// People registered (in the period) without a visit for a while, counted
+/// on `as_of`: her last visit, or her registration if never visited, is
+/// more than 60 (90) days before.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupFigures {
+    pub no_visit_60_days: u64,
+    pub no_visit_90_days: u64,
+}
+
+/// What an indicator's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    People,
+    Percent,
+    Mad,
+}
+
+/// One indicator of the results framework against its target.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyFigure {
+    pub indicator: String,
+    pub unit: Unit,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+    pub target: Option<Applied>,
+    /// `value / target` in percent, one decimal (may exceed 100).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub progress: Option<Decimal>,
+}
+
+/// One laptop (or station) whose changes this database holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceStatus {
+    pub id: String,
+    pub name: String,
+    pub coordinator: String,
+    /// Whether this is the database's own device.
+    pub this_device: bool,
+    /// Its latest change held here (UTC instant).
+    pub last_change_at: Option<String>,
+    pub changes: u64,
+    /// When its latest bundle imported here was made, if any was.
+    pub last_bundle_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordCounts {
+    pub beneficiaries: u64,
+    pub visits: u64,
+    pub milestones: u64,
+    pub targets: u64,
+}
+
+/// How current the data are: laptops and their last data, open questions
+/// of the consolidation, what the database holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataStatus {
+    pub devices: Vec<DeviceStatus>,
+    /// Conflicts not settled yet (`None` on a database without identity).
+    pub open_conflicts: Option<u64>,
+    /// Possible duplicates not decided yet (`None` without identity).
+    pub open_duplicates: Option<u64>,
+    /// Live records in the whole database, whatever the filters.
+    pub records: RecordCounts,
+    /// The greatest change stamp held (empty when there is none).
+    pub last_stamp: String,
+}
+
+/// A person as the indicators see her.
+struct Person {
+    sex: Sex,
+    region: String,
+    country: Option<String>,
+    sector: Option<String>,
+    phase: String,
+    cohort: Option<String>,
+    registered: NaiveDate,
+}
+
+struct VisitRow {
+    person: usize,
+    date: NaiveDate,
+    financial_education: bool,
+}
+
+/// A person's first record of a milestone kind.
+#[derive(Clone, Copy)]
+struct Reached {
+    date: NaiveDate,
+    amount: Option<Decimal>,
+}
+
+impl Store {
+    /// The indicators for these filters, as of today.
+    pub fn indicators(&self, filters: &Filters) -> Result<Indicators> {
+        compute(self, filters, Store::today())
+    }
+
+    /// The indicators for filters given as JSON (the window, the CLI).
+    pub fn indicators_json(&self, filters: serde_json::Value) -> Result<Indicators> {
+        let input: FiltersInput = crate::validate::from_json(filters)?;
+        self.indicators(&input.validate()?)
+    }
+}
+
+/// A person's registration date: her consent date, which the form sets to
+/// the day she was registered unless another is given.
+pub fn registration_date(b: &Beneficiary) -> NaiveDate {
+    b.consent_date
+        .or_else(|| NaiveDate::parse_from_str(b.created_at.get(..10).unwrap_or(""), "%Y-%m-%d").ok())
+        .unwrap_or(NaiveDate::MIN)
+}
+
+fn date(field: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d")
+        .map_err(|_| Error::Other(format!("stored {field} {text:?} is not a date")))
+}
+
+/// Loads the live people; their index in the vector stands for them.
+fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sex, region, destination_country, iga_sector, phase, cohort,
+                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10))
+         FROM beneficiary WHERE archived_at IS NULL",
+    )?;
+    let mut rows = stmt.query([])?;
+    let (mut people, mut index) = (Vec::new(), HashMap::new());
+    while let Some(r) = rows.next()? {
+        let sex: String = r.get(1)?;
+        let registered: String = r.get(7)?;
+        index.insert(r.get::<_, String>(0)?, people.len());
+        people.push(Person {
+            sex: Sex::from_code(&sex).ok_or_else(|| Error::Other(format!("stored sex {sex:?} is not a code")))?,
+            region: r.get(2)?,
+            country: r.get(3)?,
+            sector: r.get(4)?,
+            phase: r.get(5)?,
+            cohort: r.get(6)?,
+            registered: date("registration date", &registered)?,
+        });
+    }
+    Ok((people, index))
+}
+
+fn load_visits(conn: &Connection, index: &HashMap<String, usize>) -> Result<Vec<VisitRow>> {
+    let mut stmt = conn.prepare_cached("SELECT beneficiary_id, date, kind FROM visit WHERE archived_at IS NULL")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let Some(&person) = index.get(&r.get::<_, String>(0)?) else { continue };
+        let kind: String = r.get(2)?;
+        out.push(VisitRow {
+            person,
+            date: date("visit date", &r.get::<_, String>(1)?)?,
+            financial_education: kind == VisitKind::FinancialEducation.as_str(),
+        });
+    }
+    Ok(out)
+}
+
+/// Each person's first record of each milestone kind.
+fn load_milestones(
+    conn: &Connection,
+    index: &HashMap<String, usize>,
+) -> Result<HashMap<(usize, MilestoneKind), Reached>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT beneficiary_id, kind, date, amount FROM milestone WHERE archived_at IS NULL
+         ORDER BY date, created_at, id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out: HashMap<(usize, MilestoneKind), Reached> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let Some(&person) = index.get(&r.get::<_, String>(0)?) else { continue };
+        let kind: String = r.get(1)?;
+        let Some(kind) = MilestoneKind::from_code(&kind) else {
+            return Err(Error::Other(format!("stored milestone kind {kind:?} is not a code")));
+        };
+        let amount = match r.get::<_, Option<String>>(3)? {
+            Some(a) => {
+                Some(Decimal::from_str(&a).map_err(|_| Error::Other(format!("stored amount {a:?} is not a number")))?)
+            }
+            None => None,
+        };
+        let reached = Reached { date: date("milestone date", &r.get::<_, String>(2)?)?, amount };
+        out.entry((person, kind)).or_insert(reached);
+    }
+    Ok(out)
+}
+
+/// `n / d` in percent, one decimal, half away from zero.
+pub fn percent(n: u64, d: u64) -> Option<Decimal> {
+    (d > 0).then(|| ratio(Decimal::from(n) * Decimal::ONE_HUNDRED, Decimal::from(d), 1))
+}
+
+fn ratio(n: Decimal, d: Decimal, dp: u32) -> Decimal {
+    (n / d).round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero).normalize()
+}
+
+/// The exact median; of an even count, the mean of the two middle values.
+pub fn median(mut values: Vec<Decimal>) -> Option<Decimal> {
+    values.sort();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / Decimal::TWO),
+    }
+}
+
+fn counts<'a>(items: impl Iterator<Item = Option<&'a str>>) -> Vec<Count> {
+    let mut map: BTreeMap<Option<&str>, u64> = BTreeMap::new();
+    for i in items {
+        *map.entry(i).or_default() += 1;
+    }
+    // Recorded codes in order, then the people without one.
+    let mut out: Vec<Count> =
+        map.iter().filter(|(k, _)| k.is_some()).map(|(k, n)| Count { code: k.map(str::to_string), count: *n }).collect();
+    if let Some(n) = map.get(&None) {
+        out.push(Count { code: None, count: *n });
+    }
+    out
+}
+
+fn months_between(first: NaiveDate, last: NaiveDate) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (first.year(), first.month());
+    while (y, m) <= (last.year(), last.month()) {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// Computes every indicator for `filters`, counting follow-up delays to
+/// `today`.
+pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Indicators> {
+    let conn = store.conn();
+    let (people, index) = load_people(conn)?;
+    let visits = load_visits(conn, &index)?;
+    let milestones = load_milestones(conn, &index)?;
+    let stored_targets = targets::list(conn)?;
+
+    let within: Vec<bool> = people.iter().map(|p| filters.admits(p)).collect();
+    let counted: Vec<bool> = people.iter().zip(&within).map(|(p, w)| *w && filters.in_period(p.registered)).collect();
+    let counted_people = || people.iter().zip(&counted).filter(|(_, c)| **c).map(|(p, _)| p);
+
+    // Beneficiaries.
+    let registered = counted_people().count() as u64;
+    let women = counted_people().filter(|p| p.sex == Sex::F).count() as u64;
+    let mut regions: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for p in counted_people() {
+        let e = regions.entry(p.region.as_str()).or_default();
+        if p.sex == Sex::F {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    for t in stored_targets.iter().filter(|t| t.indicator == "beneficiaries_registered") {
+        if let Some(r) = t.region.as_deref().filter(|r| filters.region.as_deref().is_none_or(|f| f == *r)) {
+            regions.entry(r).or_default();
+        }
+    }
+    let by_region = regions
+        .into_iter()
+        .map(|(r, (w, m))| RegionRow {
+            region: r.to_string(),
+            women: w,
+            men: m,
+            total: w + m,
+            target: targets::applied(&stored_targets, "beneficiaries_registered", Some(r)).map(|a| a.target),
+        })
+        .collect();
+    let beneficiaries = Beneficiaries {
+        registered,
+        women,
+        men: registered - women,
+        by_region,
+        by_country: counts(counted_people().map(|p| p.country.as_deref())),
+        by_sector: counts(counted_people().map(|p| p.sector.as_deref())),
+        by_phase: counts(counted_people().map(|p| Some(p.phase.as_str()))),
+        by_cohort: counts(counted_people().map(|p| p.cohort.as_deref())),
+    };
+
+    // Coaching.
+    let period_visits: Vec<&VisitRow> =
+        visits.iter().filter(|v| within[v.person] && filters.in_period(v.date)).collect();
+    let of_counted: Vec<&&VisitRow> = period_visits.iter().filter(|v| counted[v.person]).collect();
+    let visited: HashSet<usize> = of_counted.iter().map(|v| v.person).collect();
+    let educated: HashSet<usize> = of_counted.iter().filter(|v| v.financial_education).map(|v| v.person).collect();
+    let mut per_month: BTreeMap<String, u64> = BTreeMap::new();
+    for v in &period_visits {
+        *per_month.entry(v.date.format("%Y-%m").to_string()).or_default() += 1;
+    }
+    let first_month = filters.from.or_else(|| period_visits.iter().map(|v| v.date).min());
+    let last_month = filters.to.map_or(today, |t| t.min(today)).max(period_visits.iter().map(|v| v.date).max().unwrap_or(NaiveDate::MIN));
+    let visits_per_month = match first_month {
+        Some(first) => months_between(first, last_month)
+            .into_iter()
+            .map(|m| MonthCount { visits: per_month.get(&m).copied().unwrap_or(0), month: m })
+            .collect(),
+        None => Vec::new(),
+    };
+    let coaching = Coaching {
+        people: registered,
+        with_visit: visited.len() as u64,
+        share_with_visit: percent(visited.len() as u64, registered),
+        with_financial_education: educated.len() as u64,
+        share_financial_education: percent(educated.len() as u64, registered),
+        visits_of_people: of_counted.len() as u64,
+        mean_visits_per_person: (registered > 0)
+            .then(|| ratio(Decimal::from(of_counted.len()), Decimal::from(registered), 2)),
+        visits: period_visits.len() as u64,
+        visits_per_month,
+    };
+
+    // IGA funnel, launches, financing.
+    let reached = |kind: MilestoneKind| -> Vec<(usize, Reached)> {
+        milestones
+            .iter()
+            .filter(|((p, k), r)| *k == kind && within[*p] && filters.in_period(r.date))
+            .map(|((p, _), r)| (*p, *r))
+            .collect()
+    };
+    let funnel: Vec<Stage> =
+        MilestoneKind::ALL.iter().map(|k| Stage { kind: *k, people: reached(*k).len() as u64 }).collect();
+    let people_at = |k: MilestoneKind| funnel.iter().find(|s| s.kind == k).map_or(0, |s| s.people);
+    let launches = reached(MilestoneKind::IgaLaunched);
+    let sustained_later =
+        launches.iter().filter(|(p, _)| milestones.contains_key(&(*p, MilestoneKind::Sustained12Months))).count() as u64;
+    let delays: Vec<Decimal> = launches
+        .iter()
+        .map(|(p, r)| (r.date - people[*p].registered).num_days())
+        .filter(|d| *d >= 0)
+        .map(Decimal::from)
+        .collect();
+    let iga = Iga {
+        launched: people_at(MilestoneKind::IgaLaunched),
+        sustained_12_months: people_at(MilestoneKind::Sustained12Months),
+        stopped: people_at(MilestoneKind::IgaStopped),
+        sustained_of_launched: LaunchCohort {
+            launched: launches.len() as u64,
+            sustained: sustained_later,
+            share: percent(sustained_later, launches.len() as u64),
+        },
+        launches_timed: delays.len() as u64,
+        median_days_to_launch: median(delays),
+        funnel,
+    };
+    let amounts: Vec<Decimal> = reached(MilestoneKind::FinancingObtained).into_iter().filter_map(|(_, r)| r.amount).collect();
+    let financing = Financing {
+        people: amounts.len() as u64,
+        total: Mad(amounts.iter().sum::<Decimal>()),
+        median: median(amounts),
+    };
+
+    // Follow-up, counted on `today`.
+    let mut last_contact: Vec<NaiveDate> = people.iter().map(|p| p.registered).collect();
+    for v in &visits {
+        last_contact[v.person] = last_contact[v.person].max(v.date);
+    }
+    let without_visit = |days: i64| {
+        let since = today.checked_sub_days(Days::new(days as u64)).unwrap_or(NaiveDate::MIN);
+        (0..people.len()).filter(|i| counted[*i] && last_contact[*i] < since).count() as u64
+    };
+    let followup =
+        FollowupFigures { no_visit_60_days: without_visit(NO_VISIT_DAYS[0]), no_visit_90_days: without_visit(NO_VISIT_DAYS[1]) };
+
+    let key_figures = key_figures(&beneficiaries, &coaching, &iga, &financing, &stored_targets, filters);
+    let mut out = Indicators {
+        filters: filters.clone(),
+        as_of: today,
+        beneficiaries,
+        coaching,
+        iga,
+        financing,
+        followup,
+        key_figures,
+        data_status: data_status(store)?,
+        fingerprint: String::new(),
+    };
+    out.fingerprint = fingerprint(&out)?;
+    Ok(out)
+}
+
+fn key_figures(
+    b: &Beneficiaries,
+    c: &Coaching,
+    iga: &Iga,
+    f: &Financing,
+    stored: &[crate::target::Target],
+    filters: &Filters,
+) -> Vec<KeyFigure> {
+    let zero = Decimal::ZERO;
+    let values: [(&str, Unit, Decimal); 8] = [
+        ("beneficiaries_registered", Unit::People, Decimal::from(b.registered)),
+        ("women_registered", Unit::People, Decimal::from(b.women)),
+        ("share_with_visit", Unit::Percent, c.share_with_visit.unwrap_or(zero)),
+        ("share_financial_education", Unit::Percent, c.share_financial_education.unwrap_or(zero)),
+        ("iga_launched", Unit::People, Decimal::from(iga.launched)),
+        ("iga_sustained_12_months", Unit::People, Decimal::from(iga.sustained_12_months)),
+        ("share_sustained_of_launched", Unit::Percent, iga.sustained_of_launched.share.unwrap_or(zero)),
+        ("financing_obtained_total", Unit::Mad, f.total.0),
+    ];
+    values
+        .into_iter()
+        .map(|(indicator, unit, value)| {
+            let target = targets::applied(stored, indicator, filters.region.as_deref());
+            let progress = target
+                .as_ref()
+                .filter(|t| !t.target.is_zero())
+                .map(|t| ratio(value * Decimal::ONE_HUNDRED, t.target, 1));
+            KeyFigure { indicator: indicator.to_string(), unit, value: value.normalize(), target, progress }
+        })
+        .collect()
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64> {
+    Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
+}
+
+/// The sync engine's view of laptops, conflicts and duplicates, reduced to
+/// what a report shows.
+fn data_status(store: &Store) -> Result<DataStatus> {
+    let conn = store.conn();
+    let (devices, open_conflicts, open_duplicates) = if store.is_initialised() {
+        let devices = store
+            .devices()?
+            .into_iter()
+            .map(|d| DeviceStatus {
+                id: d.id,
+                name: d.name,
+                coordinator: d.coordinator,
+                this_device: d.this_device,
+                last_change_at: d.last_change_at,
+                changes: d.changes.max(0) as u64,
+                last_bundle_at: d.last_bundle_created_at,
+            })
+            .collect();
+        (devices, Some(store.conflicts(false)?.len() as u64), Some(store.duplicates(false)?.len() as u64))
+    } else {
+        (Vec::new(), None, None)
+    };
+    let records = RecordCounts {
+        beneficiaries: count(conn, "SELECT count(*) FROM beneficiary WHERE archived_at IS NULL")?,
+        visits: count(conn, "SELECT count(*) FROM visit WHERE archived_at IS NULL")?,
+        milestones: count(conn, "SELECT count(*) FROM milestone WHERE archived_at IS NULL")?,
+        targets: count(conn, "SELECT count(*) FROM target WHERE archived_at IS NULL")?,
+    };
+    let last_stamp: Option<String> = conn.query_row("SELECT max(hlc) FROM change", [], |r| r.get(0))?;
+    Ok(DataStatus { devices, open_conflicts, open_duplicates, records, last_stamp: last_stamp.unwrap_or_default() })
+}
+
+/// SHA-256 over the canonical JSON of the indicators (which hold the
+/// record counts and the last change stamp), first 8 hex digits.
+fn fingerprint(i: &Indicators) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(i)?;
+    let digest = Sha256::digest(json.as_bytes());
+    Ok(digest.iter().take(4).map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,169 @@
+//! Reports for the manager and the donors: the indicators (one module
+//! computes every number, for the dashboard, the PDF and the CLI alike),
+//! the PDF layouts (summary, profile sheet, follow-up list) and the CSV and
+//! XLSX exports, with their pseudonymised variant.
+//!
+//! [`print`] and [`export`] are what the window and the CLI call: the
+//! window lets them name the file in `reports/` next to the database, the
+//! CLI gives the path.
+
+pub mod export;
+pub mod indicators;
+pub mod pdf;
+mod sheet;
+pub mod targets;
+pub mod words;
+
+pub use indicators::{Filters, FiltersInput, Indicators};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// A PDF to print, as the window or the CLI asks for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PrintRequest {
+    /// The summary of the indicators.
+    Summary {
+        #[serde(default)]
+        filters: FiltersInput,
+        lang: Option<String>,
+    },
+    /// One person's sheet for her paper file.
+    Profile { id: Uuid, lang: Option<String> },
+    /// The follow-up list for the next mission.
+    Followups {
+        #[serde(default)]
+        filters: FiltersInput,
+        /// Days without a visit (default: the laptop's setting).
+        days: Option<i64>,
+        lang: Option<String>,
+    },
+}
+
+/// A file a report or export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// Pages of a PDF.
+    pub pages: Option<usize>,
+    pub fingerprint: Option<String>,
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A folder of CSV files, one per table.
+    Csv,
+    /// One workbook.
+    Xlsx,
+}
+
+fn lang(l: &Option<String>) -> &str {
+    l.as_deref().map(str::trim).filter(|l| !l.is_empty()).unwrap_or("fr")
+}
+
+/// Prints a PDF into `out`, or into `reports/` next to the database under
+/// a clear name when `out` is `None`.
+pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Result<Saved> {
+    let (printed, what) = match request {
+        PrintRequest::Summary { filters, lang: l } => (pdf::summary(store, &filters.validate()?, lang(l))?, "summary".to_string()),
+        PrintRequest::Profile { id, lang: l } => {
+            (pdf::profile(store, *id, lang(l))?, format!("profile-{}", id.simple().to_string().get(..8).unwrap_or("")))
+        }
+        PrintRequest::Followups { filters, days, lang: l } => {
+            let days = match days {
+                Some(d) => crate::validate::in_range("days", *d, 1, 365).map_err(|e| Error::invalid(vec![e]))?,
+                None => store.followup_days()?,
+            };
+            (pdf::followup_list(store, &filters.validate()?, days, lang(l))?, "followups".to_string())
+        }
+    };
+    let path = match out {
+        Some(p) => p.to_path_buf(),
+        None => output_path(&reports_dir(store)?, &what, Some("pdf")),
+    };
+    write_file(&path, &printed.bytes)?;
+    Ok(Saved {
+        path,
+        bytes: printed.bytes.len() as u64,
+        pages: Some(printed.pages),
+        fingerprint: Some(printed.fingerprint),
+    })
+}
+
+/// Exports the live records as CSV files or a workbook, into `out` or
+/// into `reports/` under a clear name.
+pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Path>) -> Result<export::ExportSummary> {
+    let what = if pseudonymise { "export-pseudonymised" } else { "export" };
+    match format {
+        Format::Csv => {
+            let dir = match out {
+                Some(p) => p.to_path_buf(),
+                None => output_path(&reports_dir(store)?, what, None),
+            };
+            export::write_csv(store, &dir, pseudonymise)
+        }
+        Format::Xlsx => {
+            let path = match out {
+                Some(p) => p.to_path_buf(),
+                None => output_path(&reports_dir(store)?, what, Some("xlsx")),
+            };
+            export::write_xlsx(store, &path, pseudonymise)
+        }
+    }
+}
+
+/// The folder next to the database where the app writes the files it
+/// prints and exports (`reports/`), created if needed.
+pub fn reports_dir(store: &Store) -> Result<PathBuf> {
+    let dir = store.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join("reports");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A clear, unique name for a file the app writes into `reports/`:
+/// `wafira-<what>-<YYYYMMDD-HHMMSS>[.<ext>]`, made unique with `-2`, `-3`…
+/// should the same second already have one.
+pub fn output_path(dir: &Path, what: &str, ext: Option<&str>) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let name = |n: usize| {
+        let suffix = if n > 1 { format!("-{n}") } else { String::new() };
+        match ext {
+            Some(ext) => format!("wafira-{what}-{stamp}{suffix}.{ext}"),
+            None => format!("wafira-{what}-{stamp}{suffix}"),
+        }
+    };
+    let mut n = 1;
+    loop {
+        let path = dir.join(name(n));
+        if !path.exists() {
+            return path;
+        }
+        n += 1;
+    }
+}
+
+/// Writes a file next to its final place then moves it there, so that a
+/// failed write leaves no half-written file under the final name.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,717 @@
+//! The printed reports: the summary for the manager and the donors, one
+//! person's profile sheet for her paper file, and the follow-up list for the
+//! next mission. Every number of the summary comes from
+//! [`indicators::compute`](super::indicators::compute), as on the dashboard.
+
+use super::indicators::{registration_date, Filters, Indicators, KeyFigure, Unit};
+use super::sheet::{Col, Sheet, Side, ACCENT, ACCENT_LIGHT, INK, MUTED, RULE, WARN, WIDTH};
+use super::words::Words;
+use crate::beneficiary::Beneficiary;
+use crate::error::Result;
+use crate::store::{Followup, FollowupReason, Store};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use uuid::Uuid;
+use wafira_pdf::{Rgb, Weight};
+
+/// A printed file and what a window or a script may want to say of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Printed {
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+    pub fingerprint: String,
+}
+
+impl Printed {
+    fn new((bytes, pages): (Vec<u8>, usize), fingerprint: String) -> Printed {
+        Printed { bytes, pages, fingerprint }
+    }
+}
+
+/// Who printed, from which laptop, when.
+fn generated_line(store: &Store, w: &Words) -> String {
+    let when = w.instant(&crate::now_utc());
+    match store.device() {
+        Ok(d) => w.tp("report.generated", &[("when", &when), ("coordinator", &d.coordinator), ("device", &d.name)]),
+        Err(_) => w.tp("report.generated_anonymous", &[("when", &when)]),
+    }
+}
+
+fn footer(w: &Words, title: &str, fingerprint: &str) -> String {
+    let today = w.date(Store::today());
+    w.tp("report.footer", &[("title", title), ("date", &today), ("fingerprint", fingerprint)])
+}
+
+/// A person's name as printed: Latin, then Arabic when recorded.
+fn name_of(b: &Beneficiary) -> String {
+    match &b.name_ar {
+        Some(ar) => format!("{} {} · {ar}", b.first_name, b.last_name),
+        None => format!("{} {}", b.first_name, b.last_name),
+    }
+}
+
+/// Left-to-right pieces (phone numbers, CIN) stay in order on an Arabic
+/// page: a left-to-right mark ahead makes the `+` keep to its digits.
+fn ltr(w: &Words, s: &str) -> String {
+    if w.rtl() {
+        format!("\u{200e}{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn period_text(f: &Filters, w: &Words) -> String {
+    match (f.from, f.to) {
+        (None, None) => w.t("report.period_all"),
+        (Some(a), Some(b)) => w.tp("report.period_range", &[("from", &w.date(a)), ("to", &w.date(b))]),
+        (Some(a), None) => w.tp("report.period_from", &[("from", &w.date(a))]),
+        (None, Some(b)) => w.tp("report.period_to", &[("to", &w.date(b))]),
+    }
+}
+
+fn filters_text(f: &Filters, w: &Words) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &f.region {
+        parts.push(format!("{} : {}", w.t("field.region"), w.region(r)));
+    }
+    if let Some(c) = &f.cohort {
+        parts.push(format!("{} : {c}", w.t("field.cohort")));
+    }
+    if let Some(s) = f.sex {
+        parts.push(format!("{} : {}", w.t("field.sex"), w.code("sex", s.as_str())));
+    }
+    if parts.is_empty() {
+        w.t("report.no_filter")
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn value_text(w: &Words, unit: Unit, v: Decimal) -> String {
+    match unit {
+        Unit::People => w.decimal(v, 0),
+        Unit::Percent => w.percent(v),
+        Unit::Mad => w.money(v),
+    }
+}
+
+fn fraction(n: Decimal, d: Decimal) -> f32 {
+    if d.is_zero() {
+        0.0
+    } else {
+        (n / d).to_f32().unwrap_or(0.0)
+    }
+}
+
+/// The summary report for `filters`, in `lang`.
+pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> {
+    let w = Words::new(lang)?;
+    let i = store.indicators(filters)?;
+    let days = store.followup_days()?;
+    let overdue: Vec<Followup> = store
+        .followups(days)?
+        .into_iter()
+        .flat_map(|g| g.people)
+        .filter(|f| f.reason != FollowupReason::Due && filters.counts_person(&f.person.beneficiary))
+        .collect();
+    let title = w.t("report.summary_title");
+    let mut s = Sheet::new(&title, &w, footer(&w, &title, &i.fingerprint))?;
+    cover(&mut s, store, &i, &title)?;
+    s.new_page();
+    key_figures(&mut s, &i)?;
+    s.new_page();
+    beneficiaries(&mut s, &i)?;
+    s.new_page();
+    funnel(&mut s, &i)?;
+    visits_chart(&mut s, &i)?;
+    s.new_page();
+    overdue_list(&mut s, &overdue, days)?;
+    Ok(Printed::new(s.finish()?, i.fingerprint))
+}
+
+fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Result<()> {
+    let w = s.words;
+    s.rect(-4.0, 14.0, WIDTH + 8.0, 40.0, Some(ACCENT), None)?;
+    s.text(4.0, 24.0, 10.0, Weight::Regular, Rgb(214, 234, 235), Side::Start, "Wafira Field")?;
+    s.text(4.0, 37.0, 22.0, Weight::Bold, Rgb::WHITE, Side::Start, title)?;
+    s.text(4.0, 47.0, 10.5, Weight::Regular, Rgb::WHITE, Side::Start, &w.t("report.subtitle"))?;
+    s.y = 70.0;
+    let label = 58.0;
+    s.fact(&w.t("report.period"), &period_text(&i.filters, w), label)?;
+    s.fact(&w.t("report.filters"), &filters_text(&i.filters, w), label)?;
+    s.fact(&w.t("report.generated_label"), &generated_line(store, w), label)?;
+    s.fact(&w.t("report.as_of"), &w.date(i.as_of), label)?;
+    s.fact(&w.t("report.fingerprint"), &i.fingerprint, label)?;
+    s.y += 4.0;
+    headlines(s, i)?;
+
+    s.heading(&w.t("report.data_status"))?;
+    s.paragraph(&w.t("report.data_status_intro"), 9.0, MUTED)?;
+    let d = &i.data_status;
+    let header = [
+        w.t("report.device"),
+        w.t("report.coordinator"),
+        w.t("report.last_bundle"),
+        w.t("report.last_change"),
+        w.t("report.changes"),
+    ];
+    let rows: Vec<Vec<String>> = d
+        .devices
+        .iter()
+        .map(|dev| {
+            let name = if dev.this_device { format!("{} {}", dev.name, w.t("report.this_device")) } else { dev.name.clone() };
+            vec![
+                name,
+                dev.coordinator.clone(),
+                dev.last_bundle_at.as_deref().map_or_else(|| "—".to_string(), |t| w.instant(t)),
+                dev.last_change_at.as_deref().map_or_else(|| "—".to_string(), |t| w.instant(t)),
+                w.int(dev.changes),
+            ]
+        })
+        .collect();
+    let cols = [Col::start(46.0), Col::start(34.0), Col::start(35.0), Col::start(35.0), Col::end(24.0)];
+    s.table(&cols, &header, &rows, false)?;
+    let records = w.tp(
+        "report.records",
+        &[
+            ("beneficiaries", &w.int(d.records.beneficiaries)),
+            ("visits", &w.int(d.records.visits)),
+            ("milestones", &w.int(d.records.milestones)),
+            ("targets", &w.int(d.records.targets)),
+        ],
+    );
+    let open = |n: Option<u64>| n.map_or_else(|| w.t("report.not_available"), |n| w.int(n));
+    s.fact(&w.t("report.records_label"), &records, label)?;
+    s.fact(&w.t("report.open_conflicts"), &open(d.open_conflicts), label)?;
+    s.fact(&w.t("report.open_duplicates"), &open(d.open_duplicates), label)?;
+    Ok(())
+}
+
+/// Four tiles of the cover: the figures a reader looks for first.
+fn headlines(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
+    let w = s.words;
+    let figure = |name: &str| i.key_figures.iter().find(|k| k.indicator == name);
+    let mut tiles = Vec::new();
+    for name in ["beneficiaries_registered", "women_registered", "iga_launched", "financing_obtained_total"] {
+        if let Some(k) = figure(name) {
+            let mut value = value_text(w, k.unit, k.value);
+            if let Some(t) = &k.target {
+                value = format!("{value} / {}", value_text(w, k.unit, t.target));
+            }
+            tiles.push((value, w.t(&format!("indicator.{name}"))));
+        }
+    }
+    let gap = 4.0;
+    let tile_w = (WIDTH - gap * 3.0) / 4.0;
+    s.ensure(30.0);
+    let y = s.y;
+    for (n, (value, label)) in tiles.iter().enumerate() {
+        let x = n as f32 * (tile_w + gap);
+        s.rect(x, y, tile_w, 25.0, Some(ACCENT_LIGHT), None)?;
+        let size = if s.measure(value, 14.0, Weight::Bold) > tile_w - 5.0 { 10.5 } else { 14.0 };
+        let value = s.fit(value, size, Weight::Bold, tile_w - 5.0);
+        s.text(x + 2.5, y + 9.0, size, Weight::Bold, ACCENT, Side::Start, &value)?;
+        for (l, line) in s.doc.wrap(label, 8.0, Weight::Regular, tile_w - 5.0).iter().take(2).enumerate() {
+            s.text(x + 2.5, y + 15.5 + 4.0 * l as f32, 8.0, Weight::Regular, INK, Side::Start, line)?;
+        }
+    }
+    s.y = y + 33.0;
+    Ok(())
+}
+
+fn key_figures(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
+    let w = s.words;
+    s.heading(&w.t("report.key_figures"))?;
+    for k in &i.key_figures {
+        key_figure(s, k)?;
+    }
+    s.y += 2.0;
+    s.heading(&w.t("report.other_figures"))?;
+    let label = 92.0;
+    let c = &i.coaching;
+    let of = |n: u64, d: u64, share: Option<Decimal>| {
+        let share = share.map_or_else(|| "—".to_string(), |p| w.percent(p));
+        w.tp("report.n_of_m", &[("n", &w.int(n)), ("m", &w.int(d)), ("share", &share)])
+    };
+    s.fact(&w.t("report.visits_total"), &w.int(c.visits), label)?;
+    s.fact(&w.t("report.with_visit"), &of(c.with_visit, c.people, c.share_with_visit), label)?;
+    s.fact(
+        &w.t("report.with_financial_education"),
+        &of(c.with_financial_education, c.people, c.share_financial_education),
+        label,
+    )?;
+    s.fact(&w.t("report.mean_visits"), &c.mean_visits_per_person.map_or("—".into(), |m| w.decimal(m, 2)), label)?;
+    let l = &i.iga.sustained_of_launched;
+    s.fact(&w.t("report.sustained_of_launched"), &of(l.sustained, l.launched, l.share), label)?;
+    s.fact(&w.t("report.stopped"), &w.int(i.iga.stopped), label)?;
+    let delay = match i.iga.median_days_to_launch {
+        Some(d) => w.tp("report.days_over", &[("days", &w.decimal(d, 1)), ("n", &w.int(i.iga.launches_timed))]),
+        None => "—".into(),
+    };
+    s.fact(&w.t("report.median_days_to_launch"), &delay, label)?;
+    let f = &i.financing;
+    s.fact(&w.t("report.financing_total"), &w.money(f.total.0), label)?;
+    s.fact(&w.t("report.financing_median"), &f.median.map_or("—".into(), |m| w.money(m)), label)?;
+    s.fact(&w.t("report.financing_people"), &w.int(f.people), label)?;
+    s.fact(&w.t("report.no_visit_60"), &w.int(i.followup.no_visit_60_days), label)?;
+    s.fact(&w.t("report.no_visit_90"), &w.int(i.followup.no_visit_90_days), label)?;
+    Ok(())
+}
+
+/// One indicator: its name and value, then a bar of its progress to target.
+fn key_figure(s: &mut Sheet<'_>, k: &KeyFigure) -> Result<()> {
+    let w = s.words;
+    s.ensure(16.0);
+    let y = s.y;
+    s.text(0.0, y, 10.0, Weight::Regular, INK, Side::Start, &w.t(&format!("indicator.{}", k.indicator)))?;
+    s.text(WIDTH, y, 11.0, Weight::Bold, INK, Side::End, &value_text(w, k.unit, k.value))?;
+    let bar_w = 110.0;
+    match &k.target {
+        Some(t) => {
+            let color = if k.progress.is_some_and(|p| p >= Decimal::ONE_HUNDRED) { ACCENT } else { WARN };
+            s.bar(0.0, y + 2.6, bar_w, 3.6, fraction(k.value, t.target), color)?;
+            let mut note = w.tp(
+                "report.of_target",
+                &[
+                    ("progress", &k.progress.map_or("—".into(), |p| w.percent(p))),
+                    ("target", &value_text(w, k.unit, t.target)),
+                ],
+            );
+            if t.default {
+                note = format!("{note} ({})", w.t("report.default_target"));
+            }
+            if let Some(b) = t.baseline {
+                note = format!("{note} · {} {}", w.t("report.baseline"), value_text(w, k.unit, b));
+            }
+            s.text(bar_w + 3.0, y + 5.6, 8.0, Weight::Regular, MUTED, Side::Start, &note)?;
+        }
+        None => {
+            s.text(0.0, y + 5.6, 8.0, Weight::Regular, MUTED, Side::Start, &w.t("report.no_target"))?;
+        }
+    }
+    s.hline(0.0, WIDTH, y + 9.0, 0.2, RULE)?;
+    s.y = y + 14.5;
+    Ok(())
+}
+
+/// A breakdown of the people counted: one table of label, number, share.
+struct Breakdown {
+    title: String,
+    rows: Vec<Vec<String>>,
+}
+
+fn breakdown(w: &Words, title: &str, rows: Vec<(String, u64)>, total: u64) -> Breakdown {
+    let rows = rows
+        .into_iter()
+        .map(|(label, n)| {
+            let share = super::indicators::percent(n, total).map_or("—".into(), |p| w.percent(p));
+            vec![label, w.int(n), share]
+        })
+        .collect();
+    Breakdown { title: title.to_string(), rows }
+}
+
+/// Breakdowns two by two, side by side; one that would not fit beside
+/// its neighbour on a page goes full width.
+fn breakdowns(s: &mut Sheet<'_>, tables: Vec<Breakdown>) -> Result<()> {
+    let w = s.words;
+    let header = [w.t("report.label"), w.t("report.count"), w.t("report.share")];
+    let half = (WIDTH - 6.0) / 2.0;
+    let cols = [Col::start(half - 40.0), Col::end(20.0), Col::end(20.0)];
+    let height = |b: &Breakdown| 17.0 + 5.4 * b.rows.len().max(1) as f32;
+    let draw = |s: &mut Sheet<'_>, b: &Breakdown| -> Result<()> {
+        s.subheading(&b.title)?;
+        if b.rows.is_empty() {
+            s.paragraph(&w.t("report.no_data"), 9.0, MUTED)
+        } else {
+            s.table(&cols, &header, &b.rows, false)
+        }
+    };
+    for pair in tables.chunks(2) {
+        let tallest = pair.iter().map(height).fold(0.0, f32::max);
+        if tallest > 200.0 {
+            for b in pair {
+                draw(s, b)?;
+            }
+            continue;
+        }
+        s.ensure(tallest);
+        let top = s.y;
+        let mut bottom = top;
+        for (n, b) in pair.iter().enumerate() {
+            s.y = top;
+            s.indent = n as f32 * (half + 6.0);
+            draw(s, b)?;
+            bottom = bottom.max(s.y);
+        }
+        s.indent = 0.0;
+        s.y = bottom + 2.0;
+    }
+    Ok(())
+}
+
+fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
+    let w = s.words;
+    let b = &i.beneficiaries;
+    s.heading(&w.t("report.beneficiaries"))?;
+    s.paragraph(&w.tp("report.registered_intro", &[("n", &w.int(b.registered)), ("period", &period_text(&i.filters, w))]), 9.5, INK)?;
+    s.subheading(&w.t("report.by_region_sex"))?;
+    let header = [w.t("field.region"), w.t("report.women"), w.t("report.men"), w.t("report.total"), w.t("report.target")];
+    let mut rows: Vec<Vec<String>> = b
+        .by_region
+        .iter()
+        .map(|r| {
+            vec![
+                w.region(&r.region),
+                w.int(r.women),
+                w.int(r.men),
+                w.int(r.total),
+                r.target.map_or("—".into(), |t| w.decimal(t, 0)),
+            ]
+        })
+        .collect();
+    rows.push(vec![w.t("report.total"), w.int(b.women), w.int(b.men), w.int(b.registered), String::new()]);
+    let cols = [Col::start(74.0), Col::end(25.0), Col::end(25.0), Col::end(25.0), Col::end(25.0)];
+    s.table(&cols, &header, &rows, true)?;
+
+    let none = w.t("report.not_recorded");
+    let label = |c: &Option<String>, f: &dyn Fn(&str) -> String| c.as_deref().map_or(none.clone(), f);
+    let countries = b.by_country.iter().map(|c| (label(&c.code, &|x| w.country(x)), c.count)).collect();
+    let phases = b.by_phase.iter().map(|c| (label(&c.code, &|x| w.code("phase", x)), c.count)).collect();
+    let sectors = b.by_sector.iter().map(|c| (label(&c.code, &|x| w.code("sector", x)), c.count)).collect();
+    let cohorts = b.by_cohort.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count)).collect();
+    let tables = vec![
+        breakdown(w, &w.t("report.by_country"), countries, b.registered),
+        breakdown(w, &w.t("report.by_phase"), phases, b.registered),
+        breakdown(w, &w.t("report.by_sector"), sectors, b.registered),
+        breakdown(w, &w.t("report.by_cohort"), cohorts, b.registered),
+    ];
+    s.y += 2.0;
+    breakdowns(s, tables)
+}
+
+/// The IGA funnel as horizontal bars, one per stage.
+fn funnel(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
+    let w = s.words;
+    s.heading(&w.t("report.iga_funnel"))?;
+    s.paragraph(&w.t("report.iga_funnel_intro"), 9.0, MUTED)?;
+    let max = i.iga.funnel.iter().map(|st| st.people).max().unwrap_or(0);
+    let (label_w, bar_w) = (62.0, 92.0);
+    for st in &i.iga.funnel {
+        s.ensure(8.0);
+        let y = s.y;
+        let name = s.fit(&w.code("milestone", st.kind.as_str()), 9.0, Weight::Regular, label_w - 3.0);
+        s.text(0.0, y, 9.0, Weight::Regular, INK, Side::Start, &name)?;
+        let f = if max == 0 { 0.0 } else { st.people as f32 / max as f32 };
+        let color = if st.kind == crate::codes::MilestoneKind::IgaStopped { WARN } else { ACCENT };
+        s.rect(label_w, y - 3.6, bar_w, 4.8, Some(Rgb(246, 248, 249)), None)?;
+        if f > 0.0 {
+            s.rect(label_w, y - 3.6, bar_w * f, 4.8, Some(color), None)?;
+        }
+        s.text(label_w + bar_w * f + 2.0, y, 9.0, Weight::Bold, INK, Side::Start, &w.int(st.people))?;
+        s.y += 7.2;
+    }
+    s.y += 4.0;
+    Ok(())
+}
+
+/// The smallest of 1, 2, 5 × 10ⁿ at least `v`.
+fn nice_ceiling(v: u64) -> u64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if m * step >= v {
+                return (m * step).max(1);
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// Visits per month as vertical bars over a labelled axis.
+fn visits_chart(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
+    let w = s.words;
+    let months = &i.coaching.visits_per_month;
+    s.ensure(95.0);
+    s.heading(&w.t("report.visits_per_month"))?;
+    if months.is_empty() {
+        return s.paragraph(&w.t("report.no_data"), 9.0, MUTED);
+    }
+    let top = s.y + 2.0;
+    let (axis_x, height) = (14.0, 58.0);
+    let base = top + height;
+    let plot_w = WIDTH - axis_x;
+    let max = nice_ceiling(months.iter().map(|m| m.visits).max().unwrap_or(0));
+    for step in 0..=4u64 {
+        let v = max * step / 4;
+        let y = base - height * step as f32 / 4.0;
+        s.hline(axis_x, WIDTH, y, if step == 0 { 0.7 } else { 0.2 }, if step == 0 { INK } else { RULE })?;
+        s.text(axis_x - 2.0, y + 1.2, 7.0, Weight::Regular, MUTED, Side::End, &w.int(v))?;
+    }
+    let slot = plot_w / months.len() as f32;
+    let label_every = (11.0 / slot).ceil().max(1.0) as usize;
+    for (n, m) in months.iter().enumerate() {
+        let x = axis_x + slot * n as f32;
+        let h = height * m.visits as f32 / max as f32;
+        if h > 0.0 {
+            s.rect(x + slot * 0.15, base - h, slot * 0.7, h, Some(ACCENT), None)?;
+        }
+        if slot >= 7.0 && m.visits > 0 {
+            s.text(x + slot / 2.0, base - h - 1.2, 6.5, Weight::Regular, INK, Side::Center, &w.int(m.visits))?;
+        }
+        if n % label_every == 0 {
+            let label = format!("{}/{}", m.month.get(5..7).unwrap_or(""), m.month.get(2..4).unwrap_or(""));
+            s.text(x + slot / 2.0, base + 4.0, 6.5, Weight::Regular, MUTED, Side::Center, &label)?;
+        }
+    }
+    s.y = base + 10.0;
+    s.paragraph(&w.tp("report.visits_chart_note", &[("n", &w.int(i.coaching.visits))]), 8.5, MUTED)?;
+    Ok(())
+}
+
+/// Why a person is on a list, short enough for a table cell (the days
+/// without a visit have their own column).
+fn reason_text(w: &Words, f: &Followup) -> String {
+    match (f.reason, f.person.next_visit_date) {
+        (FollowupReason::Overdue | FollowupReason::Due, Some(d)) => {
+            w.tp("report.reason_planned", &[("date", &w.date(d))])
+        }
+        _ if f.person.last_visit_date.is_none() => w.t("report.reason_never_visited"),
+        _ => w.t("report.reason_no_recent_visit"),
+    }
+}
+
+/// Commune and province, once when they bear the same name.
+fn place(b: &Beneficiary) -> String {
+    match (b.commune.as_deref(), b.province.as_deref()) {
+        (Some(c), Some(p)) if c != p => format!("{c}, {p}"),
+        (Some(c), _) => c.to_string(),
+        (None, Some(p)) => p.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+fn overdue_list(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()> {
+    let w = s.words;
+    s.heading(&w.tp("report.overdue", &[("n", &w.int(people.len() as u64))]))?;
+    s.paragraph(&w.tp("report.overdue_intro", &[("days", &days.to_string())]), 9.0, MUTED)?;
+    if people.is_empty() {
+        return s.paragraph(&w.t("report.overdue_none"), 9.5, INK);
+    }
+    let mut sorted: Vec<&Followup> = people.iter().collect();
+    sorted.sort_by(|a, b| b.days_without_visit.cmp(&a.days_without_visit).then(a.reason.cmp(&b.reason)));
+    let header = [
+        w.t("report.name"),
+        w.t("report.place"),
+        w.t("field.phone"),
+        w.t("report.last_visit"),
+        w.t("report.days"),
+        w.t("report.reason"),
+    ];
+    let rows: Vec<Vec<String>> = sorted
+        .iter()
+        .map(|f| {
+            let b = &f.person.beneficiary;
+            vec![
+                name_of(b),
+                place(b),
+                b.phone.as_deref().map_or(String::new(), |p| ltr(w, p)),
+                f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
+                f.days_without_visit.to_string(),
+                reason_text(w, f),
+            ]
+        })
+        .collect();
+    let cols = [Col::start(44.0), Col::start(30.0), Col::start(28.0), Col::start(22.0), Col::end(11.0), Col::start(39.0)];
+    s.table(&cols, &header, &rows, false)
+}
+
+/// One person's sheet for her paper file: identity, IGA milestones and the
+/// timeline of visits.
+pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
+    let w = Words::new(lang)?;
+    let p = store.profile(id)?;
+    let b = &p.beneficiary;
+    let fingerprint = {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_string(&(&p.beneficiary, &p.visits, &p.milestones))?;
+        Sha256::digest(json.as_bytes()).iter().take(4).map(|x| format!("{x:02x}")).collect::<String>()
+    };
+    let title = w.t("report.profile_title");
+    let mut s = Sheet::new(&title, &w, footer(&w, &title, &fingerprint))?;
+    s.rect(-4.0, 14.0, WIDTH + 8.0, 26.0, Some(ACCENT_LIGHT), None)?;
+    s.text(2.0, 22.0, 9.5, Weight::Regular, ACCENT, Side::Start, &title)?;
+    s.text(2.0, 31.0, 17.0, Weight::Bold, INK, Side::Start, &format!("{} {}", b.first_name, b.last_name))?;
+    if let Some(ar) = &b.name_ar {
+        s.text(WIDTH - 2.0, 31.0, 17.0, Weight::Bold, INK, Side::End, ar)?;
+    }
+    s.text(2.0, 37.0, 8.5, Weight::Regular, MUTED, Side::Start, &generated_line(store, &w))?;
+    s.y = 50.0;
+
+    s.heading(&w.t("profile.identity"))?;
+    let label = 58.0;
+    let dash = || "—".to_string();
+    let facts: Vec<(String, String)> = vec![
+        (w.t("field.sex"), w.code("sex", b.sex.as_str())),
+        (w.t("field.birth_date"), format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())]))),
+        (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
+        (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, c))),
+        (w.t("field.region"), w.region(&b.region)),
+        (w.t("report.place"), [place(b), b.douar.clone().unwrap_or_default()].join(" ").trim().to_string()),
+        (w.t("field.destination_country"), b.destination_country.as_deref().map_or_else(dash, |c| w.country(c))),
+        (w.t("field.seasons_abroad"), b.seasons_abroad.map_or_else(dash, |n| n.to_string())),
+        (w.t("field.phase"), w.code("phase", b.phase.as_str())),
+        (w.t("field.iga_sector"), b.iga_sector.map_or_else(dash, |x| w.code("sector", x.as_str()))),
+        (w.t("field.cohort"), b.cohort.as_deref().map_or_else(dash, |c| ltr(&w, c))),
+        (w.t("field.consent_date"), w.date(registration_date(b))),
+        (w.t("report.stage"), p.stage.map_or_else(|| w.t("stage.none"), |k| w.code("milestone", k.as_str()))),
+        (w.t("report.last_visit"), p.last_visit_date.map_or_else(dash, |d| w.date(d))),
+        (w.t("field.next_visit_date"), p.next_visit_date.map_or_else(dash, |d| w.date(d))),
+    ];
+    for (k, v) in facts {
+        s.fact(&k, if v.is_empty() { "—" } else { &v }, label)?;
+    }
+    if let Some(notes) = &b.notes {
+        s.fact(&w.t("field.notes"), notes, label)?;
+    }
+
+    s.heading(&w.t("profile.iga"))?;
+    if p.milestones.is_empty() {
+        s.paragraph(&w.t("stage.none"), 9.5, MUTED)?;
+    } else {
+        let header = [w.t("field.date"), w.t("profile.milestone"), w.t("field.amount"), w.t("field.reason")];
+        let rows: Vec<Vec<String>> = p
+            .milestones
+            .iter()
+            .map(|m| {
+                vec![
+                    w.date(m.date),
+                    w.code("milestone", m.kind.as_str()),
+                    m.amount.map_or(String::new(), |a| w.money(a.0)),
+                    m.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s.table(&[Col::start(24.0), Col::start(58.0), Col::end(36.0), Col::start(56.0)], &header, &rows, false)?;
+    }
+
+    s.heading(&w.t("report.visits"))?;
+    if p.visits.is_empty() {
+        s.paragraph(&w.t("profile.timeline_empty"), 9.5, MUTED)?;
+    }
+    let mut visits = p.visits.clone();
+    visits.sort_by(|a, b| a.date.cmp(&b.date));
+    for v in &visits {
+        s.ensure(14.0);
+        let mut head = format!("{} · {}", w.date(v.date), w.code("visit", v.kind.as_str()));
+        if let Some(m) = v.duration_minutes {
+            head = format!("{head} · {}", w.tp("profile.minutes", &[("n", &m.to_string())]));
+        }
+        head = format!("{head} · {}", v.coordinator);
+        s.text(0.0, s.y, 9.5, Weight::Bold, INK, Side::Start, &head)?;
+        s.y += 4.8;
+        let mut details = Vec::new();
+        if !v.topics.is_empty() {
+            details.push(format!("{} {}", w.t("profile.topics"), v.topics.join(", ")));
+        }
+        for text in [&v.notes, &v.next_steps].into_iter().flatten() {
+            details.push(text.clone());
+        }
+        if let Some(d) = v.next_visit_date {
+            details.push(format!("{} : {}", w.t("field.next_visit_date"), w.date(d)));
+        }
+        for d in details {
+            s.paragraph(&d, 8.8, INK)?;
+        }
+        s.hline(0.0, WIDTH, s.y - 2.5, 0.2, RULE)?;
+        s.y += 2.0;
+    }
+    Ok(Printed::new(s.finish()?, fingerprint))
+}
+
+/// The people to see on the next mission, by region, province and commune,
+/// with a box to tick on paper.
+pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) -> Result<Printed> {
+    let w = Words::new(lang)?;
+    let groups: Vec<_> = store
+        .followups(days)?
+        .into_iter()
+        .map(|mut g| {
+            g.people.retain(|f| filters.counts_person(&f.person.beneficiary));
+            g
+        })
+        .filter(|g| !g.people.is_empty())
+        .collect();
+    let count: usize = groups.iter().map(|g| g.people.len()).sum();
+    let fingerprint = {
+        use sha2::{Digest, Sha256};
+        let ids: Vec<String> = groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.id.to_string())).collect();
+        let json = serde_json::to_string(&(ids, days, Store::today()))?;
+        Sha256::digest(json.as_bytes()).iter().take(4).map(|x| format!("{x:02x}")).collect::<String>()
+    };
+    let title = w.t("followups.title");
+    let mut s = Sheet::new(&title, &w, footer(&w, &title, &fingerprint))?;
+    s.text(0.0, 24.0, 16.0, Weight::Bold, ACCENT, Side::Start, &title)?;
+    s.y = 32.0;
+    s.paragraph(&generated_line(store, &w), 8.5, MUTED)?;
+    s.paragraph(
+        &w.tp(
+            "followups.summary",
+            &[
+                ("people", &w.int(count as u64)),
+                ("places", &w.int(groups.len() as u64)),
+                ("days", &days.to_string()),
+                ("date", &w.date(Store::today())),
+            ],
+        ),
+        9.5,
+        INK,
+    )?;
+    if !filters.is_empty() {
+        s.paragraph(&format!("{} : {}", w.t("report.filters"), filters_text(filters, &w)), 9.0, MUTED)?;
+    }
+    if groups.is_empty() {
+        s.paragraph(&w.tp("followups.empty", &[("days", &days.to_string())]), 10.0, INK)?;
+        return Ok(Printed::new(s.finish()?, fingerprint));
+    }
+    let header = [
+        w.t("report.seen"),
+        w.t("report.name"),
+        w.t("field.phone"),
+        w.t("report.last_visit"),
+        w.t("report.stage"),
+        w.t("report.reason"),
+    ];
+    for g in &groups {
+        let place = [
+            Some(w.region(&g.region)),
+            Some(g.province.clone().unwrap_or_else(|| w.t("followups.no_province"))),
+            Some(g.commune.clone().unwrap_or_else(|| w.t("followups.no_commune"))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" › ");
+        s.subheading(&format!("{place} ({})", w.int(g.people.len() as u64)))?;
+        let rows: Vec<Vec<String>> = g
+            .people
+            .iter()
+            .map(|f| {
+                let b = &f.person.beneficiary;
+                vec![
+                    String::new(),
+                    name_of(b),
+                    b.phone.as_deref().map_or(String::new(), |p| ltr(&w, p)),
+                    f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
+                    f.person.stage.map_or_else(String::new, |k| w.code("milestone", k.as_str())),
+                    reason_text(&w, f),
+                ]
+            })
+            .collect();
+        let cols = [Col::tick(9.0), Col::start(48.0), Col::start(28.0), Col::start(22.0), Col::start(30.0), Col::start(37.0)];
+        s.table(&cols, &header, &rows, false)?;
+    }
+    Ok(Printed::new(s.finish()?, fingerprint))
+}
