@@ -19,3 +19,16 @@ export const addVisit = (input) => invoke('add_visit', { input });
 export const addMilestone = (input) => invoke('add_milestone', { input });
 export const archiveRecord = (entity, id) => invoke('archive_record', { entity, id });
 export const followups = (days) => invoke('followups', { days });
+
+// Sync and consolidation (crates/core/src/sync, src-tauri/src/commands/sync.rs).
+export const syncStatus = () => invoke('sync_status');
+export const exportBundle = (full) => invoke('export_bundle', { full });
+/** files: [{name, bytes: [..]}]; preview: only say what they would bring. */
+export const importBundles = (files, preview) => invoke('import_bundles', { files, preview });
+export const restoreBackup = (name) => invoke('restore_backup', { name });
+export const listConflicts = (all) => invoke('list_conflicts', { all });
+export const resolveConflict = (id, choice) => invoke('resolve_conflict', { id, keep: choice.keep ?? null, value: choice.value ?? null });
+export const listDuplicates = (all) => invoke('list_duplicates', { all });
+export const mergePersons = (kept, other) => invoke('merge_persons', { kept, other });
+export const unmergePersons = (a, b) => invoke('unmerge_persons', { a, b });
+export const dismissDuplicate = (a, b) => invoke('dismiss_duplicate', { a, b });

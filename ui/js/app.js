@@ -12,6 +12,9 @@ const screens = {
   profile: () => import('./screens/profile.js'),
   followups: () => import('./screens/followups.js'),
   settings: () => import('./screens/settings.js'),
+  sync: () => import('./screens/sync.js'),
+  conflicts: () => import('./screens/conflicts.js'),
+  duplicates: () => import('./screens/duplicates.js'),
 };
 
 let current = null;

@@ -59,6 +59,10 @@ impl FieldError {
             "unknown_field" => "is not a field of this record".into(),
             "invalid_type" => format!("has the wrong type ({})", p("detail")),
             "not_editable" => "cannot be changed".into(),
+            "same_person" => "must be another person".into(),
+            "already_merged" => format!("is already merged into another person ({})", p("id")),
+            "not_merged" => "names a pair that is not merged".into(),
+            "unknown_side" => format!("'{}' is not a side of this conflict", p("value")),
             other => other.replace('_', " "),
         }
     }

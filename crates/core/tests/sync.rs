@@ -462,7 +462,10 @@ fn a_laptop_gets_the_station_bundle_without_its_own_changes_coming_back() {
     assert_eq!(a.field(fatima, "commune"), json!("Zirara"));
     assert!(a.store.beneficiary(zineb).is_ok());
     let next = wafira_core::sync::bundle::decode(&a.export()).unwrap();
-    assert!(next.changes.iter().all(|c| c.device_id != a.store.device().unwrap().id), "A's own changes do not go out again");
+    assert!(
+        next.changes.iter().all(|c| c.device_id != a.store.device().unwrap().id),
+        "A's own changes do not go out again"
+    );
 }
 
 #[test]

@@ -15,14 +15,37 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 enum Step {
-    Edit { on: usize, person: usize, field: usize, value: usize },
-    Archive { on: usize, person: usize },
-    Visit { on: usize, person: usize, day: u32 },
-    Register { on: usize },
-    Merge { on: usize, kept: usize, other: usize },
-    Export { on: usize },
+    Edit {
+        on: usize,
+        person: usize,
+        field: usize,
+        value: usize,
+    },
+    Archive {
+        on: usize,
+        person: usize,
+    },
+    Visit {
+        on: usize,
+        person: usize,
+        day: u32,
+    },
+    Register {
+        on: usize,
+    },
+    Merge {
+        on: usize,
+        kept: usize,
+        other: usize,
+    },
+    Export {
+        on: usize,
+    },
     /// Import a bundle exported earlier (any of them, again or not).
-    Import { on: usize, bundle: usize },
+    Import {
+        on: usize,
+        bundle: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -39,11 +62,8 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 const FIELDS: [&str; 3] = ["phone", "commune", "cohort"];
-const VALUES: [[&str; 3]; 3] = [
-    ["0611111111", "0622222222", "0633333333"],
-    ["Zirara", "Mnasra", "Azla"],
-    ["2024-A", "2024-B", "2025-A"],
-];
+const VALUES: [[&str; 3]; 3] =
+    [["0611111111", "0622222222", "0633333333"], ["Zirara", "Mnasra", "Azla"], ["2024-A", "2024-B", "2025-A"]];
 
 fn live(m: &Machine, person: Uuid) -> bool {
     m.store.beneficiary(person).map(|b| b.archived_at.is_none()).unwrap_or(false)
@@ -51,9 +71,8 @@ fn live(m: &Machine, person: Uuid) -> bool {
 
 fn run(steps: Vec<Step>) {
     let mut laptops = [machine("Portable A"), machine("Portable B"), machine("Portable C")];
-    let mut people: Vec<Uuid> = (0..2)
-        .map(|i| laptops[0].register(json!({ "first_name": format!("Femme{}", "a".repeat(i + 1)) })))
-        .collect();
+    let mut people: Vec<Uuid> =
+        (0..2).map(|i| laptops[0].register(json!({ "first_name": format!("Femme{}", "a".repeat(i + 1)) }))).collect();
     let first = laptops[0].export();
     laptops[1].import(&first);
     laptops[2].import(&first);
@@ -156,8 +175,8 @@ fn no_write_lost(m: &Machine) {
         let base: Map<String, Value> = serde_json::from_str(base).unwrap();
         for field in fields.keys() {
             // The value now: its own, or the same value written elsewhere.
-            let current = clocks.get(field).and_then(Value::as_str) == Some(hlc.as_str())
-                || doc.get(field) == fields.get(field);
+            let current =
+                clocks.get(field).and_then(Value::as_str) == Some(hlc.as_str()) || doc.get(field) == fields.get(field);
             let history = replaced.contains(&(entity.clone(), record.clone(), field.clone(), hlc.clone()));
             // Part of a conflict: on a branch that starts at a fork.
             let mut b = base.get(field).and_then(Value::as_str).unwrap_or("").to_string();

@@ -4,6 +4,7 @@
 //! as `{code, message, fields}`.
 
 mod records;
+mod sync;
 
 use crate::AppState;
 use wafira_core::{Error, Result, Store};
@@ -46,5 +47,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         records::add_milestone,
         records::archive_record,
         records::followups,
+        sync::sync_status,
+        sync::export_bundle,
+        sync::import_bundles,
+        sync::restore_backup,
+        sync::list_conflicts,
+        sync::resolve_conflict,
+        sync::list_duplicates,
+        sync::merge_persons,
+        sync::unmerge_persons,
+        sync::dismiss_duplicate,
     ]
 }

@@ -43,14 +43,8 @@ pub enum Entity {
 }
 
 impl Entity {
-    pub const ALL: [Entity; 6] = [
-        Entity::Beneficiary,
-        Entity::Visit,
-        Entity::Milestone,
-        Entity::Target,
-        Entity::Resolution,
-        Entity::Merge,
-    ];
+    pub const ALL: [Entity; 6] =
+        [Entity::Beneficiary, Entity::Visit, Entity::Milestone, Entity::Target, Entity::Resolution, Entity::Merge];
 
     pub fn as_str(self) -> &'static str {
         match self {

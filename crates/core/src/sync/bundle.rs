@@ -271,8 +271,8 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
         return refuse(Refusal::UnknownFormat(version));
     }
     let (envelope, rest) = line(rest, 64 * 1024)?;
-    let envelope: Envelope = serde_json::from_slice(envelope)
-        .or_else(|_| refuse(Refusal::Corrupt("the envelope is not valid".into())))?;
+    let envelope: Envelope =
+        serde_json::from_slice(envelope).or_else(|_| refuse(Refusal::Corrupt("the envelope is not valid".into())))?;
     if envelope.encryption != "none" {
         return refuse(Refusal::Encrypted(envelope.encryption));
     }

@@ -161,7 +161,16 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
         .map(|d| serde_json::from_str::<Resolution>(&d))
         .transpose()?
         .map(|r| Settled { by: r.resolved_by, at: r.created_at, value: r.value });
-    Ok(Some(ConflictView { id: id.to_string(), entity, record_id: record, label: label_of(entity, &doc), field, current, sides, resolved }))
+    Ok(Some(ConflictView {
+        id: id.to_string(),
+        entity,
+        record_id: record,
+        label: label_of(entity, &doc),
+        field,
+        current,
+        sides,
+        resolved,
+    }))
 }
 
 /// The latest change of the branch that starts at `c`: a laptop may have

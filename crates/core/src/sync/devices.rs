@@ -73,8 +73,9 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
         .query_row(params![id, last_seq], |r| r.get(0))
         .optional()?;
     let mut missing_changes = Vec::new();
-    let first: Option<i64> =
-        conn.prepare_cached("SELECT min(seq) FROM change WHERE device_id = ?1")?.query_row(params![id], |r| r.get(0))?;
+    let first: Option<i64> = conn
+        .prepare_cached("SELECT min(seq) FROM change WHERE device_id = ?1")?
+        .query_row(params![id], |r| r.get(0))?;
     if let Some(first) = first.filter(|f| *f > 1) {
         missing_changes.push(Gap { from: 1, to: first - 1 });
     }
@@ -86,7 +87,9 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
         missing_changes.push(gap?);
     }
     let bundles: Vec<(i64, bool, String, String)> = conn
-        .prepare_cached("SELECT number, full, created_at, imported_at FROM bundle_import WHERE source = ?1 ORDER BY number")?
+        .prepare_cached(
+            "SELECT number, full, created_at, imported_at FROM bundle_import WHERE source = ?1 ORDER BY number",
+        )?
         .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let last = bundles.iter().max_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));

@@ -96,7 +96,10 @@ impl Store {
                 let entity = row.get_ref(3)?.as_str().ok().and_then(crate::store::log::Entity::parse);
                 let op = row.get_ref(5)?.as_str().ok().and_then(crate::store::log::Op::parse);
                 let (Some(entity), Some(op)) = (entity, op) else {
-                    return Err(Error::Other(format!("change {} of device {device} is corrupt", row.get::<_, i64>(1)?)));
+                    return Err(Error::Other(format!(
+                        "change {} of device {device} is corrupt",
+                        row.get::<_, i64>(1)?
+                    )));
                 };
                 tally.add(*device, row.get(1)?, entity, op);
             }
@@ -153,7 +156,8 @@ impl Store {
     pub fn export_bundle_to_folder(&mut self, full: bool) -> Result<ExportSummary> {
         let me = self.device()?;
         let number = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
-        let slug: String = crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let slug: String =
+            crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         let date = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let dir = self.path().parent().map(Path::to_path_buf).unwrap_or_default().join("bundles");
         let path = dir.join(format!("{}-{number:04}-{date}.wafira", slug.trim_matches('-')));

@@ -150,10 +150,14 @@ fn check_claims(tx: &Transaction<'_>, bundle: &Bundle) -> Result<()> {
     let mut stmt = tx.prepare_cached("SELECT hlc FROM change WHERE device_id = ?1 AND seq = ?2")?;
     for c in &bundle.changes {
         if known.get(&c.device_id).is_some_and(|max| c.seq <= *max) {
-            let hlc: Option<String> = stmt
-                .query_row(params![c.device_id.to_string(), c.seq], |r| r.get(0))
-                .map(Some)
-                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+            let hlc: Option<String> =
+                stmt.query_row(params![c.device_id.to_string(), c.seq], |r| r.get(0)).map(Some).or_else(|e| {
+                    if e == rusqlite::Error::QueryReturnedNoRows {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })?;
             if hlc.is_some_and(|h| h != c.hlc.to_string()) {
                 return Err(Error::Refused(Refusal::Forged(format!(
                     "change {} of device {} differs from the one already received",
@@ -180,8 +184,9 @@ fn invalid(e: Error) -> Error {
 fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
     let tx = w.tx();
     let m = bundle.manifest.clone();
-    let already: bool =
-        tx.prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1")?.exists(params![m.bundle_id.to_string()])?;
+    let already: bool = tx
+        .prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1")?
+        .exists(params![m.bundle_id.to_string()])?;
     register_device(tx, &Device::from(&m.source))?;
     for r in &m.devices {
         register_device(tx, &Device::from(&r.device))?;
@@ -197,10 +202,8 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
     let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
     let future_changes = fresh.iter().filter(|i| bundle.changes[**i].hlc.millis > horizon).count();
     let latest = fresh.iter().map(|i| bundle.changes[*i].hlc).max();
-    let decisions = fresh
-        .iter()
-        .filter(|i| matches!(bundle.changes[**i].entity, Entity::Merge | Entity::Resolution))
-        .count();
+    let decisions =
+        fresh.iter().filter(|i| matches!(bundle.changes[**i].entity, Entity::Merge | Entity::Resolution)).count();
 
     // Records that only waited for their creation need their whole log.
     let waiting_before: HashSet<(String, String)> = tx
@@ -228,7 +231,8 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
             let fields = std::mem::take(&mut c.fields);
             let stamp = Value::String(c.hlc.to_string());
             let clocks: Map<String, Value> = fields.keys().map(|k| (k.clone(), stamp.clone())).collect();
-            log::land(tx, entity, id, Folded { fields, clocks, created: true }, Some(&mut deferred)).map_err(invalid)?;
+            log::land(tx, entity, id, Folded { fields, clocks, created: true }, Some(&mut deferred))
+                .map_err(invalid)?;
         } else {
             let existed: bool = tx
                 .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?

@@ -361,7 +361,8 @@ pub(crate) fn list(conn: &Connection, all: bool) -> Result<Vec<DuplicatePair>> {
         if status == Status::Open && (gone(&ca) || gone(&cb)) && !all {
             continue;
         }
-        let (score, reasons) = if reasons.is_empty() { match_reasons(&ca.beneficiary, &cb.beneficiary) } else { (score, reasons) };
+        let (score, reasons) =
+            if reasons.is_empty() { match_reasons(&ca.beneficiary, &cb.beneficiary) } else { (score, reasons) };
         out.push(DuplicatePair {
             id,
             score,
@@ -419,10 +420,10 @@ impl Writer<'_> {
                 self.emit(Entity::Merge, id, Op::Update, new, old, base)?;
             }
         }
-        let doc: String =
-            self.tx().prepare_cached("SELECT doc FROM merge WHERE id = ?1")?.query_row(params![id.to_string()], |r| {
-                r.get(0)
-            })?;
+        let doc: String = self
+            .tx()
+            .prepare_cached("SELECT doc FROM merge WHERE id = ?1")?
+            .query_row(params![id.to_string()], |r| r.get(0))?;
         Ok(serde_json::from_str(&doc)?)
     }
 

@@ -1,0 +1,84 @@
+//! Commands of sync and consolidation: the Sync screen (laptops, export,
+//! import with a preview, backups), the Conflicts and Duplicates screens.
+
+use super::with_store;
+use crate::AppState;
+use serde::Deserialize;
+use serde_json::Value;
+use tauri::State;
+use uuid::Uuid;
+use wafira_core::sync::devices::SyncStatus;
+use wafira_core::sync::merge::Decision;
+use wafira_core::sync::{BackupFile, Choice, ConflictView, DuplicatePair, ExportSummary, ImportReport};
+use wafira_core::{Error, Result};
+
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
+    with_store(&state, |s| s.sync_status())
+}
+
+/// Writes a bundle into `bundles/` beside the database; gives its path.
+#[tauri::command]
+pub fn export_bundle(state: State<'_, AppState>, full: bool) -> Result<ExportSummary> {
+    with_store(&state, |s| s.export_bundle_to_folder(full))
+}
+
+/// A file chosen in the window, with its bytes.
+#[derive(Deserialize)]
+pub struct BundleFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+/// Imports the files (each all or nothing), or with `preview` only says
+/// what they would bring.
+#[tauri::command]
+pub fn import_bundles(state: State<'_, AppState>, files: Vec<BundleFile>, preview: bool) -> Result<ImportReport> {
+    with_store(&state, |s| s.import_bundles(files.into_iter().map(|f| (f.name, f.bytes)).collect(), preview))
+}
+
+#[tauri::command]
+pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<BackupFile> {
+    with_store(&state, |s| s.restore_backup(&name))
+}
+
+#[tauri::command]
+pub fn list_conflicts(state: State<'_, AppState>, all: bool) -> Result<Vec<ConflictView>> {
+    with_store(&state, |s| s.conflicts(all))
+}
+
+/// Keeps the side stamped `keep`, or sets `value`.
+#[tauri::command]
+pub fn resolve_conflict(
+    state: State<'_, AppState>,
+    id: String,
+    keep: Option<String>,
+    value: Option<Value>,
+) -> Result<ConflictView> {
+    let choice = match (keep, value) {
+        (Some(stamp), _) => Choice::Keep(stamp),
+        (None, Some(v)) => Choice::Value(v),
+        (None, None) => return Err(Error::field("value", "required")),
+    };
+    with_store(&state, |s| s.resolve_conflict(&id, choice))
+}
+
+#[tauri::command]
+pub fn list_duplicates(state: State<'_, AppState>, all: bool) -> Result<Vec<DuplicatePair>> {
+    with_store(&state, |s| s.duplicates(all))
+}
+
+#[tauri::command]
+pub fn merge_persons(state: State<'_, AppState>, kept: Uuid, other: Uuid) -> Result<Decision> {
+    with_store(&state, |s| s.merge_persons(kept, other))
+}
+
+#[tauri::command]
+pub fn unmerge_persons(state: State<'_, AppState>, a: Uuid, b: Uuid) -> Result<Decision> {
+    with_store(&state, |s| s.unmerge_persons(a, b))
+}
+
+#[tauri::command]
+pub fn dismiss_duplicate(state: State<'_, AppState>, a: Uuid, b: Uuid) -> Result<Decision> {
+    with_store(&state, |s| s.dismiss_duplicate(a, b))
+}

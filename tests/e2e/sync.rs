@@ -1,0 +1,98 @@
+//! Consolidation in the real window: import two laptops' bundles (preview,
+//! then confirm), settle a conflict, merge a duplicate.
+
+use crate::harness::App;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use wafira_core::Store;
+
+fn laptop(dir: &Path, name: &str) -> Store {
+    let mut s = Store::open(dir.join(format!("{name}.sqlite"))).expect("open laptop");
+    s.init_device(name, &format!("Coordinatrice {name}")).expect("init laptop");
+    s
+}
+
+fn person(first: &str, cin: &str) -> serde_json::Value {
+    json!({ "first_name": first, "last_name": "El Idrissi", "sex": "F", "birth_date": "1990-03-14",
+            "region": "04", "cin": cin, "phone": "0612345678", "consent": true })
+}
+
+fn export(store: &mut Store, path: PathBuf) -> PathBuf {
+    store.export_bundle_to(&path, false).expect("export");
+    path
+}
+
+/// Laptops A and B both edited Khadija's phone (a conflict) and each
+/// registered the same woman under CIN BK777777 (a duplicate). The station
+/// (the app's database) already has Khadija.
+fn prepare(dir: &Path, station_path: &Path) -> (PathBuf, PathBuf) {
+    let mut a = laptop(dir, "Portable Larache");
+    let mut b = laptop(dir, "Portable Kénitra");
+    let mut station = Store::open(station_path).expect("open station");
+    station.init_device("Station Rabat", "Assia").expect("init station");
+    let khadija = a.add_beneficiary_json(person("Khadija", "G111111")).expect("register").id;
+    let first = export(&mut a, dir.join("a0.wafira"));
+    station.import_bundle(std::fs::read(&first).unwrap()).expect("station import");
+    b.import_bundle(std::fs::read(&first).unwrap()).expect("laptop B import");
+    a.update_beneficiary(khadija, json!({ "phone": "0611111111" })).expect("edit on A");
+    b.update_beneficiary(khadija, json!({ "phone": "0622222222" })).expect("edit on B");
+    a.add_beneficiary_json(person("Fatima", "BK777777")).expect("register on A");
+    let mut fatma = person("Fatma", "BK777777");
+    fatma["phone"] = json!("0700000000");
+    b.add_beneficiary_json(fatma).expect("register on B");
+    (export(&mut a, dir.join("larache-2.wafira")), export(&mut b, dir.join("kenitra-1.wafira")))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplicate() {
+    let files = tempfile::tempdir().expect("temp dir");
+    let mut bundles = (PathBuf::new(), PathBuf::new());
+    let app = App::launch_with(|db| bundles = prepare(files.path(), db)).await;
+
+    app.set_value("#lang", "fr").await;
+    app.wait_until("French", "document.documentElement.lang === 'fr'").await;
+    app.go("#/sync").await;
+    let input = app.wait_for("#import-files").await;
+    let paths = format!("{}\n{}", bundles.0.display(), bundles.1.display());
+    input.send_keys(&paths).await.expect("choose the two bundle files");
+    app.wait_until("the preview", "document.querySelector('#import-preview').textContent.includes('+2')").await;
+    let preview = app.text("#import-preview").await;
+    assert!(preview.contains("1 conflits") && preview.contains("1 doublons possibles"), "preview: {preview}");
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "nothing written before confirming");
+    app.click("#import-confirm").await;
+    app.wait_until("the import result", "document.querySelector('#import-result').textContent.includes('+2')").await;
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 3);
+    app.wait_until("both laptops listed", "document.querySelectorAll('#devices-table tbody tr').length === 3").await;
+
+    app.click("a[data-route='conflicts']").await;
+    app.wait_for(".conflict").await;
+    let card = app.text(".conflict").await;
+    assert!(card.contains("+212611111111") && card.contains("+212622222222"), "both values: {card}");
+    assert!(card.contains("Portable Larache") && card.contains("Portable Kénitra"), "who: {card}");
+    let keep = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.conflict .side')].findIndex(li => li.textContent.includes('+212611111111'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.click(&format!(".conflict .side:nth-child({}) button.keep", keep.as_i64().unwrap() + 1)).await;
+    app.wait_until("the conflict settled", "document.querySelectorAll('.conflict').length === 0").await;
+    let phone: String = app
+        .database()
+        .query_row("SELECT phone FROM beneficiary WHERE first_name = 'Khadija'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(phone, "+212611111111");
+    assert_eq!(app.count("SELECT count(*) FROM resolution"), 1, "the decision is logged and will travel");
+
+    app.click("a[data-route='duplicates']").await;
+    app.wait_for(".pair").await;
+    let pair = app.text(".pair").await;
+    assert!(pair.contains("Fatima") && pair.contains("Fatma"), "{pair}");
+    app.click(".pair button.merge-a").await;
+    app.wait_for(".pair button.unmerge").await;
+    assert_eq!(app.count("SELECT count(*) FROM merge WHERE status = 'merged'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary WHERE merged_into IS NOT NULL"), 1);
+    app.close().await;
+}

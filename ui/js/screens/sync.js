@@ -1,0 +1,185 @@
+// The Sync screen: export a bundle for the station, import bundles (a
+// preview of what they bring, then confirm), every laptop with its last
+// bundle, what is missing and clock warnings; the backups kept before imports.
+
+import * as api from '../api.js';
+import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
+import { el, esc, toast } from '../state.js';
+
+let chosen = [];
+
+export async function render(main) {
+  const view = el(`<section>
+    <h1 data-i18n="sync.title"></h1>
+    <div class="card">
+      <h2 data-i18n="sync.export_title"></h2>
+      <p class="muted" data-i18n="sync.export_help"></p>
+      <div class="row">
+        <label class="checkbox-inline"><input type="checkbox" id="export-full"> <span data-i18n="sync.export_full"></span></label>
+        <button class="primary" id="export-bundle" data-i18n="sync.export"></button>
+      </div>
+      <p id="export-result" aria-live="polite"></p>
+    </div>
+    <div class="card">
+      <h2 data-i18n="sync.import_title"></h2>
+      <div class="field">
+        <label for="import-files" data-i18n="sync.import_choose"></label>
+        <input type="file" id="import-files" multiple accept=".wafira">
+      </div>
+      <div id="import-preview" aria-live="polite"></div>
+      <div class="row" id="import-actions" hidden>
+        <button class="primary" id="import-confirm" data-i18n="sync.import_confirm"></button>
+        <button id="import-cancel" data-i18n="sync.import_cancel"></button>
+      </div>
+      <div id="import-result" aria-live="polite"></div>
+    </div>
+    <div class="card">
+      <h2 data-i18n="sync.devices_title"></h2>
+      <table id="devices-table">
+        <thead><tr>
+          <th data-i18n="sync.device"></th><th data-i18n="sync.last_change"></th><th data-i18n="sync.last_bundle"></th>
+          <th data-i18n="sync.missing"></th><th data-i18n="sync.clock"></th>
+        </tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <div class="card">
+      <h2 data-i18n="sync.backups_title"></h2>
+      <p class="muted" data-i18n="sync.backups_help"></p>
+      <ul id="backups" class="plain-list"></ul>
+    </div>
+  </section>`);
+  main.append(view);
+  const $ = (id) => view.querySelector(`#${id}`);
+  applyTranslations(view);
+
+  $('export-bundle').addEventListener('click', async () => {
+    try {
+      const out = await api.exportBundle($('export-full').checked);
+      $('export-result').textContent = t('sync.exported', { path: out.path, changes: out.manifest.changes });
+      await loadStatus(view);
+    } catch (err) {
+      $('export-result').textContent = errorText(err);
+    }
+  });
+
+  $('import-files').addEventListener('change', async (e) => {
+    chosen = [];
+    for (const file of e.target.files) {
+      chosen.push({ name: file.name, bytes: Array.from(new Uint8Array(await file.arrayBuffer())) });
+    }
+    $('import-result').innerHTML = '';
+    if (!chosen.length) return;
+    try {
+      const report = await api.importBundles(chosen, true);
+      $('import-preview').innerHTML = reportHtml(report, true);
+      $('import-actions').hidden = !report.files.some((f) => f.summary);
+      if (!$('import-actions').hidden) $('import-confirm').focus();
+    } catch (err) {
+      $('import-preview').textContent = errorText(err);
+    }
+  });
+  $('import-cancel').addEventListener('click', () => {
+    chosen = [];
+    $('import-files').value = '';
+    $('import-preview').innerHTML = '';
+    $('import-actions').hidden = true;
+  });
+  $('import-confirm').addEventListener('click', async () => {
+    $('import-confirm').disabled = true;
+    try {
+      const report = await api.importBundles(chosen, false);
+      $('import-preview').innerHTML = '';
+      $('import-actions').hidden = true;
+      $('import-result').innerHTML = reportHtml(report, false);
+      toast(t('sync.imported_toast'));
+      await loadStatus(view);
+    } catch (err) {
+      $('import-result').textContent = errorText(err);
+    } finally {
+      $('import-confirm').disabled = false;
+      $('import-files').value = '';
+      chosen = [];
+    }
+  });
+  view.querySelector('#backups').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-name]');
+    if (!b || !window.confirm(t('sync.restore_confirm', { name: b.dataset.name }))) return;
+    try {
+      await api.restoreBackup(b.dataset.name);
+      toast(t('sync.restored'));
+      await loadStatus(view);
+    } catch (err) {
+      toast(errorText(err));
+    }
+  });
+  await loadStatus(view);
+}
+
+function counts(s) {
+  return t('sync.summary_line', {
+    beneficiaries: s.added.beneficiaries,
+    visits: s.added.visits,
+    milestones: s.added.milestones,
+    conflicts: s.conflicts,
+    duplicates: s.possible_duplicates,
+  });
+}
+
+/** One line per file, then the totals: "+23 beneficiaries, +41 visits, 3 conflicts, 2 possible duplicates". */
+function reportHtml(report, preview) {
+  const lines = report.files.map((f) => {
+    if (f.error) return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}</li>`;
+    const s = f.summary;
+    const extra = [];
+    if (s.already_imported && s.new_changes === 0) extra.push(t('sync.already_imported'));
+    if (s.updated) extra.push(t('sync.updated', { n: s.updated }));
+    if (s.waiting) extra.push(t('sync.waiting', { n: s.waiting }));
+    if (s.future_changes) extra.push(t('sync.future', { n: s.future_changes }));
+    return `<li>${esc(f.file)} (${esc(s.source.name)}, n° ${esc(s.number)}) : ${esc(counts(s))}${extra.length ? ` · ${esc(extra.join(' · '))}` : ''}</li>`;
+  });
+  const tt = report.totals;
+  const total = counts({ added: tt.added, conflicts: tt.conflicts, possible_duplicates: tt.possible_duplicates });
+  return `<p class="summary"><strong>${esc(t(preview ? 'sync.preview_total' : 'sync.import_total'))}</strong> ${esc(total)}</p>
+    <ul class="plain-list">${lines.join('')}</ul>`;
+}
+
+async function loadStatus(view) {
+  let status;
+  try {
+    status = await api.syncStatus();
+  } catch (err) {
+    view.querySelector('#devices-table tbody').innerHTML = `<tr><td colspan="5">${esc(errorText(err))}</td></tr>`;
+    return;
+  }
+  view.querySelector('#devices-table tbody').innerHTML = status.devices.map(deviceRow).join('');
+  view.querySelector('#backups').innerHTML = status.backups.length
+    ? status.backups.map((b) => `<li>${esc(formatInstant(b.created_at))} · ${esc(t(`sync.backup_reason.${b.reason}`))}
+        · ${esc(Math.round(b.bytes / 1024))} ko <button data-name="${esc(b.name)}">${esc(t('sync.restore'))}</button></li>`).join('')
+    : `<li class="muted">${esc(t('sync.no_backups'))}</li>`;
+}
+
+function deviceRow(d) {
+  const me = d.this_device ? ` <span class="badge">${esc(t('sync.this_device'))}</span>` : '';
+  const last = d.last_seq ? t('sync.change_n', { n: d.last_seq, at: formatInstant(d.last_change_at) }) : '—';
+  const bundle = d.last_bundle_number
+    ? t('sync.bundle_n', { n: d.last_bundle_number, at: formatInstant(d.last_bundle_imported_at), count: d.bundles_imported })
+    : '—';
+  const missing = [];
+  if (d.missing_bundles.length) missing.push(t('sync.missing_bundles', { list: d.missing_bundles.join(', ') }));
+  for (const g of d.missing_changes) missing.push(t('sync.missing_changes', { from: g.from, to: g.to }));
+  const clock = d.future_changes
+    ? `<span class="badge overdue">${esc(t('sync.future_warning', { n: d.future_changes, at: formatInstant(d.furthest_future_at) }))}</span>`
+    : '';
+  return `<tr data-device="${esc(d.id)}">
+    <td><strong>${esc(d.name)}</strong>${me}<br><span class="muted">${esc(d.coordinator)}</span></td>
+    <td>${esc(last)}</td><td>${esc(bundle)}</td>
+    <td class="${missing.length ? 'gap' : ''}">${esc(missing.join(' · ') || '—')}</td><td>${clock}</td>
+  </tr>`;
+}
+
+export function onLanguageChange() {
+  const main = document.getElementById('main');
+  main.innerHTML = '';
+  render(main);
+}
