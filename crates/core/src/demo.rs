@@ -149,36 +149,74 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
 /// Adds `n` people with their visits and milestones, in one transaction;
 /// dates end today.
 pub fn generate(store: &mut Store, n: usize, seed: u64) -> Result<DemoSummary> {
-    store.write(|w| generate_in(w, n, seed))
+    let mut seeded = Seeded::new(seed);
+    store.write(|w| generate_in(w, n, &mut seeded, None))
 }
 
-fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
+/// For benchmarks: `n` people with exactly `visits_each` visits each (spread
+/// from registration to today) and the usual milestones, written through
+/// the same path, `batch` people per transaction so that the write-ahead
+/// log stays small; `progress` hears the count written so far.
+pub fn generate_with_visits(
+    store: &mut Store,
+    n: usize,
+    seed: u64,
+    visits_each: usize,
+    batch: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<DemoSummary> {
+    let mut seeded = Seeded::new(seed);
+    let mut total = DemoSummary::default();
+    let mut done = 0;
+    while done < n {
+        let chunk = batch.max(1).min(n - done);
+        let s = store.write(|w| generate_in(w, chunk, &mut seeded, Some(visits_each)))?;
+        total.beneficiaries += s.beneficiaries;
+        total.visits += s.visits;
+        total.milestones += s.milestones;
+        done += chunk;
+        progress(done);
+    }
+    Ok(total)
+}
+
+/// The random source of one generation, kept across its transactions.
+struct Seeded {
+    rng: ChaCha8Rng,
+    used_cins: std::collections::HashSet<String>,
+}
+
+impl Seeded {
+    fn new(seed: u64) -> Seeded {
+        Seeded { rng: ChaCha8Rng::seed_from_u64(seed), used_cins: std::collections::HashSet::new() }
+    }
+}
+
+fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: Option<usize>) -> Result<DemoSummary> {
     let today = Store::today();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let Seeded { rng, used_cins } = seeded;
     let mut summary = DemoSummary::default();
-    let mut used_cins = std::collections::HashSet::new();
     for _ in 0..n {
         let woman = rng.random_range(0..100) < 82;
-        let (first, first_ar) = *pick(&mut rng, if woman { WOMEN } else { MEN });
-        let (last, last_ar) = *pick(&mut rng, LAST);
+        let (first, first_ar) = *pick(rng, if woman { WOMEN } else { MEN });
+        let (last, last_ar) = *pick(rng, LAST);
         let age = rng.random_range(20..58u32);
         let birth = today
             .checked_sub_months(Months::new(age * 12 + rng.random_range(0..12)))
             .and_then(|d| d.checked_sub_days(Days::new(rng.random_range(0..28))))
             .unwrap_or(today);
-        let region = region_code(&mut rng);
-        let province =
-            reference::region(&region).map(|r| pick(&mut rng, &r.provinces).name.clone()).unwrap_or_default();
+        let region = region_code(rng);
+        let province = reference::region(&region).map(|r| pick(rng, &r.provinces).name.clone()).unwrap_or_default();
         let commune = COMMUNES
             .iter()
             .find(|(p, _)| *p == province)
-            .map(|(_, cs)| pick(&mut rng, cs).to_string())
+            .map(|(_, cs)| pick(rng, cs).to_string())
             .unwrap_or_else(|| province.clone());
         let registered = today - Days::new(rng.random_range(30..900));
         let cin = (rng.random_range(0..100) < 70)
             .then(|| {
                 let letters = ["BK", "G", "AB", "L", "K", "CD", "X", "JA"];
-                format!("{}{}", pick(&mut rng, &letters), rng.random_range(100_000..999_999))
+                format!("{}{}", pick(rng, &letters), rng.random_range(100_000..999_999))
             })
             .filter(|c| used_cins.insert(c.clone()));
         let phone = (rng.random_range(0..100) < 85).then(|| {
@@ -206,12 +244,11 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             ),
             seasons_abroad: Some(rng.random_range(1..12)),
             phase: Some(
-                pick(&mut rng, &[Phase::Returned, Phase::Returned, Phase::InMigration, Phase::PreDeparture])
-                    .to_string(),
+                pick(rng, &[Phase::Returned, Phase::Returned, Phase::InMigration, Phase::PreDeparture]).to_string(),
             ),
             iga_sector: Some(
                 pick(
-                    &mut rng,
+                    rng,
                     &[
                         Sector::Agriculture,
                         Sector::Agriculture,
@@ -230,14 +267,14 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seed: u64) -> Result<DemoSummary> {
             cohort: Some(format!(
                 "{}-{}",
                 registered.format("%Y"),
-                if registered.format("%m").to_string() < String::from("07") { "A" } else { "B" }
+                if registered.format("%m").to_string().as_str() < "07" { "A" } else { "B" }
             )),
             notes: None,
         };
         let b = w.add_beneficiary(&input)?;
         summary.beneficiaries += 1;
-        summary.visits += visits_for(w, &mut rng, b.id, registered, today)?;
-        summary.milestones += milestones_for(w, &mut rng, b.id, registered, today)?;
+        summary.visits += visits_for(w, rng, b.id, registered, today, visits_each)?;
+        summary.milestones += milestones_for(w, rng, b.id, registered, today)?;
     }
     Ok(summary)
 }
@@ -248,16 +285,20 @@ fn visits_for(
     id: uuid::Uuid,
     from: NaiveDate,
     today: NaiveDate,
+    each: Option<usize>,
 ) -> Result<usize> {
-    let count = match rng.random_range(0..100) {
+    let count = each.unwrap_or_else(|| match rng.random_range(0..100) {
         0..=9 => 0,
         10..=79 => rng.random_range(1..6),
         _ => rng.random_range(6..14),
-    };
+    });
+    // A fixed count is spread evenly up to today (registration is at least
+    // 30 days back); otherwise visits come every one to ten weeks.
+    let step = each.map(|k| ((today - from).num_days().max(1) as u64 / k.max(1) as u64).max(1));
     let mut date = from;
     let mut made = 0;
     for i in 0..count {
-        date = date + Days::new(rng.random_range(7..75));
+        date = date + Days::new(step.unwrap_or_else(|| rng.random_range(7..75)));
         if date > today {
             break;
         }
@@ -280,6 +321,10 @@ fn visits_for(
     Ok(made)
 }
 
+/// A lifecycle step of the demo: kind, chance in %, months after the
+/// previous step, range of the amount (MAD) if it has one.
+type Step = (MilestoneKind, u32, u32, Option<(i64, i64)>);
+
 fn milestones_for(
     w: &mut Writer<'_>,
     rng: &mut ChaCha8Rng,
@@ -289,7 +334,8 @@ fn milestones_for(
 ) -> Result<usize> {
     use MilestoneKind::*;
     // Fewer people reach each later step; months after the previous one.
-    let steps: &[(MilestoneKind, u32, u32, Option<(i64, i64)>)] = &[
+    // (step, chance in % of reaching it, months after the previous, amount range)
+    let steps: &[Step] = &[
         (BusinessPlan, 80, 1, None),
         (TrainingCompleted, 85, 1, None),
         (FinancingRequested, 80, 1, Some((5_000, 40_000))),

@@ -49,7 +49,7 @@ fn unify_arabic(c: char) -> char {
 
 /// A key that two spellings of one name share: folded, without the article
 /// (`el`, `al`, `ال`), vowels dropped after the first letter, doubled
-/// letters collapsed. `Mohammed` and `Mohamed` → `mhmd`; `Fatima`, `Fatma`
+/// letters collapsed, `dj` read `j` and `sh` read `ch`. `Mohammed` and `Mohamed` → `mhmd`; `Fatima`, `Fatma`
 /// → `ftm`; `El Idrissi`, `Idrissi` → `idrs`.
 pub fn name_key(name: &str) -> String {
     let folded = fold(name);
@@ -61,9 +61,15 @@ pub fn name_key(name: &str) -> String {
         let mut last: Option<char> = None;
         // Byte offsets, not char counts: names in Arabic script are multi-byte.
         for (i, c) in w.char_indices() {
+            // French and English transliterations of one Arabic letter:
+            // `dj`/`j` (ج), `ch`/`sh` (ش), `kh` (خ).
+            if c == 'd' && w[i..].starts_with("dj") {
+                continue;
+            }
             let c = match c {
                 'y' => 'i',
                 'w' => 'u',
+                's' if w[i..].starts_with("sh") => 'c',
                 'k' if w[i..].starts_with("kh") => 'x',
                 other => other,
             };
@@ -103,7 +109,9 @@ pub fn similar_names(a: &str, b: &str) -> bool {
     if fa.is_empty() || fb.is_empty() {
         return false;
     }
-    if fa == fb || name_key(a) == name_key(b) {
+    // A key of fewer than 3 letters (`Ali`, `Ala` → `al`) says too little.
+    let (ka, kb) = (name_key(a), name_key(b));
+    if fa == fb || (ka == kb && ka.chars().count() >= 3) {
         return true;
     }
     let (sa, sb) = (fa.replace(' ', ""), fb.replace(' ', ""));

@@ -107,11 +107,15 @@ pub struct Page {
 
 const ROW_COLUMNS: &str = "b.doc, b.stage, b.last_visit_date, b.next_visit_date, b.visit_count";
 
-fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<String>, u32)> {
+/// A list row as read, before its JSON is parsed: doc, stage, last visit,
+/// next visit, visit count.
+type RawRow = (String, Option<String>, Option<String>, Option<String>, u32);
+
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_list_row(raw: (String, Option<String>, Option<String>, Option<String>, u32)) -> Result<ListRow> {
+fn to_list_row(raw: RawRow) -> Result<ListRow> {
     let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
     Ok(ListRow {
         beneficiary: doc(&raw.0)?,
@@ -197,6 +201,9 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
 /// or archiving.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
+    /// What record changed: the person, or one of her visits or milestones.
+    pub entity: Entity,
+    pub record_id: Uuid,
     pub at: String,
     pub hlc: String,
     pub device_id: Uuid,
@@ -221,6 +228,23 @@ pub struct Profile {
     pub history: Vec<HistoryEntry>,
 }
 
+/// The history of a person: every change of her record, and the creation,
+/// edits and archiving of her visits and milestones, in clock order.
+pub(crate) fn person_history(conn: &Connection, id: Uuid) -> Result<Vec<HistoryEntry>> {
+    let mut out = history(conn, Entity::Beneficiary, id)?;
+    for entity in [Entity::Visit, Entity::Milestone] {
+        let ids: Vec<String> = conn
+            .prepare_cached(&format!("SELECT id FROM {} WHERE beneficiary_id = ?1", entity.as_str()))?
+            .query_map(params![id.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for rid in ids.iter().filter_map(|r| Uuid::parse_str(r).ok()) {
+            out.extend(history(conn, entity, rid)?);
+        }
+    }
+    out.sort_by(|a, b| a.hlc.cmp(&b.hlc));
+    Ok(out)
+}
+
 pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<HistoryEntry>> {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     for row in conn.prepare_cached("SELECT id, name FROM device")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
@@ -235,6 +259,8 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
     for c in changes {
         let c = c?;
         let entry = |field: Option<String>, old: Value, new: Value| HistoryEntry {
+            entity,
+            record_id: id,
             at: c.at.clone(),
             hlc: c.hlc.to_string(),
             device_id: c.device_id,
@@ -251,8 +277,20 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
                     out.push(entry(Some(k.clone()), c.old.get(k).cloned().unwrap_or(Value::Null), v.clone()));
                 }
             }
-            Op::Create | Op::Archive => {
+            Op::Archive => {
                 let new = c.fields.get("archive_reason").cloned().unwrap_or(Value::Null);
+                out.push(entry(None, Value::Null, new));
+            }
+            // A person's creation needs no detail (her record is the
+            // profile); a visit's or milestone's says which one it was.
+            Op::Create => {
+                let new = match entity {
+                    Entity::Visit | Entity::Milestone => {
+                        let pick = |k: &str| c.fields.get(k).cloned().unwrap_or(Value::Null);
+                        serde_json::json!({ "kind": pick("kind"), "date": pick("date") })
+                    }
+                    _ => Value::Null,
+                };
                 out.push(entry(None, Value::Null, new));
             }
         }
@@ -395,7 +433,7 @@ pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uu
             out.push(Candidate { person, score, reasons });
         }
     }
-    out.sort_by(|a, b| b.score.cmp(&a.score));
+    out.sort_by_key(|c| std::cmp::Reverse(c.score));
     Ok(out)
 }
 
@@ -423,14 +461,16 @@ impl Store {
             next_visit_date: date(next),
             visits: visits_of(&self.conn, id)?,
             milestones: milestones_of(&self.conn, id)?,
-            history: history(&self.conn, Entity::Beneficiary, id)?,
+            history: person_history(&self.conn, id)?,
             beneficiary: b,
         })
     }
 
     /// The plan for the next mission: overdue or due visits, and people
     /// without a visit for `days` days, grouped by region, province, commune.
+    /// `days` is checked as the setting is (1 to 365).
     pub fn followups(&self, days: i64) -> Result<Vec<FollowupGroup>> {
+        crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
         followups(&self.conn, days, Store::today())
     }
 

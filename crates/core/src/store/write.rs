@@ -244,13 +244,17 @@ impl Store {
         })
     }
 
+    /// Archives a registration made by mistake: kept, never erased. The
+    /// reason is required, so that whoever reads the history later knows
+    /// why she left the list.
     pub fn archive_beneficiary(&mut self, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
+        let reason = crate::validate::req_text("archive_reason", &reason, 500).map_err(|e| Error::invalid(vec![e]))?;
         self.write(|w| {
             let current = w.beneficiary(id)?;
             if current.archived_at.is_some() {
                 return Ok(current);
             }
-            w.archive(Entity::Beneficiary, id, reason.filter(|r| !r.trim().is_empty()))?;
+            w.archive(Entity::Beneficiary, id, Some(reason))?;
             w.beneficiary(id)
         })
     }

@@ -1,0 +1,284 @@
+// A person's profile: identity and consent, her current IGA stage (derived
+// by the core from her milestones), a timeline of visits and milestones,
+// the history of every change; and what a coordinator does next: add a
+// visit, add a milestone, edit, archive. One form is open at a time, in the
+// panel under the actions; the core checks it and its errors show beside
+// their fields.
+
+import * as api from '../api.js';
+import { applyTranslations, codeLabel, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
+import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
+import { app, codeOptions, el, esc, toast } from '../state.js';
+
+const today = () => {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+};
+
+export function visitSpec() {
+  return [
+    { name: 'date', type: 'date', required: true },
+    { name: 'kind', type: 'select', required: true, options: codeOptions('visit') },
+    { name: 'location' },
+    { name: 'duration_minutes', type: 'number', attrs: { min: '1', max: '1440' } },
+    { name: 'topics', type: 'list', wide: true },
+    { name: 'notes', type: 'textarea', wide: true },
+    { name: 'next_steps', type: 'textarea', wide: true },
+    { name: 'next_visit_date', type: 'date' },
+    { name: 'coordinator' },
+  ];
+}
+
+export function milestoneSpec() {
+  return [
+    // The kinds in lifecycle order, as the core declares them.
+    { name: 'kind', type: 'select', required: true, options: codeOptions('milestone') },
+    { name: 'date', type: 'date', required: true },
+    { name: 'amount', label: 'profile.amount_label', attrs: { inputmode: 'decimal', autocomplete: 'off' } },
+    { name: 'reason', label: 'profile.reason_label', wide: true },
+    { name: 'notes', type: 'textarea', wide: true },
+  ];
+}
+
+const ARCHIVE_SPEC = [{ name: 'archive_reason', type: 'textarea', required: true, wide: true }];
+
+let shown = null; // { id, profile } of the profile on screen
+
+export async function render(main, id) {
+  const profile = await api.profile(id);
+  shown = { id, profile };
+  const b = profile.beneficiary;
+  const archived = Boolean(b.archived_at);
+  const view = el(`<section class="profile" data-id="${esc(b.id)}">
+    <div class="row">
+      <h1 id="profile-name" tabindex="-1">${esc(b.first_name)} ${esc(b.last_name)}${b.name_ar ? ` <span class="arabic" lang="ar">${esc(b.name_ar)}</span>` : ''}</h1>
+      <span class="spacer"></span>
+      <a class="button no-print" href="#/beneficiaries" data-i18n="profile.back"></a>
+    </div>
+    ${archived ? `<p class="card archived-note" id="archived-note" role="status"><strong data-i18n="profile.archived_note"></strong>
+      ${esc(formatInstant(b.archived_at))}${b.archive_reason ? ` — ${esc(b.archive_reason)}` : ''}</p>` : ''}
+    <div class="profile-cards">
+      <div class="card">
+        <h2 data-i18n="profile.identity"></h2>
+        <dl class="facts" id="identity">${identityFacts(profile)}</dl>
+      </div>
+      <div class="card">
+        <h2 data-i18n="profile.iga"></h2>
+        <p><span id="profile-stage" class="badge stage-${esc(profile.stage || 'none')}">${esc(profile.stage ? codeLabel('milestone', profile.stage) : t('stage.none'))}</span></p>
+        <dl class="facts">
+          <dt data-i18n="field.iga_sector"></dt><dd>${esc(codeLabel('sector', b.iga_sector) || '—')}</dd>
+          <dt data-i18n="list.last_visit"></dt><dd id="profile-last-visit">${esc(formatDate(profile.last_visit_date) || '—')}</dd>
+          <dt data-i18n="field.next_visit_date"></dt><dd id="profile-next-visit">${esc(formatDate(profile.next_visit_date) || '—')}</dd>
+        </dl>
+        <h2 data-i18n="profile.consent"></h2>
+        <p id="profile-consent">${esc(b.consent ? t('profile.consent_given', { date: formatDate(b.consent_date) }) : t('profile.consent_missing'))}</p>
+      </div>
+    </div>
+    ${archived ? '' : `<div class="row no-print" id="profile-actions">
+      <button type="button" class="primary" id="add-visit" aria-controls="panel" data-i18n="profile.add_visit"></button>
+      <button type="button" class="primary" id="add-milestone" aria-controls="panel" data-i18n="profile.add_milestone"></button>
+      <a class="button" id="edit" href="#/register/${esc(b.id)}" data-i18n="profile.edit"></a>
+      <span class="spacer"></span>
+      <button type="button" class="danger" id="archive" aria-controls="panel" data-i18n="profile.archive"></button>
+    </div>`}
+    <div id="panel" class="card no-print" hidden></div>
+    <h2 data-i18n="profile.timeline"></h2>
+    <ol class="timeline" id="timeline">${timelineHtml(profile)}</ol>
+    <h2 data-i18n="profile.history"></h2>
+    <table id="history">
+      <thead><tr><th data-i18n="profile.when"></th><th data-i18n="profile.what"></th>
+        <th data-i18n="profile.change"></th><th data-i18n="profile.by"></th></tr></thead>
+      <tbody>${historyHtml(profile)}</tbody>
+    </table>
+  </section>`);
+  main.append(view);
+  applyTranslations(view);
+  if (!archived) {
+    const panel = view.querySelector('#panel');
+    view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
+    view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
+    view.querySelector('#archive').addEventListener('click', (e) => openArchive(panel, b, e.currentTarget));
+  }
+}
+
+function identityFacts(p) {
+  const b = p.beneficiary;
+  const place = [t(`region.${b.region}`), b.province, b.commune, b.douar].filter(Boolean).join(' › ');
+  const facts = [
+    ['field.sex', codeLabel('sex', b.sex)],
+    ['field.birth_date', `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`],
+    ['field.cin', b.cin],
+    ['field.phone', b.phone, 'ltr'],
+    ['profile.place', place],
+    ['field.destination_country', b.destination_country ? t(`country.${b.destination_country}`) : ''],
+    ['field.seasons_abroad', b.seasons_abroad ?? ''],
+    ['field.phase', codeLabel('phase', b.phase)],
+    ['field.cohort', b.cohort],
+    ['field.notes', b.notes],
+  ];
+  return facts
+    .map(([key, value, dir]) => `<dt data-i18n="${key}"></dt><dd${dir ? ` dir="${dir}"` : ''}>${esc(value === null || value === undefined || value === '' ? '—' : value)}</dd>`)
+    .join('');
+}
+
+/** Visits and milestones together, newest first. */
+function timelineHtml(p) {
+  const items = [
+    ...p.visits.map((v) => ({ date: v.date, created: v.created_at, html: visitItem(v) })),
+    ...p.milestones.map((m) => ({ date: m.date, created: m.created_at, html: milestoneItem(m) })),
+  ].sort((a, b) => (b.date + b.created).localeCompare(a.date + a.created));
+  if (!items.length) return `<li class="muted" data-i18n="profile.timeline_empty"></li>`;
+  return items.map((i) => i.html).join('');
+}
+
+function visitItem(v) {
+  const details = [
+    v.location,
+    v.duration_minutes ? t('profile.minutes', { n: v.duration_minutes }) : '',
+    v.coordinator ? t('profile.with', { name: v.coordinator }) : '',
+  ].filter(Boolean).join(' · ');
+  const lines = [
+    v.topics && v.topics.length ? `<div><span class="muted" data-i18n="profile.topics"></span> ${esc(v.topics.join(', '))}</div>` : '',
+    v.notes ? `<div class="notes">${esc(v.notes)}</div>` : '',
+    v.next_steps ? `<div><span class="muted" data-i18n="field.next_steps"></span> : ${esc(v.next_steps)}</div>` : '',
+    v.next_visit_date ? `<div><span class="muted" data-i18n="field.next_visit_date"></span> : ${esc(formatDate(v.next_visit_date))}</div>` : '',
+  ].join('');
+  return `<li class="timeline-visit" data-id="${esc(v.id)}">
+    <time datetime="${esc(v.date)}">${esc(formatDate(v.date))}</time>
+    <span class="badge kind" data-i18n="profile.visit"></span> <strong>${esc(codeLabel('visit', v.kind))}</strong>
+    ${details ? `<span class="muted"> — ${esc(details)}</span>` : ''}${lines}</li>`;
+}
+
+function milestoneItem(m) {
+  const lines = [
+    m.reason ? `<div><span class="muted" data-i18n="field.reason"></span> : ${esc(m.reason)}</div>` : '',
+    m.notes ? `<div class="notes">${esc(m.notes)}</div>` : '',
+  ].join('');
+  return `<li class="timeline-milestone" data-id="${esc(m.id)}" data-kind="${esc(m.kind)}">
+    <time datetime="${esc(m.date)}">${esc(formatDate(m.date))}</time>
+    <span class="badge stage-${esc(m.kind)}" data-i18n="profile.milestone"></span> <strong>${esc(codeLabel('milestone', m.kind))}</strong>
+    ${m.amount ? ` <span class="amount">${esc(formatAmount(m.amount))}</span>` : ''}${lines}</li>`;
+}
+
+/** A stored value as a person reads it: codes translated, dates dd/mm/yyyy. */
+function valueText(field, value) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return t(value ? 'profile.yes' : 'profile.no');
+  const lists = { sex: 'sex', phase: 'phase', iga_sector: 'sector' };
+  if (lists[field]) return codeLabel(lists[field], value);
+  if (field === 'region') return t(`region.${value}`);
+  if (field === 'destination_country') return t(`country.${value}`);
+  if (/_date$/.test(field) || field === 'date') return formatDate(value);
+  return String(value);
+}
+
+function historyHtml(p) {
+  const rows = [...p.history].reverse().map((h) => {
+    let what;
+    let change;
+    if (h.op === 'update') {
+      const label = t(`field.${h.field}`);
+      what = h.entity === 'beneficiary' ? label : `${t(`profile.entity.${h.entity}`)} — ${label}`;
+      change = `<span class="old">${esc(valueText(h.field, h.old))}</span> → <span class="new">${esc(valueText(h.field, h.new))}</span>`;
+    } else if (h.op === 'create' && h.entity !== 'beneficiary') {
+      what = t(`profile.created.${h.entity}`);
+      const list = h.entity === 'visit' ? 'visit' : 'milestone';
+      change = esc(`${codeLabel(list, h.new && h.new.kind)} — ${formatDate(h.new && h.new.date)}`);
+    } else {
+      what = t(`profile.${h.op}d.${h.entity}`);
+      change = h.new ? esc(String(h.new)) : '';
+    }
+    return `<tr data-op="${esc(h.op)}" data-field="${esc(h.field || '')}">
+      <td>${esc(formatInstant(h.at))}</td><td>${esc(what)}</td><td>${change}</td>
+      <td>${esc(h.coordinator)} <span class="muted">(${esc(h.device_name)})</span></td></tr>`;
+  });
+  return rows.join('');
+}
+
+/** Opens a form in the panel; `opener` gets the focus back when it closes. */
+function openPanel(panel, { titleKey, formId, spec, values, saveKey, danger, intro }, opener, submit) {
+  panel.hidden = false;
+  panel.innerHTML = '';
+  const title = el(`<h2 id="panel-title" data-i18n="${titleKey}"></h2>`);
+  panel.append(title);
+  if (intro) panel.append(el(`<p class="muted" data-i18n="${intro}"></p>`));
+  const form = el(`<form id="${formId}" aria-labelledby="panel-title"></form>`);
+  panel.append(form);
+  const actions = renderForm(form, spec, values);
+  const save = el(`<button type="submit" class="${danger ? 'danger' : 'primary'}" id="${formId}-save" data-i18n="${saveKey}"></button>`);
+  const cancel = el(`<button type="button" id="${formId}-cancel" data-i18n="form.cancel"></button>`);
+  actions.append(save, cancel);
+  applyTranslations(panel);
+  const close = () => {
+    panel.hidden = true;
+    panel.innerHTML = '';
+    opener.focus();
+  };
+  cancel.addEventListener('click', close);
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') close();
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    save.disabled = true;
+    try {
+      await submit(readForm(form, spec), form);
+    } catch (err) {
+      showErrors(form, err);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  form.querySelector('input, select, textarea').focus();
+  return form;
+}
+
+async function reload(focusId) {
+  const main = document.getElementById('main');
+  main.innerHTML = '';
+  await render(main, shown.id);
+  const target = focusId && document.getElementById(focusId);
+  if (target) target.focus();
+}
+
+function openVisit(panel, b, opener) {
+  const spec = visitSpec();
+  const values = { date: today(), coordinator: app.info.device.coordinator };
+  openPanel(panel, { titleKey: 'profile.add_visit', formId: 'visit-form', spec, values, saveKey: 'form.save' }, opener, async (input) => {
+    await api.addVisit({ ...input, beneficiary_id: b.id });
+    toast(t('profile.visit_saved'));
+    await reload('add-visit');
+  });
+}
+
+function openMilestone(panel, b, opener) {
+  const spec = milestoneSpec();
+  const form = openPanel(panel, { titleKey: 'profile.add_milestone', formId: 'milestone-form', spec, values: { date: today() }, saveKey: 'form.save' }, opener, async (input) => {
+    await api.addMilestone({ ...input, beneficiary_id: b.id });
+    toast(t('profile.milestone_saved'));
+    await reload('add-milestone');
+  });
+  // The reason only means something when the activity stopped.
+  const reason = form.elements.reason.closest('.field');
+  const showReason = () => (reason.hidden = form.elements.kind.value !== 'iga_stopped');
+  form.elements.kind.addEventListener('change', showReason);
+  showReason();
+}
+
+function openArchive(panel, b, opener) {
+  const intro = 'profile.archive_intro';
+  openPanel(panel, { titleKey: 'profile.archive_title', formId: 'archive-form', spec: ARCHIVE_SPEC, values: {}, saveKey: 'profile.archive_confirm', danger: true, intro }, opener, async (input) => {
+    await api.archiveBeneficiary(b.id, input.archive_reason ?? null);
+    toast(t('profile.archived_toast', { name: `${b.first_name} ${b.last_name}` }));
+    await reload('profile-name');
+  });
+}
+
+export function onLanguageChange() {
+  if (!shown) return;
+  reload().catch((err) => {
+    document.getElementById('main').textContent = errorText(err);
+  });
+}
