@@ -163,7 +163,13 @@ fn people(conn: &Connection) -> Result<Vec<PersonRow>> {
     let mut out = Vec::new();
     for row in raw {
         let (doc, stage, last, next, visits) = row?;
-        out.push(PersonRow { b: serde_json::from_str(&doc)?, stage, last_visit: date(last), next_visit: date(next), visits });
+        out.push(PersonRow {
+            b: serde_json::from_str(&doc)?,
+            stage,
+            last_visit: date(last),
+            next_visit: date(next),
+            visits,
+        });
     }
     Ok(out)
 }
@@ -533,8 +539,8 @@ pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<Expo
                         sheet.write_boolean(r, c, *b).map_err(xerr)?;
                     }
                     Cell::Date(d) => {
-                        let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
-                            .map_err(xerr)?;
+                        let dt =
+                            ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).map_err(xerr)?;
                         sheet.write_datetime_with_format(r, c, &dt, &date_fmt).map_err(xerr)?;
                     }
                     Cell::Amount(a) => {

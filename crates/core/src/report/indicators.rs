@@ -300,7 +300,8 @@ pub struct DataStatus {
     pub open_conflicts: Option<u64>,
     /// Possible duplicates not decided yet (`None` without identity).
     pub open_duplicates: Option<u64>,
-    /// Live records in the whole database, whatever the filters.
+    /// Live records in the whole database, whatever the filters (visits and
+    /// milestones of live people).
     pub records: RecordCounts,
     /// The greatest change stamp held (empty when there is none).
     pub last_stamp: String,
@@ -453,8 +454,11 @@ fn counts<'a>(items: impl Iterator<Item = Option<&'a str>>) -> Vec<Count> {
         *map.entry(i).or_default() += 1;
     }
     // Recorded codes in order, then the people without one.
-    let mut out: Vec<Count> =
-        map.iter().filter(|(k, _)| k.is_some()).map(|(k, n)| Count { code: k.map(str::to_string), count: *n }).collect();
+    let mut out: Vec<Count> = map
+        .iter()
+        .filter(|(k, _)| k.is_some())
+        .map(|(k, n)| Count { code: k.map(str::to_string), count: *n })
+        .collect();
     if let Some(n) = map.get(&None) {
         out.push(Count { code: None, count: *n });
     }
@@ -533,7 +537,10 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         *per_month.entry(v.date.format("%Y-%m").to_string()).or_default() += 1;
     }
     let first_month = filters.from.or_else(|| period_visits.iter().map(|v| v.date).min());
-    let last_month = filters.to.map_or(today, |t| t.min(today)).max(period_visits.iter().map(|v| v.date).max().unwrap_or(NaiveDate::MIN));
+    let last_month = filters
+        .to
+        .map_or(today, |t| t.min(today))
+        .max(period_visits.iter().map(|v| v.date).max().unwrap_or(NaiveDate::MIN));
     let visits_per_month = match first_month {
         Some(first) => months_between(first, last_month)
             .into_iter()
@@ -567,7 +574,8 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
     let people_at = |k: MilestoneKind| funnel.iter().find(|s| s.kind == k).map_or(0, |s| s.people);
     let launches = reached(MilestoneKind::IgaLaunched);
     let sustained_later =
-        launches.iter().filter(|(p, _)| milestones.contains_key(&(*p, MilestoneKind::Sustained12Months))).count() as u64;
+        launches.iter().filter(|(p, _)| milestones.contains_key(&(*p, MilestoneKind::Sustained12Months))).count()
+            as u64;
     let delays: Vec<Decimal> = launches
         .iter()
         .map(|(p, r)| (r.date - people[*p].registered).num_days())
@@ -587,7 +595,8 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         median_days_to_launch: median(delays),
         funnel,
     };
-    let amounts: Vec<Decimal> = reached(MilestoneKind::FinancingObtained).into_iter().filter_map(|(_, r)| r.amount).collect();
+    let amounts: Vec<Decimal> =
+        reached(MilestoneKind::FinancingObtained).into_iter().filter_map(|(_, r)| r.amount).collect();
     let financing = Financing {
         people: amounts.len() as u64,
         total: Mad(amounts.iter().sum::<Decimal>()),
@@ -603,8 +612,10 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         let since = today.checked_sub_days(Days::new(days as u64)).unwrap_or(NaiveDate::MIN);
         (0..people.len()).filter(|i| counted[*i] && last_contact[*i] < since).count() as u64
     };
-    let followup =
-        FollowupFigures { no_visit_60_days: without_visit(NO_VISIT_DAYS[0]), no_visit_90_days: without_visit(NO_VISIT_DAYS[1]) };
+    let followup = FollowupFigures {
+        no_visit_60_days: without_visit(NO_VISIT_DAYS[0]),
+        no_visit_90_days: without_visit(NO_VISIT_DAYS[1]),
+    };
 
     let key_figures = key_figures(&beneficiaries, &coaching, &iga, &financing, &stored_targets, filters);
     let mut out = Indicators {
@@ -683,8 +694,16 @@ fn data_status(store: &Store) -> Result<DataStatus> {
     };
     let records = RecordCounts {
         beneficiaries: count(conn, "SELECT count(*) FROM beneficiary WHERE archived_at IS NULL")?,
-        visits: count(conn, "SELECT count(*) FROM visit WHERE archived_at IS NULL")?,
-        milestones: count(conn, "SELECT count(*) FROM milestone WHERE archived_at IS NULL")?,
+        visits: count(
+            conn,
+            "SELECT count(*) FROM visit v JOIN beneficiary b ON b.id = v.beneficiary_id
+             WHERE v.archived_at IS NULL AND b.archived_at IS NULL",
+        )?,
+        milestones: count(
+            conn,
+            "SELECT count(*) FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
+             WHERE m.archived_at IS NULL AND b.archived_at IS NULL",
+        )?,
         targets: count(conn, "SELECT count(*) FROM target WHERE archived_at IS NULL")?,
     };
     let last_stamp: Option<String> = conn.query_row("SELECT max(hlc) FROM change", [], |r| r.get(0))?;

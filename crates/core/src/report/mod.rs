@@ -73,7 +73,9 @@ fn lang(l: &Option<String>) -> &str {
 /// a clear name when `out` is `None`.
 pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Result<Saved> {
     let (printed, what) = match request {
-        PrintRequest::Summary { filters, lang: l } => (pdf::summary(store, &filters.validate()?, lang(l))?, "summary".to_string()),
+        PrintRequest::Summary { filters, lang: l } => {
+            (pdf::summary(store, &filters.validate()?, lang(l))?, "summary".to_string())
+        }
         PrintRequest::Profile { id, lang: l } => {
             (pdf::profile(store, *id, lang(l))?, format!("profile-{}", id.simple().to_string().get(..8).unwrap_or("")))
         }

@@ -44,9 +44,11 @@ fn footer(w: &Words, title: &str, fingerprint: &str) -> String {
     w.tp("report.footer", &[("title", title), ("date", &today), ("fingerprint", fingerprint)])
 }
 
-/// A person's name as printed: Latin, then Arabic when recorded.
-fn name_of(b: &Beneficiary) -> String {
+/// A person's name as printed: both scripts when her Arabic name is
+/// recorded, the page's own script first.
+fn name_of(w: &Words, b: &Beneficiary) -> String {
     match &b.name_ar {
+        Some(ar) if w.rtl() => format!("{ar} · {} {}", b.first_name, b.last_name),
         Some(ar) => format!("{} {} · {ar}", b.first_name, b.last_name),
         None => format!("{} {}", b.first_name, b.last_name),
     }
@@ -161,7 +163,8 @@ fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Resul
         .devices
         .iter()
         .map(|dev| {
-            let name = if dev.this_device { format!("{} {}", dev.name, w.t("report.this_device")) } else { dev.name.clone() };
+            let name =
+                if dev.this_device { format!("{} {}", dev.name, w.t("report.this_device")) } else { dev.name.clone() };
             vec![
                 name,
                 dev.coordinator.clone(),
@@ -356,9 +359,14 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let b = &i.beneficiaries;
     s.heading(&w.t("report.beneficiaries"))?;
-    s.paragraph(&w.tp("report.registered_intro", &[("n", &w.int(b.registered)), ("period", &period_text(&i.filters, w))]), 9.5, INK)?;
+    s.paragraph(
+        &w.tp("report.registered_intro", &[("n", &w.int(b.registered)), ("period", &period_text(&i.filters, w))]),
+        9.5,
+        INK,
+    )?;
     s.subheading(&w.t("report.by_region_sex"))?;
-    let header = [w.t("field.region"), w.t("report.women"), w.t("report.men"), w.t("report.total"), w.t("report.target")];
+    let header =
+        [w.t("field.region"), w.t("report.women"), w.t("report.men"), w.t("report.total"), w.t("report.target")];
     let mut rows: Vec<Vec<String>> = b
         .by_region
         .iter()
@@ -515,7 +523,7 @@ fn overdue_list(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()>
         .map(|f| {
             let b = &f.person.beneficiary;
             vec![
-                name_of(b),
+                name_of(w, b),
                 place(b),
                 b.phone.as_deref().map_or(String::new(), |p| ltr(w, p)),
                 f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
@@ -524,7 +532,8 @@ fn overdue_list(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()>
             ]
         })
         .collect();
-    let cols = [Col::start(44.0), Col::start(30.0), Col::start(28.0), Col::start(22.0), Col::end(11.0), Col::start(39.0)];
+    let cols =
+        [Col::start(44.0), Col::start(30.0), Col::start(28.0), Col::start(22.0), Col::end(11.0), Col::start(39.0)];
     s.table(&cols, &header, &rows, false)
 }
 
@@ -555,7 +564,10 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
     let dash = || "—".to_string();
     let facts: Vec<(String, String)> = vec![
         (w.t("field.sex"), w.code("sex", b.sex.as_str())),
-        (w.t("field.birth_date"), format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())]))),
+        (
+            w.t("field.birth_date"),
+            format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())])),
+        ),
         (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
         (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, c))),
         (w.t("field.region"), w.region(&b.region)),
@@ -647,7 +659,8 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
     let count: usize = groups.iter().map(|g| g.people.len()).sum();
     let fingerprint = {
         use sha2::{Digest, Sha256};
-        let ids: Vec<String> = groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.id.to_string())).collect();
+        let ids: Vec<String> =
+            groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.id.to_string())).collect();
         let json = serde_json::to_string(&(ids, days, Store::today()))?;
         Sha256::digest(json.as_bytes()).iter().take(4).map(|x| format!("{x:02x}")).collect::<String>()
     };
@@ -702,7 +715,7 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
                 let b = &f.person.beneficiary;
                 vec![
                     String::new(),
-                    name_of(b),
+                    name_of(&w, b),
                     b.phone.as_deref().map_or(String::new(), |p| ltr(&w, p)),
                     f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
                     f.person.stage.map_or_else(String::new, |k| w.code("milestone", k.as_str())),
@@ -710,7 +723,8 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
                 ]
             })
             .collect();
-        let cols = [Col::tick(9.0), Col::start(48.0), Col::start(28.0), Col::start(22.0), Col::start(30.0), Col::start(37.0)];
+        let cols =
+            [Col::tick(9.0), Col::start(48.0), Col::start(28.0), Col::start(22.0), Col::start(30.0), Col::start(37.0)];
         s.table(&cols, &header, &rows, false)?;
     }
     Ok(Printed::new(s.finish()?, fingerprint))

@@ -46,9 +46,7 @@ pub struct Applied {
 pub fn applied(targets: &[Target], indicator: &str, region: Option<&str>) -> Option<Applied> {
     let stored = targets.iter().find(|t| t.indicator == indicator && t.region.as_deref() == region);
     match stored {
-        Some(t) => {
-            Some(Applied { target: t.target, baseline: t.baseline, region: t.region.clone(), default: false })
-        }
+        Some(t) => Some(Applied { target: t.target, baseline: t.baseline, region: t.region.clone(), default: false }),
         None if region.is_none() && indicator == "beneficiaries_registered" => Some(Applied {
             target: Decimal::from(DEFAULT_BENEFICIARIES_TARGET),
             baseline: None,

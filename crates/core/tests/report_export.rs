@@ -1,0 +1,142 @@
+//! Exports read back by real readers: the CSV files by the `csv` crate
+//! (UTF-8 with a BOM, one per table), the workbook by `calamine` (a sheet
+//! per table plus the indicators); and the pseudonymised variant holds no
+//! name, CIN, phone or birth date, with pseudonyms stable from one export
+//! to the next.
+
+mod report_fixture;
+
+use calamine::{open_workbook, Data, Reader, Xlsx};
+use report_fixture::programme;
+use std::path::Path;
+use wafira_core::report::{self, Format};
+
+/// Headers and rows of a CSV file, after checking its BOM.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "{} starts with a BOM", path.display());
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let headers = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect();
+    (headers, rows)
+}
+
+fn column<'a>(headers: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
+    let i = headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+#[test]
+fn csv_export_writes_one_file_per_table_that_excel_reads_with_accents() {
+    let p = programme();
+    let dir = p.dir.path().join("export");
+    let summary = report::export(&p.store, Format::Csv, false, Some(&dir)).unwrap();
+    assert_eq!(summary.parts, ["beneficiaries.csv", "visits.csv", "milestones.csv", "targets.csv"]);
+    assert_eq!((summary.beneficiaries, summary.visits, summary.milestones, summary.targets), (5, 7, 15, 0));
+
+    let (h, rows) = read_csv(&dir.join("beneficiaries.csv"));
+    assert_eq!(rows.len(), 5, "live people only");
+    assert_eq!(&h[..4], ["id", "first_name", "last_name", "name_ar"]);
+    let firsts = column(&h, &rows, "first_name");
+    assert!(firsts.contains(&"Aïcha") && !firsts.contains(&"Xénia"));
+    assert!(column(&h, &rows, "name_ar").contains(&"عائشة بنعلي"));
+
+    let (h, rows) = read_csv(&dir.join("visits.csv"));
+    assert_eq!(rows.len(), 7);
+    assert!(column(&h, &rows, "date").contains(&"2024-03-01"));
+    let (h, rows) = read_csv(&dir.join("milestones.csv"));
+    assert_eq!(rows.len(), 15);
+    let amounts = column(&h, &rows, "amount_mad");
+    assert!(amounts.contains(&"8000.50") && amounts.contains(&"12500.00"), "exact amounts: {amounts:?}");
+    let (h, rows) = read_csv(&dir.join("targets.csv"));
+    assert_eq!((h[1].as_str(), rows.len()), ("indicator", 0));
+}
+
+#[test]
+fn xlsx_export_has_a_sheet_per_table_and_one_of_indicators() {
+    let mut p = programme();
+    p.store.set_target_json(serde_json::json!({"indicator": "iga_launched", "target": "250"})).unwrap();
+    let path = p.dir.path().join("wafira.xlsx");
+    report::export(&p.store, Format::Xlsx, false, Some(&path)).unwrap();
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(book.sheet_names(), ["beneficiaries", "visits", "milestones", "targets", "indicators"]);
+    let sheet = book.worksheet_range("beneficiaries").unwrap();
+    assert_eq!(sheet.height(), 6, "a header and 5 people");
+    assert_eq!(sheet.get((0, 1)), Some(&Data::String("first_name".into())));
+    assert_eq!(book.worksheet_range("visits").unwrap().height(), 8);
+    let milestones = book.worksheet_range("milestones").unwrap();
+    assert_eq!(milestones.height(), 16);
+    let amounts: Vec<f64> = milestones
+        .rows()
+        .skip(1)
+        .filter_map(|r| match r[4] {
+            Data::Float(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert!(amounts.contains(&8000.5), "{amounts:?}");
+    assert_eq!(book.worksheet_range("targets").unwrap().height(), 2);
+    let ind = book.worksheet_range("indicators").unwrap();
+    let value = |name: &str| {
+        ind.rows().find(|r| r[0] == Data::String(name.into())).map(|r| r[1].clone()).unwrap_or(Data::Empty)
+    };
+    assert_eq!(value("beneficiaries.registered"), Data::Float(5.0));
+    assert_eq!(value("financing.total"), Data::String("50500.50".into()));
+    assert_eq!(value("key_figures.iga_launched.target.target"), Data::String("250".into()));
+}
+
+#[test]
+fn pseudonymised_export_holds_no_identity_and_keeps_stable_pseudonyms() {
+    let p = programme();
+    let one = p.dir.path().join("one");
+    let two = p.dir.path().join("two");
+    report::export(&p.store, Format::Csv, true, Some(&one)).unwrap();
+    report::export(&p.store, Format::Csv, true, Some(&two)).unwrap();
+    let (h, rows) = read_csv(&one.join("beneficiaries.csv"));
+    for banned in
+        ["id", "first_name", "last_name", "name_ar", "cin", "phone", "birth_date", "commune", "douar", "notes"]
+    {
+        assert!(!h.iter().any(|c| c == banned), "column {banned} in a pseudonymised export");
+    }
+    assert!(column(&h, &rows, "birth_year").iter().all(|y| *y == "1985"));
+    let all = std::fs::read_to_string(one.join("beneficiaries.csv")).unwrap()
+        + &std::fs::read_to_string(one.join("visits.csv")).unwrap()
+        + &std::fs::read_to_string(one.join("milestones.csv")).unwrap();
+    for identity in ["Aïcha", "Benali", "عائشة", "1985-05-05", &p.id("A").to_string()] {
+        assert!(!all.contains(identity), "{identity} leaked");
+    }
+    let pseudonyms = column(&h, &rows, "pseudonym");
+    assert!(pseudonyms.iter().all(|x| x.starts_with("P-") && x.len() == 14), "{pseudonyms:?}");
+    let (_, rows2) = read_csv(&two.join("beneficiaries.csv"));
+    assert_eq!(column(&h, &rows2, "pseudonym"), pseudonyms, "the same pseudonyms in every export");
+    let (vh, visits) = read_csv(&one.join("visits.csv"));
+    assert!(column(&vh, &visits, "beneficiary").iter().all(|b| pseudonyms.contains(b)), "visits link by pseudonym");
+
+    // Another database gives the same people other pseudonyms.
+    let other = programme();
+    let three = other.dir.path().join("three");
+    report::export(&other.store, Format::Csv, true, Some(&three)).unwrap();
+    let (_, rows3) = read_csv(&three.join("beneficiaries.csv"));
+    assert!(column(&h, &rows3, "pseudonym").iter().all(|x| !pseudonyms.contains(x)));
+}
+
+#[test]
+fn pseudonymised_workbook_has_the_same_sheets_without_names() {
+    let p = programme();
+    let path = p.dir.path().join("anon.xlsx");
+    report::export(&p.store, Format::Xlsx, true, Some(&path)).unwrap();
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(book.sheet_names().len(), 5);
+    let people = book.worksheet_range("beneficiaries").unwrap();
+    assert_eq!(people.get((0, 0)), Some(&Data::String("pseudonym".into())));
+    assert!(people.rows().all(|r| !r.iter().any(|c| c.to_string().contains("Aïcha"))));
+}
+
+#[test]
+fn an_export_into_a_path_that_cannot_be_written_fails_cleanly() {
+    let p = programme();
+    let blocker = p.dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    assert!(report::export(&p.store, Format::Csv, false, Some(&blocker.join("sub"))).is_err());
+    assert!(report::export(&p.store, Format::Xlsx, false, Some(&blocker.join("x.xlsx"))).is_err());
+}

@@ -1,0 +1,211 @@
+//! The printed reports read back by real PDF tools: `qpdf --check` passes,
+//! `pdffonts` lists only embedded fonts, `pdftotext` finds the figures,
+//! French accents and Arabic names in logical order, and every page
+//! rendered by `pdftoppm` has ink on it. The tools come from
+//! `apt-get install -y poppler-utils qpdf`.
+
+mod report_fixture;
+
+use report_fixture::{programme, visit};
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+use wafira_core::report::{self, FiltersInput, PrintRequest};
+
+fn run_ok(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("`{tool}` could not run ({e}): apt-get install -y poppler-utils qpdf"));
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// pdftotext's text without the bidi marks it wraps right-to-left runs in.
+fn text_of(pdf: &Path) -> String {
+    run_ok("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"])
+        .chars()
+        .filter(|c| !('\u{202A}'..='\u{202E}').contains(c))
+        .collect()
+}
+
+fn pages(pdf: &Path) -> usize {
+    let info = run_ok("pdfinfo", &[pdf.to_str().unwrap()]);
+    info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap()
+}
+
+/// Structure, fonts and rendering: what every printed file must pass.
+fn assert_sound(pdf: &Path) {
+    let p = pdf.to_str().unwrap();
+    run_ok("qpdf", &["--check", p]);
+    let fonts = run_ok("pdffonts", &[p]);
+    let rows: Vec<&str> = fonts.lines().skip_while(|l| !l.starts_with("---")).skip(1).collect();
+    assert!(!rows.is_empty(), "{fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cols[cols.len() - 5], "yes", "font not embedded: {row}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("page");
+    run_ok("pdftoppm", &["-r", "20", "-gray", p, prefix.to_str().unwrap()]);
+    let mut rendered = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // The raster follows a short header; a blank page is all white.
+        let ink = bytes[20..].iter().filter(|&&v| v < 200).count();
+        assert!(ink > 20, "a blank page");
+        rendered += 1;
+    }
+    assert_eq!(rendered, pages(pdf));
+}
+
+fn print(p: &report_fixture::Programme, request: serde_json::Value, name: &str) -> std::path::PathBuf {
+    let request: PrintRequest = serde_json::from_value(request).unwrap();
+    let path = p.dir.path().join(name);
+    let saved = report::print(&p.store, &request, Some(&path)).unwrap();
+    assert_eq!(saved.path, path);
+    assert!(saved.bytes > 1000);
+    path
+}
+
+#[test]
+fn french_summary_holds_the_figures_accents_and_arabic_names() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "summary"}), "synthese.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    for expected in [
+        "Rapport de synthèse",
+        "Bénéficiaires inscrits",
+        "5 / 3 000",
+        "Part avec au moins une visite",
+        "80,0 %",
+        "50 500,50 MAD",
+        "12 500,00 MAD",
+        "66,5 jours (sur 4 lancements)",
+        "1 sur 4 (25,0 %)",
+        "Rabat-Salé-Kénitra",
+        "Tanger-Tétouan-Al Hoceïma",
+        "Plan d'affaires",
+        "Visites par mois",
+        // The app's follow-up plan counts a person never visited from the
+        // day her record was made (D: today), not from her consent date.
+        "Suivis en retard (4)",
+        "عائشة بنعلي",
+        "Aïcha Benali",
+        "Portable Kénitra (ce poste)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    let n = pages(&pdf);
+    assert!(text.contains(&format!("Page {n} / {n}")), "page numbers");
+    let fingerprint = p.store.indicators(&Default::default()).unwrap().fingerprint;
+    assert!(text.contains(&format!("empreinte {fingerprint}")), "footer fingerprint {fingerprint}");
+}
+
+#[test]
+fn arabic_summary_is_right_to_left_with_latin_names_intact() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "summary", "lang": "ar"}), "ar.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    for expected in ["تقرير تركيبي", "المستفيدون المسجلون", "فاطمة الإدريسي", "Aïcha Benali", "الرباط سلا القنيطرة"]
+    {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn english_summary_formats_numbers_the_english_way() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "summary", "lang": "en"}), "en.pdf");
+    let text = text_of(&pdf);
+    assert!(text.contains("Summary report"), "{text}");
+    assert!(text.contains("50,500.50 MAD"), "{text}");
+    assert!(text.contains("80.0%"), "{text}");
+}
+
+#[test]
+fn filters_are_printed_on_the_cover_and_change_the_figures() {
+    let p = programme();
+    let pdf = print(
+        &p,
+        json!({"kind": "summary", "filters": {"from": "2024-01-01", "to": "2024-06-30", "region": "04"}}),
+        "filtered.pdf",
+    );
+    let text = text_of(&pdf);
+    assert!(text.contains("du 01/01/2024 au 30/06/2024"), "{text}");
+    assert!(text.contains("Région : Rabat-Salé-Kénitra"), "{text}");
+    assert!(text.contains("2 personnes inscrites"), "A and B: {text}");
+}
+
+#[test]
+fn two_prints_of_different_data_carry_different_fingerprints() {
+    let mut p = programme();
+    let footer = |text: &str| text.lines().find_map(|l| l.split("empreinte ").nth(1)).unwrap().trim().to_string();
+    let first = footer(&text_of(&print(&p, json!({"kind": "summary"}), "1.pdf")));
+    let again = footer(&text_of(&print(&p, json!({"kind": "summary"}), "2.pdf")));
+    assert_eq!(first.get(..8), again.get(..8));
+    visit(&mut p.store, p.ids["D"], "2024-09-09", "follow_up");
+    let after = footer(&text_of(&print(&p, json!({"kind": "summary"}), "3.pdf")));
+    assert_ne!(first.get(..8), after.get(..8));
+}
+
+#[test]
+fn profile_sheet_shows_identity_milestones_and_visits() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "profile", "id": p.id("A")}), "profil.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    for expected in [
+        "Fiche individuelle",
+        "Aïcha Benali",
+        "عائشة بنعلي",
+        "Financement obtenu",
+        "12 500,00 MAD",
+        "15/03/2024",
+        "Éducation financière",
+        "01/02/2024",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn follow_up_list_groups_people_by_place_for_the_next_mission() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "followups", "days": 60, "filters": {"region": "01"}}), "suivis.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    assert!(text.contains("Suivis : plan de la prochaine mission"), "{text}");
+    assert!(text.contains("Chakib Alaoui") && text.contains("شكيب العلوي"), "{text}");
+    assert!(!text.contains("Aïcha"), "region 04 is filtered out: {text}");
+}
+
+#[test]
+fn an_unknown_language_or_person_is_refused_and_writes_nothing() {
+    let p = programme();
+    let out = p.dir.path().join("none.pdf");
+    let bad: PrintRequest = serde_json::from_value(json!({"kind": "summary", "lang": "de"})).unwrap();
+    let err = report::print(&p.store, &bad, Some(&out)).unwrap_err();
+    assert!(err.as_invalid().unwrap().has("lang", "unknown_code"));
+    let bad = PrintRequest::Profile { id: uuid::Uuid::now_v7(), lang: None };
+    assert_eq!(report::print(&p.store, &bad, Some(&out)).unwrap_err().code(), "not_found");
+    let bad =
+        PrintRequest::Summary { filters: FiltersInput { to: Some("demain".into()), ..Default::default() }, lang: None };
+    assert!(report::print(&p.store, &bad, Some(&out)).unwrap_err().as_invalid().unwrap().has("to", "invalid_date"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_app_names_its_files_in_a_reports_folder_next_to_the_database() {
+    let p = programme();
+    let saved =
+        report::print(&p.store, &PrintRequest::Summary { filters: Default::default(), lang: None }, None).unwrap();
+    assert_eq!(saved.path.parent().unwrap(), p.dir.path().join("reports"));
+    let name = saved.path.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.starts_with("wafira-summary-") && name.ends_with(".pdf"), "{name}");
+    let second =
+        report::print(&p.store, &PrintRequest::Summary { filters: Default::default(), lang: None }, None).unwrap();
+    assert_ne!(second.path, saved.path, "never overwritten");
+}
