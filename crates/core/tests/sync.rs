@@ -519,3 +519,36 @@ fn visits_that_arrive_before_their_person_land_when_she_does() {
     assert_eq!(s.added.visits, 1);
     assert_eq!(station2.store.profile(fatima).unwrap().visits.len(), 1);
 }
+
+// --- Translations -------------------------------------------------------
+
+#[test]
+fn every_refusal_and_decision_error_is_translated_in_french_arabic_and_english() {
+    use wafira_core::sync::Refusal;
+    let mut codes: Vec<String> = [
+        Refusal::NotABundle,
+        Refusal::UnknownFormat(String::new()),
+        Refusal::UnknownSchema { found: 0, known: 1 },
+        Refusal::Encrypted(String::new()),
+        Refusal::Truncated,
+        Refusal::Corrupt(String::new()),
+        Refusal::Inconsistent(String::new()),
+        Refusal::Forged(String::new()),
+        Refusal::InvalidRecord(String::new()),
+    ]
+    .iter()
+    .map(|r| r.code().to_string())
+    .collect();
+    codes.extend(["same_person", "already_merged", "not_merged", "unknown_side"].map(String::from));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/locales");
+    for lang in ["fr", "ar", "en"] {
+        let mut keys = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(root.join(lang)).unwrap() {
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+            keys.extend(map.into_iter().map(|(k, _)| k));
+        }
+        let missing: Vec<_> = codes.iter().filter(|c| !keys.contains(&format!("error.{c}"))).collect();
+        assert!(missing.is_empty(), "{lang}: no translation for {missing:?}");
+    }
+}

@@ -315,20 +315,44 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle> {
     }
     let content = zstd::bulk::decompress(payload, manifest.content_bytes as usize)
         .or_else(|e| refuse(Refusal::Corrupt(format!("the content cannot be unpacked ({e})"))))?;
-    if content.len() as u64 != manifest.content_bytes || super::sha256_hex(&content) != manifest.content_sha256 {
+    if content.len() as u64 != manifest.content_bytes {
         return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
     }
-    let mut changes = Vec::with_capacity(manifest.changes);
+    // Two cores: one checks the checksum and reads the first half of the
+    // lines while the other reads the second half.
+    let cut = content[content.len() / 2..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(content.len(), |i| content.len() / 2 + i + 1);
+    let (first, second) = content.split_at(cut);
+    let first_lines = first.iter().filter(|b| **b == b'\n').count();
+    let (hash, a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| parse_lines(second, first_lines));
+        let hash = super::sha256_hex(&content);
+        let a = parse_lines(first, 0);
+        (hash, a, other.join().unwrap_or_else(|_| refuse(Refusal::Corrupt("the content cannot be read".into()))))
+    });
+    if hash != manifest.content_sha256 {
+        return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
+    }
+    let mut changes = a?;
+    changes.extend(b?);
+    check_against_manifest(&manifest, &changes)?;
+    Ok(Bundle { manifest, changes })
+}
+
+/// Reads content lines, one change each; `skip` lines came before them.
+fn parse_lines(content: &[u8], skip: usize) -> Result<Vec<Change>> {
+    let mut changes = Vec::with_capacity(content.len() / 600);
     for (i, l) in content.split(|b| *b == b'\n').enumerate() {
         if l.is_empty() {
             continue;
         }
         let c: Change = serde_json::from_slice(l)
-            .or_else(|e| refuse(Refusal::InvalidRecord(format!("change {} is not valid: {e}", i + 1))))?;
+            .or_else(|e| refuse(Refusal::InvalidRecord(format!("change {} is not valid: {e}", skip + i + 1))))?;
         changes.push(c);
     }
-    check_against_manifest(&manifest, &changes)?;
-    Ok(Bundle { manifest, changes })
+    Ok(changes)
 }
 
 fn check_against_manifest(m: &Manifest, changes: &[Change]) -> Result<()> {

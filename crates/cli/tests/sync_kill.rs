@@ -1,0 +1,88 @@
+//! An import killed with SIGKILL in the middle (the real `wafira` process,
+//! a big bundle) leaves the station's database exactly as before, and the
+//! next import succeeds.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use wafira_core::{demo, Store};
+
+/// Every table, every row, sorted.
+fn dump(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = String::new();
+    for t in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .map(|r| r.unwrap().join("|"))
+            .collect();
+        rows.sort();
+        out.push_str(&format!("## {t}\n{}\n", rows.join("\n")));
+    }
+    out
+}
+
+#[test]
+fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut laptop = Store::open(dir.path().join("laptop.sqlite")).unwrap();
+    laptop.init_device("Portable A", "Samira").unwrap();
+    demo::generate(&mut laptop, 2_000, 7).unwrap();
+    let bundle = dir.path().join("big.wafira");
+    laptop.export_bundle_to(&bundle, true).unwrap();
+
+    let station_dir = dir.path().join("station");
+    let station = station_dir.join("station.sqlite");
+    let mut s = Store::open(&station).unwrap();
+    s.init_device("Station", "Assia").unwrap();
+    drop(s);
+    let before = dump(&station);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
+        .arg("--db")
+        .arg(&station)
+        .args(["bundle", "import"])
+        .arg(&bundle)
+        .env_remove("WAFIRA_DB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The backup is taken just before the import's transaction begins.
+    let started = Instant::now();
+    while std::fs::read_dir(station_dir.join("backups")).map_or(true, |mut d| d.next().is_none()) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the import never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the import ended before it could be killed: use a bigger bundle");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    assert_eq!(dump(&station), before, "the database is as it was before the import");
+    let out = Command::new(env!("CARGO_BIN_EXE_wafira"))
+        .arg("--db")
+        .arg(&station)
+        .args(["bundle", "import"])
+        .arg(&bundle)
+        .env_remove("WAFIRA_DB")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["totals"]["added"]["beneficiaries"], 2_000);
+}
