@@ -120,8 +120,11 @@ fn machine(dir: &std::path::Path, name: &str) -> Store {
     s
 }
 
+/// A table's column names and rows.
+type Rows = (Vec<String>, Vec<Vec<SqlValue>>);
+
 /// The record rows of a database, as they are stored.
-fn rows(store: &Store, table: &str) -> (Vec<String>, Vec<Vec<SqlValue>>) {
+fn rows(store: &Store, table: &str) -> Rows {
     let conn = store.conn();
     let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).expect("select");
     let cols: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
@@ -199,7 +202,7 @@ fn main() {
     println!("the same bundle again: {:.3} s, {} new changes", secs(t), again.new_changes);
 
     // The yardstick: the same record rows, plainly inserted in one transaction.
-    let tables: Vec<(&str, (Vec<String>, Vec<Vec<SqlValue>>))> =
+    let tables: Vec<(&str, Rows)> =
         ["beneficiary", "visit", "milestone"].iter().map(|t| (*t, rows(&laptop, t))).collect();
     let mut plain = Store::open(dir.path().join("plain.sqlite")).expect("open plain");
     let t = Instant::now();
