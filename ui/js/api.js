@@ -32,3 +32,13 @@ export const listDuplicates = (all) => invoke('list_duplicates', { all });
 export const mergePersons = (kept, other) => invoke('merge_persons', { kept, other });
 export const unmergePersons = (a, b) => invoke('unmerge_persons', { a, b });
 export const dismissDuplicate = (a, b) => invoke('dismiss_duplicate', { a, b });
+
+// Reports: indicators, targets, PDFs and exports (crates/core/src/report,
+// src-tauri/src/commands/report.rs).
+export const indicators = (filters) => invoke('indicators', { filters });
+export const listTargets = () => invoke('list_targets');
+export const setTarget = (input) => invoke('set_target', { input });
+/** request: {kind: 'summary'|'followups', filters, lang} or {kind: 'profile', id, lang}; gives {path, pages, …}. */
+export const printReport = (request) => invoke('print_report', { request });
+/** format: 'csv' | 'xlsx'; gives {path, …}. */
+export const exportData = (format, pseudonymise) => invoke('export_data', { format, pseudonymise });

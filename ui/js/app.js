@@ -15,6 +15,8 @@ const screens = {
   sync: () => import('./screens/sync.js'),
   conflicts: () => import('./screens/conflicts.js'),
   duplicates: () => import('./screens/duplicates.js'),
+  dashboard: () => import('./screens/dashboard.js'),
+  reports: () => import('./screens/reports.js'),
 };
 
 let current = null;

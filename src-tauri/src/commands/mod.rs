@@ -4,6 +4,7 @@
 //! as `{code, message, fields}`.
 
 mod records;
+mod report;
 mod sync;
 
 use crate::AppState;
@@ -57,5 +58,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::merge_persons,
         sync::unmerge_persons,
         sync::dismiss_duplicate,
+        report::indicators,
+        report::list_targets,
+        report::set_target,
+        report::print_report,
+        report::export_data,
     ]
 }

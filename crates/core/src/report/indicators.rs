@@ -135,6 +135,9 @@ pub struct Indicators {
 pub struct Count {
     pub code: Option<String>,
     pub count: u64,
+    /// Of the people counted, in percent.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub share: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -454,13 +457,12 @@ fn counts<'a>(items: impl Iterator<Item = Option<&'a str>>) -> Vec<Count> {
         *map.entry(i).or_default() += 1;
     }
     // Recorded codes in order, then the people without one.
-    let mut out: Vec<Count> = map
-        .iter()
-        .filter(|(k, _)| k.is_some())
-        .map(|(k, n)| Count { code: k.map(str::to_string), count: *n })
-        .collect();
+    let total: u64 = map.values().sum();
+    let count =
+        |code: Option<&str>, n: u64| Count { code: code.map(str::to_string), count: n, share: percent(n, total) };
+    let mut out: Vec<Count> = map.iter().filter(|(k, _)| k.is_some()).map(|(k, n)| count(*k, *n)).collect();
     if let Some(n) = map.get(&None) {
-        out.push(Count { code: None, count: *n });
+        out.push(count(None, *n));
     }
     out
 }

@@ -305,13 +305,10 @@ struct Breakdown {
     rows: Vec<Vec<String>>,
 }
 
-fn breakdown(w: &Words, title: &str, rows: Vec<(String, u64)>, total: u64) -> Breakdown {
+fn breakdown(w: &Words, title: &str, rows: Vec<(String, u64, Option<Decimal>)>) -> Breakdown {
     let rows = rows
         .into_iter()
-        .map(|(label, n)| {
-            let share = super::indicators::percent(n, total).map_or("—".into(), |p| w.percent(p));
-            vec![label, w.int(n), share]
-        })
+        .map(|(label, n, share)| vec![label, w.int(n), share.map_or("—".into(), |p| w.percent(p))])
         .collect();
     Breakdown { title: title.to_string(), rows }
 }
@@ -386,15 +383,15 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
 
     let none = w.t("report.not_recorded");
     let label = |c: &Option<String>, f: &dyn Fn(&str) -> String| c.as_deref().map_or(none.clone(), f);
-    let countries = b.by_country.iter().map(|c| (label(&c.code, &|x| w.country(x)), c.count)).collect();
-    let phases = b.by_phase.iter().map(|c| (label(&c.code, &|x| w.code("phase", x)), c.count)).collect();
-    let sectors = b.by_sector.iter().map(|c| (label(&c.code, &|x| w.code("sector", x)), c.count)).collect();
-    let cohorts = b.by_cohort.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count)).collect();
+    let countries = b.by_country.iter().map(|c| (label(&c.code, &|x| w.country(x)), c.count, c.share)).collect();
+    let phases = b.by_phase.iter().map(|c| (label(&c.code, &|x| w.code("phase", x)), c.count, c.share)).collect();
+    let sectors = b.by_sector.iter().map(|c| (label(&c.code, &|x| w.code("sector", x)), c.count, c.share)).collect();
+    let cohorts = b.by_cohort.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count, c.share)).collect();
     let tables = vec![
-        breakdown(w, &w.t("report.by_country"), countries, b.registered),
-        breakdown(w, &w.t("report.by_phase"), phases, b.registered),
-        breakdown(w, &w.t("report.by_sector"), sectors, b.registered),
-        breakdown(w, &w.t("report.by_cohort"), cohorts, b.registered),
+        breakdown(w, &w.t("report.by_country"), countries),
+        breakdown(w, &w.t("report.by_phase"), phases),
+        breakdown(w, &w.t("report.by_sector"), sectors),
+        breakdown(w, &w.t("report.by_cohort"), cohorts),
     ];
     s.y += 2.0;
     breakdowns(s, tables)

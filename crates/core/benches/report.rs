@@ -1,0 +1,82 @@
+//! Report figures, printed: `cargo bench -p wafira-core --bench report`.
+//!
+//! A programme of 3,000 beneficiaries with their visits and milestones
+//! (`demo::generate`, through the write path): the time to compute the
+//! indicators, to lay out and write the summary PDF in French and in
+//! Arabic (target: under 2 s), the follow-up list, and the CSV and XLSX
+//! exports. Each is the median of a few runs.
+
+use std::time::{Duration, Instant};
+use wafira_core::report::{self, Filters, Format, PrintRequest};
+use wafira_core::{demo, Store};
+
+const PEOPLE: usize = 3_000;
+const RUNS: usize = 5;
+
+fn median_of(mut f: impl FnMut() -> u64) -> (Duration, u64) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        size = f();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[RUNS / 2], size)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path().join("wafira.sqlite"))?;
+    store.init_device("Banc d'essai", "Benchmark")?;
+    let start = Instant::now();
+    let made = demo::generate(&mut store, PEOPLE, 7)?;
+    println!(
+        "data: {} beneficiaries, {} visits, {} milestones (made in {:.1} s)",
+        made.beneficiaries,
+        made.visits,
+        made.milestones,
+        start.elapsed().as_secs_f64()
+    );
+
+    let (t, _) = median_of(|| store.indicators(&Filters::default()).map(|i| i.beneficiaries.registered).unwrap_or(0));
+    println!("indicators (all filters off): {:.0} ms", t.as_secs_f64() * 1000.0);
+
+    for lang in ["fr", "ar"] {
+        let out = dir.path().join(format!("summary-{lang}.pdf"));
+        let request = PrintRequest::Summary { filters: Default::default(), lang: Some(lang.into()) };
+        let mut pages = 0;
+        let (t, bytes) = median_of(|| match report::print(&store, &request, Some(&out)) {
+            Ok(s) => {
+                pages = s.pages.unwrap_or(0);
+                s.bytes
+            }
+            Err(e) => panic!("summary PDF: {e}"),
+        });
+        let verdict = if t < Duration::from_secs(2) { "under" } else { "OVER" };
+        println!(
+            "summary PDF ({lang}): {:.0} ms, {pages} pages, {} KiB ({verdict} the 2 s target)",
+            t.as_secs_f64() * 1000.0,
+            bytes / 1024
+        );
+    }
+
+    let out = dir.path().join("followups.pdf");
+    let request = PrintRequest::Followups { filters: Default::default(), days: None, lang: None };
+    let (t, bytes) = median_of(|| report::print(&store, &request, Some(&out)).map(|s| s.bytes).unwrap_or(0));
+    println!("follow-up list PDF: {:.0} ms, {} KiB", t.as_secs_f64() * 1000.0, bytes / 1024);
+
+    let csv = dir.path().join("csv");
+    let (t, _) =
+        median_of(|| report::export(&store, Format::Csv, false, Some(&csv)).map(|s| s.visits as u64).unwrap_or(0));
+    println!("CSV export: {:.0} ms", t.as_secs_f64() * 1000.0);
+    let xlsx = dir.path().join("export.xlsx");
+    let (t, _) =
+        median_of(|| report::export(&store, Format::Xlsx, true, Some(&xlsx)).map(|s| s.visits as u64).unwrap_or(0));
+    println!(
+        "XLSX export (pseudonymised): {:.0} ms, {} KiB",
+        t.as_secs_f64() * 1000.0,
+        std::fs::metadata(&xlsx)?.len() / 1024
+    );
+    Ok(())
+}

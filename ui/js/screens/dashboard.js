@@ -1,0 +1,247 @@
+// The dashboard: the programme's indicators with filters (period, region,
+// cohort, sex). The core computes every number (the same module feeds the
+// PDF and `wafira report indicators`); this screen only lays them out, and
+// prints the PDF summary or follow-up list into reports/ next to the data.
+// Each figure carries data-figure (its path in the indicators) and
+// data-value (the raw value), so the numbers can be checked against the CLI.
+
+import * as api from '../api.js';
+import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatDate, formatInstant, t } from '../i18n.js';
+import { codeOptions, el, esc, regionOptions } from '../state.js';
+
+const SPEC = [
+  { name: 'from', type: 'date' },
+  { name: 'to', type: 'date' },
+  { name: 'region', type: 'select', options: regionOptions() },
+  { name: 'cohort', type: 'text', attrs: { maxlength: '40' } },
+  { name: 'sex', type: 'select', options: codeOptions('sex') },
+];
+
+let filters = {}; // kept while the app runs, like the list's
+let last = null; // the indicators shown
+
+/** `3 000` / `3,000`. */
+function num(n) {
+  const [int, frac] = String(n).split('.');
+  const en = currentLang() === 'en';
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, en ? ',' : '\u202f');
+  return frac ? `${grouped}${en ? '.' : ','}${frac}` : grouped;
+}
+
+/** `83,6 %` / `83.6%`, always one decimal, as on paper. */
+function pct(v) {
+  if (v === null || v === undefined) return '—';
+  const [i, f = '0'] = String(v).split('.');
+  const text = num(`${i}.${f.slice(0, 1)}`);
+  return currentLang() === 'en' ? `${text}%` : `${text}\u202f%`;
+}
+
+/** An exact decimal amount as `12 500,00 MAD`. */
+function mad(v) {
+  if (v === null || v === undefined) return '—';
+  const [i, f = ''] = String(v).split('.');
+  return `${num(`${i}.${(f + '00').slice(0, 2)}`)} MAD`;
+}
+
+function value(unit, v) {
+  if (unit === 'percent') return pct(v);
+  if (unit === 'mad') return mad(v);
+  return num(v);
+}
+
+/** A figure: its label, its shown value, its raw value for checks. */
+function fig(path, label, shown, raw) {
+  return `<dt>${esc(label)}</dt><dd data-figure="${esc(path)}" data-value="${esc(raw ?? '')}">${esc(shown)}</dd>`;
+}
+
+export async function render(main) {
+  const view = el(`<section class="dashboard">
+    <div class="row"><h1 data-i18n="dash.title"></h1><span class="spacer"></span>
+      <span class="muted" id="dash-fingerprint"></span></div>
+    <p class="muted" data-i18n="dash.intro"></p>
+    <form id="dash-filters" class="card"></form>
+    <div class="row print-row">
+      <label for="dash-lang" data-i18n="field.lang"></label>
+      <select id="dash-lang">
+        <option value="fr">Français</option><option value="ar">العربية</option><option value="en">English</option>
+      </select>
+      <button type="button" class="primary" id="print-pdf" data-i18n="dash.print"></button>
+      <button type="button" id="print-followups" data-i18n="dash.print_followups"></button>
+    </div>
+    <p id="dash-print-result" role="status" aria-live="polite"></p>
+    <div id="dash-output" aria-live="polite"><p class="muted" data-i18n="dash.loading"></p></div>
+  </section>`);
+  main.append(view);
+  const form = view.querySelector('form');
+  const actions = renderForm(form, SPEC, filters);
+  actions.append(
+    el('<button type="submit" class="primary" id="dash-apply" data-i18n="dash.apply"></button>'),
+    el('<button type="button" id="dash-reset" data-i18n="dash.reset"></button>'),
+  );
+  view.querySelector('#dash-lang').value = currentLang();
+  applyTranslations(view);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    filters = readForm(form, SPEC);
+    load(view, form);
+  });
+  view.querySelector('#dash-reset').addEventListener('click', () => {
+    filters = {};
+    for (const f of SPEC) form.elements[f.name].value = '';
+    load(view, form);
+  });
+  view.querySelector('#print-pdf').addEventListener('click', () =>
+    print(view, form, { kind: 'summary', filters, lang: view.querySelector('#dash-lang').value }));
+  view.querySelector('#print-followups').addEventListener('click', () =>
+    print(view, form, { kind: 'followups', filters: { region: filters.region, cohort: filters.cohort, sex: filters.sex }, lang: view.querySelector('#dash-lang').value }));
+  await load(view, form);
+}
+
+async function print(view, form, request) {
+  const out = view.querySelector('#dash-print-result');
+  out.textContent = t('dash.printing');
+  for (const b of view.querySelectorAll('.print-row button')) b.disabled = true;
+  try {
+    const saved = await api.printReport(request);
+    out.innerHTML = `${esc(t('dash.saved_to', { path: '' }))}<code id="dash-print-path">${esc(saved.path)}</code>`;
+  } catch (err) {
+    if (err && err.fields && err.fields.length) showErrors(form, err);
+    out.textContent = errorText(err);
+  } finally {
+    for (const b of view.querySelectorAll('.print-row button')) b.disabled = false;
+  }
+}
+
+async function load(view, form) {
+  clearErrors(form);
+  try {
+    last = await api.indicators(filters);
+  } catch (err) {
+    if (err && err.fields && err.fields.length) showErrors(form, err);
+    view.querySelector('#dash-output').textContent = errorText(err);
+    return;
+  }
+  draw(view);
+}
+
+function draw(view) {
+  const i = last;
+  view.querySelector('#dash-fingerprint').textContent = t('dash.fingerprint', { fingerprint: i.fingerprint });
+  view.querySelector('#dash-fingerprint').dataset.value = i.fingerprint;
+  const out = view.querySelector('#dash-output');
+  out.innerHTML = [keyFigures(i), otherFigures(i), regions(i), breakdowns(i), funnel(i), months(i), dataStatus(i)].join('');
+  applyTranslations(out);
+}
+
+function keyFigures(i) {
+  const cards = i.key_figures.map((k) => {
+    const target = k.target;
+    const width = target && Number(target.target) > 0 ? Math.min(100, (Number(k.value) / Number(target.target)) * 100) : 0;
+    const note = target
+      ? `${esc(t('report.of_target', { progress: pct(k.progress), target: value(k.unit, target.target) }))}${target.default ? ` (${esc(t('report.default_target'))})` : ''}`
+      : esc(t('report.no_target'));
+    const done = k.progress !== null && Number(k.progress) >= 100;
+    return `<div class="kf" data-indicator="${esc(k.indicator)}">
+      <div class="kf-label">${esc(t(`indicator.${k.indicator}`))}</div>
+      <div class="kf-value" data-figure="key_figures.${esc(k.indicator)}.value" data-value="${esc(k.value)}">${esc(value(k.unit, k.value))}</div>
+      ${target ? `<div class="bar${done ? ' done' : ''}" role="img" aria-label="${esc(pct(k.progress))}"><span style="inline-size:${width.toFixed(1)}%"></span></div>` : ''}
+      <div class="kf-note muted">${note}</div>
+    </div>`;
+  });
+  return `<h2 data-i18n="report.key_figures"></h2><div class="kf-grid">${cards.join('')}</div>`;
+}
+
+function otherFigures(i) {
+  const c = i.coaching;
+  const of = (n, m, share) => t('report.n_of_m', { n: num(n), m: num(m), share: pct(share) });
+  const l = i.iga.sustained_of_launched;
+  const delay = i.iga.median_days_to_launch === null ? '—'
+    : t('report.days_over', { days: num(i.iga.median_days_to_launch), n: num(i.iga.launches_timed) });
+  return `<h2 data-i18n="report.other_figures"></h2><div class="card"><dl class="facts">
+    ${fig('beneficiaries.registered', t('indicator.beneficiaries_registered'), num(i.beneficiaries.registered), i.beneficiaries.registered)}
+    ${fig('coaching.visits', t('report.visits_total'), num(c.visits), c.visits)}
+    ${fig('coaching.with_visit', t('report.with_visit'), of(c.with_visit, c.people, c.share_with_visit), c.with_visit)}
+    ${fig('coaching.with_financial_education', t('report.with_financial_education'), of(c.with_financial_education, c.people, c.share_financial_education), c.with_financial_education)}
+    ${fig('coaching.mean_visits_per_person', t('report.mean_visits'), c.mean_visits_per_person === null ? '—' : num(c.mean_visits_per_person), c.mean_visits_per_person)}
+    ${fig('iga.sustained_of_launched.sustained', t('report.sustained_of_launched'), of(l.sustained, l.launched, l.share), l.sustained)}
+    ${fig('iga.stopped', t('report.stopped'), num(i.iga.stopped), i.iga.stopped)}
+    ${fig('iga.median_days_to_launch', t('report.median_days_to_launch'), delay, i.iga.median_days_to_launch)}
+    ${fig('financing.total', t('report.financing_total'), mad(i.financing.total), i.financing.total)}
+    ${fig('financing.median', t('report.financing_median'), mad(i.financing.median), i.financing.median)}
+    ${fig('financing.people', t('report.financing_people'), num(i.financing.people), i.financing.people)}
+    ${fig('followup.no_visit_60_days', t('report.no_visit_60'), num(i.followup.no_visit_60_days), i.followup.no_visit_60_days)}
+    ${fig('followup.no_visit_90_days', t('report.no_visit_90'), num(i.followup.no_visit_90_days), i.followup.no_visit_90_days)}
+  </dl></div>`;
+}
+
+function regions(i) {
+  const b = i.beneficiaries;
+  const rows = b.by_region.map((r) => `<tr data-region="${esc(r.region)}"><td>${esc(t(`region.${r.region}`))}</td>
+    <td class="num">${num(r.women)}</td><td class="num">${num(r.men)}</td><td class="num">${num(r.total)}</td>
+    <td class="num">${r.target === null ? '—' : num(r.target)}</td></tr>`);
+  return `<h2 data-i18n="report.by_region_sex"></h2>
+    <table id="dash-regions" class="figures"><thead><tr><th data-i18n="field.region"></th><th class="num" data-i18n="report.women"></th>
+    <th class="num" data-i18n="report.men"></th><th class="num" data-i18n="report.total"></th><th class="num" data-i18n="report.target"></th></tr></thead>
+    <tbody>${rows.join('')}</tbody>
+    <tfoot><tr><th data-i18n="report.total"></th><th class="num">${num(b.women)}</th><th class="num">${num(b.men)}</th>
+    <th class="num" data-figure="beneficiaries.registered" data-value="${b.registered}">${num(b.registered)}</th><th></th></tr></tfoot></table>`;
+}
+
+function breakdowns(i) {
+  const b = i.beneficiaries;
+  // Shares come from the core, rounded as on paper.
+  const table = (title, list, label) => `<div><h3 data-i18n="${title}"></h3><table class="figures"><tbody>
+    ${list.map((c) => `<tr><td>${esc(c.code === null ? t('report.not_recorded') : label(c.code))}</td>
+      <td class="num">${num(c.count)}</td><td class="num">${pct(c.share)}</td></tr>`).join('')
+    || `<tr><td class="muted">${esc(t('report.no_data'))}</td></tr>`}</tbody></table></div>`;
+  return `<div class="breakdowns">
+    ${table('report.by_country', b.by_country, (c) => t(`country.${c}`))}
+    ${table('report.by_phase', b.by_phase, (c) => codeLabel('phase', c))}
+    ${table('report.by_sector', b.by_sector, (c) => codeLabel('sector', c))}
+    ${table('report.by_cohort', b.by_cohort, (c) => c)}
+  </div>`;
+}
+
+function funnel(i) {
+  const max = Math.max(1, ...i.iga.funnel.map((s) => s.people));
+  const rows = i.iga.funnel.map((s) => `<li data-stage="${esc(s.kind)}"><span class="stage-name">${esc(codeLabel('milestone', s.kind))}</span>
+    <span class="hbar${s.kind === 'iga_stopped' ? ' stopped' : ''}"><span style="inline-size:${((s.people / max) * 100).toFixed(1)}%"></span></span>
+    <span class="num" data-figure="iga.funnel.${esc(s.kind)}" data-value="${s.people}">${num(s.people)}</span></li>`);
+  return `<h2 data-i18n="report.iga_funnel"></h2><p class="muted" data-i18n="report.iga_funnel_intro"></p><ol class="funnel">${rows.join('')}</ol>`;
+}
+
+function months(i) {
+  const list = i.coaching.visits_per_month;
+  if (!list.length) return `<h2 data-i18n="report.visits_per_month"></h2><p class="muted" data-i18n="report.no_data"></p>`;
+  const max = Math.max(1, ...list.map((m) => m.visits));
+  const bars = list.map((m) => `<div class="month" title="${esc(`${m.month.slice(5)}/${m.month.slice(0, 4)} : ${m.visits}`)}">
+    <span class="vbar" style="block-size:${((m.visits / max) * 100).toFixed(1)}%"></span>
+    <span class="month-label">${esc(`${m.month.slice(5)}/${m.month.slice(2, 4)}`)}</span></div>`);
+  return `<h2 data-i18n="report.visits_per_month"></h2><div class="months" role="img"
+    aria-label="${esc(t('report.visits_chart_note', { n: num(i.coaching.visits) }))}">${bars.join('')}</div>
+    <p class="muted">${esc(t('report.visits_chart_note', { n: num(i.coaching.visits) }))}</p>`;
+}
+
+function dataStatus(i) {
+  const d = i.data_status;
+  const rows = d.devices.map((x) => `<tr><td>${esc(x.name)}${x.this_device ? ` <span class="muted">${esc(t('report.this_device'))}</span>` : ''}</td>
+    <td>${esc(x.coordinator)}</td><td>${esc(x.last_bundle_at ? formatInstant(x.last_bundle_at) : '—')}</td>
+    <td>${esc(x.last_change_at ? formatInstant(x.last_change_at) : '—')}</td><td class="num">${num(x.changes)}</td></tr>`);
+  const open = (n) => (n === null ? t('report.not_available') : num(n));
+  return `<h2 data-i18n="report.data_status"></h2><p class="muted" data-i18n="report.data_status_intro"></p>
+    <table class="figures"><thead><tr><th data-i18n="report.device"></th><th data-i18n="report.coordinator"></th>
+    <th data-i18n="report.last_bundle"></th><th data-i18n="report.last_change"></th><th class="num" data-i18n="report.changes"></th></tr></thead>
+    <tbody>${rows.join('')}</tbody></table>
+    <dl class="facts card">
+      ${fig('data_status.open_conflicts', t('report.open_conflicts'), open(d.open_conflicts), d.open_conflicts)}
+      ${fig('data_status.open_duplicates', t('report.open_duplicates'), open(d.open_duplicates), d.open_duplicates)}
+      <dt>${esc(t('report.as_of'))}</dt><dd>${esc(formatDate(i.as_of))}</dd>
+    </dl>`;
+}
+
+export function onLanguageChange() {
+  const main = document.getElementById('main');
+  main.innerHTML = '';
+  render(main);
+}
