@@ -611,7 +611,7 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
         s.paragraph(&w.t("profile.timeline_empty"), 9.5, MUTED)?;
     }
     let mut visits = p.visits.clone();
-    visits.sort_by(|a, b| a.date.cmp(&b.date));
+    visits.sort_by_key(|v| v.date);
     for v in &visits {
         s.ensure(14.0);
         let mut head = format!("{} · {}", w.date(v.date), w.code("visit", v.kind.as_str()));
@@ -695,15 +695,14 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
         w.t("report.reason"),
     ];
     for g in &groups {
-        let place = [
-            Some(w.region(&g.region)),
-            Some(g.province.clone().unwrap_or_else(|| w.t("followups.no_province"))),
-            Some(g.commune.clone().unwrap_or_else(|| w.t("followups.no_commune"))),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" › ");
+        let province = g.province.clone().unwrap_or_else(|| w.t("followups.no_province"));
+        let commune = g.commune.clone().unwrap_or_else(|| w.t("followups.no_commune"));
+        let mut parts = vec![w.region(&g.region), province];
+        // A commune named as its province (the chief town) is said once.
+        if Some(&commune) != parts.last() {
+            parts.push(commune);
+        }
+        let place = parts.join(" › ");
         s.subheading(&format!("{place} ({})", w.int(g.people.len() as u64)))?;
         let rows: Vec<Vec<String>> = g
             .people
