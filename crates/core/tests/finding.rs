@@ -239,3 +239,77 @@ fn a_followup_threshold_outside_1_to_365_days_is_refused() {
         );
     }
 }
+
+/// Whether one of the words she is found by (her names, her CIN, her phone
+/// in its usual forms) starts with `prefix` (folded).
+fn found_by(b: &wafira_core::beneficiary::Beneficiary, prefix: &str) -> bool {
+    let names = format!(
+        "{} {} {} {}",
+        b.first_name,
+        b.last_name,
+        b.name_ar.as_deref().unwrap_or(""),
+        b.cin.as_deref().unwrap_or("")
+    );
+    let phones = b.phone.as_deref().map(wafira_core::identity::phone_search_tokens).unwrap_or_default();
+    wafira_core::text::fold(&names).split(' ').chain(phones.iter().map(String::as_str)).any(|w| w.starts_with(prefix))
+}
+
+#[test]
+fn a_search_matching_thousands_counts_and_sorts_them_like_a_narrow_one() {
+    let (_dir, mut store) = store();
+    wafira_core::demo::generate_with_visits(&mut store, 3000, 3, 1, 1000, |_| {}).unwrap();
+    let everyone = store.list_beneficiaries(&ListQuery { include_archived: true, ..Default::default() }).unwrap().rows;
+    for row in everyone.iter().filter(|r| r.beneficiary.first_name.starts_with('A')).take(25) {
+        store.archive_beneficiary(row.beneficiary.id, Some("doublon".into())).unwrap();
+    }
+    let everyone = store.list_beneficiaries(&ListQuery { include_archived: true, ..Default::default() }).unwrap().rows;
+    for (text, region, include_archived) in [
+        ("0", None, false),
+        ("0", None, true),
+        ("0", Some("04"), false),
+        ("a", None, false),
+        ("fa", None, true),
+    ] {
+        let expected: Vec<Uuid> = everyone
+            .iter()
+            .filter(|r| include_archived || r.beneficiary.archived_at.is_none())
+            .filter(|r| region.is_none_or(|g| r.beneficiary.region == g))
+            .filter(|r| found_by(&r.beneficiary, text))
+            .map(|r| r.beneficiary.id)
+            .collect();
+        let q = ListQuery {
+            search: Some(text.into()),
+            region: region.map(str::to_string),
+            include_archived,
+            limit: Some(200),
+            offset: 100,
+            ..Default::default()
+        };
+        let page = store.list_beneficiaries(&q).unwrap();
+        assert_eq!(page.total, expected.len(), "count of '{text}' in {region:?}, archived {include_archived}");
+        let got: Vec<Uuid> = page.rows.iter().map(|r| r.beneficiary.id).collect();
+        let want: Vec<Uuid> = expected.iter().skip(100).take(200).copied().collect();
+        assert_eq!(got, want, "the page of '{text}' in {region:?}, in name order");
+    }
+    assert!(everyone.iter().filter(|r| found_by(&r.beneficiary, "0")).count() > 2000, "a broad search was tried");
+}
+
+#[test]
+fn the_list_sorts_by_last_visit_and_stage_and_pages() {
+    let (_dir, mut store) = store();
+    let never = register(&mut store, json!({ "first_name": "Nora" }));
+    let long_ago = register(&mut store, json!({ "first_name": "Loubna" }));
+    store.add_visit_json(visit(long_ago, json!({ "date": days_ago(90) }))).unwrap();
+    let recent = register(&mut store, json!({ "first_name": "Rim" }));
+    store.add_visit_json(visit(recent, json!({ "date": days_ago(2) }))).unwrap();
+    store.add_milestone_json(milestone(recent, "business_plan", &days_ago(2), json!({}))).unwrap();
+    let sorted = |sort, offset, limit| {
+        let q = ListQuery { sort, offset, limit: Some(limit), ..Default::default() };
+        let page = store.list_beneficiaries(&q).unwrap();
+        (page.total, page.rows.into_iter().map(|r| r.beneficiary.id).collect::<Vec<_>>())
+    };
+    use wafira_core::store::Sort;
+    assert_eq!(sorted(Sort::LastVisit, 0, 10), (3, vec![never, long_ago, recent]), "never visited first");
+    assert_eq!(sorted(Sort::Stage, 0, 1), (3, vec![recent]), "furthest stage first");
+    assert_eq!(sorted(Sort::Name, 1, 1), (3, vec![never]), "a page further on (Loubna, Nora, Rim)");
+}

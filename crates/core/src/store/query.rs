@@ -143,6 +143,15 @@ pub fn search_expression(text: &str) -> Option<String> {
     Some(words.iter().map(|w| format!("\"{}\"*", w.replace('"', ""))).collect::<Vec<_>>().join(" "))
 }
 
+/// Up to this many search matches, the list reads each match's row (one
+/// lookup each); beyond, it walks an index in its sort order and stops at
+/// the page's end, which costs the same however many people match.
+const FEW_MATCHES: i64 = 2000;
+
+/// The list: a page of people and how many match. Rows are wide (each
+/// carries its JSON and field clocks), so counts and sorts read narrow
+/// indexes that hold every filter column (`beneficiary_list_*`), and only
+/// the page's rows are read whole.
 pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
     let mut wheres: Vec<String> = Vec::new();
     let mut args: Vec<SqlValue> = Vec::new();
@@ -150,10 +159,6 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
         args.push(v);
         format!("?{}", args.len())
     };
-    if let Some(expr) = q.search.as_deref().and_then(search_expression) {
-        let p = arg(SqlValue::Text(expr), &mut args);
-        wheres.push(format!("b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"));
-    }
     for (col, val) in [
         ("b.region", q.region.clone()),
         ("b.province", q.province.clone()),
@@ -174,27 +179,98 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
             wheres.push(format!("b.stage = {p}"));
         }
     }
+    let filtered = !wheres.is_empty();
     if !q.include_archived {
         wheres.push("b.archived_at IS NULL".into());
     }
-    let where_sql = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
-    let total: usize = conn
-        .prepare_cached(&format!("SELECT count(*) FROM beneficiary b {where_sql}"))?
-        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, i64>(0))? as usize;
-    let order = match q.sort {
-        Sort::Name => "b.sort_name, b.id",
-        Sort::LastVisit => "b.last_visit_date IS NOT NULL, b.last_visit_date, b.sort_name",
-        Sort::Stage => "b.stage_rank DESC, b.sort_name",
+    let search = q.search.as_deref().and_then(search_expression);
+    let matches: Option<i64> = match &search {
+        Some(expr) => Some(
+            conn.prepare_cached("SELECT count(*) FROM beneficiary_fts WHERE beneficiary_fts MATCH ?1")?
+                .query_row(params![expr], |r| r.get(0))?,
+        ),
+        None => None,
     };
-    let limit = q.limit.map_or(-1, |l| l as i64);
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM beneficiary b {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}",
-        q.offset
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), list_row)?;
-    let rows = rows.map(|r| to_list_row(r?)).collect::<Result<Vec<_>>>()?;
-    Ok(Page { total, rows })
+    let mut search_arg = None;
+    if let Some(expr) = &search {
+        let p = arg(SqlValue::Text(expr.clone()), &mut args);
+        wheres.push(format!("b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"));
+        search_arg = Some(p);
+    }
+    let where_sql = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
+    let (order, index) = match q.sort {
+        Sort::Name => ("b.sort_name, b.id", "beneficiary_list_name"),
+        // Never visited first (NULL sorts first), then the longest ago.
+        Sort::LastVisit => ("b.last_visit_date, b.sort_name, b.id", "beneficiary_list_visit"),
+        Sort::Stage => ("b.stage_rank DESC, b.sort_name, b.id", "beneficiary_list_stage"),
+    };
+    let ids = |sql: &str| -> Result<Vec<i64>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let ids = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<Vec<i64>>>()?)
+    };
+    let (total, page) = if matches.is_some_and(|m| m <= FEW_MATCHES) {
+        let all = ids(&format!("SELECT b.rowid FROM beneficiary b {where_sql} ORDER BY {order}"))?;
+        let page = all.iter().skip(q.offset).take(q.limit.unwrap_or(usize::MAX)).copied().collect();
+        (all.len(), page)
+    } else {
+        let total = match (matches, &search_arg) {
+            // A search alone: the index's count, less the archived among its matches.
+            (Some(m), Some(p)) if !filtered => {
+                let archived: i64 = if q.include_archived {
+                    0
+                } else {
+                    conn.prepare_cached(&format!(
+                        "SELECT count(*) FROM beneficiary b INDEXED BY beneficiary_live
+                         WHERE b.archived_at IS NOT NULL
+                           AND b.rowid IN (SELECT rowid FROM beneficiary_fts WHERE beneficiary_fts MATCH {p})"
+                    ))?
+                    .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+                };
+                m - archived
+            }
+            // Everyone: SQLite counts a table's entries without reading
+            // them; the archived are few.
+            (None, _) if !filtered => conn
+                .prepare_cached(&format!(
+                    "SELECT (SELECT count(*) FROM beneficiary) - (SELECT count(*) FROM beneficiary INDEXED BY
+                     beneficiary_live WHERE archived_at IS NOT NULL AND {})",
+                    if q.include_archived { "0" } else { "1" }
+                ))?
+                .query_row([], |r| r.get(0))?,
+            _ => conn
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM beneficiary b INDEXED BY beneficiary_list_name {where_sql}"
+                ))?
+                .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?,
+        };
+        let limit = q.limit.map_or(-1, |l| l as i64);
+        let page = ids(&format!(
+            "SELECT b.rowid FROM beneficiary b INDEXED BY {index} {where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}",
+            q.offset
+        ))?;
+        (total.max(0) as usize, page)
+    };
+    Ok(Page { total, rows: rows_by_rowid(conn, &page)? })
+}
+
+/// The list rows of these people, in the order given.
+fn rows_by_rowid(conn: &Connection, rowids: &[i64]) -> Result<Vec<ListRow>> {
+    if rowids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; rowids.len()].join(", ");
+    let mut stmt =
+        conn.prepare(&format!("SELECT b.rowid, {ROW_COLUMNS} FROM beneficiary b WHERE b.rowid IN ({marks})"))?;
+    let mut found: std::collections::HashMap<i64, ListRow> = std::collections::HashMap::with_capacity(rowids.len());
+    let raw = stmt.query_map(rusqlite::params_from_iter(rowids.iter()), |r| {
+        Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+    })?;
+    for row in raw {
+        let (rowid, raw) = row?;
+        found.insert(rowid, to_list_row(raw)?);
+    }
+    Ok(rowids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// One line of a record's history: a field that changed, or its creation
@@ -332,7 +408,7 @@ pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Resul
     let soon = today + chrono::Days::new(7);
     let since = today - chrono::Days::new(days.max(0) as u64);
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM beneficiary b
+        "SELECT {ROW_COLUMNS} FROM beneficiary b INDEXED BY beneficiary_followup
          WHERE b.archived_at IS NULL
            AND (b.next_visit_date <= ?1
                 OR coalesce(b.last_visit_date, substr(b.created_at, 1, 10)) < ?2)

@@ -79,6 +79,17 @@ CREATE INDEX beneficiary_birth ON beneficiary(birth_date);
 CREATE INDEX beneficiary_commune ON beneficiary(commune);
 CREATE INDEX beneficiary_sort ON beneficiary(sort_name);
 CREATE INDEX beneficiary_region ON beneficiary(region, province);
+-- The list's counts, sorts and the follow-up plan read these narrow
+-- indexes, not the wide rows: one per sort order, each holding every
+-- filter column (store/query.rs names them).
+CREATE INDEX beneficiary_live ON beneficiary(archived_at);
+CREATE INDEX beneficiary_list_name
+    ON beneficiary(sort_name, id, archived_at, region, province, phase, sex, cohort, stage);
+CREATE INDEX beneficiary_list_visit
+    ON beneficiary(last_visit_date, sort_name, id, archived_at, region, province, phase, sex, cohort, stage);
+CREATE INDEX beneficiary_list_stage
+    ON beneficiary(stage_rank DESC, sort_name, id, archived_at, region, province, phase, sex, cohort, stage);
+CREATE INDEX beneficiary_followup ON beneficiary(archived_at, next_visit_date, last_visit_date, created_at);
 
 CREATE VIRTUAL TABLE beneficiary_fts USING fts5(
     text,
