@@ -4,5 +4,7 @@
 
 mod foundation;
 mod harness;
+mod list_timing;
 mod report;
 mod sync;
+mod workflows;
