@@ -121,7 +121,7 @@ function rowHtml(r) {
   const stage = r.stage ? `<span class="badge stage-${esc(r.stage)}">${esc(codeLabel('milestone', r.stage))}</span>` : '';
   return `<tr data-id="${esc(r.id)}">
     <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(r.first_name)} ${esc(r.last_name)}</a>${ar}</td>
-    <td>${esc(r.cin || '')}</td><td dir="ltr">${esc(r.phone || '')}</td><td>${esc(place)}</td>
+    <td>${esc(r.cin || '')}</td><td>${r.phone ? `<bdi dir="ltr">${esc(r.phone)}</bdi>` : ''}</td><td>${esc(place)}</td>
     <td>${esc(codeLabel('phase', r.phase))}</td><td>${stage}</td><td>${esc(formatDate(r.last_visit_date))}</td>
   </tr>`;
 }

@@ -8,6 +8,7 @@ import * as api from '../api.js';
 import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, el, esc } from '../state.js';
+import { placeHtml } from './profile.js';
 
 const SPEC = [{ name: 'followup_days', label: 'followups.days_label', type: 'number', attrs: { min: '1', max: '365' } }];
 
@@ -73,9 +74,9 @@ function planHtml(groups) {
       region = g.region;
       out.push(`<section class="fu-region" data-region="${esc(g.region)}"><h2>${esc(t(`region.${g.region}`))}</h2>`);
     }
-    const place = [g.province || t('followups.no_province'), g.commune || t('followups.no_commune')].join(' › ');
+    const place = placeHtml([g.province || t('followups.no_province'), g.commune || t('followups.no_commune')]);
     out.push(`<div class="fu-place card" data-province="${esc(g.province || '')}" data-commune="${esc(g.commune || '')}">
-      <h3>${esc(place)} <span class="muted">(${g.people.length})</span></h3>
+      <h3>${place} <span class="muted">(${g.people.length})</span></h3>
       <table class="fu-table">
         <thead><tr><th data-i18n="list.name"></th><th data-i18n="field.phone"></th><th data-i18n="followups.why"></th>
           <th data-i18n="list.last_visit"></th><th data-i18n="field.next_visit_date"></th><th data-i18n="list.stage"></th></tr></thead>
@@ -104,7 +105,7 @@ function personRow(p) {
   const badge = p.reason === 'no_recent_visit' ? 'quiet' : p.reason;
   return `<tr data-id="${esc(p.id)}" data-reason="${esc(p.reason)}">
     <td><a href="#/profile/${esc(p.id)}">${esc(p.first_name)} ${esc(p.last_name)}</a>${ar}</td>
-    <td dir="ltr">${esc(p.phone || '')}</td>
+    <td>${p.phone ? `<bdi dir="ltr">${esc(p.phone)}</bdi>` : ''}</td>
     <td><span class="badge ${esc(badge)}">${esc(reasonText(p))}</span></td>
     <td>${esc(formatDate(p.last_visit_date) || '—')}</td>
     <td>${esc(formatDate(p.next_visit_date) || '—')}</td>

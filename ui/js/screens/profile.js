@@ -102,14 +102,20 @@ export async function render(main, id) {
   }
 }
 
+/** Parts of a place, each isolated so that Latin and Arabic names keep their order in either direction. */
+export function placeHtml(parts) {
+  return parts.filter(Boolean).map((x) => `<bdi>${esc(x)}</bdi>`).join(' › ');
+}
+
 function identityFacts(p) {
   const b = p.beneficiary;
-  const place = [t(`region.${b.region}`), b.province, b.commune, b.douar].filter(Boolean).join(' › ');
+  const place = { html: placeHtml([t(`region.${b.region}`), b.province, b.commune, b.douar]) };
+  const phone = b.phone ? { html: `<bdi dir="ltr">${esc(b.phone)}</bdi>` } : '';
   const facts = [
     ['field.sex', codeLabel('sex', b.sex)],
     ['field.birth_date', `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`],
     ['field.cin', b.cin],
-    ['field.phone', b.phone, 'ltr'],
+    ['field.phone', phone],
     ['profile.place', place],
     ['field.destination_country', b.destination_country ? t(`country.${b.destination_country}`) : ''],
     ['field.seasons_abroad', b.seasons_abroad ?? ''],
@@ -117,9 +123,8 @@ function identityFacts(p) {
     ['field.cohort', b.cohort],
     ['field.notes', b.notes],
   ];
-  return facts
-    .map(([key, value, dir]) => `<dt data-i18n="${key}"></dt><dd${dir ? ` dir="${dir}"` : ''}>${esc(value === null || value === undefined || value === '' ? '—' : value)}</dd>`)
-    .join('');
+  const shown = (v) => (v && v.html ? v.html : esc(v === null || v === undefined || v === '' ? '—' : v));
+  return facts.map(([key, value]) => `<dt data-i18n="${key}"></dt><dd>${shown(value)}</dd>`).join('');
 }
 
 /** Visits and milestones together, newest first. */
@@ -180,7 +185,7 @@ function historyHtml(p) {
     if (h.op === 'update') {
       const label = t(`field.${h.field}`);
       what = h.entity === 'beneficiary' ? label : `${t(`profile.entity.${h.entity}`)} — ${label}`;
-      change = `<span class="old">${esc(valueText(h.field, h.old))}</span> → <span class="new">${esc(valueText(h.field, h.new))}</span>`;
+      change = `<bdi class="old">${esc(valueText(h.field, h.old))}</bdi> <span class="arrow" aria-hidden="true">→</span> <bdi class="new">${esc(valueText(h.field, h.new))}</bdi>`;
     } else if (h.op === 'create' && h.entity !== 'beneficiary') {
       what = t(`profile.created.${h.entity}`);
       const list = h.entity === 'visit' ? 'visit' : 'milestone';
