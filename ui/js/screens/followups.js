@@ -8,14 +8,20 @@ import * as api from '../api.js';
 import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, el, esc } from '../state.js';
-import { placeHtml } from './profile.js';
+import { placeHtml, today } from './profile.js';
 
 const SPEC = [{ name: 'followup_days', label: 'followups.days_label', type: 'number', attrs: { min: '1', max: '365' } }];
 
-let days = null; // the threshold chosen on this screen, kept while the app runs
+// The threshold chosen on this screen, kept while the app runs, until the
+// setting itself changes.
+let days = null;
+let setting = null;
 
 export async function render(main) {
-  if (days === null) days = app.info.followup_days;
+  if (setting !== app.info.followup_days) {
+    setting = app.info.followup_days;
+    days = setting;
+  }
   const view = el(`<section class="followups">
     <div class="row"><h1 data-i18n="followups.title"></h1><span class="spacer"></span>
       <button type="button" id="print" class="no-print" data-i18n="followups.print"></button></div>
@@ -53,16 +59,10 @@ async function load(view, form, wanted) {
   days = wanted;
   const people = groups.reduce((n, g) => n + g.people.length, 0);
   view.querySelector('#followups-summary').textContent = people
-    ? t('followups.summary', { people, places: groups.length, days, date: formatDate(localToday()) })
+    ? t('followups.summary', { people, places: groups.length, days, date: formatDate(today()) })
     : t('followups.empty', { days });
   view.querySelector('#followups-plan').innerHTML = planHtml(groups);
   applyTranslations(view.querySelector('#followups-plan'));
-}
-
-function localToday() {
-  const d = new Date();
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
 function planHtml(groups) {

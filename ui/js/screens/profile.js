@@ -10,11 +10,12 @@ import { applyTranslations, codeLabel, errorText, formatAmount, formatDate, form
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, toast } from '../state.js';
 
-const today = () => {
+/** Today where the laptop is, `YYYY-MM-DD`. */
+export function today() {
   const d = new Date();
   const p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-};
+}
 
 export function visitSpec() {
   return [
