@@ -7,7 +7,7 @@ mod sync;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -146,7 +146,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(out) => {
             if let Some(v) = out {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                // A reader that stops early (`| head`) is no error of ours.
+                let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+                if let Err(e) = writeln!(std::io::stdout().lock(), "{text}") {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe {
+                        eprintln!("error: cannot write the output: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
             }
             ExitCode::SUCCESS
         }
