@@ -6,7 +6,7 @@
 // their fields.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, toast } from '../state.js';
 
@@ -80,6 +80,7 @@ export async function render(main, id) {
       <button type="button" class="primary" id="add-visit" aria-controls="panel" data-i18n="profile.add_visit"></button>
       <button type="button" class="primary" id="add-milestone" aria-controls="panel" data-i18n="profile.add_milestone"></button>
       <a class="button" id="edit" href="#/register/${esc(b.id)}" data-i18n="profile.edit"></a>
+      <button type="button" id="print-sheet" data-i18n="profile.print_sheet"></button>
       <span class="spacer"></span>
       <button type="button" class="danger" id="archive" aria-controls="panel" data-i18n="profile.archive"></button>
     </div>`}
@@ -100,6 +101,20 @@ export async function render(main, id) {
     view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
     view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
     view.querySelector('#archive').addEventListener('click', (e) => openArchive(panel, b, e.currentTarget));
+    view.querySelector('#print-sheet').addEventListener('click', (e) => printSheet(b, e.currentTarget));
+  }
+}
+
+/** The one-person sheet for her paper file, as a PDF in the reports folder. */
+async function printSheet(b, button) {
+  button.disabled = true;
+  try {
+    const saved = await api.printReport({ kind: 'profile', id: b.id, lang: currentLang() });
+    toast(t('dash.saved_to', { path: saved.path }));
+  } catch (err) {
+    toast(errorText(err));
+  } finally {
+    button.disabled = false;
   }
 }
 
