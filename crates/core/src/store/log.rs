@@ -21,11 +21,12 @@ use crate::sync::merge::{self as merging, Decision};
 use crate::target::Target;
 use crate::text::fold;
 use crate::visit::Visit;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 /// The kinds of record the log holds.
@@ -192,10 +193,18 @@ pub fn changes_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Vec<
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// The stamps of the fields a fold set.
+pub enum Stamps {
+    /// Every field carries this one stamp: a record made by a single change.
+    One(Hlc),
+    /// Field → stamp (as text), the greatest of each field.
+    Each(Map<String, Value>),
+}
+
 /// A record's fields and the stamp of each, folded from its changes.
 pub struct Folded {
     pub fields: Map<String, Value>,
-    pub clocks: Map<String, Value>,
+    pub stamps: Stamps,
     pub created: bool,
 }
 
@@ -215,7 +224,7 @@ pub fn fold_changes(changes: &[Change]) -> Folded {
             }
         }
     }
-    Folded { fields, clocks, created }
+    Folded { fields, stamps: Stamps::Each(clocks), created }
 }
 
 /// What became of a record after its changes were folded.
@@ -298,7 +307,19 @@ pub fn materialise_with(
             .execute(params![entity.as_str(), id.to_string()])?;
         return Ok(Materialised::NotCreated);
     }
-    land(tx, entity, id, folded, deferred)
+    land(tx, entity, id, folded, Landing::Refold, deferred)
+}
+
+/// How a folded record's row is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// Folded from its whole log: its row may exist (it is replaced) and
+    /// it may have been waiting (it stops).
+    Refold,
+    /// An import brought its creation alone, and it was not waiting: its
+    /// row is inserted. Should a row exist after all, its whole log is
+    /// folded instead, so the shortcut never changes the outcome.
+    New,
 }
 
 /// Writes the row of a record whose changes are folded: checks it is a
@@ -310,25 +331,23 @@ pub fn land(
     entity: Entity,
     id: Uuid,
     folded: Folded,
+    landing: Landing,
     mut deferred: Option<&mut Deferred>,
 ) -> Result<Materialised> {
-    let mut fields = folded.fields;
+    let Folded { mut fields, stamps, .. } = folded;
+    let had_id = fields.contains_key("id");
     fields.insert("id".into(), Value::String(id.to_string()));
-    let value = Value::Object(fields);
-    // Round-trip through the typed record: the row holds only what the
-    // domain accepts, in canonical form.
-    let canonical = match entity {
-        Entity::Beneficiary => serde_json::to_value(typed::<Beneficiary>(value, entity, id)?)?,
-        Entity::Visit => serde_json::to_value(typed::<Visit>(value, entity, id)?)?,
-        Entity::Milestone => serde_json::to_value(typed::<Milestone>(value, entity, id)?)?,
-        Entity::Target => serde_json::to_value(typed::<Target>(value, entity, id)?)?,
-        Entity::Resolution => serde_json::to_value(typed::<Resolution>(value, entity, id)?)?,
-        Entity::Merge => serde_json::to_value(typed::<Decision>(value, entity, id)?)?,
+    let folded_value = Value::Object(fields);
+    // Through the typed record: the row holds only what the domain
+    // accepts, in canonical form.
+    let mut doc = canonical(entity, &folded_value, id)?;
+    let Value::Object(mut fields) = folded_value else {
+        return Err(Error::Other("internal: a fold is not a JSON object".into()));
     };
-    let Value::Object(mut doc) = canonical else {
-        return Err(Error::Other("internal: a record is not a JSON object".into()));
-    };
-    let mut extra: Vec<(&str, SqlValue)> = Vec::new();
+    if !had_id {
+        fields.remove("id");
+    }
+    let mut merged_into = None;
     let mut parent = None;
     match entity {
         Entity::Visit | Entity::Milestone => {
@@ -349,7 +368,9 @@ pub fn land(
                     .execute(params![entity.as_str(), id.to_string(), effective.to_string()])?;
                 return Ok(Materialised::Waiting);
             }
-            doc.insert("beneficiary_id".into(), Value::String(effective.to_string()));
+            if effective != own {
+                doc.insert("beneficiary_id".into(), Value::String(effective.to_string()));
+            }
             parent = Some(effective);
         }
         Entity::Beneficiary => {
@@ -357,24 +378,28 @@ pub fn land(
                 Some(d) => d.merged_into(tx, id)?,
                 None => merging::merged_into(tx, id)?,
             };
-            if let Some((kept, at)) = &merged {
+            if let Some((kept, at)) = merged {
                 // Hidden from lists and plans, as an archived record is.
                 if doc.get("archived_at").is_none_or(Value::is_null) {
-                    doc.insert("archived_at".into(), Value::String(at.clone()));
+                    doc.insert("archived_at".into(), Value::String(at));
                 }
-                extra.push(("merged_into", SqlValue::Text(kept.to_string())));
-            } else {
-                extra.push(("merged_into", SqlValue::Null));
+                merged_into = Some(kept.to_string());
             }
         }
         Entity::Target | Entity::Resolution | Entity::Merge => {}
     }
-    upsert(tx, entity, &doc, &folded.clocks, &extra)?;
-    tx.prepare_cached("DELETE FROM waiting WHERE entity = ?1 AND record_id = ?2")?
-        .execute(params![entity.as_str(), id.to_string()])?;
+    let clocks = encode_clocks(&doc, &fields, &stamps);
+    let Some(rowid) = write_row(tx, entity, &doc, &clocks, merged_into.as_deref(), landing)? else {
+        // A row exists after all: fold the record's whole log.
+        return materialise_with(tx, entity, id, deferred);
+    };
+    if landing == Landing::Refold {
+        tx.prepare_cached("DELETE FROM waiting WHERE entity = ?1 AND record_id = ?2")?
+            .execute(params![entity.as_str(), id.to_string()])?;
+    }
     match entity {
         Entity::Beneficiary => {
-            index_for_search(tx, &doc)?;
+            index_for_search(tx, rowid, &doc, landing)?;
             if let Some(d) = deferred.as_deref_mut() {
                 d.present.insert(id, true);
             }
@@ -418,57 +443,113 @@ fn summary_of(tx: &Transaction<'_>, id: Uuid, deferred: Option<&mut Deferred>) -
     }
 }
 
-fn typed<T: serde::de::DeserializeOwned>(value: Value, entity: Entity, id: Uuid) -> Result<T> {
-    serde_json::from_value(value)
-        .map_err(|e| Error::Other(format!("the changes of {} {id} do not make a valid record: {e}", entity.as_str())))
-}
-
-fn sql_value(v: Option<&Value>) -> SqlValue {
-    match v {
-        None | Some(Value::Null) => SqlValue::Null,
-        Some(Value::String(s)) => SqlValue::Text(s.clone()),
-        Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
-        Some(Value::Number(n)) => n.as_i64().map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer),
-        Some(other) => SqlValue::Text(other.to_string()),
+/// The record a fold makes, in canonical form (its typed record as JSON),
+/// or why it is none.
+fn canonical(entity: Entity, value: &Value, id: Uuid) -> Result<Map<String, Value>> {
+    fn typed<T: serde::de::DeserializeOwned + Serialize>(value: &Value, entity: Entity, id: Uuid) -> Result<Value> {
+        let record = T::deserialize(value).map_err(|e| {
+            Error::Other(format!("the changes of {} {id} do not make a valid record: {e}", entity.as_str()))
+        })?;
+        Ok(serde_json::to_value(record)?)
+    }
+    let canonical = match entity {
+        Entity::Beneficiary => typed::<Beneficiary>(value, entity, id)?,
+        Entity::Visit => typed::<Visit>(value, entity, id)?,
+        Entity::Milestone => typed::<Milestone>(value, entity, id)?,
+        Entity::Target => typed::<Target>(value, entity, id)?,
+        Entity::Resolution => typed::<Resolution>(value, entity, id)?,
+        Entity::Merge => typed::<Decision>(value, entity, id)?,
+    };
+    match canonical {
+        Value::Object(doc) => Ok(doc),
+        _ => Err(Error::Other("internal: a record is not a JSON object".into())),
     }
 }
 
-fn upsert(
+/// A JSON value as an SQL parameter, borrowing its text.
+fn sql_param(v: Option<&Value>) -> ToSqlOutput<'_> {
+    match v {
+        None | Some(Value::Null) => ToSqlOutput::Owned(SqlValue::Null),
+        Some(Value::String(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Some(Value::Bool(b)) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+        Some(Value::Number(n)) => {
+            ToSqlOutput::Owned(n.as_i64().map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer))
+        }
+        Some(other) => ToSqlOutput::Owned(SqlValue::Text(other.to_string())),
+    }
+}
+
+/// The statements that write a table's rows, made once: the copied
+/// columns, then `doc`, `clocks`, and for people `sort_name` and
+/// `merged_into`. Both give the row's rowid when they wrote it.
+struct RowSql {
+    /// Replaces the row if there is one.
+    upsert: String,
+    /// Writes nothing if there is a row.
+    insert: String,
+}
+
+fn row_sql(entity: Entity) -> &'static RowSql {
+    static SQL: OnceLock<Vec<RowSql>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        Entity::ALL
+            .iter()
+            .map(|e| {
+                let mut cols: Vec<&str> = e.columns().to_vec();
+                cols.extend(["doc", "clocks"]);
+                if *e == Entity::Beneficiary {
+                    cols.extend(["sort_name", "merged_into"]);
+                }
+                let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                let insert = format!(
+                    "INSERT INTO {table} ({cols}) VALUES ({ph}) ON CONFLICT (id) DO",
+                    table = e.as_str(),
+                    cols = cols.join(", "),
+                    ph = placeholders.join(", "),
+                );
+                let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
+                RowSql {
+                    upsert: format!("{insert} UPDATE SET {} RETURNING rowid", updates.join(", ")),
+                    insert: format!("{insert} NOTHING RETURNING rowid"),
+                }
+            })
+            .collect()
+    });
+    &all[Entity::ALL.iter().position(|e| *e == entity).unwrap_or(0)]
+}
+
+/// Writes a record's row; gives its rowid, or None when `landing` is
+/// [`Landing::New`] and a row was there (nothing written then).
+fn write_row(
     tx: &Transaction<'_>,
     entity: Entity,
     doc: &Map<String, Value>,
-    clocks: &Map<String, Value>,
-    extra: &[(&str, SqlValue)],
-) -> Result<()> {
-    let mut cols: Vec<&str> = entity.columns().to_vec();
-    let mut values: Vec<SqlValue> = cols.iter().map(|c| sql_value(doc.get(*c))).collect();
-    cols.extend(["doc", "clocks"]);
-    values.push(SqlValue::Text(serde_json::to_string(doc)?));
-    values.push(SqlValue::Text(serde_json::to_string(clocks)?));
+    clocks: &str,
+    merged_into: Option<&str>,
+    landing: Landing,
+) -> Result<Option<i64>> {
+    let sql = row_sql(entity);
+    let text = serde_json::to_string(doc)?;
+    let mut values: Vec<ToSqlOutput<'_>> = entity.columns().iter().map(|c| sql_param(doc.get(*c))).collect();
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())));
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(clocks.as_bytes())));
     if entity == Entity::Beneficiary {
         let name = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
-        cols.push("sort_name");
-        values.push(SqlValue::Text(fold(&format!("{} {}", name("last_name"), name("first_name")))));
+        values.push(ToSqlOutput::Owned(SqlValue::Text(fold(&format!("{} {}", name("last_name"), name("first_name"))))));
+        values.push(
+            merged_into
+                .map_or(ToSqlOutput::Owned(SqlValue::Null), |m| ToSqlOutput::Borrowed(ValueRef::Text(m.as_bytes()))),
+        );
     }
-    for (c, v) in extra {
-        cols.push(c);
-        values.push(v.clone());
-    }
-    let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} ({cols}) VALUES ({ph}) ON CONFLICT (id) DO UPDATE SET {upd}",
-        table = entity.as_str(),
-        cols = cols.join(", "),
-        ph = placeholders.join(", "),
-        upd = updates.join(", ")
-    );
-    tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
-    Ok(())
+    let statement = match landing {
+        Landing::Refold => &sql.upsert,
+        Landing::New => &sql.insert,
+    };
+    Ok(tx.prepare_cached(statement)?.query_row(rusqlite::params_from_iter(values), |r| r.get(0)).optional()?)
 }
 
 /// The words a search can find her by: names in both scripts, CIN, phone.
-fn index_for_search(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()> {
+fn index_for_search(tx: &Transaction<'_>, rowid: i64, doc: &Map<String, Value>, landing: Landing) -> Result<()> {
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
     let mut text = fold(&format!("{} {} {}", s("first_name"), s("last_name"), s("name_ar")));
     if !s("cin").is_empty() {
@@ -481,9 +562,9 @@ fn index_for_search(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()
             text.push_str(&t);
         }
     }
-    let rowid: i64 =
-        tx.prepare_cached("SELECT rowid FROM beneficiary WHERE id = ?1")?.query_row(params![s("id")], |r| r.get(0))?;
-    tx.prepare_cached("DELETE FROM beneficiary_fts WHERE rowid = ?1")?.execute(params![rowid])?;
+    if landing == Landing::Refold {
+        tx.prepare_cached("DELETE FROM beneficiary_fts WHERE rowid = ?1")?.execute(params![rowid])?;
+    }
     tx.prepare_cached("INSERT INTO beneficiary_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![rowid, text])?;
     Ok(())
 }
@@ -514,12 +595,148 @@ pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
 
 /// The current stamp of each field of a record, if it exists.
 pub fn clocks_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Option<Map<String, Value>>> {
-    let text: Option<String> = tx
-        .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", entity.as_str()))?
-        .query_row(params![id.to_string()], |r| r.get(0))
+    let row: Option<(String, String)> = tx
+        .prepare_cached(&format!("SELECT doc, clocks FROM {} WHERE id = ?1", entity.as_str()))?
+        .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(match text {
-        Some(t) => Some(serde_json::from_str(&t)?),
-        None => None,
-    })
+    match row {
+        Some((doc, clocks)) => Ok(Some(expand_clocks(&serde_json::from_str(&doc)?, &clocks)?)),
+        None => Ok(None),
+    }
+}
+
+/// The `clocks` column of a row: the stamp most of the record's fields
+/// share, once, as `"*"`, and under `"+"` the fields that differ (`null`
+/// for a field of the record that no change set). A record made by one
+/// change stores `{"*":"<stamp>"}`, not its stamp once per field. What
+/// `"*"` stands for is the fields of the row's `doc`, so read it back with
+/// [`expand_clocks`] and that `doc`.
+///
+/// `fields` are the fields the fold set, `stamps` their stamps.
+pub fn encode_clocks(doc: &Map<String, Value>, fields: &Map<String, Value>, stamps: &Stamps) -> String {
+    let one = match stamps {
+        Stamps::One(h) => h.to_string(),
+        Stamps::Each(_) => String::new(),
+    };
+    let stamp_of = |k: &str| -> Option<&str> {
+        match stamps {
+            Stamps::One(_) => fields.contains_key(k).then_some(one.as_str()),
+            Stamps::Each(m) => m.get(k).and_then(Value::as_str),
+        }
+    };
+    let stamped: Vec<&str> = match stamps {
+        Stamps::One(_) => fields.keys().map(String::as_str).collect(),
+        Stamps::Each(m) => m.keys().map(String::as_str).collect(),
+    };
+    // The stamp most fields of the record carry (the greatest, on a tie).
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for k in doc.keys().filter(|k| *k != "id") {
+        if let Some(s) = stamp_of(k) {
+            match counts.iter_mut().find(|(c, _)| *c == s) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((s, 1)),
+            }
+        }
+    }
+    let star = counts.iter().max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0))).map(|(s, _)| *s);
+    let mut differ = Map::new();
+    if let Some(star) = star {
+        for k in doc.keys().filter(|k| *k != "id") {
+            match stamp_of(k) {
+                Some(s) if s == star => {}
+                Some(s) => {
+                    differ.insert(k.clone(), Value::String(s.to_string()));
+                }
+                None => {
+                    differ.insert(k.clone(), Value::Null);
+                }
+            }
+        }
+    }
+    for k in stamped.into_iter().filter(|k| *k == "id" || !doc.contains_key(*k)) {
+        if let Some(s) = stamp_of(k) {
+            differ.insert(k.to_string(), Value::String(s.to_string()));
+        }
+    }
+    let mut out = Map::new();
+    if let Some(star) = star {
+        out.insert("*".into(), Value::String(star.to_string()));
+    }
+    if !differ.is_empty() {
+        out.insert("+".into(), Value::Object(differ));
+    }
+    Value::Object(out).to_string()
+}
+
+/// The stamp of each field, from a row's `doc` and `clocks` columns (see
+/// [`encode_clocks`]). A `clocks` object with neither `"*"` nor `"+"` is
+/// already one stamp per field.
+pub fn expand_clocks(doc: &Map<String, Value>, clocks: &str) -> Result<Map<String, Value>> {
+    let mut stored: Map<String, Value> = serde_json::from_str(clocks)?;
+    if !stored.contains_key("*") && !stored.contains_key("+") {
+        return Ok(stored);
+    }
+    let star = stored.remove("*");
+    let differ = match stored.remove("+") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let mut out = Map::new();
+    for k in doc.keys().filter(|k| *k != "id") {
+        match differ.get(k) {
+            Some(Value::Null) => {}
+            Some(s) => {
+                out.insert(k.clone(), s.clone());
+            }
+            None => {
+                if let Some(s) = &star {
+                    out.insert(k.clone(), s.clone());
+                }
+            }
+        }
+    }
+    for (k, s) in differ {
+        if !s.is_null() && (k == "id" || !doc.contains_key(&k)) {
+            out.insert(k, s);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_record_made_by_one_change_stores_its_stamp_once() {
+        let h = Hlc::tick(Hlc::ZERO, 1_000, Uuid::now_v7());
+        let doc = map(json!({"id": "x", "date": "2024-01-02", "kind": "follow_up", "notes": null}));
+        let fields = map(json!({"date": "2024-01-02", "kind": "follow_up", "notes": null}));
+        let stored = encode_clocks(&doc, &fields, &Stamps::One(h));
+        assert_eq!(stored, json!({"*": h.to_string()}).to_string());
+        let each: Map<String, Value> = fields.keys().map(|k| (k.clone(), Value::String(h.to_string()))).collect();
+        assert_eq!(expand_clocks(&doc, &stored).unwrap(), each);
+        assert_eq!(encode_clocks(&doc, &fields, &Stamps::Each(each)), stored, "one text whichever way it was folded");
+    }
+
+    #[test]
+    fn stamps_that_differ_and_fields_without_a_stamp_read_back_as_they_were() {
+        let doc = map(json!({"id": "x", "a": 1, "b": 2, "c": 3, "d": 4}));
+        // `d` was never set by a change; `e` and `id` were, though the record has no `e`.
+        let each = map(json!({"a": "s1", "b": "s1", "c": "s2", "e": "s3", "id": "s4"}));
+        let stored = encode_clocks(&doc, &each, &Stamps::Each(each.clone()));
+        assert_eq!(expand_clocks(&doc, &stored).unwrap(), each);
+        assert_eq!(serde_json::from_str::<Value>(&stored).unwrap()["*"], json!("s1"));
+        assert_eq!(expand_clocks(&doc, "{}").unwrap(), Map::new());
+        let per_field = json!({"a": "s1", "b": "s2"}).to_string();
+        assert_eq!(expand_clocks(&doc, &per_field).unwrap(), map(json!({"a": "s1", "b": "s2"})));
+    }
 }

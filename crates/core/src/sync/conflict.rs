@@ -198,7 +198,11 @@ fn current_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<(Map<String
         .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(match row {
-        Some((d, c)) => (serde_json::from_str(&d)?, serde_json::from_str(&c)?),
+        Some((d, c)) => {
+            let doc = serde_json::from_str(&d)?;
+            let clocks = log::expand_clocks(&doc, &c)?;
+            (doc, clocks)
+        }
         None => (Map::new(), Map::new()),
     })
 }

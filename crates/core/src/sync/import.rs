@@ -15,11 +15,10 @@ use super::bundle::{self, Bundle, DeviceRef, Refusal};
 use super::{conflict, merge};
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
-use crate::store::log::{self, Deferred, Entity, Folded, Materialised, Op};
+use crate::store::log::{self, Deferred, Entity, Folded, Landing, Materialised, Op, Stamps};
 use crate::store::{register_device, Device, Store, Writer};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -228,11 +227,8 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
             && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()));
         if alone {
             let c = &mut bundle.changes[idxs[0]];
-            let fields = std::mem::take(&mut c.fields);
-            let stamp = Value::String(c.hlc.to_string());
-            let clocks: Map<String, Value> = fields.keys().map(|k| (k.clone(), stamp.clone())).collect();
-            log::land(tx, entity, id, Folded { fields, clocks, created: true }, Some(&mut deferred))
-                .map_err(invalid)?;
+            let folded = Folded { fields: std::mem::take(&mut c.fields), stamps: Stamps::One(c.hlc), created: true };
+            log::land(tx, entity, id, folded, Landing::New, Some(&mut deferred)).map_err(invalid)?;
         } else {
             let existed: bool = tx
                 .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
