@@ -25,7 +25,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 use uuid::Uuid;
 
@@ -239,20 +239,29 @@ pub enum Materialised {
 
 /// What an import postpones to its end, and what it remembers meanwhile:
 /// a person's summary is refreshed once, not once per visit, and her
-/// presence and merges are looked up once.
+/// presence and merges are looked up once. Her search words are written
+/// at the end too, all together: the full-text index flushes what it
+/// holds at every statement that may need undoing, so writing them
+/// between visits would cut it into thousands of tiny segments.
 #[derive(Default)]
 pub struct Deferred {
     /// People whose summary (visits, stage) must be refreshed.
     pub summaries: HashSet<Uuid>,
+    /// Search words per person's rowid, and whether older ones go first.
+    search: BTreeMap<i64, (String, bool)>,
     present: HashMap<Uuid, bool>,
     merged: Option<HashMap<Uuid, (Uuid, String)>>,
 }
 
 impl Deferred {
-    /// Refreshes every summary postponed so far.
+    /// Refreshes every summary postponed so far and indexes the people
+    /// who landed for search.
     pub fn finish(&mut self, tx: &Transaction<'_>) -> Result<()> {
         for id in std::mem::take(&mut self.summaries) {
             refresh_summary(tx, id)?;
+        }
+        for (rowid, (text, replace)) in std::mem::take(&mut self.search) {
+            write_search_words(tx, rowid, &text, replace)?;
         }
         Ok(())
     }
@@ -389,9 +398,11 @@ pub fn land(
         Entity::Target | Entity::Resolution | Entity::Merge => {}
     }
     let clocks = encode_clocks(&doc, &fields, &stamps);
-    let Some(rowid) = write_row(tx, entity, &doc, &clocks, merged_into.as_deref(), landing)? else {
+    let rowid = match write_row(tx, entity, &doc, &clocks, merged_into.as_deref(), landing)? {
+        Written::Inserted(rowid) => Some(rowid),
+        Written::Replaced => None,
         // A row exists after all: fold the record's whole log.
-        return materialise_with(tx, entity, id, deferred);
+        Written::AlreadyThere => return materialise_with(tx, entity, id, deferred),
     };
     if landing == Landing::Refold {
         tx.prepare_cached("DELETE FROM waiting WHERE entity = ?1 AND record_id = ?2")?
@@ -399,9 +410,21 @@ pub fn land(
     }
     match entity {
         Entity::Beneficiary => {
-            index_for_search(tx, rowid, &doc, landing)?;
-            if let Some(d) = deferred.as_deref_mut() {
-                d.present.insert(id, true);
+            let words = search_words(&doc);
+            let rowid = match rowid {
+                Some(r) => r,
+                None => tx
+                    .prepare_cached("SELECT rowid FROM beneficiary WHERE id = ?1")?
+                    .query_row(params![id.to_string()], |r| r.get(0))?,
+            };
+            let replace = landing == Landing::Refold;
+            match deferred.as_deref_mut() {
+                Some(d) => {
+                    let entry = d.search.entry(rowid).or_insert_with(|| (String::new(), false));
+                    *entry = (words, entry.1 || replace);
+                    d.present.insert(id, true);
+                }
+                None => write_search_words(tx, rowid, &words, replace)?,
             }
             // Her visits and milestones that came first can land now.
             let waiting: Vec<(String, String)> = tx
@@ -481,11 +504,13 @@ fn sql_param(v: Option<&Value>) -> ToSqlOutput<'_> {
 
 /// The statements that write a table's rows, made once: the copied
 /// columns, then `doc`, `clocks`, and for people `sort_name` and
-/// `merged_into`. Both give the row's rowid when they wrote it.
+/// `merged_into`.
 struct RowSql {
     /// Replaces the row if there is one.
     upsert: String,
-    /// Writes nothing if there is a row.
+    /// Fails if there is a row. A plain one-row insert checks every
+    /// constraint before writing, so SQLite needs no statement journal
+    /// for it (an upsert needs one).
     insert: String,
 }
 
@@ -502,24 +527,28 @@ fn row_sql(entity: Entity) -> &'static RowSql {
                 }
                 let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
                 let insert = format!(
-                    "INSERT INTO {table} ({cols}) VALUES ({ph}) ON CONFLICT (id) DO",
+                    "INSERT INTO {table} ({cols}) VALUES ({ph})",
                     table = e.as_str(),
                     cols = cols.join(", "),
                     ph = placeholders.join(", "),
                 );
                 let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
-                RowSql {
-                    upsert: format!("{insert} UPDATE SET {} RETURNING rowid", updates.join(", ")),
-                    insert: format!("{insert} NOTHING RETURNING rowid"),
-                }
+                RowSql { upsert: format!("{insert} ON CONFLICT (id) DO UPDATE SET {}", updates.join(", ")), insert }
             })
             .collect()
     });
     &all[Entity::ALL.iter().position(|e| *e == entity).unwrap_or(0)]
 }
 
-/// Writes a record's row; gives its rowid, or None when `landing` is
-/// [`Landing::New`] and a row was there (nothing written then).
+/// What [`write_row`] did.
+enum Written {
+    Inserted(i64),
+    Replaced,
+    /// [`Landing::New`] found a row: nothing written.
+    AlreadyThere,
+}
+
+/// Writes a record's row.
 fn write_row(
     tx: &Transaction<'_>,
     entity: Entity,
@@ -527,7 +556,7 @@ fn write_row(
     clocks: &str,
     merged_into: Option<&str>,
     landing: Landing,
-) -> Result<Option<i64>> {
+) -> Result<Written> {
     let sql = row_sql(entity);
     let text = serde_json::to_string(doc)?;
     let mut values: Vec<ToSqlOutput<'_>> = entity.columns().iter().map(|c| sql_param(doc.get(*c))).collect();
@@ -541,15 +570,21 @@ fn write_row(
                 .map_or(ToSqlOutput::Owned(SqlValue::Null), |m| ToSqlOutput::Borrowed(ValueRef::Text(m.as_bytes()))),
         );
     }
-    let statement = match landing {
-        Landing::Refold => &sql.upsert,
-        Landing::New => &sql.insert,
-    };
-    Ok(tx.prepare_cached(statement)?.query_row(rusqlite::params_from_iter(values), |r| r.get(0)).optional()?)
+    if landing == Landing::Refold {
+        tx.prepare_cached(&sql.upsert)?.execute(rusqlite::params_from_iter(values))?;
+        return Ok(Written::Replaced);
+    }
+    match tx.prepare_cached(&sql.insert)?.execute(rusqlite::params_from_iter(values)) {
+        Ok(_) => Ok(Written::Inserted(tx.last_insert_rowid())),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+            Ok(Written::AlreadyThere)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The words a search can find her by: names in both scripts, CIN, phone.
-fn index_for_search(tx: &Transaction<'_>, rowid: i64, doc: &Map<String, Value>, landing: Landing) -> Result<()> {
+fn search_words(doc: &Map<String, Value>) -> String {
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
     let mut text = fold(&format!("{} {} {}", s("first_name"), s("last_name"), s("name_ar")));
     if !s("cin").is_empty() {
@@ -562,10 +597,15 @@ fn index_for_search(tx: &Transaction<'_>, rowid: i64, doc: &Map<String, Value>, 
             text.push_str(&t);
         }
     }
-    if landing == Landing::Refold {
+    text
+}
+
+/// Indexes a person's row for search; `replace` when it may have been indexed before.
+fn write_search_words(tx: &Transaction<'_>, rowid: i64, words: &str, replace: bool) -> Result<()> {
+    if replace {
         tx.prepare_cached("DELETE FROM beneficiary_fts WHERE rowid = ?1")?.execute(params![rowid])?;
     }
-    tx.prepare_cached("INSERT INTO beneficiary_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![rowid, text])?;
+    tx.prepare_cached("INSERT INTO beneficiary_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![rowid, words])?;
     Ok(())
 }
 
@@ -614,6 +654,14 @@ pub fn clocks_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Optio
 ///
 /// `fields` are the fields the fold set, `stamps` their stamps.
 pub fn encode_clocks(doc: &Map<String, Value>, fields: &Map<String, Value>, stamps: &Stamps) -> String {
+    if let Stamps::One(h) = stamps {
+        // The usual case, made short: the change set exactly the record's fields.
+        if doc.keys().filter(|k| *k != "id").eq(fields.keys()) {
+            let mut out = Map::new();
+            out.insert("*".into(), Value::String(h.to_string()));
+            return Value::Object(out).to_string();
+        }
+    }
     let one = match stamps {
         Stamps::One(h) => h.to_string(),
         Stamps::Each(_) => String::new(),

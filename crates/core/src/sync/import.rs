@@ -17,7 +17,7 @@ use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
 use crate::store::log::{self, Deferred, Entity, Folded, Landing, Materialised, Op, Stamps};
 use crate::store::{register_device, Device, Store, Writer};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -286,6 +286,37 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
     })
 }
 
+/// Connection settings for the length of an import. Statement journals
+/// stay in memory: every insert of a visit or milestone needs one (its
+/// foreign key may fail after the row is written), and once one outgrows
+/// SQLite's 64 KiB it becomes a temporary file, written for every row
+/// after. And the page cache holds the import's pages until commit,
+/// rather than spilling them into the WAL midway and reading them back.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionSettings {
+    /// `PRAGMA temp_store`: 2 is memory.
+    temp_store: i64,
+    /// `PRAGMA cache_size`: negative is KiB.
+    cache_size: i64,
+}
+
+impl ConnectionSettings {
+    const FOR_IMPORT: ConnectionSettings = ConnectionSettings { temp_store: 2, cache_size: -128 * 1024 };
+
+    fn read(conn: &Connection) -> Result<ConnectionSettings> {
+        Ok(ConnectionSettings {
+            temp_store: conn.pragma_query_value(None, "temp_store", |r| r.get(0))?,
+            cache_size: conn.pragma_query_value(None, "cache_size", |r| r.get(0))?,
+        })
+    }
+
+    fn apply(self, conn: &Connection) -> Result<()> {
+        conn.pragma_update(None, "temp_store", self.temp_store)?;
+        conn.pragma_update(None, "cache_size", self.cache_size)?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Imports bundle files, each all or nothing; with `dry_run`, only says
     /// what they would bring (together, in the order given) and writes
@@ -295,6 +326,51 @@ impl Store {
         let decoded: Vec<(String, Result<Bundle>)> =
             files.into_iter().map(|(name, bytes)| (name, bundle::decode(&bytes))).collect();
         let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
+        let usual = ConnectionSettings::read(self.conn())?;
+        ConnectionSettings::FOR_IMPORT.apply(self.conn())?;
+        let outcomes = self.import_decoded(decoded, dry_run, &mut report);
+        usual.apply(self.conn())?;
+        for (file, result) in outcomes? {
+            let t = &mut report.totals;
+            match result {
+                Ok(s) => {
+                    t.added.add(&s.added);
+                    t.updated += s.updated;
+                    t.new_changes += s.new_changes;
+                    t.conflicts += s.conflicts;
+                    t.possible_duplicates += s.possible_duplicates;
+                    t.decisions += s.decisions;
+                    t.future_changes += s.future_changes;
+                    report.files.push(FileOutcome { file, summary: Some(s), error: None });
+                }
+                Err(e) => {
+                    t.refused += 1;
+                    report.files.push(FileOutcome { file, summary: None, error: Some(e) });
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Imports one bundle, failing if it is refused.
+    pub fn import_bundle(&mut self, bytes: Vec<u8>) -> Result<ImportSummary> {
+        let mut report = self.import_bundles(vec![(String::new(), bytes)], false)?;
+        let outcome = report.files.remove(0);
+        match (outcome.summary, outcome.error) {
+            (Some(s), _) => Ok(s),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::Other("internal: an import gave no outcome".into())),
+        }
+    }
+
+    /// Takes the decoded files in: the preview in one transaction rolled
+    /// back, a real import one transaction per file after a backup.
+    fn import_decoded(
+        &mut self,
+        decoded: Vec<(String, Result<Bundle>)>,
+        dry_run: bool,
+        report: &mut ImportReport,
+    ) -> Result<Vec<(String, Result<ImportSummary>)>> {
         let mut outcomes: Vec<(String, Result<ImportSummary>)> = Vec::new();
         if dry_run {
             self.preview(|w| {
@@ -328,36 +404,6 @@ impl Store {
                 outcomes.push((name, result));
             }
         }
-        for (file, result) in outcomes {
-            let t = &mut report.totals;
-            match result {
-                Ok(s) => {
-                    t.added.add(&s.added);
-                    t.updated += s.updated;
-                    t.new_changes += s.new_changes;
-                    t.conflicts += s.conflicts;
-                    t.possible_duplicates += s.possible_duplicates;
-                    t.decisions += s.decisions;
-                    t.future_changes += s.future_changes;
-                    report.files.push(FileOutcome { file, summary: Some(s), error: None });
-                }
-                Err(e) => {
-                    t.refused += 1;
-                    report.files.push(FileOutcome { file, summary: None, error: Some(e) });
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    /// Imports one bundle, failing if it is refused.
-    pub fn import_bundle(&mut self, bytes: Vec<u8>) -> Result<ImportSummary> {
-        let mut report = self.import_bundles(vec![(String::new(), bytes)], false)?;
-        let outcome = report.files.remove(0);
-        match (outcome.summary, outcome.error) {
-            (Some(s), _) => Ok(s),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(Error::Other("internal: an import gave no outcome".into())),
-        }
+        Ok(outcomes)
     }
 }
