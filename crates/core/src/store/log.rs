@@ -160,28 +160,68 @@ pub(crate) fn change_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Chang
     })
 }
 
+/// A change as its row holds it: its JSON objects as text.
+pub struct ChangeRow<'a> {
+    pub device_id: Uuid,
+    pub seq: i64,
+    pub hlc: Hlc,
+    pub entity: Entity,
+    pub record_id: Uuid,
+    pub op: Op,
+    pub fields: &'a str,
+    pub old: &'a str,
+    pub base: &'a str,
+    pub at: &'a str,
+    pub coordinator: &'a str,
+}
+
+const INSERT_CHANGE: &str =
+    "INSERT INTO change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
 /// Appends a change; gives false when the log had it already (same device
 /// and number), which makes replays harmless.
 pub fn insert_change(tx: &Transaction<'_>, c: &Change) -> Result<bool> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (device_id, seq) DO NOTHING",
-    )?;
-    let n = stmt.execute(params![
+    let (fields, old, base) =
+        (serde_json::to_string(&c.fields)?, serde_json::to_string(&c.old)?, serde_json::to_string(&c.base)?);
+    let row = ChangeRow {
+        device_id: c.device_id,
+        seq: c.seq,
+        hlc: c.hlc,
+        entity: c.entity,
+        record_id: c.record_id,
+        op: c.op,
+        fields: &fields,
+        old: &old,
+        base: &base,
+        at: &c.at,
+        coordinator: &c.coordinator,
+    };
+    let mut stmt = tx.prepare_cached(&format!("{INSERT_CHANGE} ON CONFLICT (device_id, seq) DO NOTHING"))?;
+    Ok(execute_change(&mut stmt, &row)? == 1)
+}
+
+/// Appends a change the log is known not to hold (an import checked): a
+/// plain insert, which SQLite makes without a statement journal.
+pub fn append_change(tx: &Transaction<'_>, row: &ChangeRow<'_>) -> Result<()> {
+    execute_change(&mut tx.prepare_cached(INSERT_CHANGE)?, row)?;
+    Ok(())
+}
+
+fn execute_change(stmt: &mut rusqlite::CachedStatement<'_>, c: &ChangeRow<'_>) -> Result<usize> {
+    Ok(stmt.execute(params![
         c.device_id.to_string(),
         c.seq,
         c.hlc.to_string(),
         c.entity.as_str(),
         c.record_id.to_string(),
         c.op.as_str(),
-        serde_json::to_string(&c.fields)?,
-        serde_json::to_string(&c.old)?,
-        serde_json::to_string(&c.base)?,
+        c.fields,
+        c.old,
+        c.base,
         c.at,
         c.coordinator,
-    ])?;
-    Ok(n == 1)
+    ])?)
 }
 
 /// Every change of one record, in clock order.
@@ -341,7 +381,7 @@ pub fn land(
     id: Uuid,
     folded: Folded,
     landing: Landing,
-    mut deferred: Option<&mut Deferred>,
+    deferred: Option<&mut Deferred>,
 ) -> Result<Materialised> {
     let Folded { mut fields, stamps, .. } = folded;
     let had_id = fields.contains_key("id");
@@ -349,19 +389,198 @@ pub fn land(
     let folded_value = Value::Object(fields);
     // Through the typed record: the row holds only what the domain
     // accepts, in canonical form.
-    let mut doc = canonical(entity, &folded_value, id)?;
+    let doc = canonical(entity, &folded_value, id)?;
     let Value::Object(mut fields) = folded_value else {
         return Err(Error::Other("internal: a fold is not a JSON object".into()));
     };
     if !had_id {
         fields.remove("id");
     }
+    let clocks = encode_clocks(&doc, &fields, &stamps);
+    place(tx, Canonical::new(entity, id, &doc, clocks)?, landing, deferred)
+}
+
+/// A record in canonical form, as its row holds it: the values of its
+/// copied columns, the text of its `doc`, its `clocks`. Made without the
+/// database, so that an import makes them on another core.
+pub struct Canonical {
+    entity: Entity,
+    id: Uuid,
+    /// The values of [`Entity::columns`], in order.
+    columns: Vec<SqlValue>,
+    text: String,
+    /// As [`encode_clocks`] makes it.
+    clocks: String,
+}
+
+impl Canonical {
+    fn new(entity: Entity, id: Uuid, doc: &Map<String, Value>, clocks: String) -> Result<Canonical> {
+        let columns = entity.columns().iter().map(|c| sql_value(doc.get(*c))).collect();
+        Ok(Canonical { entity, id, columns, text: serde_json::to_string(doc)?, clocks })
+    }
+
+    fn column(&self, name: &str) -> &SqlValue {
+        let i = self.entity.columns().iter().position(|c| *c == name);
+        i.and_then(|i| self.columns.get(i)).unwrap_or(&SqlValue::Null)
+    }
+
+    /// A text column's value, or "".
+    fn text_of(&self, name: &str) -> &str {
+        match self.column(name) {
+            SqlValue::Text(s) => s,
+            _ => "",
+        }
+    }
+
+    fn doc(&self) -> Result<Map<String, Value>> {
+        Ok(serde_json::from_str(&self.text)?)
+    }
+
+    /// The same record with one field set otherwise (stamps unchanged).
+    fn with(self, field: &str, value: Value) -> Result<Canonical> {
+        let mut doc = self.doc()?;
+        doc.insert(field.into(), value);
+        Canonical::new(self.entity, self.id, &doc, self.clocks)
+    }
+}
+
+/// The row of a record an import brings with its creation alone, read
+/// straight from the text of the change's `fields` into its typed record.
+/// None when the text holds anything that read would treat otherwise than
+/// a fold does (a field the record does not know, one it lacks, no valid
+/// record at all): [`land_created`] folds it then. Touches no database, so
+/// an import prepares these on another core while it writes the log.
+pub fn prepare_created(entity: Entity, id: Uuid, fields: &str, hlc: Hlc) -> Option<Canonical> {
+    let doc = canonical_from_text(entity, id, fields)?;
+    if !keys_of(fields).is_some_and(|keys| doc.keys().filter(|k| *k != "id").eq(keys.iter())) {
+        return None;
+    }
+    // `{"*":"<stamp>"}`, as encode_clocks writes it: a stamp needs no escaping.
+    let clocks = format!("{{\"*\":\"{hlc}\"}}");
+    Canonical::new(entity, id, &doc, clocks).ok()
+}
+
+/// Lands a record an import brought with its creation alone and that was
+/// not waiting ([`Landing::New`]): as [`prepare_created`] made it, or
+/// folded from its `fields` when it could not. The outcome is the same
+/// either way.
+pub fn land_created(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    id: Uuid,
+    fields: &str,
+    hlc: Hlc,
+    prepared: Option<Canonical>,
+    deferred: &mut Deferred,
+) -> Result<Materialised> {
+    match prepared.filter(|p| p.entity == entity && p.id == id) {
+        Some(p) => place(tx, p, Landing::New, Some(deferred)),
+        None => {
+            let folded = Folded { fields: serde_json::from_str(fields)?, stamps: Stamps::One(hlc), created: true };
+            land(tx, entity, id, folded, Landing::New, Some(deferred))
+        }
+    }
+}
+
+/// The record a change's `fields` text makes with its id, in canonical
+/// form; None if it makes none.
+fn canonical_from_text(entity: Entity, id: Uuid, fields: &str) -> Option<Map<String, Value>> {
+    fn typed<T: serde::de::DeserializeOwned + Serialize>(text: &str) -> Option<Value> {
+        serde_json::to_value(serde_json::from_str::<T>(text).ok()?).ok()
+    }
+    let body = fields.trim_start().strip_prefix('{')?.trim_start();
+    let mut text = String::with_capacity(body.len() + 48);
+    text.push_str("{\"id\":\"");
+    text.push_str(id.as_hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+    text.push('"');
+    if !body.starts_with('}') {
+        text.push(',');
+    }
+    text.push_str(body);
+    let canonical = match entity {
+        Entity::Beneficiary => typed::<Beneficiary>(&text)?,
+        Entity::Visit => typed::<Visit>(&text)?,
+        Entity::Milestone => typed::<Milestone>(&text)?,
+        Entity::Target => typed::<Target>(&text)?,
+        Entity::Resolution => typed::<Resolution>(&text)?,
+        Entity::Merge => typed::<Decision>(&text)?,
+    };
+    match canonical {
+        Value::Object(doc) => Some(doc),
+        _ => None,
+    }
+}
+
+/// The keys of a JSON object's text, sorted, without reading its values
+/// into anything.
+fn keys_of(text: &str) -> Option<Vec<std::borrow::Cow<'_, str>>> {
+    struct Keys<'a>(Vec<std::borrow::Cow<'a, str>>);
+    impl<'de> serde::Deserialize<'de> for Keys<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Keys<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<Keys<'de>, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((Borrowed(k), _)) = map.next_entry::<Borrowed<'de>, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(Visitor)
+        }
+    }
+    /// A key, borrowed from the text unless it holds escapes.
+    struct Borrowed<'a>(std::borrow::Cow<'a, str>);
+    impl<'de> serde::Deserialize<'de> for Borrowed<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Borrowed<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Borrowed<'de>, E> {
+                    Ok(Borrowed(std::borrow::Cow::Borrowed(v)))
+                }
+                fn visit_str<E>(self, v: &str) -> std::result::Result<Borrowed<'de>, E> {
+                    Ok(Borrowed(std::borrow::Cow::Owned(v.to_string())))
+                }
+            }
+            d.deserialize_str(Visitor)
+        }
+    }
+    let mut keys = serde_json::from_str::<Keys<'_>>(text).ok()?.0;
+    keys.sort_unstable();
+    keys.dedup();
+    Some(keys)
+}
+
+/// Writes the row of a record in canonical form (`doc`, `clocks` as
+/// [`encode_clocks`] made them), then what follows from it: merges, the
+/// waiting list, search words, the visits that waited for a person,
+/// summaries.
+fn place(
+    tx: &Transaction<'_>,
+    mut record: Canonical,
+    landing: Landing,
+    mut deferred: Option<&mut Deferred>,
+) -> Result<Materialised> {
+    let (entity, id) = (record.entity, record.id);
     let mut merged_into = None;
     let mut parent = None;
     match entity {
         Entity::Visit | Entity::Milestone => {
-            let own = doc.get("beneficiary_id").and_then(Value::as_str).and_then(|p| Uuid::parse_str(p).ok());
-            let Some(own) = own else { return Err(Error::Other(format!("{} {id} has no person", entity.as_str()))) };
+            let Ok(own) = Uuid::parse_str(record.text_of("beneficiary_id")) else {
+                return Err(Error::Other(format!("{} {id} has no person", entity.as_str())));
+            };
             // A merged-away person's visits show under the person kept.
             let merged = match deferred.as_deref_mut() {
                 Some(d) => d.merged_into(tx, own)?,
@@ -378,7 +597,7 @@ pub fn land(
                 return Ok(Materialised::Waiting);
             }
             if effective != own {
-                doc.insert("beneficiary_id".into(), Value::String(effective.to_string()));
+                record = record.with("beneficiary_id", Value::String(effective.to_string()))?;
             }
             parent = Some(effective);
         }
@@ -389,16 +608,15 @@ pub fn land(
             };
             if let Some((kept, at)) = merged {
                 // Hidden from lists and plans, as an archived record is.
-                if doc.get("archived_at").is_none_or(Value::is_null) {
-                    doc.insert("archived_at".into(), Value::String(at));
+                if *record.column("archived_at") == SqlValue::Null {
+                    record = record.with("archived_at", Value::String(at))?;
                 }
                 merged_into = Some(kept.to_string());
             }
         }
         Entity::Target | Entity::Resolution | Entity::Merge => {}
     }
-    let clocks = encode_clocks(&doc, &fields, &stamps);
-    let rowid = match write_row(tx, entity, &doc, &clocks, merged_into.as_deref(), landing)? {
+    let rowid = match write_row(tx, &record, merged_into.as_deref(), landing)? {
         Written::Inserted(rowid) => Some(rowid),
         Written::Replaced => None,
         // A row exists after all: fold the record's whole log.
@@ -410,7 +628,7 @@ pub fn land(
     }
     match entity {
         Entity::Beneficiary => {
-            let words = search_words(&doc);
+            let words = search_words(&record);
             let rowid = match rowid {
                 Some(r) => r,
                 None => tx
@@ -446,7 +664,7 @@ pub fn land(
             }
         }
         Entity::Merge => {
-            merging::apply(tx, &doc)?;
+            merging::apply(tx, &record.doc()?)?;
             if let Some(d) = deferred {
                 d.forget_merges();
             }
@@ -489,16 +707,14 @@ fn canonical(entity: Entity, value: &Value, id: Uuid) -> Result<Map<String, Valu
     }
 }
 
-/// A JSON value as an SQL parameter, borrowing its text.
-fn sql_param(v: Option<&Value>) -> ToSqlOutput<'_> {
+/// A JSON value as an SQL value.
+fn sql_value(v: Option<&Value>) -> SqlValue {
     match v {
-        None | Some(Value::Null) => ToSqlOutput::Owned(SqlValue::Null),
-        Some(Value::String(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-        Some(Value::Bool(b)) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
-        Some(Value::Number(n)) => {
-            ToSqlOutput::Owned(n.as_i64().map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer))
-        }
-        Some(other) => ToSqlOutput::Owned(SqlValue::Text(other.to_string())),
+        None | Some(Value::Null) => SqlValue::Null,
+        Some(Value::String(s)) => SqlValue::Text(s.clone()),
+        Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+        Some(Value::Number(n)) => n.as_i64().map_or_else(|| SqlValue::Text(n.to_string()), SqlValue::Integer),
+        Some(other) => SqlValue::Text(other.to_string()),
     }
 }
 
@@ -549,22 +765,14 @@ enum Written {
 }
 
 /// Writes a record's row.
-fn write_row(
-    tx: &Transaction<'_>,
-    entity: Entity,
-    doc: &Map<String, Value>,
-    clocks: &str,
-    merged_into: Option<&str>,
-    landing: Landing,
-) -> Result<Written> {
-    let sql = row_sql(entity);
-    let text = serde_json::to_string(doc)?;
-    let mut values: Vec<ToSqlOutput<'_>> = entity.columns().iter().map(|c| sql_param(doc.get(*c))).collect();
-    values.push(ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())));
-    values.push(ToSqlOutput::Borrowed(ValueRef::Text(clocks.as_bytes())));
-    if entity == Entity::Beneficiary {
-        let name = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
-        values.push(ToSqlOutput::Owned(SqlValue::Text(fold(&format!("{} {}", name("last_name"), name("first_name"))))));
+fn write_row(tx: &Transaction<'_>, record: &Canonical, merged_into: Option<&str>, landing: Landing) -> Result<Written> {
+    let sql = row_sql(record.entity);
+    let mut values: Vec<ToSqlOutput<'_>> = record.columns.iter().map(|v| ToSqlOutput::Borrowed(v.into())).collect();
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(record.text.as_bytes())));
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(record.clocks.as_bytes())));
+    if record.entity == Entity::Beneficiary {
+        let sort_name = fold(&format!("{} {}", record.text_of("last_name"), record.text_of("first_name")));
+        values.push(ToSqlOutput::Owned(SqlValue::Text(sort_name)));
         values.push(
             merged_into
                 .map_or(ToSqlOutput::Owned(SqlValue::Null), |m| ToSqlOutput::Borrowed(ValueRef::Text(m.as_bytes()))),
@@ -584,8 +792,8 @@ fn write_row(
 }
 
 /// The words a search can find her by: names in both scripts, CIN, phone.
-fn search_words(doc: &Map<String, Value>) -> String {
-    let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
+fn search_words(record: &Canonical) -> String {
+    let s = |k: &str| record.text_of(k);
     let mut text = fold(&format!("{} {} {}", s("first_name"), s("last_name"), s("name_ar")));
     if !s("cin").is_empty() {
         text.push(' ');

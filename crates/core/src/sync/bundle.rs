@@ -18,9 +18,10 @@
 
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
-use crate::store::log::{Change, Entity, Op};
+use crate::store::log::{Change, ChangeRow, Entity, Op};
 use crate::store::{schema, Device};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
 use uuid::Uuid;
@@ -160,6 +161,84 @@ struct Envelope {
 pub struct Bundle {
     pub manifest: Manifest,
     pub changes: Vec<Change>,
+}
+
+/// A bundle whose every self-check passed, its changes as their lines
+/// hold them ([`Line`]): what an import reads.
+#[derive(Debug)]
+pub struct Unpacked {
+    pub manifest: Manifest,
+    pub lines: Vec<Line>,
+}
+
+/// One change as a bundle line holds it, its JSON objects left as text:
+/// an import stores them as they came and reads `fields` straight into a
+/// typed record, without building a JSON tree in between.
+#[derive(Debug, Deserialize)]
+pub struct Line {
+    pub device_id: Uuid,
+    pub seq: i64,
+    pub hlc: Hlc,
+    pub entity: Entity,
+    pub record_id: Uuid,
+    pub op: Op,
+    pub fields: Box<RawValue>,
+    #[serde(default = "empty_object")]
+    pub old: Box<RawValue>,
+    #[serde(default = "empty_object")]
+    pub base: Box<RawValue>,
+    pub at: String,
+    pub coordinator: String,
+}
+
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".into()).unwrap_or_else(|_| unreachable!("{{}} is JSON"))
+}
+
+impl Line {
+    /// The change it holds, its objects read.
+    pub fn change(&self) -> serde_json::Result<Change> {
+        Ok(Change {
+            device_id: self.device_id,
+            seq: self.seq,
+            hlc: self.hlc,
+            entity: self.entity,
+            record_id: self.record_id,
+            op: self.op,
+            fields: serde_json::from_str(self.fields.get())?,
+            old: serde_json::from_str(self.old.get())?,
+            base: serde_json::from_str(self.base.get())?,
+            at: self.at.clone(),
+            coordinator: self.coordinator.clone(),
+        })
+    }
+
+    /// The row of the change log it makes.
+    pub fn row(&self) -> ChangeRow<'_> {
+        ChangeRow {
+            device_id: self.device_id,
+            seq: self.seq,
+            hlc: self.hlc,
+            entity: self.entity,
+            record_id: self.record_id,
+            op: self.op,
+            fields: self.fields.get(),
+            old: self.old.get(),
+            base: self.base.get(),
+            at: &self.at,
+            coordinator: &self.coordinator,
+        }
+    }
+
+    /// The device a creation says made the record (`created_by`), if it says.
+    fn created_by(&self) -> serde_json::Result<Option<Uuid>> {
+        #[derive(Deserialize)]
+        struct Maker {
+            created_by: Option<serde_json::Value>,
+        }
+        let maker: Maker = serde_json::from_str(self.fields.get())?;
+        Ok(maker.created_by.as_ref().and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok()))
+    }
 }
 
 /// Counts changes per device and per kind of record, as a manifest states them.
@@ -305,10 +384,23 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
     Ok((manifest, payload))
 }
 
+/// Reads a bundle and checks everything it can on its own (see [`unpack`]).
+pub fn decode(bytes: &[u8]) -> Result<Bundle> {
+    let Unpacked { manifest, lines } = unpack(bytes)?;
+    let changes = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            l.change().or_else(|e| refuse(Refusal::InvalidRecord(format!("change {} is not valid: {e}", i + 1))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Bundle { manifest, changes })
+}
+
 /// Reads a bundle and checks everything it can on its own: container and
 /// schema versions, checksums, that the changes are exactly those the
 /// manifest lists, and that no change claims a device that did not make it.
-pub fn decode(bytes: &[u8]) -> Result<Bundle> {
+pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let (manifest, payload) = open(bytes)?;
     if manifest.content_bytes > MAX_CONTENT {
         return refuse(Refusal::Inconsistent(format!("content of {} bytes", manifest.content_bytes)));
@@ -335,27 +427,33 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle> {
     if hash != manifest.content_sha256 {
         return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
     }
-    let mut changes = a?;
-    changes.extend(b?);
-    check_against_manifest(&manifest, &changes)?;
-    Ok(Bundle { manifest, changes })
+    let mut lines = a?;
+    lines.extend(b?);
+    check_against_manifest(&manifest, &lines)?;
+    Ok(Unpacked { manifest, lines })
 }
 
 /// Reads content lines, one change each; `skip` lines came before them.
-fn parse_lines(content: &[u8], skip: usize) -> Result<Vec<Change>> {
-    let mut changes = Vec::with_capacity(content.len() / 600);
+fn parse_lines(content: &[u8], skip: usize) -> Result<Vec<Line>> {
+    let mut lines = Vec::with_capacity(content.len() / 600);
     for (i, l) in content.split(|b| *b == b'\n').enumerate() {
         if l.is_empty() {
             continue;
         }
-        let c: Change = serde_json::from_slice(l)
-            .or_else(|e| refuse(Refusal::InvalidRecord(format!("change {} is not valid: {e}", skip + i + 1))))?;
-        changes.push(c);
+        let invalid =
+            |e: String| Error::Refused(Refusal::InvalidRecord(format!("change {} is not valid: {e}", skip + i + 1)));
+        let line: Line = serde_json::from_slice(l).map_err(|e| invalid(e.to_string()))?;
+        for (name, raw) in [("fields", &line.fields), ("old", &line.old), ("base", &line.base)] {
+            if !raw.get().starts_with('{') {
+                return Err(invalid(format!("{name} is not an object")));
+            }
+        }
+        lines.push(line);
     }
-    Ok(changes)
+    Ok(lines)
 }
 
-fn check_against_manifest(m: &Manifest, changes: &[Change]) -> Result<()> {
+fn check_against_manifest(m: &Manifest, changes: &[Line]) -> Result<()> {
     let inconsistent = |d: String| refuse(Refusal::Inconsistent(d));
     if changes.len() != m.changes {
         return inconsistent(format!("{} changes listed, {} found", m.changes, changes.len()));
@@ -370,7 +468,9 @@ fn check_against_manifest(m: &Manifest, changes: &[Change]) -> Result<()> {
             )));
         }
         if c.op == Op::Create {
-            let by = c.fields.get("created_by").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+            let by = c.created_by().or_else(|e| {
+                refuse(Refusal::InvalidRecord(format!("change {} of device {}: {e}", c.seq, c.device_id)))
+            })?;
             if by.is_some_and(|by| by != c.device_id) {
                 return refuse(Refusal::Forged(format!(
                     "record {} says it was created on another device than {}",

@@ -11,14 +11,15 @@
 //! end, not once per visit.
 
 use super::backup::{self, BackupFile};
-use super::bundle::{self, Bundle, DeviceRef, Refusal};
+use super::bundle::{self, DeviceRef, Refusal, Unpacked};
 use super::{conflict, merge};
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
-use crate::store::log::{self, Deferred, Entity, Folded, Landing, Materialised, Op, Stamps};
+use crate::store::log::{self, Deferred, Entity, Materialised, Op};
 use crate::store::{register_device, Device, Store, Writer};
 use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -136,9 +137,11 @@ fn rank(e: Entity) -> u8 {
     }
 }
 
-/// Refuses changes whose number this database knows with another stamp:
-/// two databases claiming one device (a copied laptop, a forged file).
-fn check_claims(tx: &Transaction<'_>, bundle: &Bundle) -> Result<()> {
+/// The changes of a bundle this database does not have yet (by their
+/// place in it). Refuses a change whose device and number this database
+/// knows with other contents: two databases claiming one device (a copied
+/// laptop, a forged file).
+fn fresh_changes(tx: &Transaction<'_>, bundle: &Unpacked) -> Result<Vec<usize>> {
     let mut known: HashMap<Uuid, i64> = HashMap::new();
     for r in &bundle.manifest.devices {
         let max: i64 = tx
@@ -146,26 +149,45 @@ fn check_claims(tx: &Transaction<'_>, bundle: &Bundle) -> Result<()> {
             .query_row(params![r.device.id.to_string()], |r| r.get(0))?;
         known.insert(r.device.id, max);
     }
-    let mut stmt = tx.prepare_cached("SELECT hlc FROM change WHERE device_id = ?1 AND seq = ?2")?;
-    for c in &bundle.changes {
-        if known.get(&c.device_id).is_some_and(|max| c.seq <= *max) {
-            let hlc: Option<String> =
-                stmt.query_row(params![c.device_id.to_string(), c.seq], |r| r.get(0)).map(Some).or_else(|e| {
-                    if e == rusqlite::Error::QueryReturnedNoRows {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?;
-            if hlc.is_some_and(|h| h != c.hlc.to_string()) {
-                return Err(Error::Refused(Refusal::Forged(format!(
-                    "change {} of device {} differs from the one already received",
-                    c.seq, c.device_id
-                ))));
-            }
+    let mut stmt = tx.prepare_cached(
+        "SELECT hlc, entity, record_id, op, fields, old, base FROM change WHERE device_id = ?1 AND seq = ?2",
+    )?;
+    let mut fresh = Vec::with_capacity(bundle.lines.len());
+    for (i, c) in bundle.lines.iter().enumerate() {
+        if known.get(&c.device_id).is_none_or(|max| c.seq > *max) {
+            fresh.push(i);
+            continue;
+        }
+        let mut rows = stmt.query(params![c.device_id.to_string(), c.seq])?;
+        let Some(row) = rows.next()? else {
+            fresh.push(i);
+            continue;
+        };
+        let text = |i: usize| row.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
+        let same = text(0)? == c.hlc.to_string()
+            && text(1)? == c.entity.as_str()
+            && text(2)? == c.record_id.to_string()
+            && text(3)? == c.op.as_str()
+            && same_object(text(4)?, c.fields.get())
+            && same_object(text(5)?, c.old.get())
+            && same_object(text(6)?, c.base.get());
+        if !same {
+            return Err(Error::Refused(Refusal::Forged(format!(
+                "change {} of device {} differs from the one already received",
+                c.seq, c.device_id
+            ))));
         }
     }
-    Ok(())
+    Ok(fresh)
+}
+
+/// Whether two JSON objects' texts say the same (the same text, usually).
+fn same_object(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 /// A failure while folding means the bundle holds something no record can be.
@@ -180,7 +202,7 @@ fn invalid(e: Error) -> Error {
 }
 
 /// Imports one checked bundle into the open transaction.
-fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
+fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
     let tx = w.tx();
     let m = bundle.manifest.clone();
     let already: bool = tx
@@ -190,19 +212,13 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
     for r in &m.devices {
         register_device(tx, &Device::from(&r.device))?;
     }
-    check_claims(tx, &bundle)?;
+    let fresh = fresh_changes(tx, &bundle)?;
     let before = Counts::of(tx)?;
-    let mut fresh: Vec<usize> = Vec::new();
-    for (i, c) in bundle.changes.iter().enumerate() {
-        if log::insert_change(tx, c).map_err(invalid)? {
-            fresh.push(i);
-        }
-    }
     let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
-    let future_changes = fresh.iter().filter(|i| bundle.changes[**i].hlc.millis > horizon).count();
-    let latest = fresh.iter().map(|i| bundle.changes[*i].hlc).max();
+    let future_changes = fresh.iter().filter(|i| bundle.lines[**i].hlc.millis > horizon).count();
+    let latest = fresh.iter().map(|i| bundle.lines[*i].hlc).max();
     let decisions =
-        fresh.iter().filter(|i| matches!(bundle.changes[**i].entity, Entity::Merge | Entity::Resolution)).count();
+        fresh.iter().filter(|i| matches!(bundle.lines[**i].entity, Entity::Merge | Entity::Resolution)).count();
 
     // Records that only waited for their creation need their whole log.
     let waiting_before: HashSet<(String, String)> = tx
@@ -211,24 +227,48 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
         .collect::<rusqlite::Result<_>>()?;
     let mut groups: BTreeMap<(u8, Entity, Uuid), Vec<usize>> = BTreeMap::new();
     for i in &fresh {
-        let c = &bundle.changes[*i];
+        let c = &bundle.lines[*i];
         groups.entry((rank(c.entity), c.entity, c.record_id)).or_default().push(*i);
     }
+    // Records whose creation arrives alone, not waiting: each lands from
+    // that one change. Decisions on a pair share one id, so two machines
+    // may both have created it: those always fold from the whole log.
+    let alone: Vec<usize> = groups
+        .iter()
+        .filter(|((_, entity, id), idxs)| {
+            idxs.len() == 1
+                && bundle.lines[idxs[0]].op == Op::Create
+                && *entity != Entity::Merge
+                && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()))
+        })
+        .map(|(_, idxs)| idxs[0])
+        .collect();
+    // Their rows are made on the other core while this one writes the log.
+    let lines = &bundle.lines;
+    let mut prepared = std::thread::scope(|s| -> Result<Vec<Option<log::Canonical>>> {
+        let worker = s.spawn(|| {
+            alone
+                .iter()
+                .map(|i| {
+                    log::prepare_created(lines[*i].entity, lines[*i].record_id, lines[*i].fields.get(), lines[*i].hlc)
+                })
+                .collect()
+        });
+        for i in &fresh {
+            log::append_change(tx, &lines[*i].row()).map_err(invalid)?;
+        }
+        worker.join().map_err(|_| Error::Other("internal: preparing the records failed".into()))
+    })?
+    .into_iter();
     let mut deferred = Deferred::default();
     let (mut updated, mut conflicts) = (0, 0);
     let mut people = Vec::new();
+    let mut next_alone = alone.iter().peekable();
     for ((_, entity, id), idxs) in groups {
-        let first = &bundle.changes[idxs[0]];
-        // Decisions on a pair share one id, so two machines may both have
-        // created it: those always fold from the whole log.
-        let alone = idxs.len() == 1
-            && first.op == Op::Create
-            && entity != Entity::Merge
-            && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()));
-        if alone {
-            let c = &mut bundle.changes[idxs[0]];
-            let folded = Folded { fields: std::mem::take(&mut c.fields), stamps: Stamps::One(c.hlc), created: true };
-            log::land(tx, entity, id, folded, Landing::New, Some(&mut deferred)).map_err(invalid)?;
+        if next_alone.next_if(|i| **i == idxs[0]).is_some() {
+            let c = &lines[idxs[0]];
+            let p = prepared.next().flatten();
+            log::land_created(tx, entity, id, c.fields.get(), c.hlc, p, &mut deferred).map_err(invalid)?;
         } else {
             let existed: bool = tx
                 .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
@@ -237,7 +277,7 @@ fn import_one(w: &mut Writer<'_>, mut bundle: Bundle) -> Result<ImportSummary> {
             if existed && done == Materialised::Done {
                 updated += 1;
             }
-            if idxs.iter().any(|i| bundle.changes[*i].op != Op::Create) {
+            if idxs.iter().any(|i| bundle.lines[*i].op != Op::Create) {
                 conflicts += conflict::detect(tx, entity, id)?;
             }
         }
@@ -323,8 +363,8 @@ impl Store {
     /// nothing. A copy of the database is kept before a real import.
     pub fn import_bundles(&mut self, files: Vec<(String, Vec<u8>)>, dry_run: bool) -> Result<ImportReport> {
         self.device()?;
-        let decoded: Vec<(String, Result<Bundle>)> =
-            files.into_iter().map(|(name, bytes)| (name, bundle::decode(&bytes))).collect();
+        let decoded: Vec<(String, Result<Unpacked>)> =
+            files.into_iter().map(|(name, bytes)| (name, bundle::unpack(&bytes))).collect();
         let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
         let usual = ConnectionSettings::read(self.conn())?;
         ConnectionSettings::FOR_IMPORT.apply(self.conn())?;
@@ -367,7 +407,7 @@ impl Store {
     /// back, a real import one transaction per file after a backup.
     fn import_decoded(
         &mut self,
-        decoded: Vec<(String, Result<Bundle>)>,
+        decoded: Vec<(String, Result<Unpacked>)>,
         dry_run: bool,
         report: &mut ImportReport,
     ) -> Result<Vec<(String, Result<ImportSummary>)>> {
