@@ -818,7 +818,9 @@ fn write_search_words(tx: &Transaction<'_>, rowid: i64, words: &str, replace: bo
 }
 
 /// Recomputes what a person's row derives from her visits and milestones:
-/// visit count, last and next visit, IGA stage.
+/// visit count, last and next visit, IGA stage. Her visits are read once
+/// (the next visit is the one of her latest visit, the latest entered on a
+/// tie, then the greatest id, the same on every machine).
 pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
     let id = id.to_string();
     let milestones: Vec<Milestone> = tx
@@ -827,17 +829,29 @@ pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
         .filter_map(|d| d.ok().and_then(|d| serde_json::from_str(&d).ok()))
         .collect();
     let stage = milestone::stage(&milestones);
+    let mut count = 0_i64;
+    // (date, created_at, id) of the latest visit, and its next visit date.
+    let mut latest: Option<((String, String, String), Option<String>)> = None;
+    let mut stmt = tx.prepare_cached(
+        "SELECT date, created_at, id, next_visit_date FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL",
+    )?;
+    let mut rows = stmt.query(params![id])?;
+    while let Some(r) = rows.next()? {
+        count += 1;
+        let key: (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        if latest.as_ref().is_none_or(|(k, _)| key > *k) {
+            latest = Some((key, r.get(3)?));
+        }
+    }
+    let (last, next) = match latest {
+        Some(((date, _, _), next)) => (Some(date), next),
+        None => (None, None),
+    };
     tx.prepare_cached(
-        "UPDATE beneficiary SET
-            visit_count = (SELECT count(*) FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL),
-            last_visit_date = (SELECT max(date) FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL),
-            next_visit_date = (SELECT next_visit_date FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL
-                               ORDER BY date DESC, created_at DESC LIMIT 1),
-            stage = ?2,
-            stage_rank = ?3
+        "UPDATE beneficiary SET visit_count = ?2, last_visit_date = ?3, next_visit_date = ?4, stage = ?5, stage_rank = ?6
          WHERE id = ?1",
     )?
-    .execute(params![id, stage.map(|s| s.as_str()), stage.map_or(0, |s| i64::from(s.rank()))])?;
+    .execute(params![id, count, last, next, stage.map(|s| s.as_str()), stage.map_or(0, |s| i64::from(s.rank()))])?;
     Ok(())
 }
 

@@ -410,32 +410,37 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     if content.len() as u64 != manifest.content_bytes {
         return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
     }
-    // Two cores: one checks the checksum and reads the first half of the
-    // lines while the other reads the second half.
+    // Two cores: the checksum and the first half of the lines on one, the
+    // second half on the other (the hash runs beside the first half, so
+    // that both take about as long).
     let cut = content[content.len() / 2..]
         .iter()
         .position(|b| *b == b'\n')
         .map_or(content.len(), |i| content.len() / 2 + i + 1);
     let (first, second) = content.split_at(cut);
     let first_lines = first.iter().filter(|b| **b == b'\n').count();
+    let lost = || Error::Refused(Refusal::Corrupt("the content cannot be read".into()));
     let (hash, a, b) = std::thread::scope(|s| {
+        let hash = s.spawn(|| super::sha256_hex(&content));
         let other = s.spawn(|| parse_lines(second, first_lines));
-        let hash = super::sha256_hex(&content);
         let a = parse_lines(first, 0);
-        (hash, a, other.join().unwrap_or_else(|_| refuse(Refusal::Corrupt("the content cannot be read".into()))))
+        (hash.join().map_err(|_| lost()), a, other.join().unwrap_or_else(|_| Err(lost())))
     });
-    if hash != manifest.content_sha256 {
+    if hash? != manifest.content_sha256 {
         return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
     }
-    let mut lines = a?;
-    lines.extend(b?);
-    check_against_manifest(&manifest, &lines)?;
+    let (mut lines, bad_a) = a?;
+    let (more, bad_b) = b?;
+    lines.extend(more);
+    check_against_manifest(&manifest, &lines, bad_a.or(bad_b))?;
     Ok(Unpacked { manifest, lines })
 }
 
 /// Reads content lines, one change each; `skip` lines came before them.
-fn parse_lines(content: &[u8], skip: usize) -> Result<Vec<Line>> {
+/// Gives also the first line that fails [`Line::check`], if any.
+fn parse_lines(content: &[u8], skip: usize) -> Result<(Vec<Line>, Option<Error>)> {
     let mut lines = Vec::with_capacity(content.len() / 600);
+    let mut bad = None;
     for (i, l) in content.split(|b| *b == b'\n').enumerate() {
         if l.is_empty() {
             continue;
@@ -448,39 +453,56 @@ fn parse_lines(content: &[u8], skip: usize) -> Result<Vec<Line>> {
                 return Err(invalid(format!("{name} is not an object")));
             }
         }
+        if bad.is_none() {
+            bad = line.check().err();
+        }
         lines.push(line);
     }
-    Ok(lines)
+    Ok((lines, bad))
 }
 
-fn check_against_manifest(m: &Manifest, changes: &[Line]) -> Result<()> {
+impl Line {
+    /// What a change must be on its own: stamped and numbered by the device
+    /// that made it, and a creation made there.
+    fn check(&self) -> Result<()> {
+        // A stamp names the device that made it; a change under another
+        // device's name is forged.
+        if self.hlc.device != self.device_id {
+            return refuse(Refusal::Forged(format!(
+                "change {} of device {} is stamped by device {}",
+                self.seq, self.device_id, self.hlc.device
+            )));
+        }
+        if self.op == Op::Create {
+            let by = self.created_by().or_else(|e| {
+                refuse(Refusal::InvalidRecord(format!("change {} of device {}: {e}", self.seq, self.device_id)))
+            })?;
+            if by.is_some_and(|by| by != self.device_id) {
+                return refuse(Refusal::Forged(format!(
+                    "record {} says it was created on another device than {}",
+                    self.record_id, self.device_id
+                )));
+            }
+        }
+        if self.seq < 1 || self.hlc == Hlc::ZERO {
+            return refuse(Refusal::Inconsistent(format!(
+                "change {} of device {} is not numbered",
+                self.seq, self.device_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks the changes against what the manifest lists; `bad` is the first
+/// change that failed [`Line::check`].
+fn check_against_manifest(m: &Manifest, changes: &[Line], bad: Option<Error>) -> Result<()> {
     let inconsistent = |d: String| refuse(Refusal::Inconsistent(d));
     if changes.len() != m.changes {
         return inconsistent(format!("{} changes listed, {} found", m.changes, changes.len()));
     }
-    for c in changes {
-        // A stamp names the device that made it; a change under another
-        // device's name is forged.
-        if c.hlc.device != c.device_id {
-            return refuse(Refusal::Forged(format!(
-                "change {} of device {} is stamped by device {}",
-                c.seq, c.device_id, c.hlc.device
-            )));
-        }
-        if c.op == Op::Create {
-            let by = c.created_by().or_else(|e| {
-                refuse(Refusal::InvalidRecord(format!("change {} of device {}: {e}", c.seq, c.device_id)))
-            })?;
-            if by.is_some_and(|by| by != c.device_id) {
-                return refuse(Refusal::Forged(format!(
-                    "record {} says it was created on another device than {}",
-                    c.record_id, c.device_id
-                )));
-            }
-        }
-        if c.seq < 1 || c.hlc == Hlc::ZERO {
-            return inconsistent(format!("change {} of device {} is not numbered", c.seq, c.device_id));
-        }
+    if let Some(e) = bad {
+        return Err(e);
     }
     let mut tally = Tally::default();
     for c in changes {

@@ -221,40 +221,58 @@ pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<u
             by_commune.entry(fold(c)).or_default().push(i);
         }
     }
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO duplicate (a, b, score, reasons) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (a, b) DO UPDATE SET score = excluded.score, reasons = excluded.reasons",
-    )?;
-    let mut exists = tx.prepare_cached("SELECT 1 FROM duplicate WHERE a = ?1 AND b = ?2")?;
-    let mut new_pairs = 0;
-    let mut done: HashSet<(usize, usize)> = HashSet::new();
-    for id in people {
-        let Some(&i) = index.get(id) else { continue };
-        let p = &all[i];
-        let mut candidates: Vec<usize> = Vec::new();
-        let empty = Vec::new();
-        candidates.extend(p.b.cin.as_deref().and_then(|c| by_cin.get(c)).unwrap_or(&empty));
-        candidates.extend(p.b.phone.as_deref().and_then(|c| by_phone.get(c)).unwrap_or(&empty));
-        candidates.extend(by_birth.get(&p.b.birth_date).unwrap_or(&empty));
-        let commune = p.b.commune.as_deref().map(fold);
-        if let Some(bucket) = commune.as_ref().and_then(|c| by_commune.get(c)) {
-            candidates.extend(bucket.iter().filter(|j| p.may_share_name(&all[**j])));
+    // Scoring the pairs is the costly part and touches no database: the
+    // people are scored on two cores, half each.
+    let scored = |people: &[Uuid]| -> Vec<(usize, usize, u32, Vec<String>)> {
+        let mut found = Vec::new();
+        let mut done: HashSet<(usize, usize)> = HashSet::new();
+        for id in people {
+            let Some(&i) = index.get(id) else { continue };
+            let p = &all[i];
+            let mut candidates: Vec<usize> = Vec::new();
+            let empty = Vec::new();
+            candidates.extend(p.b.cin.as_deref().and_then(|c| by_cin.get(c)).unwrap_or(&empty));
+            candidates.extend(p.b.phone.as_deref().and_then(|c| by_phone.get(c)).unwrap_or(&empty));
+            candidates.extend(by_birth.get(&p.b.birth_date).unwrap_or(&empty));
+            let commune = p.b.commune.as_deref().map(fold);
+            if let Some(bucket) = commune.as_ref().and_then(|c| by_commune.get(c)) {
+                candidates.extend(bucket.iter().filter(|j| p.may_share_name(&all[**j])));
+            }
+            for j in candidates {
+                let q = &all[j];
+                if j == i || q.b.created_by == p.b.created_by || !done.insert((i.min(j), i.max(j))) {
+                    continue;
+                }
+                let (score, reasons) = match_reasons(&p.b, &q.b);
+                if !reasons.is_empty() {
+                    found.push((i.min(j), i.max(j), score, reasons));
+                }
+            }
         }
-        for j in candidates {
-            let q = &all[j];
-            if j == i || q.b.created_by == p.b.created_by || !done.insert((i.min(j), i.max(j))) {
-                continue;
-            }
-            let (score, reasons) = match_reasons(&p.b, &q.b);
-            if reasons.is_empty() {
-                continue;
-            }
-            let (a, b) = if p.b.id < q.b.id { (p.b.id, q.b.id) } else { (q.b.id, p.b.id) };
-            let (a, b) = (a.to_string(), b.to_string());
-            if !exists.exists(params![a, b])? {
-                new_pairs += 1;
-            }
-            insert.execute(params![a, b, score, serde_json::to_string(&reasons)?])?;
+        found
+    };
+    let (first, second) = people.split_at(people.len() / 2);
+    let (mut found, other) = std::thread::scope(|s| {
+        let other = s.spawn(|| scored(second));
+        (scored(first), other.join())
+    });
+    found.extend(other.map_err(|_| Error::Other("internal: scoring possible duplicates failed".into()))?);
+    // A pair may be found from both of its people.
+    found.sort_by_key(|f| (f.0, f.1));
+    found.dedup_by_key(|f| (f.0, f.1));
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO duplicate (a, b, score, reasons) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (a, b) DO NOTHING",
+    )?;
+    let mut update = tx.prepare_cached("UPDATE duplicate SET score = ?3, reasons = ?4 WHERE a = ?1 AND b = ?2")?;
+    let mut new_pairs = 0;
+    for (i, j, score, reasons) in found {
+        let (p, q) = (&all[i].b.id, &all[j].b.id);
+        let (a, b) = if p < q { (p.to_string(), q.to_string()) } else { (q.to_string(), p.to_string()) };
+        let reasons = serde_json::to_string(&reasons)?;
+        if insert.execute(params![a, b, score, reasons])? == 1 {
+            new_pairs += 1;
+        } else {
+            update.execute(params![a, b, score, reasons])?;
         }
     }
     Ok(new_pairs)
