@@ -233,7 +233,10 @@ pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<u
             let empty = Vec::new();
             candidates.extend(p.b.cin.as_deref().and_then(|c| by_cin.get(c)).unwrap_or(&empty));
             candidates.extend(p.b.phone.as_deref().and_then(|c| by_phone.get(c)).unwrap_or(&empty));
-            candidates.extend(by_birth.get(&p.b.birth_date).unwrap_or(&empty));
+            // A birth date or a commune in common counts only with a
+            // similar name; a pair sharing a CIN or phone came in above.
+            let birth = by_birth.get(&p.b.birth_date).unwrap_or(&empty);
+            candidates.extend(birth.iter().filter(|j| p.may_share_name(&all[**j])));
             let commune = p.b.commune.as_deref().map(fold);
             if let Some(bucket) = commune.as_ref().and_then(|c| by_commune.get(c)) {
                 candidates.extend(bucket.iter().filter(|j| p.may_share_name(&all[**j])));
