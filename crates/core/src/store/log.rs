@@ -717,7 +717,7 @@ fn json_text(doc: &Map<String, Value>) -> Result<String> {
     BUFFER.with_borrow_mut(|buf| {
         buf.clear();
         serde_json::to_writer(&mut *buf, doc)?;
-        Ok(String::from_utf8(buf.clone()).map_err(|e| Error::Other(format!("internal: {e}")))?)
+        String::from_utf8(buf.clone()).map_err(|e| Error::Other(format!("internal: {e}")))
     })
 }
 
