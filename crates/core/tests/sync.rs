@@ -88,6 +88,29 @@ fn any_import_order_gives_the_same_database() {
 }
 
 #[test]
+fn a_creation_reusing_a_known_record_id_folds_with_it_in_any_order() {
+    let mut a = machine("Portable A");
+    let mut b = machine("Portable B");
+    let fatima = a.register(json!({}));
+    b.register(json!({ "first_name": "Zineb", "last_name": "Tazi" }));
+    let from_a = a.export();
+    // A forger's (or a broken laptop's) creation of a record that exists.
+    let from_b = rewrite(&b.export(), |_, changes| changes[0].record_id = fatima);
+    let stamp = |bytes: &[u8]| wafira_core::sync::bundle::decode(bytes).unwrap().changes[0].hlc;
+    let later = if stamp(&from_b) > stamp(&from_a) { "Zineb" } else { "Fatima" };
+    let mut states = Vec::new();
+    for order in [[&from_a, &from_b], [&from_b, &from_a]] {
+        let mut s = machine("Station");
+        for bytes in order {
+            s.import(bytes);
+        }
+        assert_eq!(s.field(fatima, "first_name"), json!(later), "both creations folded, the later stamp winning");
+        states.push(s.state());
+    }
+    assert_eq!(states[0], states[1]);
+}
+
+#[test]
 fn a_preview_tells_what_would_come_and_writes_nothing() {
     let mut a = machine("Portable A");
     let mut b = machine("Portable B");
