@@ -36,7 +36,7 @@ fn parse_name(stem: &str, name: &str) -> Option<(String, String)> {
     Some((t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), reason.to_string()))
 }
 
-/// Copies the database (a consistent snapshot, see [`copy_database`]) and
+/// Copies the database (a consistent snapshot, see `copy_database`) and
 /// keeps only the last [`KEEP`] copies.
 pub fn take(store: &Store, reason: &str) -> Result<BackupFile> {
     let dir = folder(store);
