@@ -56,6 +56,9 @@ impl App {
     }
 
     /// The app on a database prepared by `prepare` (given its path).
+    // The turn is held on purpose for the whole test: each test runs on its
+    // own thread and runtime, and waiting for the previous window is the point.
+    #[allow(clippy::await_holding_lock)]
     pub async fn launch_with(prepare: impl FnOnce(&Path)) -> App {
         let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         assert!(

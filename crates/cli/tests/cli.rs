@@ -119,7 +119,8 @@ fn demo_with_the_same_seed_gives_the_same_people() {
     let people = names(&a.path);
     assert_eq!(people.len(), 40);
     assert_eq!(people, names(&b.path));
-    let women = people.len() - ok_json(wafira(&a.path, &["beneficiary", "list", "--sex", "M"], None)).as_array().unwrap().len();
+    let women =
+        people.len() - ok_json(wafira(&a.path, &["beneficiary", "list", "--sex", "M"], None)).as_array().unwrap().len();
     assert!(women * 100 / people.len() >= 60, "mostly women: {women} of {}", people.len());
 }
 

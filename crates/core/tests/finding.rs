@@ -263,13 +263,9 @@ fn a_search_matching_thousands_counts_and_sorts_them_like_a_narrow_one() {
         store.archive_beneficiary(row.beneficiary.id, Some("doublon".into())).unwrap();
     }
     let everyone = store.list_beneficiaries(&ListQuery { include_archived: true, ..Default::default() }).unwrap().rows;
-    for (text, region, include_archived) in [
-        ("0", None, false),
-        ("0", None, true),
-        ("0", Some("04"), false),
-        ("a", None, false),
-        ("fa", None, true),
-    ] {
+    for (text, region, include_archived) in
+        [("0", None, false), ("0", None, true), ("0", Some("04"), false), ("a", None, false), ("fa", None, true)]
+    {
         let expected: Vec<Uuid> = everyone
             .iter()
             .filter(|r| include_archived || r.beneficiary.archived_at.is_none())
