@@ -169,6 +169,14 @@ fn the_duplicate_warning_shows_a_person_with_the_same_cin() {
 }
 
 #[test]
+fn the_duplicate_warning_works_before_the_birth_date_is_typed() {
+    let (_dir, mut store) = store();
+    let id = register(&mut store, json!({ "cin": "BK123456" }));
+    let found = warning_for(&store, json!({ "birth_date": null, "commune": null, "cin": "BK123456" }));
+    assert_eq!(found, vec![(id, vec!["same_cin".to_string()])]);
+}
+
+#[test]
 fn the_duplicate_warning_shows_a_person_with_the_same_phone() {
     let (_dir, mut store) = store();
     let id = register(&mut store, json!({ "phone": "0612345678" }));

@@ -554,12 +554,13 @@ impl Store {
     /// not be valid as a whole: what can be read is compared).
     pub fn possible_duplicates(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
-        let Some(birth_date) =
-            input.birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
-        else {
-            // Without a birth date only CIN and phone can match.
-            return self.possible_duplicates_by_ids(input);
-        };
+        // Without a readable birth date, a date nobody has: then only CIN,
+        // phone or a similar name in the same commune can match.
+        let birth_date = input
+            .birth_date
+            .as_deref()
+            .and_then(|d| crate::validate::parse_date("birth_date", d).ok())
+            .unwrap_or(NaiveDate::MIN);
         let probe = Beneficiary {
             id: Uuid::nil(),
             first_name: text(&input.first_name),
@@ -587,12 +588,5 @@ impl Store {
             archive_reason: None,
         };
         similar(&self.conn, &probe, None)
-    }
-
-    fn possible_duplicates_by_ids(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
-        let mut probe = input.clone();
-        // Any date will do: it only widens the query, reasons decide.
-        probe.birth_date = Some("1000-01-01".into());
-        self.possible_duplicates(&probe)
     }
 }
