@@ -105,37 +105,14 @@ impl Store {
         if let Some(d) = &self.device {
             return Err(Error::AlreadyInitialised(d.name.clone()));
         }
-        let mut errors = Vec::new();
-        for (field, value) in [("device", name), ("coordinator", coordinator)] {
-            if value.trim().is_empty() {
-                errors.push(crate::error::FieldError::new(field, "required"));
-            } else if value.trim().chars().count() > 100 {
-                errors.push(crate::error::FieldError::new(field, "too_long").with("max", 100));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(Error::invalid(errors));
-        }
-        let device = Device { id: Uuid::now_v7(), name: name.trim().into(), coordinator: coordinator.trim().into() };
+        let mut c = crate::error::Checker::default();
+        let name = c.take(crate::validate::req_text("device", &Some(name.to_string()), 100));
+        let coordinator = c.take(crate::validate::req_text("coordinator", &Some(coordinator.to_string()), 100));
+        let device = c.finish(|| Some(Device { id: Uuid::now_v7(), name: name?, coordinator: coordinator? }))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         register_device(&tx, &device)?;
         meta_set(&tx, "device_id", &device.id.to_string())?;
         tx.commit()?;
-        self.device = Some(device.clone());
-        Ok(device)
-    }
-
-    /// Changes the coordinator's name (a laptop handed over to a colleague).
-    pub fn set_coordinator(&mut self, coordinator: &str) -> Result<Device> {
-        let mut device = self.device()?.clone();
-        if coordinator.trim().is_empty() {
-            return Err(Error::field("coordinator", "required"));
-        }
-        device.coordinator = coordinator.trim().into();
-        self.conn.execute(
-            "UPDATE device SET coordinator = ?2 WHERE id = ?1",
-            params![device.id.to_string(), device.coordinator],
-        )?;
         self.device = Some(device.clone());
         Ok(device)
     }
