@@ -30,8 +30,30 @@ pub const MAGIC: &str = "WAFIRA-BUNDLE";
 /// The container format this program writes and reads.
 pub const FORMAT: u32 = 1;
 const COMPRESSION: &str = "zstd";
-/// Content larger than this is refused rather than unpacked (1 GiB).
-const MAX_CONTENT: u64 = 1 << 30;
+/// The largest change number (and bundle number) a bundle may carry: 2^53,
+/// where numbers still count one by one in a double (JavaScript, JSON
+/// tools). A device numbers its changes 1, 2, 3…, so no real one comes
+/// near; a larger one is refused, and the next number a database gives
+/// (`max(seq) + 1`) can never overflow.
+pub const MAX_SEQ: i64 = 1 << 53;
+/// The most content a bundle may declare, refused before anything is
+/// unpacked: 512 MiB. A station's full export for 3,000 people and 80,000
+/// records is about 60 MB of content, so this leaves 8 times that; it also
+/// bounds what a hostile file can make an import hold in memory (the
+/// content is inflated only up to what the manifest declares, and kept
+/// with its lines, about twice that).
+///
+/// The ratio of content to compressed payload is not bounded: an edit
+/// history saving the same long notes again and again reaches 1,164 to 1
+/// (measured, notes of 4,000 emoji saved 300 times), a bomb of zeros
+/// 32,000 to 1: too close to tell apart without refusing real bundles.
+/// What bounds a bomb is the declared size above and [`MAX_LINE`], checked
+/// as the content comes out.
+pub const MAX_CONTENT: u64 = 512 << 20;
+/// The longest content line (one change) read: 1 MiB. The longest a form
+/// can write (notes of 4,000 characters of up to 4 bytes each, in the
+/// change's fields, old values and base) is about 100 KB.
+pub const MAX_LINE: usize = 1 << 20;
 
 /// Why a bundle is refused. Each has a stable code the window translates
 /// (`error.bundle_<code>`); the text is for the CLI and logs.
@@ -358,7 +380,9 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
     if envelope.compression != COMPRESSION {
         return refuse(Refusal::UnknownFormat(format!("compression {}", envelope.compression)));
     }
-    if rest.len() < envelope.manifest_bytes + 1 {
+    // The manifest and its `\n` (compared so, no sum of the file's numbers
+    // can overflow).
+    if rest.len() <= envelope.manifest_bytes {
         return refuse(Refusal::Truncated);
     }
     let (manifest_json, rest) = rest.split_at(envelope.manifest_bytes);
@@ -381,7 +405,105 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
     if payload.len() > envelope.payload_bytes {
         return refuse(Refusal::Corrupt("bytes follow the end of the bundle".into()));
     }
+    check_manifest(&manifest)?;
     Ok((manifest, payload))
+}
+
+/// What a manifest's numbers must be before any is used: the content
+/// within [`MAX_CONTENT`], the bundle's and the changes' numbers within
+/// 1 to [`MAX_SEQ`], each device's count within its range.
+fn check_manifest(m: &Manifest) -> Result<()> {
+    let inconsistent = |d: String| refuse(Refusal::Inconsistent(d));
+    if m.content_bytes > MAX_CONTENT {
+        return inconsistent(format!(
+            "it declares {} bytes of content, more than the {} MiB a bundle may hold",
+            m.content_bytes,
+            MAX_CONTENT >> 20
+        ));
+    }
+    if !(1..=MAX_SEQ).contains(&m.number) {
+        return inconsistent(format!("its number {} is not between 1 and {MAX_SEQ}", m.number));
+    }
+    for r in &m.devices {
+        let numbered = |n: i64| (1..=MAX_SEQ).contains(&n);
+        // Both numbers within 1..=MAX_SEQ: the span cannot overflow.
+        if !numbered(r.from_seq) || !numbered(r.to_seq) || r.from_seq > r.to_seq {
+            return inconsistent(format!(
+                "device {} is listed with changes {} to {}, not numbers from 1 to {MAX_SEQ} in order",
+                r.device.id, r.from_seq, r.to_seq
+            ));
+        }
+        if r.count as u64 > (r.to_seq - r.from_seq + 1) as u64 {
+            return inconsistent(format!(
+                "device {} is listed with {} changes numbered {} to {}",
+                r.device.id, r.count, r.from_seq, r.to_seq
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The content of a payload, which must be exactly `declared` bytes (at
+/// most [`MAX_CONTENT`], checked by [`open`]). Inflated a piece at a time:
+/// memory follows what really comes out, never what the manifest claims,
+/// and it stops as soon as more comes out than declared, or a line runs
+/// past [`MAX_LINE`] (a bomb of zeros stops after 1 MiB).
+fn inflate(payload: &[u8], declared: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    const PIECE: usize = 256 * 1024;
+    let damaged = |e: std::io::Error| Error::Refused(Refusal::Corrupt(format!("the content cannot be unpacked ({e})")));
+    let declared = usize::try_from(declared.min(MAX_CONTENT)).unwrap_or(0);
+    // One byte more than declared tells a payload that makes more.
+    let limit = declared + 1;
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(payload).map_err(damaged)?;
+    // A real manifest declares the very size: room for it (and the byte
+    // that would be one too many) at once, unless that is more than a
+    // payload of this size usually makes (16 to 1).
+    let mut content: Vec<u8> = Vec::with_capacity(limit.min(payload.len().saturating_mul(16)));
+    // Bytes since the last `\n`.
+    let mut run = 0usize;
+    loop {
+        let start = content.len();
+        let want = PIECE.min(limit - start);
+        if content.capacity() - start < want {
+            // Doubling, never past the limit.
+            content.reserve_exact(start.max(want).min(limit - start));
+        }
+        // Into the room made, so the vector never grows by itself.
+        let n = (&mut decoder).take(want as u64).read_to_end(&mut content).map_err(damaged)?;
+        if content.len() > declared {
+            return refuse(Refusal::Corrupt(format!(
+                "the content is longer than the {declared} bytes its manifest says"
+            )));
+        }
+        let fresh = &content[start..];
+        run = match fresh.iter().rposition(|b| *b == b'\n') {
+            Some(i) => fresh.len() - i - 1,
+            None => run + fresh.len(),
+        };
+        if run > MAX_LINE {
+            let number = content.iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(too_long(number, run));
+        }
+        if n < want {
+            break;
+        }
+    }
+    if content.len() < declared {
+        return refuse(Refusal::Corrupt(format!(
+            "the content is {} bytes where its manifest says {declared}",
+            content.len()
+        )));
+    }
+    Ok(content)
+}
+
+/// The refusal of change `number`, `len` bytes long (or more).
+fn too_long(number: usize, len: usize) -> Error {
+    Error::Refused(Refusal::InvalidRecord(format!(
+        "change {number} is {len} bytes long or more, past the {} MiB a change may take",
+        MAX_LINE >> 20
+    )))
 }
 
 /// Reads a bundle and checks everything it can on its own (see [`unpack`]).
@@ -402,14 +524,7 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle> {
 /// manifest lists, and that no change claims a device that did not make it.
 pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let (manifest, payload) = open(bytes)?;
-    if manifest.content_bytes > MAX_CONTENT {
-        return refuse(Refusal::Inconsistent(format!("content of {} bytes", manifest.content_bytes)));
-    }
-    let content = zstd::bulk::decompress(payload, manifest.content_bytes as usize)
-        .or_else(|e| refuse(Refusal::Corrupt(format!("the content cannot be unpacked ({e})"))))?;
-    if content.len() as u64 != manifest.content_bytes {
-        return refuse(Refusal::Corrupt("the content does not match its checksum".into()));
-    }
+    let content = inflate(payload, manifest.content_bytes)?;
     // Two cores: the checksum and the first half of the lines on one, the
     // second half on the other (the hash runs beside the first half, so
     // that both take about as long).
@@ -444,6 +559,9 @@ fn parse_lines(content: &[u8], skip: usize) -> Result<(Vec<Line>, Option<Error>)
     for (i, l) in content.split(|b| *b == b'\n').enumerate() {
         if l.is_empty() {
             continue;
+        }
+        if l.len() > MAX_LINE {
+            return Err(too_long(skip + i + 1, l.len()));
         }
         let invalid =
             |e: String| Error::Refused(Refusal::InvalidRecord(format!("change {} is not valid: {e}", skip + i + 1)));
@@ -487,6 +605,13 @@ impl Line {
         if self.seq < 1 || self.hlc == Hlc::ZERO {
             return refuse(Refusal::Inconsistent(format!(
                 "change {} of device {} is not numbered",
+                self.seq, self.device_id
+            )));
+        }
+        // Numbered past any real device: the next number would overflow.
+        if self.seq > MAX_SEQ {
+            return refuse(Refusal::Inconsistent(format!(
+                "change {} of device {} is numbered past {MAX_SEQ}",
                 self.seq, self.device_id
             )));
         }
