@@ -2,26 +2,59 @@
 //!
 //! Windows are opened one at a time (a lock), each with its own
 //! tauri-driver on free ports, so tests never share a window or a database.
+//!
+//! A window is a tree of processes: tauri-driver starts WebKitWebDriver, which
+//! starts the app (wafira-field), which starts WebKit's helpers. Killing
+//! tauri-driver alone left the rest running after every test (issue 13), so
+//! the tree is one process group of its own that the harness ends with the
+//! window, however the test ends: see [`Group`].
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::net::TcpListener;
+use std::os::raw::{c_int, c_ulong};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Mutex, MutexGuard};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use tokio::process::{Child, Command};
 
 static ONE_WINDOW_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The right to have a window open: one test at a time holds it.
+pub struct Turn {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Turn {
+    /// Waits for the previous window to be gone. The first turn also ends
+    /// what earlier runs of the suite left behind (see [`end_leftovers`]).
+    pub fn take() -> Turn {
+        let turn = Turn { _guard: ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner()) };
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            end_leftovers();
+            // A window's processes die in no particular order, and those
+            // whose parent died first are re-parented. To us, rather than to
+            // PID 1, so that `Group::end` can reap them: an init that does
+            // not reap (as in some containers) would keep them as zombies.
+            // SAFETY: prctl(2) on this process with integer arguments.
+            unsafe { sys::prctl(PR_SET_CHILD_SUBREAPER, 1 as c_ulong) };
+        });
+        turn
+    }
+}
 
 pub struct App {
     pub client: Client,
     pub db: PathBuf,
-    driver: Child,
+    // Dropped in this order: the processes end before the database's folder
+    // is removed, and before the next test gets its turn.
+    group: Group,
     _dir: TempDir,
-    _turn: MutexGuard<'static, ()>,
+    _turn: Option<Turn>,
 }
 
 fn free_port() -> u16 {
@@ -38,6 +71,263 @@ fn tauri_driver() -> PathBuf {
     on_path.or_else(|| cargo_home.map(|c| c.join("bin/tauri-driver")).filter(|p| p.exists())).expect(
         "tauri-driver is not installed: run `cargo install tauri-driver --locked` (scripts/test does it for you)",
     )
+}
+
+// --- The processes of a window ---------------------------------------------
+
+mod sys {
+    use std::os::raw::c_int;
+    extern "C" {
+        pub fn kill(pid: c_int, sig: c_int) -> c_int;
+        pub fn prctl(option: c_int, ...) -> c_int;
+        pub fn getppid() -> c_int;
+        pub fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
+    }
+}
+const SIGHUP: c_int = 1;
+const SIGKILL: c_int = 9;
+const SIGTERM: c_int = 15;
+const ESRCH: i32 = 3;
+const PR_SET_PDEATHSIG: c_int = 1;
+const PR_SET_CHILD_SUBREAPER: c_int = 36;
+const WNOHANG: c_int = 1;
+
+/// Set on every process a window test starts, and inherited down the tree
+/// (the app gets `WAFIRA_DB` the same way): `<pid>:<start time>` of the test
+/// process. It tells the suite's processes from a developer's own app, and a
+/// run that is over from one still going.
+const OWNER_VAR: &str = "WAFIRA_E2E_OWNER";
+
+fn owner_mark() -> &'static str {
+    static MARK: OnceLock<String> = OnceLock::new();
+    MARK.get_or_init(|| {
+        let me = std::process::id() as i32;
+        format!("{me}:{}", stat(me).map(|s| s.start).unwrap_or_default())
+    })
+}
+
+/// What /proc/<pid>/stat says of a process.
+struct Stat {
+    name: String,
+    state: char,
+    ppid: i32,
+    pgid: i32,
+    start: u64,
+}
+
+fn stat(pid: i32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    let (head, rest) = text.rsplit_once(") ")?;
+    let name = head.split_once('(')?.1.to_string();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(Stat {
+        name,
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgid: fields.get(2)?.parse().ok()?,
+        start: fields.get(19)?.parse().ok()?,
+    })
+}
+
+fn pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// The `OWNER_VAR` a process was started with (none for a zombie, or for
+/// another user's process).
+fn owner_of(pid: i32) -> Option<String> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{OWNER_VAR}=");
+    env.split(|b| *b == 0)
+        .find_map(|kv| kv.strip_prefix(prefix.as_bytes()))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+fn alive(s: &Stat) -> bool {
+    s.state != 'Z' && s.state != 'X'
+}
+
+/// A process the suite started, as the leak test counts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub pgid: i32,
+    pub name: String,
+}
+
+/// The live processes this test process started for windows (tauri-driver,
+/// WebKitWebDriver, wafira-field, WebKit's helpers and the group's watchdog).
+pub fn suite_processes() -> Vec<Proc> {
+    pids()
+        .into_iter()
+        .filter(|&pid| owner_of(pid).as_deref() == Some(owner_mark()))
+        .filter_map(|pid| stat(pid).filter(alive).map(|s| Proc { pid, pgid: s.pgid, name: s.name }))
+        .collect()
+}
+
+/// Kills the marked processes of runs that are over: what the watchdog could
+/// not end (see [`Group`]). Processes of a run still going (another suite in
+/// parallel) and unmarked ones (a developer's own app, or leftovers of runs
+/// from before the mark existed) are not touched.
+fn end_leftovers() {
+    let over = |mark: &str| {
+        let Some((pid, start)) = mark.split_once(':') else { return true };
+        let (Ok(pid), Ok(start)) = (pid.parse::<i32>(), start.parse::<u64>()) else { return true };
+        stat(pid).is_none_or(|s| s.start != start)
+    };
+    for pid in pids() {
+        if owner_of(pid).is_some_and(|mark| over(&mark)) {
+            // SAFETY: kill(2) with a pid read from /proc; no memory involved.
+            unsafe { sys::kill(pid, SIGKILL) };
+        }
+    }
+}
+
+/// What the group's leader runs: tauri-driver as its child, and, if the
+/// leader is told its parent died (SIGHUP, see `PR_SET_PDEATHSIG` below),
+/// the end of the whole group: SIGTERM, then SIGKILL (itself included). It
+/// outlives a tauri-driver that exits early, to watch over what it started.
+const WATCHDOG: &str = r#"trap 'trap "" HUP TERM; kill -TERM -$$; sleep 2; kill -KILL -$$' HUP
+"$@" &
+wait $!
+while :; do sleep 1; done"#;
+
+/// tauri-driver and everything it starts, in a process group of their own.
+///
+/// Ending a window (`App::close`, or dropping the `App` when a test panics)
+/// sends SIGTERM to the whole group, waits for it to be empty, then sends
+/// SIGKILL to what is left. tauri-driver handles SIGTERM by killing its
+/// WebKitWebDriver; WebKitWebDriver and the app are killed by the signal to
+/// the group, as they would otherwise outlive tauri-driver.
+///
+/// The group is also why Ctrl-C needs care: SIGINT goes to the terminal's
+/// foreground group, which this one is not, and the test process dies
+/// without running any `Drop`. So the leader is a small `sh` watchdog with
+/// `PR_SET_PDEATHSIG`: the kernel sends it SIGHUP when the thread that
+/// started it (the test's) ends, however it ends (Ctrl-C, SIGTERM, SIGKILL,
+/// a crash), and the watchdog ends the group. tauri-driver itself could not
+/// do that: its SIGTERM handler SIGKILLs WebKitWebDriver, which leaves the
+/// app running (seen with tauri-driver 2.1 and WebKitGTK 2.50).
+/// A normal end never reaches the watchdog: the group is ended before the
+/// test's thread ends. What would slip through both (say, the watchdog
+/// itself killed) carries `OWNER_VAR`, and the next run's first window
+/// kills it (`end_leftovers`).
+struct Group {
+    leader: Child,
+    ended: bool,
+}
+
+impl Group {
+    fn start(port: u16, native_port: u16, db: &Path) -> Group {
+        let parent = std::process::id() as c_int;
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(WATCHDOG)
+            .arg("sh")
+            .arg(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("WAFIRA_DB", db)
+            .env(OWNER_VAR, owner_mark())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        // SAFETY: between fork and exec only async-signal-safe calls (prctl,
+        // getppid), and no allocation: errors are raw OS errors.
+        unsafe {
+            cmd.pre_exec(move || {
+                if sys::prctl(PR_SET_PDEATHSIG, SIGHUP as c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The test process died before the signal was armed.
+                if sys::getppid() != parent {
+                    return Err(std::io::Error::from_raw_os_error(ESRCH));
+                }
+                Ok(())
+            });
+        }
+        Group { leader: cmd.spawn().expect("start tauri-driver"), ended: false }
+    }
+
+    /// The process group: the leader's pid.
+    fn pgid(&self) -> i32 {
+        self.leader.id() as i32
+    }
+
+    fn signal(&self, sig: c_int) {
+        // SAFETY: kill(2) on our own group; no memory involved.
+        unsafe { sys::kill(-self.pgid(), sig) };
+    }
+
+    /// The group's processes that are not gone for good: running, exiting
+    /// (a process whose main thread is a zombie may still have threads, and
+    /// children not yet re-parented), or dead and ours to reap. A dead one
+    /// whose parent is another process (PID 1, had the subreaper not been
+    /// set) is not ours to wait for.
+    fn remaining(&self) -> Vec<i32> {
+        let me = std::process::id() as i32;
+        let group: Vec<(i32, Stat)> = pids()
+            .into_iter()
+            .filter_map(|pid| Some((pid, stat(pid)?)))
+            .filter(|(_, s)| s.pgid == self.pgid())
+            .collect();
+        let in_group = |pid: i32| group.iter().any(|(p, _)| *p == pid);
+        group.iter().filter(|(_, s)| alive(s) || s.ppid == me || in_group(s.ppid)).map(|(pid, _)| *pid).collect()
+    }
+
+    /// Reaps the group's dead processes re-parented to this (subreaper)
+    /// process; the leader is `self.leader`'s to reap.
+    fn reap_orphans(&mut self) {
+        let _ = self.leader.try_wait();
+        let me = std::process::id() as i32;
+        for pid in pids() {
+            if pid != self.pgid() && stat(pid).is_some_and(|s| s.pgid == self.pgid() && s.ppid == me && !alive(&s)) {
+                // SAFETY: waitpid(2) on our own child, status not wanted. It
+                // reaps nothing while the child still has threads exiting.
+                unsafe { sys::waitpid(pid, std::ptr::null_mut(), WNOHANG) };
+            }
+        }
+    }
+
+    /// Waits up to `limit` for the group to be gone, reaping what is ours.
+    fn emptied_within(&mut self, limit: Duration) -> bool {
+        let started = Instant::now();
+        loop {
+            self.reap_orphans();
+            if self.remaining().is_empty() {
+                return true;
+            }
+            if started.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Ends every process of the group, and reaps the leader. Blocking (it
+    /// runs in `Drop` too), for a few seconds at most.
+    fn end(&mut self) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        // Signalled before the leader is reaped, so the group id cannot have
+        // been reused; later, only while members remain, which keep it.
+        self.signal(SIGTERM);
+        if !self.emptied_within(Duration::from_secs(3)) {
+            self.signal(SIGKILL);
+            self.emptied_within(Duration::from_secs(2));
+        }
+        let _ = self.leader.wait();
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.end();
+    }
 }
 
 impl App {
@@ -60,7 +350,15 @@ impl App {
     // own thread and runtime, and waiting for the previous window is the point.
     #[allow(clippy::await_holding_lock)]
     pub async fn launch_with(prepare: impl FnOnce(&Path)) -> App {
-        let turn = ONE_WINDOW_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        let turn = Turn::take();
+        let mut app = App::launch_holding(&turn, prepare).await;
+        app._turn = Some(turn);
+        app
+    }
+
+    /// Like `launch_with`, for a test that holds the turn itself, to look at
+    /// the machine before the window opens and after it is gone.
+    pub async fn launch_holding(_turn: &Turn, prepare: impl FnOnce(&Path)) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "no display: run the end-to-end tests under Xvfb (scripts/test does, with xvfb-run)"
@@ -70,14 +368,8 @@ impl App {
         prepare(&db);
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new(tauri_driver())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("WAFIRA_DB", &db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start tauri-driver");
+        // Ended when dropped, should anything below panic.
+        let group = Group::start(port, native_port, &db);
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
         caps.insert("tauri:options".into(), json!({ "application": env!("CARGO_BIN_EXE_wafira-field") }));
@@ -97,14 +389,22 @@ impl App {
                 Err(e) => panic!("could not open a WebDriver session on the app: {e}"),
             }
         };
-        let app = App { client, db, driver, _dir: dir, _turn: turn };
+        let app = App { client, db, group, _dir: dir, _turn: None };
         app.wait_for("body[data-ready='true']").await;
         app
     }
 
+    /// The process group of this window's tauri-driver, WebKitWebDriver and app.
+    pub fn process_group(&self) -> i32 {
+        self.group.pgid()
+    }
+
+    /// Closes the WebDriver session (WebKitWebDriver then closes the app),
+    /// then ends the window's whole process group. Dropping an `App` without
+    /// closing it (a test that panics) ends the group all the same.
     pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill().await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.client.clone().close()).await;
+        self.group.end();
     }
 
     /// Waits (up to 15 s) for an element to exist and returns it.
