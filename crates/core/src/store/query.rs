@@ -8,14 +8,14 @@ use crate::codes::{MilestoneKind, Phase, Sex};
 use crate::error::{Error, Result};
 use crate::identity::{parse_cin, parse_phone};
 use crate::milestone::Milestone;
-use crate::text::{fold, similar_names};
+use crate::text::{fold, levenshtein, name_key, similar_names};
 use crate::visit::Visit;
 use chrono::NaiveDate;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
@@ -482,34 +482,148 @@ pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
     (score.min(100), reasons)
 }
 
-pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uuid>) -> Result<Vec<Candidate>> {
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM beneficiary b
-         WHERE b.archived_at IS NULL AND b.id <> ?5
-           AND ((?1 IS NOT NULL AND b.cin = ?1) OR (?2 IS NOT NULL AND b.phone = ?2)
-                OR b.birth_date = ?3 OR (?4 IS NOT NULL AND b.commune = ?4 COLLATE NOCASE))
-         LIMIT 500"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            probe.cin,
-            probe.phone,
-            probe.birth_date.to_string(),
-            probe.commune,
-            exclude.unwrap_or(probe.id).to_string()
-        ],
-        list_row,
+/// The cheap half of a name comparison: lets through every pair whose
+/// names [`match_reasons`] could find similar (last names within two
+/// edits or of one key, or the same Arabic name), and few others.
+pub(crate) struct NameKey {
+    /// Folded, without spaces.
+    last: String,
+    key: String,
+    ar: Option<String>,
+}
+
+impl NameKey {
+    pub(crate) fn new(last_name: &str, name_ar: Option<&str>) -> NameKey {
+        NameKey { last: fold(last_name).replace(' ', ""), key: name_key(last_name), ar: name_ar.map(fold) }
+    }
+
+    pub(crate) fn may_match(&self, o: &NameKey) -> bool {
+        let len = |s: &str| s.chars().count();
+        self.last == o.last
+            || self.key == o.key
+            || (len(&self.last).abs_diff(len(&o.last)) <= 2 && levenshtein(&self.last, &o.last) <= 2)
+            || (self.ar.is_some() && self.ar == o.ar)
+    }
+}
+
+/// The communes written in the database, by their folded form: two
+/// spellings of one commune (`Aït-Benhaddou`, `ait benhaddou`) are the
+/// same commune to [`match_reasons`]. Read once, on first use, by hopping
+/// along the commune index from one distinct value to the next (one seek
+/// per commune, however many people live there).
+#[derive(Default)]
+pub(crate) struct Communes(Option<HashMap<String, Vec<String>>>);
+
+impl Communes {
+    fn spellings(&mut self, conn: &Connection, commune: &str) -> Result<&[String]> {
+        if self.0.is_none() {
+            let mut all: HashMap<String, Vec<String>> = HashMap::new();
+            let mut stmt = conn.prepare_cached(
+                "WITH RECURSIVE walk(commune) AS (
+                     SELECT min(commune) FROM beneficiary
+                     UNION ALL
+                     SELECT (SELECT min(b.commune) FROM beneficiary b WHERE b.commune > walk.commune)
+                     FROM walk WHERE walk.commune IS NOT NULL
+                 )
+                 SELECT commune FROM walk WHERE commune IS NOT NULL",
+            )?;
+            for c in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                let c = c?;
+                all.entry(fold(&c)).or_default().push(c);
+            }
+            self.0 = Some(all);
+        }
+        Ok(self.0.as_ref().and_then(|m| m.get(&fold(commune))).map_or(&[], Vec::as_slice))
+    }
+}
+
+/// The live people who may be the same as `probe`: everyone to whom
+/// [`match_reasons`] gives a reason, and a few more; with `other_than`,
+/// only those registered on another device. Read through the indexes,
+/// never the whole table: those who share her CIN or her phone, and, when
+/// their name may be similar (read from the row, without its JSON), those
+/// born the same day or living in the same commune (any spelling of it).
+/// `probe` herself is among them if she is live.
+pub(crate) fn match_candidates(
+    conn: &Connection,
+    probe: &Beneficiary,
+    other_than: Option<Uuid>,
+    communes: &mut Communes,
+) -> Result<Vec<Uuid>> {
+    let mut out: Vec<Uuid> = Vec::new();
+    let device = other_than.map(|d| d.to_string());
+    // `+archived_at`: the live are nearly everyone, so SQLite must not
+    // choose the index on archived_at over the one the lookup is for.
+    for (sql, value) in [
+        (
+            "SELECT id FROM beneficiary
+             WHERE cin = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
+            &probe.cin,
+        ),
+        (
+            "SELECT id FROM beneficiary
+             WHERE phone = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
+            &probe.phone,
+        ),
+    ] {
+        if let Some(v) = value {
+            for id in conn.prepare_cached(sql)?.query_map(params![v, device], |r| r.get::<_, String>(0))? {
+                out.extend(Uuid::parse_str(&id?).ok());
+            }
+        }
+    }
+    let key = NameKey::new(&probe.last_name, probe.name_ar.as_deref());
+    let mut by_name = |stmt: &mut rusqlite::CachedStatement<'_>, value: &str| -> Result<()> {
+        let rows = stmt.query_map(params![value, device], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+        })?;
+        for r in rows {
+            let (id, last, ar) = r?;
+            if key.may_match(&NameKey::new(&last, ar.as_deref())) {
+                out.extend(Uuid::parse_str(&id).ok());
+            }
+        }
+        Ok(())
+    };
+    by_name(
+        &mut conn.prepare_cached(
+            "SELECT id, last_name, name_ar FROM beneficiary
+             WHERE birth_date = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
+        )?,
+        &probe.birth_date.to_string(),
     )?;
+    if let Some(commune) = &probe.commune {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, last_name, name_ar FROM beneficiary
+             WHERE commune = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
+        )?;
+        for spelling in communes.spellings(conn, commune)? {
+            by_name(&mut stmt, spelling)?;
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The registration warning: live people `probe` may be (every one to
+/// whom [`match_reasons`] gives a reason), surest first.
+pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uuid>) -> Result<Vec<Candidate>> {
+    let skip = exclude.unwrap_or(probe.id);
+    let mut stmt = conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM beneficiary b WHERE b.id = ?1"))?;
     let mut out = Vec::new();
-    for raw in rows {
-        let person = to_list_row(raw?)?;
+    for id in match_candidates(conn, probe, None, &mut Communes::default())? {
+        if id == skip {
+            continue;
+        }
+        let Some(raw) = stmt.query_row(params![id.to_string()], list_row).optional()? else { continue };
+        let person = to_list_row(raw)?;
         let (score, reasons) = match_reasons(probe, &person.beneficiary);
         if !reasons.is_empty() {
             out.push(Candidate { person, score, reasons });
         }
     }
-    out.sort_by_key(|c| std::cmp::Reverse(c.score));
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.person.beneficiary.id.cmp(&b.person.beneficiary.id)));
     Ok(out)
 }
 
