@@ -28,6 +28,10 @@ pub struct Milestone {
     pub archived_at: Option<String>,
 }
 
+/// The fields of a milestone that a correction may change (never its
+/// person or its kind).
+pub const EDITABLE: &[&str] = &["date", "amount", "reason", "notes"];
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneInput {
@@ -75,6 +79,20 @@ impl MilestoneInput {
     }
 }
 
+impl Milestone {
+    /// The input that would give this record again (see `Visit::to_input`).
+    pub fn to_input(&self) -> MilestoneInput {
+        MilestoneInput {
+            beneficiary_id: Some(self.beneficiary_id.to_string()),
+            kind: Some(self.kind.to_string()),
+            date: Some(self.date.to_string()),
+            amount: self.amount.map(|a| Value::String(a.0.to_string())),
+            reason: self.reason.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
 /// `later` must come at least `months` after `earlier`.
 struct Order {
     earlier: MilestoneKind,
@@ -98,8 +116,21 @@ const ORDERS: &[Order] = &[
 ];
 
 /// Refuses a milestone that contradicts the person's others: a kind already
-/// recorded, or dates out of the lifecycle's order.
+/// recorded, dates out of the lifecycle's order, or a step whose earlier
+/// step is missing.
 pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), FieldError> {
+    check_order(new, existing, true)
+}
+
+/// The kind that must be recorded before `kind`, if any.
+pub fn requirement(kind: MilestoneKind) -> Option<MilestoneKind> {
+    ORDERS.iter().find(|o| o.later == kind && o.requires).map(|o| o.earlier)
+}
+
+/// [`check_against`], with the missing earlier step an error only when
+/// `require`: an import checks a laptop's milestones against the ones it
+/// recorded itself, and the earlier step may have been recorded elsewhere.
+pub fn check_order(new: &Milestone, existing: &[Milestone], require: bool) -> Result<(), FieldError> {
     let live = || existing.iter().filter(|m| m.archived_at.is_none() && m.id != new.id);
     if new.kind != MilestoneKind::IgaStopped && live().any(|m| m.kind == new.kind) {
         return Err(FieldError::new("kind", "milestone_exists").with("kind", new.kind));
@@ -123,7 +154,7 @@ pub fn check_against(new: &Milestone, existing: &[Milestone]) -> Result<(), Fiel
                         return Err(err);
                     }
                 }
-                None if o.requires => {
+                None if o.requires && require => {
                     return Err(FieldError::new("kind", "milestone_requires")
                         .with("kind", new.kind)
                         .with("other_kind", o.earlier))

@@ -13,6 +13,11 @@ use std::str::FromStr;
 #[serde(transparent)]
 pub struct Mad(#[serde(with = "rust_decimal::serde::str")] pub Decimal);
 
+/// The largest amount taken: 100 million MAD. Far above any financing
+/// or income of a small activity, and small enough that the totals of a
+/// million records stay exact within `Decimal`'s range.
+pub const MAX_MAD: i64 = 100_000_000;
+
 impl Mad {
     /// Parses user input for `field`: `12500`, `12500.5`, `12 500,50`.
     pub fn parse(field: &str, text: &str) -> Result<Mad, FieldError> {
@@ -33,6 +38,9 @@ impl Mad {
         }
         if d.normalize().scale() > 2 {
             return Err(FieldError::new(field, "too_many_decimals"));
+        }
+        if d > Decimal::from(MAX_MAD) {
+            return Err(FieldError::new(field, "amount_too_large").with("max", MAX_MAD));
         }
         let mut d = d;
         d.rescale(2);
@@ -90,5 +98,7 @@ mod tests {
         assert_eq!(Mad::parse("amount", "-1").unwrap_err().code, "negative_amount");
         assert_eq!(Mad::parse("amount", "1.005").unwrap_err().code, "too_many_decimals");
         assert_eq!(Mad::parse("amount", "abc").unwrap_err().code, "invalid_amount");
+        assert_eq!(Mad::parse("amount", "100000000.01").unwrap_err().code, "amount_too_large");
+        assert_eq!(Mad::parse("amount", "79228162514264337593543950335").unwrap_err().code, "amount_too_large");
     }
 }

@@ -62,6 +62,18 @@ fn decimal(field: &str, v: &Option<Value>) -> Result<Option<Decimal>, FieldError
     Ok(Some(d))
 }
 
+impl Target {
+    /// The input that would give this record again (see `Visit::to_input`).
+    pub fn to_input(&self) -> TargetInput {
+        TargetInput {
+            indicator: Some(self.indicator.clone()),
+            region: self.region.clone(),
+            baseline: self.baseline.map(|d| Value::String(d.to_string())),
+            target: Some(Value::String(self.target.to_string())),
+        }
+    }
+}
+
 impl TargetInput {
     pub fn validate(&self, origin: crate::beneficiary::Origin) -> Result<Target> {
         let mut c = Checker::default();

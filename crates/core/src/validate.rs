@@ -29,13 +29,22 @@ pub fn req_text(field: &str, value: &Option<String>, max: usize) -> Result<Strin
     opt_text(field, value, max)?.ok_or_else(|| FieldError::new(field, "required"))
 }
 
-/// An ISO 8601 calendar date, `YYYY-MM-DD`.
+/// The dates any record may hold: from 1900 (spreadsheets start there;
+/// nobody the programme follows was born before) to 2199.
+pub const MIN_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+pub const MAX_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a valid date");
+
+/// An ISO 8601 calendar date, `YYYY-MM-DD`, between [`MIN_DATE`] and [`MAX_DATE`].
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, FieldError> {
     let t = text.trim();
     if t.len() != 10 {
         return Err(FieldError::new(field, "invalid_date"));
     }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| FieldError::new(field, "invalid_date"))
+    let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| FieldError::new(field, "invalid_date"))?;
+    if !(MIN_DATE..=MAX_DATE).contains(&d) {
+        return Err(FieldError::new(field, "implausible_date").with("min", MIN_DATE).with("max", MAX_DATE));
+    }
+    Ok(d)
 }
 
 pub fn opt_date(field: &str, value: &Option<String>) -> Result<Option<NaiveDate>, FieldError> {

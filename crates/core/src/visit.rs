@@ -27,6 +27,11 @@ pub struct Visit {
     pub archived_at: Option<String>,
 }
 
+/// The fields of a visit that a correction may change (never the person
+/// it was with).
+pub const EDITABLE: &[&str] =
+    &["date", "kind", "location", "duration_minutes", "topics", "notes", "next_steps", "next_visit_date"];
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitInput {
@@ -94,5 +99,24 @@ impl VisitInput {
                 archived_at: None,
             })
         })
+    }
+}
+
+impl Visit {
+    /// The input that would give this record again: how a visit that
+    /// arrives in a bundle is checked by the form's own rules.
+    pub fn to_input(&self) -> VisitInput {
+        VisitInput {
+            beneficiary_id: Some(self.beneficiary_id.to_string()),
+            date: Some(self.date.to_string()),
+            kind: Some(self.kind.to_string()),
+            location: self.location.clone(),
+            duration_minutes: self.duration_minutes.map(i64::from),
+            topics: Some(self.topics.clone()),
+            notes: self.notes.clone(),
+            next_steps: self.next_steps.clone(),
+            next_visit_date: self.next_visit_date.map(|d| d.to_string()),
+            coordinator: Some(self.coordinator.clone()),
+        }
     }
 }

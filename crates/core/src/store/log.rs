@@ -176,11 +176,17 @@ pub struct ChangeRow<'a> {
 }
 
 const INSERT_CHANGE: &str =
-    "INSERT INTO change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT INTO change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-/// Appends a change; gives false when the log had it already (same device
-/// and number), which makes replays harmless.
+/// The receipt number the next change this database takes in gets: one
+/// more than any so far (read through `rcv`'s unique index).
+pub fn next_rcv(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.prepare_cached("SELECT coalesce(max(rcv), 0) + 1 FROM change")?.query_row([], |r| r.get(0))?)
+}
+
+/// Appends a change made here; gives false when the log had it already
+/// (same device and number), which makes replays harmless.
 pub fn insert_change(tx: &Transaction<'_>, c: &Change) -> Result<bool> {
     let (fields, old, base) =
         (serde_json::to_string(&c.fields)?, serde_json::to_string(&c.old)?, serde_json::to_string(&c.base)?);
@@ -197,18 +203,20 @@ pub fn insert_change(tx: &Transaction<'_>, c: &Change) -> Result<bool> {
         at: &c.at,
         coordinator: &c.coordinator,
     };
+    let rcv = next_rcv(tx)?;
     let mut stmt = tx.prepare_cached(&format!("{INSERT_CHANGE} ON CONFLICT (device_id, seq) DO NOTHING"))?;
-    Ok(execute_change(&mut stmt, &row)? == 1)
+    Ok(execute_change(&mut stmt, &row, rcv)? == 1)
 }
 
-/// Appends a change the log is known not to hold (an import checked): a
-/// plain insert, which SQLite makes without a statement journal.
-pub fn append_change(tx: &Transaction<'_>, row: &ChangeRow<'_>) -> Result<()> {
-    execute_change(&mut tx.prepare_cached(INSERT_CHANGE)?, row)?;
+/// Appends a change the log is known not to hold (an import checked), as
+/// received `rcv`-th: a plain insert, which SQLite makes without a
+/// statement journal.
+pub fn append_change(tx: &Transaction<'_>, row: &ChangeRow<'_>, rcv: i64) -> Result<()> {
+    execute_change(&mut tx.prepare_cached(INSERT_CHANGE)?, row, rcv)?;
     Ok(())
 }
 
-fn execute_change(stmt: &mut rusqlite::CachedStatement<'_>, c: &ChangeRow<'_>) -> Result<usize> {
+fn execute_change(stmt: &mut rusqlite::CachedStatement<'_>, c: &ChangeRow<'_>, rcv: i64) -> Result<usize> {
     Ok(stmt.execute(params![
         c.device_id.to_string(),
         c.seq,
@@ -221,6 +229,7 @@ fn execute_change(stmt: &mut rusqlite::CachedStatement<'_>, c: &ChangeRow<'_>) -
         c.base,
         c.at,
         c.coordinator,
+        rcv,
     ])?)
 }
 
@@ -287,6 +296,9 @@ pub enum Materialised {
 pub struct Deferred {
     /// People whose summary (visits, stage) must be refreshed.
     pub summaries: HashSet<Uuid>,
+    /// People whose row was written: their possible duplicates are scored
+    /// again at the end.
+    rescore: HashSet<Uuid>,
     /// Search words per person's rowid, and whether older ones go first.
     search: BTreeMap<i64, (String, bool)>,
     present: HashMap<Uuid, bool>,
@@ -294,22 +306,34 @@ pub struct Deferred {
 }
 
 impl Deferred {
-    /// Refreshes every summary postponed so far and indexes the people
-    /// who landed for search.
-    pub fn finish(&mut self, tx: &Transaction<'_>) -> Result<()> {
+    /// Refreshes every summary postponed so far, indexes the people who
+    /// landed for search and scores their possible duplicates again; gives
+    /// how many pairs of possible duplicates are new.
+    pub fn finish(&mut self, tx: &Transaction<'_>) -> Result<usize> {
         for id in std::mem::take(&mut self.summaries) {
             refresh_summary(tx, id)?;
         }
         for (rowid, (text, replace)) in std::mem::take(&mut self.search) {
             write_search_words(tx, rowid, &text, replace)?;
         }
-        Ok(())
+        let people: Vec<Uuid> = std::mem::take(&mut self.rescore).into_iter().collect();
+        merging::rescore(tx, &people)
     }
 
     /// Forgets what merges were known (a merge decision just landed).
     pub fn forget_merges(&mut self) {
         self.merged = None;
         self.present.clear();
+    }
+
+    /// People were folded again without postponing (a merge took effect):
+    /// what is remembered may be stale, and their search words may be
+    /// written already, so the ones postponed replace them.
+    fn written_behind(&mut self) {
+        self.forget_merges();
+        for entry in self.search.values_mut() {
+            entry.1 = true;
+        }
     }
 
     fn is_present(&mut self, tx: &Transaction<'_>, id: Uuid) -> Result<bool> {
@@ -488,15 +512,7 @@ fn canonical_from_text(entity: Entity, id: Uuid, fields: &str) -> Option<Map<Str
     fn typed<T: serde::de::DeserializeOwned + Serialize>(text: &str) -> Option<Value> {
         serde_json::to_value(serde_json::from_str::<T>(text).ok()?).ok()
     }
-    let body = fields.trim_start().strip_prefix('{')?.trim_start();
-    let mut text = String::with_capacity(body.len() + 48);
-    text.push_str("{\"id\":\"");
-    text.push_str(id.as_hyphenated().encode_lower(&mut Uuid::encode_buffer()));
-    text.push('"');
-    if !body.starts_with('}') {
-        text.push(',');
-    }
-    text.push_str(body);
+    let text = with_id(id, fields)?;
     let canonical = match entity {
         Entity::Beneficiary => typed::<Beneficiary>(&text)?,
         Entity::Visit => typed::<Visit>(&text)?,
@@ -511,9 +527,24 @@ fn canonical_from_text(entity: Entity, id: Uuid, fields: &str) -> Option<Map<Str
     }
 }
 
+/// A change's `fields` text with the record's `id` put first: the text of
+/// the record it creates. None if `fields` is not an object.
+pub(crate) fn with_id(id: Uuid, fields: &str) -> Option<String> {
+    let body = fields.trim_start().strip_prefix('{')?.trim_start();
+    let mut text = String::with_capacity(body.len() + 48);
+    text.push_str("{\"id\":\"");
+    text.push_str(id.as_hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+    text.push('"');
+    if !body.starts_with('}') {
+        text.push(',');
+    }
+    text.push_str(body);
+    Some(text)
+}
+
 /// The keys of a JSON object's text, sorted, without reading its values
 /// into anything.
-fn keys_of(text: &str) -> Option<Vec<std::borrow::Cow<'_, str>>> {
+pub(crate) fn keys_of(text: &str) -> Option<Vec<std::borrow::Cow<'_, str>>> {
     struct Keys<'a>(Vec<std::borrow::Cow<'a, str>>);
     impl<'de> serde::Deserialize<'de> for Keys<'de> {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -576,6 +607,7 @@ fn place(
     let (entity, id) = (record.entity, record.id);
     let mut merged_into = None;
     let mut parent = None;
+    let mut awaited_by: Option<Vec<Uuid>> = None;
     match entity {
         Entity::Visit | Entity::Milestone => {
             let Ok(own) = Uuid::parse_str(record.text_of("beneficiary_id")) else {
@@ -592,8 +624,21 @@ fn place(
                 None => beneficiary_present(tx, effective)?,
             };
             if !present {
-                tx.prepare_cached("INSERT OR IGNORE INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)")?
-                    .execute(params![entity.as_str(), id.to_string(), effective.to_string()])?;
+                tx.prepare_cached(
+                    "INSERT INTO waiting (entity, record_id, parent_id) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (entity, record_id) DO UPDATE SET parent_id = excluded.parent_id",
+                )?
+                .execute(params![entity.as_str(), id.to_string(), effective.to_string()])?;
+                // A row it had under someone else (a merge now sends it to a
+                // person not here yet) goes: rows show only what can land,
+                // whatever order decisions and people arrived in.
+                let previous: Option<String> = tx
+                    .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1 RETURNING beneficiary_id", entity.as_str()))?
+                    .query_row(params![id.to_string()], |r| r.get(0))
+                    .optional()?;
+                if let Some(prev) = previous.and_then(|p| Uuid::parse_str(&p).ok()) {
+                    summary_of(tx, prev, deferred)?;
+                }
                 return Ok(Materialised::Waiting);
             }
             if effective != own {
@@ -602,6 +647,13 @@ fn place(
             parent = Some(effective);
         }
         Entity::Beneficiary => {
+            // Decisions that wait for her to arrive take effect with her.
+            if landing == Landing::New || !beneficiary_present(tx, id)? {
+                let decided = merging::decided_with(tx, id)?;
+                if !decided.is_empty() {
+                    awaited_by = Some(decided);
+                }
+            }
             let merged = match deferred.as_deref_mut() {
                 Some(d) => d.merged_into(tx, id)?,
                 None => merging::merged_into(tx, id)?,
@@ -636,13 +688,19 @@ fn place(
                     .query_row(params![id.to_string()], |r| r.get(0))?,
             };
             let replace = landing == Landing::Refold;
+            // Her possible duplicates depend on her row: scored again once
+            // it is written (the `duplicate` table follows the records).
             match deferred.as_deref_mut() {
                 Some(d) => {
                     let entry = d.search.entry(rowid).or_insert_with(|| (String::new(), false));
                     *entry = (words, entry.1 || replace);
                     d.present.insert(id, true);
+                    d.rescore.insert(id);
                 }
-                None => write_search_words(tx, rowid, &words, replace)?,
+                None => {
+                    write_search_words(tx, rowid, &words, replace)?;
+                    merging::rescore(tx, &[id])?;
+                }
             }
             // Her visits and milestones that came first can land now.
             let waiting: Vec<(String, String)> = tx
@@ -655,7 +713,14 @@ fn place(
                 }
             }
             if !waiting.is_empty() {
-                summary_of(tx, id, deferred)?;
+                summary_of(tx, id, deferred.as_deref_mut())?;
+            }
+            if let Some(mut people) = awaited_by {
+                people.push(id);
+                merging::refold_people(tx, &people)?;
+                if let Some(d) = deferred {
+                    d.written_behind();
+                }
             }
         }
         Entity::Visit | Entity::Milestone => {
@@ -666,7 +731,7 @@ fn place(
         Entity::Merge => {
             merging::apply(tx, &record.doc()?)?;
             if let Some(d) = deferred {
-                d.forget_merges();
+                d.written_behind();
             }
         }
         Entity::Target | Entity::Resolution => {}

@@ -3,6 +3,7 @@
 
 pub mod log;
 mod query;
+mod rebuild;
 pub mod schema;
 mod write;
 
@@ -23,6 +24,33 @@ pub struct Device {
     pub id: Uuid,
     pub name: String,
     pub coordinator: String,
+    /// The identity this database had before it was restored or copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successor_of: Option<Uuid>,
+}
+
+/// Why this database took a new device identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Renewal {
+    /// A backup was restored: the changes made since it will come back
+    /// from the station's next bundle, where they exist.
+    Restored,
+    /// The file is a copy (another file, or another machine): the original
+    /// may still be writing under the old identity.
+    Copied,
+    /// A bundle brought changes made under this very identity that this
+    /// database does not have: a copy of it writes elsewhere.
+    SeenElsewhere,
+}
+
+/// A new identity taken, as told to the person once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityRenewed {
+    pub reason: Renewal,
+    pub previous: Uuid,
+    pub device: Uuid,
+    pub at: String,
 }
 
 pub struct Store {
@@ -63,7 +91,109 @@ impl Store {
         schema::migrations().to_latest(&mut conn)?;
         let mut store = Store { conn, path, device: None };
         store.device = store.load_device()?;
+        store.check_same_file()?;
         Ok(store)
+    }
+
+    /// A database copied to another file (or restored by hand from a copy)
+    /// must not go on writing under the identity of the one it was copied
+    /// from: both would number different changes alike. The file's identity
+    /// (device and inode, on Unix) is kept in the database; a database
+    /// that finds itself in another file takes a new device identity. A file
+    /// only moved within its disk keeps its inode; one moved to another
+    /// disk takes a new identity, which costs nothing but a name in the
+    /// devices list.
+    ///
+    /// An older copy put back over the file by hand keeps the inode; the
+    /// number of this device's last change, kept beside the database
+    /// ([`Store::numbered_path`]), tells it: the database holds fewer of its
+    /// own changes than it had made.
+    fn check_same_file(&mut self) -> Result<()> {
+        let Some(here) = file_identity(&self.path) else { return Ok(()) };
+        let recorded = meta_get(&self.conn, FILE_KEY)?;
+        match recorded {
+            Some(r) if r == here => {}
+            Some(_) if self.device.is_some() => {
+                self.renew_identity(Renewal::Copied)?;
+                return Ok(());
+            }
+            _ => meta_set(&self.conn, FILE_KEY, &here)?,
+        }
+        let Some(me) = self.device.as_ref().map(|d| d.id) else { return Ok(()) };
+        let made = std::fs::read_to_string(self.numbered_path()).unwrap_or_default();
+        let made: Option<(Uuid, i64)> = made
+            .split_once(' ')
+            .and_then(|(id, seq)| Some((Uuid::parse_str(id.trim()).ok()?, seq.trim().parse().ok()?)));
+        if let Some((id, seq)) = made {
+            if id == me && seq > self.own_last_seq()? {
+                self.renew_identity(Renewal::Restored)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Beside the database: this device's id and the number of its last
+    /// change, written after each write (see [`Store::check_same_file`]).
+    pub fn numbered_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".numbered");
+        PathBuf::from(p)
+    }
+
+    fn own_last_seq(&self) -> Result<i64> {
+        last_seq_of(&self.conn, self.device()?.id)
+    }
+
+    /// Continues under a new device identity, linked to the current one:
+    /// same name and coordinator, new id, bundle numbers from 1 again, and
+    /// a request for a full bundle from the next machine that imports this
+    /// one's (what a restore rolled back may be held there).
+    pub fn renew_identity(&mut self, reason: Renewal) -> Result<IdentityRenewed> {
+        let old = self.device()?.clone();
+        let new = Device { id: Uuid::now_v7(), successor_of: Some(old.id), ..old.clone() };
+        let renewed = IdentityRenewed { reason, previous: old.id, device: new.id, at: crate::now_utc() };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        register_device(&tx, &new)?;
+        meta_set(&tx, "device_id", &new.id.to_string())?;
+        // Bundle numbers start again, and the first bundle carries all this
+        // database holds: a machine that takes it knows all this one does.
+        tx.execute("DELETE FROM meta WHERE key IN ('sync.export_number', 'sync.exported_rcv')", [])?;
+        meta_set(&tx, crate::sync::export::WANT_FULL_KEY, &Uuid::now_v7().to_string())?;
+        meta_set(&tx, RENEWED_KEY, &serde_json::to_string(&renewed)?)?;
+        if let Some(here) = file_identity(&self.path) {
+            meta_set(&tx, FILE_KEY, &here)?;
+        }
+        tx.commit()?;
+        note_numbered(&self.numbered_path(), new.id, 0);
+        self.device = Some(new);
+        Ok(renewed)
+    }
+
+    /// The last identity renewal, until a person has read it
+    /// ([`Store::dismiss_identity_notice`]).
+    pub fn identity_notice(&self) -> Result<Option<IdentityRenewed>> {
+        let Some(text) = meta_get(&self.conn, RENEWED_KEY)? else { return Ok(None) };
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        let id = |k: &str| v.get(k).and_then(|s| s.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+        let reason = match v.get("reason").and_then(|r| r.as_str()) {
+            Some("restored") => Renewal::Restored,
+            Some("copied") => Renewal::Copied,
+            _ => Renewal::SeenElsewhere,
+        };
+        Ok(match (id("previous"), id("device")) {
+            (Some(previous), Some(device)) => Some(IdentityRenewed {
+                reason,
+                previous,
+                device,
+                at: v.get("at").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
+            }),
+            _ => None,
+        })
+    }
+
+    pub fn dismiss_identity_notice(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM meta WHERE key = ?1", params![RENEWED_KEY])?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -91,12 +221,13 @@ impl Store {
         let id: Option<String> = meta_get(&self.conn, "device_id")?;
         let Some(id) = id else { return Ok(None) };
         let id = Uuid::parse_str(&id).map_err(|_| Error::Other(format!("corrupt device id {id:?}")))?;
-        let (name, coordinator) = self.conn.query_row(
-            "SELECT name, coordinator FROM device WHERE id = ?1",
+        let (name, coordinator, successor_of): (String, String, Option<String>) = self.conn.query_row(
+            "SELECT name, coordinator, successor_of FROM device WHERE id = ?1",
             params![id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        Ok(Some(Device { id, name, coordinator }))
+        let successor_of = successor_of.and_then(|s| Uuid::parse_str(&s).ok());
+        Ok(Some(Device { id, name, coordinator, successor_of }))
     }
 
     /// Gives this database its identity, once: a new device id, its name and
@@ -108,10 +239,15 @@ impl Store {
         let mut c = crate::error::Checker::default();
         let name = c.take(crate::validate::req_text("device", &Some(name.to_string()), 100));
         let coordinator = c.take(crate::validate::req_text("coordinator", &Some(coordinator.to_string()), 100));
-        let device = c.finish(|| Some(Device { id: Uuid::now_v7(), name: name?, coordinator: coordinator? }))?;
+        let device = c.finish(|| {
+            Some(Device { id: Uuid::now_v7(), name: name?, coordinator: coordinator?, successor_of: None })
+        })?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         register_device(&tx, &device)?;
         meta_set(&tx, "device_id", &device.id.to_string())?;
+        if let Some(here) = file_identity(&self.path) {
+            meta_set(&tx, FILE_KEY, &here)?;
+        }
         tx.commit()?;
         self.device = Some(device.clone());
         Ok(device)
@@ -127,12 +263,16 @@ impl Store {
     /// nothing is written unless `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let device = self.device()?.clone();
+        let numbered = self.numbered_path();
         let tx = self.transaction()?;
         let last = clock_get(&tx)?;
         let mut w = Writer { tx, device, last };
         let out = f(&mut w)?;
-        clock_set(&w.tx, w.last)?;
-        w.tx.commit()?;
+        let Writer { tx, last, device } = w;
+        clock_set(&tx, last)?;
+        let seq = last_seq_of(&tx, device.id)?;
+        tx.commit()?;
+        note_numbered(&numbered, device.id, seq);
         Ok(out)
     }
 
@@ -150,10 +290,15 @@ impl Store {
 
     /// Replaces the whole database with the copy at `path` (a backup taken
     /// by sync) and reads its device again.
-    pub(crate) fn restore_from(&mut self, path: &Path) -> Result<()> {
+    /// The database then continues under a new device identity: the copy
+    /// holds fewer changes of this device than others may have received,
+    /// and its next ones must not take the same numbers.
+    pub(crate) fn restore_from(&mut self, path: &Path) -> Result<IdentityRenewed> {
         self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        // A copy made by an older version is brought up to this one's schema.
+        schema::migrations().to_latest(&mut self.conn)?;
         self.device = self.load_device()?;
-        Ok(())
+        self.renew_identity(Renewal::Restored)
     }
 
     /// Today's date where the laptop is.
@@ -185,10 +330,15 @@ impl Writer<'_> {
         &self.tx
     }
 
-    /// The next stamp of this device.
-    pub fn tick(&mut self) -> Hlc {
-        self.last = Hlc::tick(self.last, Hlc::now_millis(), self.device.id);
-        self.last
+    /// The next stamp of this device; none is left only after a stamp from
+    /// the year 33658 was accepted, and then nothing more is written.
+    pub fn tick(&mut self) -> Result<Hlc> {
+        self.last = Hlc::checked_tick(self.last, Hlc::now_millis(), self.device.id).ok_or_else(|| {
+            Error::Other(
+                "this computer's clock has no stamp left: a change dated far in the future was accepted".into(),
+            )
+        })?;
+        Ok(self.last)
     }
 
     /// Moves this device's clock past a stamp received from elsewhere.
@@ -225,11 +375,42 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> 
 /// Records a device the first time its changes are seen (or at init).
 pub fn register_device(conn: &Connection, d: &Device) -> Result<()> {
     conn.execute(
-        "INSERT INTO device (id, name, coordinator, first_seen) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO NOTHING",
-        params![d.id.to_string(), d.name, d.coordinator, crate::now_utc()],
+        "INSERT INTO device (id, name, coordinator, first_seen, successor_of) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET successor_of = coalesce(successor_of, excluded.successor_of)",
+        params![d.id.to_string(), d.name, d.coordinator, crate::now_utc(), d.successor_of.map(|s| s.to_string())],
     )?;
     Ok(())
+}
+
+/// The number of `device`'s last change here.
+fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+        .query_row(params![device.to_string()], |r| r.get(0))?)
+}
+
+/// Records the number of this device's last change beside the database
+/// ([`Store::numbered_path`]). Not a write the data depends on: a failure
+/// only loses a check.
+fn note_numbered(path: &Path, device: Uuid, seq: i64) {
+    let _ = std::fs::write(path, format!("{device} {seq}\n"));
+}
+
+const FILE_KEY: &str = "file_identity";
+const RENEWED_KEY: &str = "identity_renewed";
+
+/// What tells this file from a copy of it: its device and inode.
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!("{}:{}", m.dev(), m.ino()))
+}
+
+/// Elsewhere, its full path: a copy lives at another path.
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<String> {
+    std::fs::canonicalize(path).ok().map(|p| p.display().to_string())
 }
 
 fn clock_get(conn: &Connection) -> Result<Hlc> {

@@ -209,13 +209,56 @@ CREATE TABLE bundle_import (
 CREATE INDEX bundle_import_source ON bundle_import(source, number);
 "#;
 
+/// Sync you can trust.
+///
+/// - `change.rcv`: the order in which this database received (or made)
+///   each change. An export sends every change after the last `rcv` it
+///   sent, so a change that arrives late (an earlier bundle imported after
+///   a later one) still leaves in the next bundle. Per-device "highest
+///   number exported" marks, which skipped such changes, are dropped: the
+///   first export after this migration sends everything once, which also
+///   repairs what those marks had held back.
+/// - `device.successor_of`: a database restored from a backup or copied
+///   continues under a new device identity, linked to the one it was, so
+///   that no two different changes ever share a device and number.
+/// - `bundle_import.content_sha256`: a bundle already imported is
+///   recognised from its manifest alone.
+const V2: &str = r#"
+CREATE TABLE change_v2 (
+    device_id   TEXT NOT NULL REFERENCES device(id),
+    seq         INTEGER NOT NULL CHECK (seq > 0),
+    hlc         TEXT NOT NULL UNIQUE,
+    entity      TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'archive')),
+    fields      TEXT NOT NULL,
+    old         TEXT NOT NULL DEFAULT '{}',
+    base        TEXT NOT NULL DEFAULT '{}',
+    at          TEXT NOT NULL,
+    coordinator TEXT NOT NULL,
+    rcv         INTEGER NOT NULL UNIQUE CHECK (rcv > 0),  -- order received here
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+INSERT INTO change_v2 (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv)
+    SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator,
+           row_number() OVER (ORDER BY hlc)
+    FROM change;
+DROP TABLE change;
+ALTER TABLE change_v2 RENAME TO change;
+CREATE INDEX change_record ON change(entity, record_id, hlc);
+DELETE FROM meta WHERE key LIKE 'sync.exported.%';
+
+ALTER TABLE device ADD COLUMN successor_of TEXT;
+ALTER TABLE bundle_import ADD COLUMN content_sha256 TEXT;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    1
+    2
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ impl Writer<'_> {
             .tx
             .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM change WHERE device_id = ?1")?
             .query_row(params![self.device.id.to_string()], |r| r.get(0))?;
-        let hlc = self.tick();
+        let hlc = self.tick()?;
         let change = Change {
             device_id: self.device.id,
             seq,
@@ -42,7 +42,9 @@ impl Writer<'_> {
             fields,
             old,
             base,
-            at: hlc.instant(),
+            // The wall clock, for people: the stamp may run ahead of it
+            // after a laptop with a wrong date was accepted.
+            at: crate::now_utc(),
             coordinator: self.device.coordinator.clone(),
         };
         log::insert_change(&self.tx, &change)?;
@@ -102,16 +104,28 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Refuses a CIN that another live record of this laptop carries.
-    fn check_cin_free(&self, b: &Beneficiary) -> Result<()> {
+    /// Refuses a CIN being set (a registration, or an edit that changes
+    /// it: `current` is the record before) that another live record of
+    /// this laptop carries, naming her. A CIN kept as it was is never
+    /// refused: the same CIN from two laptops is a pair in the duplicates
+    /// list awaiting a decision, and must not block editing either record.
+    fn check_cin_free(&self, b: &Beneficiary, current: Option<&Beneficiary>) -> Result<()> {
         let Some(cin) = &b.cin else { return Ok(()) };
-        let other: Option<String> = self
+        if current.is_some_and(|c| c.cin.as_ref() == Some(cin)) {
+            return Ok(());
+        }
+        let other: Option<(String, String, String)> = self
             .tx
-            .prepare_cached("SELECT id FROM beneficiary WHERE cin = ?1 AND id <> ?2 AND archived_at IS NULL LIMIT 1")?
-            .query_row(params![cin, b.id.to_string()], |r| r.get(0))
+            .prepare_cached(
+                "SELECT id, first_name, last_name FROM beneficiary
+                 WHERE cin = ?1 AND id <> ?2 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
+            )?
+            .query_row(params![cin, b.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         match other {
-            Some(id) => Err(Error::invalid(vec![FieldError::new("cin", "cin_taken").with("id", id)])),
+            Some((id, first, last)) => Err(Error::invalid(vec![FieldError::new("cin", "cin_taken")
+                .with("id", id)
+                .with("name", format!("{first} {last}"))])),
             None => Ok(()),
         }
     }
@@ -135,8 +149,10 @@ impl Writer<'_> {
 impl Writer<'_> {
     pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
         let b = input.validate(Store::today(), self.origin())?;
-        self.check_cin_free(&b)?;
+        self.check_cin_free(&b, None)?;
         self.create(Entity::Beneficiary, b.id, &b)?;
+        // She pairs with people registered on other devices.
+        crate::sync::merge::rescore(&self.tx, &[b.id])?;
         Ok(b)
     }
 
@@ -238,8 +254,10 @@ impl Store {
             let mut new = input.validate(today, origin)?;
             new.archived_at = current.archived_at.clone();
             new.archive_reason = current.archive_reason.clone();
-            w.check_cin_free(&new)?;
-            w.update(Entity::Beneficiary, id, &current, &new)?;
+            w.check_cin_free(&new, Some(&current))?;
+            if w.update(Entity::Beneficiary, id, &current, &new)? {
+                crate::sync::merge::rescore(&w.tx, &[id])?;
+            }
             w.beneficiary(id)
         })
     }
@@ -255,6 +273,7 @@ impl Store {
                 return Ok(current);
             }
             w.archive(Entity::Beneficiary, id, Some(reason))?;
+            crate::sync::merge::rescore(&w.tx, &[id])?;
             w.beneficiary(id)
         })
     }

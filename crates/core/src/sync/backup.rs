@@ -20,6 +20,14 @@ pub struct BackupFile {
     pub created_at: String,
 }
 
+/// What a restore did: the copy put back, and the identity the database
+/// now writes under.
+#[derive(Debug, Clone, Serialize)]
+pub struct Restored {
+    pub backup: BackupFile,
+    pub identity: crate::store::IdentityRenewed,
+}
+
 fn folder(store: &Store) -> PathBuf {
     store.path().parent().map(Path::to_path_buf).unwrap_or_default().join("backups")
 }
@@ -125,8 +133,9 @@ impl Store {
     }
 
     /// Puts the database back as it was in the copy `name` (one of
-    /// [`Store::backups`]), after copying the current state.
-    pub fn restore_backup(&mut self, name: &str) -> Result<BackupFile> {
+    /// [`Store::backups`]), after copying the current state. The database
+    /// then goes on under a new device identity (see [`Store::restore_from`]).
+    pub fn restore_backup(&mut self, name: &str) -> Result<Restored> {
         let chosen = self
             .backups()?
             .into_iter()
@@ -140,7 +149,7 @@ impl Store {
         }
         drop(check);
         take(self, "before-restore")?;
-        self.restore_from(&chosen.path)?;
-        Ok(chosen)
+        let identity = self.restore_from(&chosen.path)?;
+        Ok(Restored { backup: chosen, identity })
     }
 }

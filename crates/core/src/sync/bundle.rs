@@ -61,13 +61,23 @@ pub const MAX_LINE: usize = 1 << 20;
 pub enum Refusal {
     NotABundle,
     UnknownFormat(String),
-    UnknownSchema { found: i64, known: i64 },
+    UnknownSchema {
+        found: i64,
+        known: i64,
+    },
     Encrypted(String),
     Truncated,
     Corrupt(String),
     Inconsistent(String),
     Forged(String),
     InvalidRecord(String),
+    /// Changes stamped further ahead of this machine's clock than
+    /// [`crate::clock::HOLD_AHEAD_MS`]: a laptop's clock set wrong. Held
+    /// until a person accepts them (`accept_future`).
+    AheadOfClock {
+        device: String,
+        at: String,
+    },
 }
 
 impl Refusal {
@@ -82,6 +92,7 @@ impl Refusal {
             Refusal::Inconsistent(_) => "bundle_inconsistent",
             Refusal::Forged(_) => "bundle_forged",
             Refusal::InvalidRecord(_) => "bundle_invalid_record",
+            Refusal::AheadOfClock { .. } => "bundle_ahead_of_clock",
         }
     }
 }
@@ -100,6 +111,11 @@ impl fmt::Display for Refusal {
             Refusal::Inconsistent(d) => write!(f, "the bundle does not match its manifest: {d}"),
             Refusal::Forged(d) => write!(f, "a device claims another identity: {d}"),
             Refusal::InvalidRecord(d) => write!(f, "the bundle holds an invalid record: {d}"),
+            Refusal::AheadOfClock { device, at } => write!(
+                f,
+                "{device} dated changes {at}, more than a day ahead of this computer's clock: check that laptop's \
+                 date; to take them anyway, import with --accept-future"
+            ),
         }
     }
 }
@@ -114,17 +130,21 @@ pub struct DeviceRef {
     pub id: Uuid,
     pub name: String,
     pub coordinator: String,
+    /// The identity this device continues (a restored or copied database
+    /// takes a new one, linked to the old).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor_of: Option<Uuid>,
 }
 
 impl From<&Device> for DeviceRef {
     fn from(d: &Device) -> Self {
-        DeviceRef { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone() }
+        DeviceRef { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone(), successor_of: d.successor_of }
     }
 }
 
 impl From<&DeviceRef> for Device {
     fn from(d: &DeviceRef) -> Self {
-        Device { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone() }
+        Device { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone(), successor_of: d.successor_of }
     }
 }
 
@@ -165,6 +185,13 @@ pub struct Manifest {
     pub changes: usize,
     pub content_bytes: u64,
     pub content_sha256: String,
+    /// The exporting machine asks for a full bundle back (it was restored
+    /// or copied, or is new): the request's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wants_full: Option<Uuid>,
+    /// The requests this (full) bundle answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serves: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -274,7 +301,7 @@ pub(crate) struct Tally {
 impl Tally {
     pub fn add(&mut self, device: Uuid, seq: i64, entity: Entity, op: Op) {
         let r = self.ranges.entry(device).or_insert_with(|| DeviceRange {
-            device: DeviceRef { id: device, name: String::new(), coordinator: String::new() },
+            device: DeviceRef { id: device, name: String::new(), coordinator: String::new(), successor_of: None },
             from_seq: seq,
             to_seq: seq,
             count: 0,

@@ -69,8 +69,15 @@ fn forks(changes: &[Change]) -> BTreeMap<(String, String), Vec<&Change>> {
     }
     // Even two equal values are a fork: each branch may go on differently,
     // and the set of forks only grows as changes arrive, so every import
-    // order finds the same. Two archives agree.
-    groups.retain(|_, cs| cs.len() > 1 && cs.iter().any(|c| c.op != Op::Archive));
+    // order finds the same. Two archives agree, unless they give different
+    // reasons: then the reason is a conflict (one would be lost silently).
+    groups.retain(|(field, _), cs| {
+        let reasons_differ = || {
+            field == "archive_reason"
+                && cs.iter().any(|c| c.fields.get("archive_reason") != cs[0].fields.get("archive_reason"))
+        };
+        cs.len() > 1 && (cs.iter().any(|c| c.op != Op::Archive) || reasons_differ())
+    });
     groups
 }
 
@@ -150,7 +157,11 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
             coordinator: c.coordinator.clone(),
             at: c.at.clone(),
             op: c.op,
-            value: if c.op == Op::Update { c.fields.get(&field).cloned().unwrap_or(Value::Null) } else { Value::Null },
+            value: if c.op == Op::Update || field == "archive_reason" {
+                c.fields.get(&field).cloned().unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            },
             current: c.hlc.to_string() == current_stamp,
         })
         .collect();

@@ -46,8 +46,9 @@ pub struct DeviceStatus {
     pub last_bundle_created_at: Option<String>,
     pub last_bundle_imported_at: Option<String>,
     /// Bundle numbers below the last one that never arrived (and that no
-    /// later full bundle covers).
-    pub missing_bundles: Vec<i64>,
+    /// later full bundle covers), as ranges: a number comes from a file,
+    /// so it is never listed one by one.
+    pub missing_bundles: Vec<Gap>,
     /// Changes stamped more than the tolerance ahead of this machine's clock.
     pub future_changes: i64,
     pub furthest_future_at: Option<String>,
@@ -62,6 +63,9 @@ pub struct SyncStatus {
     pub drift_tolerance_minutes: i64,
     pub devices: Vec<DeviceStatus>,
     pub backups: Vec<BackupFile>,
+    /// This database took a new identity (restored, copied) and the person
+    /// has not been told yet.
+    pub identity_notice: Option<crate::store::IdentityRenewed>,
 }
 
 fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me: &str) -> Result<DeviceStatus> {
@@ -94,11 +98,15 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
         .collect::<rusqlite::Result<_>>()?;
     let last = bundles.iter().max_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
     let covered = bundles.iter().filter(|b| b.1).map(|b| b.0).max().unwrap_or(0);
-    let numbers: std::collections::BTreeSet<i64> = bundles.iter().map(|b| b.0).collect();
-    let missing_bundles = match last {
-        Some(l) => ((covered + 1)..l.0).filter(|n| !numbers.contains(n)).collect(),
-        None => Vec::new(),
-    };
+    let numbers: std::collections::BTreeSet<i64> = bundles.iter().map(|b| b.0).filter(|n| *n > covered).collect();
+    let mut missing_bundles = Vec::new();
+    let mut expected = covered + 1;
+    for n in numbers {
+        if n > expected {
+            missing_bundles.push(Gap { from: expected, to: n - 1 });
+        }
+        expected = n.saturating_add(1);
+    }
     let horizon = format!("{:015}", Hlc::now_millis() + MAX_DRIFT_MS);
     let (future_changes, furthest): (i64, Option<String>) = conn
         .prepare_cached("SELECT count(*), max(hlc) FROM change WHERE device_id = ?1 AND hlc > ?2")?
@@ -143,6 +151,7 @@ impl Store {
             drift_tolerance_minutes: MAX_DRIFT_MS / 60_000,
             devices: self.devices()?,
             backups: self.backups()?,
+            identity_notice: self.identity_notice()?,
         })
     }
 }

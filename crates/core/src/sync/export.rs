@@ -14,7 +14,16 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 const NUMBER_KEY: &str = "sync.export_number";
-const MARK_PREFIX: &str = "sync.exported.";
+/// The last receipt number (`change.rcv`) exported.
+const EXPORTED_KEY: &str = "sync.exported_rcv";
+/// This database asks the machines it sends bundles to for a full bundle
+/// back (after a restore or a copy: what it lost may be held elsewhere);
+/// the value is the request's id.
+pub(crate) const WANT_FULL_KEY: &str = "sync.want_full";
+/// Requests of other machines this one will serve with its next bundle
+/// made full (`sync.owe_full.<request id>`), and those served.
+pub(crate) const OWE_PREFIX: &str = "sync.owe_full.";
+pub(crate) const SERVED_PREFIX: &str = "sync.served_full.";
 
 /// A bundle written to a file.
 #[derive(Debug, Clone, Serialize)]
@@ -24,14 +33,15 @@ pub struct ExportSummary {
     pub manifest: Manifest,
 }
 
-/// Per device, the highest change number already exported.
-fn watermarks(conn: &Connection) -> Result<BTreeMap<Uuid, i64>> {
-    let mut out = BTreeMap::new();
-    let mut stmt = conn.prepare_cached("SELECT key, value FROM meta WHERE key LIKE 'sync.exported.%'")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-        let (k, v) = row?;
-        if let (Ok(id), Ok(seq)) = (Uuid::parse_str(&k[MARK_PREFIX.len()..]), v.parse()) {
-            out.insert(id, seq);
+/// The ids of the meta keys under `prefix`.
+pub(crate) fn ids_under(conn: &Connection, prefix: &str) -> Result<Vec<Uuid>> {
+    let mut stmt = conn.prepare_cached("SELECT key FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key")?;
+    let upper = format!("{prefix}\u{10ffff}");
+    let keys = stmt.query_map(params![prefix, upper], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for k in keys {
+        if let Ok(id) = Uuid::parse_str(&k?[prefix.len()..]) {
+            out.push(id);
         }
     }
     Ok(out)
@@ -39,11 +49,15 @@ fn watermarks(conn: &Connection) -> Result<BTreeMap<Uuid, i64>> {
 
 pub(crate) fn device_refs(conn: &Connection) -> Result<BTreeMap<Uuid, DeviceRef>> {
     let mut out = BTreeMap::new();
-    let mut stmt = conn.prepare_cached("SELECT id, name, coordinator FROM device")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
-        let (id, name, coordinator) = row?;
+    let mut stmt = conn.prepare_cached("SELECT id, name, coordinator, successor_of FROM device")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+    })?;
+    for row in rows {
+        let (id, name, coordinator, successor_of) = row?;
         if let Ok(id) = Uuid::parse_str(&id) {
-            out.insert(id, DeviceRef { id, name, coordinator });
+            let successor_of = successor_of.and_then(|s| Uuid::parse_str(&s).ok());
+            out.insert(id, DeviceRef { id, name, coordinator, successor_of });
         }
     }
     Ok(out)
@@ -76,33 +90,42 @@ fn write_line(out: &mut Vec<u8>, row: &rusqlite::Row<'_>) -> rusqlite::Result<()
 
 impl Store {
     /// Builds a bundle of what is new since the last export (or everything
-    /// with `full`) without recording it as exported.
+    /// with `full`) without recording it as exported. "New" is in the order
+    /// this database received changes (`change.rcv`), not by their numbers
+    /// on the devices that made them: a change that arrived late, after
+    /// later ones of its device were exported, still leaves in the next
+    /// bundle. A bundle is made full when another machine asked for one.
     pub fn build_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
+        self.build(full).map(|(bytes, manifest, _)| (bytes, manifest))
+    }
+
+    /// [`Store::build_bundle`], with the last receipt number the bundle holds.
+    fn build(&self, full: bool) -> Result<(Vec<u8>, Manifest, i64)> {
         let me = self.device()?;
         let conn = self.conn();
         let number = meta_get(conn, NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
-        let marks = if full { BTreeMap::new() } else { watermarks(conn)? };
+        let serves = ids_under(conn, OWE_PREFIX)?;
+        let full = full || !serves.is_empty();
+        let after: i64 = if full { 0 } else { meta_get(conn, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0) };
         let names = device_refs(conn)?;
         let mut content = Vec::new();
         let mut tally = Tally::default();
+        let mut last_rcv = after;
         let mut stmt = conn.prepare_cached(
-            "SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator
-             FROM change WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
+            "SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv
+             FROM change WHERE rcv > ?1 ORDER BY rcv",
         )?;
-        for device in names.keys() {
-            let mut rows = stmt.query(params![device.to_string(), marks.get(device).copied().unwrap_or(0)])?;
-            while let Some(row) = rows.next()? {
-                write_line(&mut content, row)?;
-                let entity = row.get_ref(3)?.as_str().ok().and_then(crate::store::log::Entity::parse);
-                let op = row.get_ref(5)?.as_str().ok().and_then(crate::store::log::Op::parse);
-                let (Some(entity), Some(op)) = (entity, op) else {
-                    return Err(Error::Other(format!(
-                        "change {} of device {device} is corrupt",
-                        row.get::<_, i64>(1)?
-                    )));
-                };
-                tally.add(*device, row.get(1)?, entity, op);
-            }
+        let mut rows = stmt.query(params![after])?;
+        while let Some(row) = rows.next()? {
+            write_line(&mut content, row)?;
+            let device = row.get_ref(0)?.as_str().ok().and_then(|d| Uuid::parse_str(d).ok());
+            let entity = row.get_ref(3)?.as_str().ok().and_then(crate::store::log::Entity::parse);
+            let op = row.get_ref(5)?.as_str().ok().and_then(crate::store::log::Op::parse);
+            let (Some(device), Some(entity), Some(op)) = (device, entity, op) else {
+                return Err(Error::Other(format!("change received {} is corrupt", row.get::<_, i64>(11)?)));
+            };
+            tally.add(device, row.get(1)?, entity, op);
+            last_rcv = last_rcv.max(row.get(11)?);
         }
         let mut manifest = Manifest {
             format: bundle::FORMAT,
@@ -117,19 +140,24 @@ impl Store {
             changes: 0,
             content_bytes: 0,
             content_sha256: String::new(),
+            wants_full: meta_get(conn, WANT_FULL_KEY)?.and_then(|r| Uuid::parse_str(&r).ok()),
+            serves,
         };
         tally.fill(&mut manifest, &names);
-        bundle::encode(manifest, &content)
+        let (bytes, manifest) = bundle::encode(manifest, &content)?;
+        Ok((bytes, manifest, last_rcv))
     }
 
     /// Records a bundle as exported: the next one starts after it.
-    fn mark_exported(&mut self, m: &Manifest) -> Result<()> {
+    fn mark_exported(&mut self, m: &Manifest, last_rcv: i64) -> Result<()> {
         let tx = self.transaction()?;
-        let marks = watermarks(&tx)?;
-        for r in &m.devices {
-            if marks.get(&r.device.id).is_none_or(|w| *w < r.to_seq) {
-                meta_set(&tx, &format!("{MARK_PREFIX}{}", r.device.id), &r.to_seq.to_string())?;
-            }
+        let done: i64 = meta_get(&tx, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        if last_rcv > done {
+            meta_set(&tx, EXPORTED_KEY, &last_rcv.to_string())?;
+        }
+        for r in &m.serves {
+            tx.execute("DELETE FROM meta WHERE key = ?1", params![format!("{OWE_PREFIX}{r}")])?;
+            meta_set(&tx, &format!("{SERVED_PREFIX}{r}"), &m.created_at)?;
         }
         meta_set(&tx, NUMBER_KEY, &m.number.to_string())?;
         meta_set(&tx, "sync.last_export_at", &m.created_at)?;
@@ -140,14 +168,14 @@ impl Store {
     /// Exports a bundle to `path` (written whole, then renamed into place),
     /// then records it as exported.
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
-        let (bytes, manifest) = self.build_bundle(full)?;
+        let (bytes, manifest, last_rcv) = self.build(full)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let partial = path.with_extension("partial");
         std::fs::write(&partial, &bytes)?;
         std::fs::rename(&partial, path)?;
-        self.mark_exported(&manifest)?;
+        self.mark_exported(&manifest, last_rcv)?;
         Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })
     }
 

@@ -16,12 +16,13 @@
 //! page cache (`ConnectionSettings`).
 
 use super::backup::{self, BackupFile};
-use super::bundle::{self, DeviceRef, Refusal, Unpacked};
-use super::{conflict, merge};
-use crate::clock::{Hlc, MAX_DRIFT_MS};
+use super::bundle::{self, DeviceRef, Manifest, Refusal, Unpacked};
+use super::export::{OWE_PREFIX, SERVED_PREFIX, WANT_FULL_KEY};
+use super::{check, conflict};
+use crate::clock::{Hlc, HOLD_AHEAD_MS, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
 use crate::store::log::{self, Deferred, Entity, Materialised, Op};
-use crate::store::{register_device, Device, Store, Writer};
+use crate::store::{meta_get, meta_set, register_device, Device, Renewal, Store, Writer};
 use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
 use serde_json::Value;
@@ -129,6 +130,57 @@ impl ImportReport {
     }
 }
 
+/// How bundles are taken in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Only say what the bundles would bring; write nothing.
+    pub dry_run: bool,
+    /// Take changes stamped more than a day ahead of this machine's clock
+    /// (a person checked that laptop's date). Without it such a bundle is
+    /// refused, naming the laptop, rather than dragging this clock forward.
+    pub accept_future: bool,
+}
+
+/// A bundle read from its file: one this database already took in
+/// (recognised from its manifest alone), or one unpacked and checked whole.
+enum Decoded {
+    Known(Manifest),
+    Fresh(Unpacked),
+}
+
+/// Reads a bundle, unpacking it only when this database has not imported
+/// this very bundle (same id, same content) before.
+fn decode(conn: &Connection, bytes: &[u8]) -> Result<Decoded> {
+    let manifest = bundle::read_manifest(bytes)?;
+    let known = conn
+        .prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1 AND content_sha256 = ?2")?
+        .exists(params![manifest.bundle_id.to_string(), manifest.content_sha256])?;
+    if known {
+        return Ok(Decoded::Known(manifest));
+    }
+    Ok(Decoded::Fresh(bundle::unpack(bytes)?))
+}
+
+/// What importing a bundle already imported says: nothing new.
+fn known_summary(tx: &Transaction<'_>, m: Manifest) -> Result<ImportSummary> {
+    let waiting: i64 = tx.query_row("SELECT count(*) FROM waiting WHERE parent_id <> ''", [], |r| r.get(0))?;
+    Ok(ImportSummary {
+        bundle_id: m.bundle_id,
+        source: m.source,
+        number: m.number,
+        already_imported: true,
+        changes: m.changes,
+        new_changes: 0,
+        added: Counts::default(),
+        updated: 0,
+        waiting,
+        conflicts: 0,
+        possible_duplicates: 0,
+        decisions: 0,
+        future_changes: 0,
+    })
+}
+
 /// The order records are folded in: decisions on duplicates first (visits
 /// land under the person kept), people before their visits.
 fn rank(e: Entity) -> u8 {
@@ -206,8 +258,21 @@ fn invalid(e: Error) -> Error {
     }
 }
 
+/// What one import did besides its summary: whether it brought changes
+/// made under this database's own identity that it did not have (a copy
+/// of it writes elsewhere: it must take a new identity).
+struct Imported {
+    summary: ImportSummary,
+    own_changes_seen: bool,
+}
+
 /// Imports one checked bundle into the open transaction.
-fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
+fn import_one(w: &mut Writer<'_>, decoded: Decoded, options: ImportOptions) -> Result<Imported> {
+    let bundle = match decoded {
+        Decoded::Known(m) => return Ok(Imported { summary: known_summary(w.tx(), m)?, own_changes_seen: false }),
+        Decoded::Fresh(b) => b,
+    };
+    let me = w.device.id;
     let tx = w.tx();
     let m = bundle.manifest.clone();
     let already: bool = tx
@@ -219,9 +284,28 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
     }
     let fresh = fresh_changes(tx, &bundle)?;
     let before = Counts::of(tx)?;
-    let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
+    let now = Hlc::now_millis();
+    let horizon = now.saturating_add(MAX_DRIFT_MS);
     let future_changes = fresh.iter().filter(|i| bundle.lines[**i].hlc.millis > horizon).count();
-    let latest = fresh.iter().map(|i| bundle.lines[*i].hlc).max();
+    let hold = now.saturating_add(HOLD_AHEAD_MS);
+    let names: HashMap<Uuid, &str> = m.devices.iter().map(|r| (r.device.id, r.device.name.as_str())).collect();
+    let name_of = |d: Uuid| names.get(&d).copied().unwrap_or(m.source.name.as_str());
+    if !options.accept_future {
+        if let Some(ahead) =
+            fresh.iter().map(|i| &bundle.lines[*i]).filter(|c| c.hlc.millis > hold).max_by_key(|c| c.hlc)
+        {
+            return Err(Error::Refused(Refusal::AheadOfClock {
+                device: name_of(ahead.device_id).to_string(),
+                at: ahead.hlc.instant(),
+            }));
+        }
+    }
+    // This clock moves past what it receives (so that the next edit made
+    // here wins), but more than a day ahead of the wall clock only when a
+    // person accepted it: then edits made here must still win over the
+    // changes accepted. History shows wall-clock times (`at`), not stamps.
+    let latest = fresh.iter().map(|i| bundle.lines[*i].hlc).filter(|h| options.accept_future || h.millis <= hold).max();
+    let own_changes_seen = fresh.iter().any(|i| bundle.lines[*i].device_id == me);
     let decisions =
         fresh.iter().filter(|i| matches!(bundle.lines[**i].entity, Entity::Merge | Entity::Resolution)).count();
 
@@ -248,9 +332,17 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
         })
         .map(|(_, idxs)| idxs[0])
         .collect();
-    // Their rows are made on the other core while this one writes the log.
+    // Their rows are made, and every change is checked by the form's
+    // rules (sync/check.rs), on other threads while this one writes the log.
     let lines = &bundle.lines;
+    let mut rcv = log::next_rcv(tx)?;
     let mut prepared = std::thread::scope(|s| -> Result<Vec<Option<log::Canonical>>> {
+        let checker = s.spawn(|| -> Result<()> {
+            for i in &fresh {
+                check::check_line(&lines[*i], name_of(lines[*i].device_id))?;
+            }
+            Ok(())
+        });
         let worker = s.spawn(|| {
             alone
                 .iter()
@@ -260,14 +352,15 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
                 .collect()
         });
         for i in &fresh {
-            log::append_change(tx, &lines[*i].row()).map_err(invalid)?;
+            log::append_change(tx, &lines[*i].row(), rcv).map_err(invalid)?;
+            rcv += 1;
         }
+        checker.join().map_err(|_| Error::Other("internal: checking the changes failed".into()))??;
         worker.join().map_err(|_| Error::Other("internal: preparing the records failed".into()))
     })?
     .into_iter();
     let mut deferred = Deferred::default();
     let (mut updated, mut conflicts) = (0, 0);
-    let mut people = Vec::new();
     let mut next_alone = alone.iter().peekable();
     for ((_, entity, id), idxs) in groups {
         if next_alone.next_if(|i| **i == idxs[0]).is_some() {
@@ -286,19 +379,18 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
                 conflicts += conflict::detect(tx, entity, id)?;
             }
         }
-        if entity == Entity::Beneficiary {
-            people.push(id);
-        }
     }
-    deferred.finish(tx)?;
-    let possible_duplicates = merge::find_candidates(tx, &people)?;
+    let possible_duplicates = deferred.finish(tx)?;
+    check::check_relations(tx, &m, &bundle.lines, &fresh)?;
     let added = Counts::of(tx)?.minus(&before);
     let waiting: i64 = tx.query_row("SELECT count(*) FROM waiting WHERE parent_id <> ''", [], |r| r.get(0))?;
     if !already || !fresh.is_empty() {
         tx.prepare_cached(
-            "INSERT INTO bundle_import (bundle_id, source, number, full, created_at, imported_at, changes, new_changes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (bundle_id) DO UPDATE SET new_changes = new_changes + excluded.new_changes",
+            "INSERT INTO bundle_import
+                 (bundle_id, source, number, full, created_at, imported_at, changes, new_changes, content_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (bundle_id) DO UPDATE SET new_changes = new_changes + excluded.new_changes,
+                 content_sha256 = excluded.content_sha256",
         )?
         .execute(params![
             m.bundle_id.to_string(),
@@ -308,13 +400,15 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
             m.created_at,
             crate::now_utc(),
             m.changes as i64,
-            fresh.len() as i64
+            fresh.len() as i64,
+            m.content_sha256,
         ])?;
     }
+    take_full_requests(tx, &m)?;
     if let Some(latest) = latest {
         w.observe(latest);
     }
-    Ok(ImportSummary {
+    let summary = ImportSummary {
         bundle_id: m.bundle_id,
         source: m.source,
         number: m.number,
@@ -328,7 +422,24 @@ fn import_one(w: &mut Writer<'_>, bundle: Unpacked) -> Result<ImportSummary> {
         possible_duplicates,
         decisions,
         future_changes,
-    })
+    };
+    Ok(Imported { summary, own_changes_seen })
+}
+
+/// A bundle that asks for a full bundle back: the next export here will
+/// be full (once per request). A full bundle that answers this database's
+/// own request ends it.
+fn take_full_requests(tx: &Transaction<'_>, m: &Manifest) -> Result<()> {
+    let mine = meta_get(tx, WANT_FULL_KEY)?.and_then(|r| Uuid::parse_str(&r).ok());
+    if let Some(r) = m.wants_full.filter(|r| Some(*r) != mine) {
+        if meta_get(tx, &format!("{SERVED_PREFIX}{r}"))?.is_none() {
+            meta_set(tx, &format!("{OWE_PREFIX}{r}"), &m.source.id.to_string())?;
+        }
+    }
+    if m.full && mine.is_some_and(|r| m.serves.contains(&r)) {
+        tx.execute("DELETE FROM meta WHERE key = ?1", params![WANT_FULL_KEY])?;
+    }
+    Ok(())
 }
 
 /// Connection settings for the length of an import. Statement journals
@@ -367,13 +478,23 @@ impl Store {
     /// what they would bring (together, in the order given) and writes
     /// nothing. A copy of the database is kept before a real import.
     pub fn import_bundles(&mut self, files: Vec<(String, Vec<u8>)>, dry_run: bool) -> Result<ImportReport> {
+        self.import_bundles_with(files, ImportOptions { dry_run, ..ImportOptions::default() })
+    }
+
+    /// [`Store::import_bundles`] with every option.
+    pub fn import_bundles_with(
+        &mut self,
+        files: Vec<(String, Vec<u8>)>,
+        options: ImportOptions,
+    ) -> Result<ImportReport> {
+        let dry_run = options.dry_run;
         self.device()?;
-        let decoded: Vec<(String, Result<Unpacked>)> =
-            files.into_iter().map(|(name, bytes)| (name, bundle::unpack(&bytes))).collect();
+        let decoded: Vec<(String, Result<Decoded>)> =
+            files.into_iter().map(|(name, bytes)| (name, decode(self.conn(), &bytes))).collect();
         let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
         let usual = ConnectionSettings::read(self.conn())?;
         ConnectionSettings::FOR_IMPORT.apply(self.conn())?;
-        let outcomes = self.import_decoded(decoded, dry_run, &mut report);
+        let outcomes = self.import_decoded(decoded, options, &mut report);
         usual.apply(self.conn())?;
         for (file, result) in outcomes? {
             let t = &mut report.totals;
@@ -412,18 +533,18 @@ impl Store {
     /// back, a real import one transaction per file after a backup.
     fn import_decoded(
         &mut self,
-        decoded: Vec<(String, Result<Unpacked>)>,
-        dry_run: bool,
+        decoded: Vec<(String, Result<Decoded>)>,
+        options: ImportOptions,
         report: &mut ImportReport,
     ) -> Result<Vec<(String, Result<ImportSummary>)>> {
         let mut outcomes: Vec<(String, Result<ImportSummary>)> = Vec::new();
-        if dry_run {
+        if options.dry_run {
             self.preview(|w| {
                 for (name, b) in decoded {
                     let result = match b {
                         Ok(b) => {
                             w.tx().execute_batch("SAVEPOINT bundle")?;
-                            let r = import_one(w, b);
+                            let r = import_one(w, b, options).map(|i| i.summary);
                             if r.is_err() {
                                 w.tx().execute_batch("ROLLBACK TO bundle")?;
                             }
@@ -437,13 +558,22 @@ impl Store {
                 Ok(())
             })?;
         } else {
-            let worth_a_copy = decoded.iter().any(|(_, b)| b.is_ok());
+            let worth_a_copy = decoded.iter().any(|(_, b)| matches!(b, Ok(Decoded::Fresh(_))));
             if worth_a_copy {
                 report.backup = Some(backup::take(self, "before-import")?);
             }
             for (name, b) in decoded {
                 let result = match b {
-                    Ok(b) => self.write(|w| import_one(w, b)),
+                    Ok(b) => self.write(|w| import_one(w, b, options)),
+                    Err(e) => Err(e),
+                };
+                let result = match result {
+                    Ok(Imported { summary, own_changes_seen }) => {
+                        if own_changes_seen {
+                            self.renew_identity(Renewal::SeenElsewhere)?;
+                        }
+                        Ok(summary)
+                    }
                     Err(e) => Err(e),
                 };
                 outcomes.push((name, result));

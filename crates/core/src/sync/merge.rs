@@ -13,8 +13,8 @@
 use crate::beneficiary::Beneficiary;
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
-use crate::store::{match_reasons, Store, Writer};
-use crate::text::{fold, levenshtein, name_key};
+use crate::store::{match_candidates, match_reasons, Communes, NameKey, Store, Writer};
+use crate::text::fold;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -62,27 +62,88 @@ pub fn pair_id(a: Uuid, b: Uuid) -> Uuid {
     super::derived_id(&format!("wafira/merge/{lo}/{hi}"))
 }
 
-/// Every merged-away person → (person kept, when decided). When one person
-/// was merged into two (decisions on two pairs), the smaller id is kept, so
-/// that every machine reads the same.
+/// Every merged-away person → (person kept, when decided): the merges in
+/// effect. A function of the decisions and of which people are here, so
+/// every machine that holds the same changes reads the same:
+///
+/// - a decision takes effect once the person kept is here (until then the
+///   other stays visible with her visits: nobody is hidden behind someone
+///   who has not arrived);
+/// - one person merged into two (decisions on two pairs): the smaller id
+///   of the two kept wins;
+/// - decisions made apart that form a cycle (A into B at one station, B
+///   into C then C into A at another): the cycle is cut at its smallest id,
+///   who stays visible with everyone's visits. The decision cut is listed
+///   as not in effect ([`DuplicatePair::in_effect`]) for a person to settle.
 pub(crate) fn merged_map(conn: &Connection) -> Result<HashMap<Uuid, (Uuid, String)>> {
     let mut map: HashMap<Uuid, (Uuid, String)> = HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT other, kept, json_extract(doc, '$.decided_at') FROM merge
-         WHERE status = 'merged' AND archived_at IS NULL ORDER BY other, kept",
+        "SELECT m.other, m.kept, json_extract(m.doc, '$.decided_at') FROM merge m
+         WHERE m.status = 'merged' AND m.archived_at IS NULL
+           AND EXISTS (SELECT 1 FROM beneficiary b WHERE b.id = m.kept)
+         ORDER BY m.other, m.kept",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
     for row in rows {
         let (other, kept, at) = row?;
         if let (Ok(other), Ok(kept)) = (Uuid::parse_str(&other), Uuid::parse_str(&kept)) {
-            map.entry(other).or_insert((kept, at));
+            if other != kept {
+                map.entry(other).or_insert((kept, at));
+            }
         }
     }
+    break_cycles(&mut map);
     Ok(map)
 }
 
+/// Cuts every cycle of `map` (each person has at most one person kept, so
+/// cycles never share anyone) at its smallest id; gives the ids cut.
+fn break_cycles(map: &mut HashMap<Uuid, (Uuid, String)>) -> Vec<Uuid> {
+    #[derive(PartialEq)]
+    enum Seen {
+        OnPath,
+        Done,
+    }
+    let mut seen: HashMap<Uuid, Seen> = HashMap::new();
+    let mut starts: Vec<Uuid> = map.keys().copied().collect();
+    starts.sort();
+    let mut cut = Vec::new();
+    for start in starts {
+        let mut path = Vec::new();
+        let mut cur = start;
+        loop {
+            match seen.get(&cur) {
+                Some(Seen::OnPath) => {
+                    if let Some(pos) = path.iter().position(|p| *p == cur) {
+                        if let Some(min) = path[pos..].iter().min() {
+                            cut.push(*min);
+                        }
+                    }
+                    break;
+                }
+                Some(Seen::Done) => break,
+                None => {}
+            }
+            seen.insert(cur, Seen::OnPath);
+            path.push(cur);
+            match map.get(&cur) {
+                Some((next, _)) => cur = *next,
+                None => break,
+            }
+        }
+        for p in path {
+            seen.insert(p, Seen::Done);
+        }
+    }
+    for c in &cut {
+        map.remove(c);
+    }
+    cut
+}
+
 /// Follows merges from `id` to the person finally kept; `None` when `id`
-/// is not merged. A loop of decisions stops where it would come back.
+/// is not merged. `map` has no cycle ([`merged_map`]); the walk is bounded
+/// all the same.
 pub(crate) fn resolve(map: &HashMap<Uuid, (Uuid, String)>, id: Uuid) -> Option<(Uuid, String)> {
     let (mut kept, at) = map.get(&id)?.clone();
     let mut seen = HashSet::from([id]);
@@ -110,21 +171,48 @@ pub(crate) fn merged_into(conn: &Connection, id: Uuid) -> Result<Option<(Uuid, S
 pub(crate) fn apply(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()> {
     let id = |k: &str| doc.get(k).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
     let (Some(kept), Some(other)) = (id("kept"), id("other")) else { return Ok(()) };
-    let map = merged_map(tx)?;
-    let mut people: HashSet<Uuid> = HashSet::from([kept, other]);
-    // Anyone whose chain of merges passes through one of the two.
-    for start in map.keys() {
-        let mut cur = *start;
-        let mut seen = HashSet::new();
-        while let Some((next, _)) = map.get(&cur) {
-            if !seen.insert(cur) {
-                break;
+    refold_people(tx, &[kept, other])
+}
+
+/// The people decisions name as kept or merged away together with `id`
+/// (the other side of each of her decisions).
+pub(crate) fn decided_with(tx: &Transaction<'_>, id: Uuid) -> Result<Vec<Uuid>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT CASE WHEN kept = ?1 THEN other ELSE kept END FROM merge WHERE kept = ?1 OR other = ?1",
+    )?;
+    let rows = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        if let Ok(p) = Uuid::parse_str(&r?) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Folds again `people`, anyone whose chain of decisions touches them
+/// (merged into them, or in a cycle with them), all their visits and
+/// milestones, then their summaries.
+pub(crate) fn refold_people(tx: &Transaction<'_>, start: &[Uuid]) -> Result<()> {
+    // Every decision's two people, linked: what one decision changes can
+    // change where anyone in the same group of decisions lands.
+    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    {
+        let mut stmt = tx.prepare_cached("SELECT kept, other FROM merge")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (a, b) = row?;
+            if let (Ok(a), Ok(b)) = (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
+                links.entry(a).or_default().push(b);
+                links.entry(b).or_default().push(a);
             }
-            if *next == kept || *next == other {
-                people.insert(*start);
-                break;
-            }
-            cur = *next;
+        }
+    }
+    let mut people: HashSet<Uuid> = HashSet::new();
+    let mut todo: Vec<Uuid> = start.to_vec();
+    while let Some(p) = todo.pop() {
+        if people.insert(p) {
+            todo.extend(links.get(&p).into_iter().flatten().copied());
         }
     }
     let mut people: Vec<Uuid> = people.into_iter().collect();
@@ -137,9 +225,12 @@ pub(crate) fn apply(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()
             log::materialise(tx, Entity::Beneficiary, *p)?;
         }
     }
+    // Their visits and milestones: each shows under, or waits for, someone
+    // of the group (where her own decisions send it).
     let mut stmt = tx.prepare_cached(
-        "SELECT DISTINCT entity, record_id FROM change
-         WHERE op = 'create' AND entity IN ('visit', 'milestone') AND json_extract(fields, '$.beneficiary_id') = ?1",
+        "SELECT 'visit', id FROM visit WHERE beneficiary_id = ?1
+         UNION SELECT 'milestone', id FROM milestone WHERE beneficiary_id = ?1
+         UNION SELECT entity, record_id FROM waiting WHERE parent_id = ?1",
     )?;
     let mut children = Vec::new();
     for p in &people {
@@ -151,51 +242,136 @@ pub(crate) fn apply(tx: &Transaction<'_>, doc: &Map<String, Value>) -> Result<()
         }
     }
     drop(stmt);
+    children.sort();
+    children.dedup();
     for (e, rid) in children {
         log::materialise(tx, e, rid)?;
     }
     for p in &people {
-        log::refresh_summary(tx, *p)?;
+        if tx.prepare_cached("SELECT 1 FROM beneficiary WHERE id = ?1")?.exists(params![p.to_string()])? {
+            log::refresh_summary(tx, *p)?;
+        }
     }
     Ok(())
 }
 
-/// What a name comparison needs, computed once per person.
+/// What scoring needs of one person, computed once.
 struct Probe {
     b: Beneficiary,
-    last: String,
-    last_key: String,
-    name_ar: Option<String>,
+    name: NameKey,
 }
 
 impl Probe {
     fn new(b: Beneficiary) -> Probe {
-        Probe {
-            last: fold(&b.last_name).replace(' ', ""),
-            last_key: name_key(&b.last_name),
-            name_ar: b.name_ar.as_deref().map(fold),
-            b,
-        }
-    }
-
-    /// Cheap test that lets through every pair `match_reasons` could find
-    /// similar by name (last names within two edits, or same Arabic name).
-    fn may_share_name(&self, o: &Probe) -> bool {
-        let len = |s: &str| s.chars().count();
-        self.last == o.last
-            || self.last_key == o.last_key
-            || (len(&self.last).abs_diff(len(&o.last)) <= 2 && levenshtein(&self.last, &o.last) <= 2)
-            || (self.name_ar.is_some() && self.name_ar == o.name_ar)
+        Probe { name: NameKey::new(&b.last_name, b.name_ar.as_deref()), b }
     }
 }
 
-/// Looks for people of other laptops who may be the same as `people` (just
-/// brought by an import); records each pair found. Gives how many pairs
-/// are new.
-pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<usize> {
+/// A pair of possible duplicates (smaller id first), and its score and reasons.
+type Pair = ((Uuid, Uuid), (u32, Vec<String>));
+/// Pairs of possible duplicates (smaller id first) → score and reasons.
+type Pairs = BTreeMap<(Uuid, Uuid), (u32, Vec<String>)>;
+
+/// The row two people make in the `duplicate` table, if any: both live,
+/// registered on different devices, and `match_reasons` gives a reason.
+/// A function of the two records alone.
+fn pair_of(p: &Beneficiary, q: &Beneficiary) -> Option<Pair> {
+    if p.id == q.id || p.created_by == q.created_by || p.archived_at.is_some() || q.archived_at.is_some() {
+        return None;
+    }
+    let (lo, hi) = if p.id < q.id { (p, q) } else { (q, p) };
+    let (score, reasons) = match_reasons(lo, hi);
+    (!reasons.is_empty()).then_some(((lo.id, hi.id), (score, reasons)))
+}
+
+/// Up to this many people, or while they are at most one in
+/// `INDEXED_SHARE` of the people stored, [`rescore`] looks each one's
+/// candidates up through the indexes (her CIN, phone, birth date and
+/// commune: a local edit never reads everyone); beyond, it reads every
+/// live person once and scores on two cores (an import of thousands).
+/// Both give the same pairs.
+const INDEXED_UP_TO: usize = 64;
+const INDEXED_SHARE: usize = 100;
+
+/// Scores `people` again after they changed (arrived, were edited,
+/// archived, merged away or back): removes every pair they are in, then
+/// pairs each with everyone live. The `duplicate` table is thus a function
+/// of the records, the same on every machine that holds the same changes
+/// whatever the order they came in: every pair of live people registered
+/// on different devices to whom `match_reasons` gives a reason, once
+/// (smaller id first), and nothing else. Call it with everyone whose row
+/// changed, once the rows are written. Gives how many pairs are new.
+pub(crate) fn rescore(tx: &Transaction<'_>, people: &[Uuid]) -> Result<usize> {
+    let mut people = people.to_vec();
+    people.sort_unstable();
+    people.dedup();
     if people.is_empty() {
         return Ok(0);
     }
+    let stored: i64 = tx.query_row("SELECT coalesce(max(rowid), 0) FROM beneficiary", [], |r| r.get(0))?;
+    let found = if people.len() <= INDEXED_UP_TO || people.len().saturating_mul(INDEXED_SHARE) <= stored as usize {
+        scored_by_index(tx, &people)?
+    } else {
+        scored_in_bulk(tx, Some(&people))?
+    };
+    write_pairs(tx, Some(&people), found)
+}
+
+/// [`rescore`] under the name the import first called it by.
+#[allow(dead_code)]
+pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<usize> {
+    rescore(tx, people)
+}
+
+/// Recomputes the whole `duplicate` table from the records: the table
+/// [`rescore`] keeps, made from scratch (a repair, and what tests compare
+/// with). Gives how many pairs were not there before.
+pub fn rebuild_duplicates(tx: &Transaction<'_>) -> Result<usize> {
+    let found = scored_in_bulk(tx, None)?;
+    write_pairs(tx, None, found)
+}
+
+/// A live person's record.
+fn live_record(tx: &Transaction<'_>, id: Uuid) -> Result<Option<Beneficiary>> {
+    let doc: Option<String> = tx
+        .prepare_cached("SELECT doc FROM beneficiary WHERE id = ?1 AND archived_at IS NULL")?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(match doc {
+        Some(d) => Some(serde_json::from_str(&d)?),
+        None => None,
+    })
+}
+
+/// The pairs `people` are in, each person's candidates read through the
+/// indexes (`store::match_candidates`): those sharing her CIN, phone,
+/// birth date or commune, never the whole table.
+fn scored_by_index(tx: &Transaction<'_>, people: &[Uuid]) -> Result<Pairs> {
+    let mut found = Pairs::new();
+    let mut communes = Communes::default();
+    let mut read: HashMap<Uuid, Option<Beneficiary>> = HashMap::new();
+    for p in people {
+        let Some(pb) = live_record(tx, *p)? else { continue };
+        for q in match_candidates(tx, &pb, Some(pb.created_by), &mut communes)? {
+            let key = if *p < q { (*p, q) } else { (q, *p) };
+            if q == *p || found.contains_key(&key) {
+                continue;
+            }
+            let qb = match read.entry(q) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(live_record(tx, q)?),
+            };
+            if let Some((key, value)) = qb.as_ref().and_then(|qb| pair_of(&pb, qb)) {
+                found.insert(key, value);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The pairs `people` (everyone when `None`) are in, every live person
+/// read once: for an import of many people, and for a rebuild.
+fn scored_in_bulk(tx: &Transaction<'_>, people: Option<&[Uuid]>) -> Result<Pairs> {
     let mut all: Vec<Probe> = Vec::new();
     {
         let mut stmt = tx.prepare_cached("SELECT doc FROM beneficiary WHERE archived_at IS NULL")?;
@@ -221,62 +397,87 @@ pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<u
             by_commune.entry(fold(c)).or_default().push(i);
         }
     }
+    // Everyone scores only against those after her: each pair once.
+    let everyone = people.is_none();
+    let scored: Vec<usize> = match people {
+        Some(ids) => ids.iter().filter_map(|id| index.get(id).copied()).collect(),
+        None => (0..all.len()).collect(),
+    };
     // Scoring the pairs is the costly part and touches no database: the
     // people are scored on two cores, half each.
-    let scored = |people: &[Uuid]| -> Vec<(usize, usize, u32, Vec<String>)> {
-        let mut found = Vec::new();
-        let mut done: HashSet<(usize, usize)> = HashSet::new();
-        for id in people {
-            let Some(&i) = index.get(id) else { continue };
+    let score = |mine: &[usize]| -> Pairs {
+        let mut found = Pairs::new();
+        let empty = Vec::new();
+        for &i in mine {
             let p = &all[i];
             let mut candidates: Vec<usize> = Vec::new();
-            let empty = Vec::new();
             candidates.extend(p.b.cin.as_deref().and_then(|c| by_cin.get(c)).unwrap_or(&empty));
             candidates.extend(p.b.phone.as_deref().and_then(|c| by_phone.get(c)).unwrap_or(&empty));
             // A birth date or a commune in common counts only with a
             // similar name; a pair sharing a CIN or phone came in above.
             let birth = by_birth.get(&p.b.birth_date).unwrap_or(&empty);
-            candidates.extend(birth.iter().filter(|j| p.may_share_name(&all[**j])));
+            candidates.extend(birth.iter().filter(|j| p.name.may_match(&all[**j].name)));
             let commune = p.b.commune.as_deref().map(fold);
             if let Some(bucket) = commune.as_ref().and_then(|c| by_commune.get(c)) {
-                candidates.extend(bucket.iter().filter(|j| p.may_share_name(&all[**j])));
+                candidates.extend(bucket.iter().filter(|j| p.name.may_match(&all[**j].name)));
             }
             for j in candidates {
-                let q = &all[j];
-                if j == i || q.b.created_by == p.b.created_by || !done.insert((i.min(j), i.max(j))) {
+                if (everyone && j <= i) || all[j].b.created_by == p.b.created_by {
                     continue;
                 }
-                let (score, reasons) = match_reasons(&p.b, &q.b);
-                if !reasons.is_empty() {
-                    found.push((i.min(j), i.max(j), score, reasons));
+                if let Some((key, value)) = pair_of(&p.b, &all[j].b) {
+                    found.entry(key).or_insert(value);
                 }
             }
         }
         found
     };
-    let (first, second) = people.split_at(people.len() / 2);
+    let (first, second) = scored.split_at(scored.len() / 2);
     let (mut found, other) = std::thread::scope(|s| {
-        let other = s.spawn(|| scored(second));
-        (scored(first), other.join())
+        let other = s.spawn(|| score(second));
+        (score(first), other.join())
     });
     found.extend(other.map_err(|_| Error::Other("internal: scoring possible duplicates failed".into()))?);
-    // A pair may be found from both of its people.
-    found.sort_by_key(|f| (f.0, f.1));
-    found.dedup_by_key(|f| (f.0, f.1));
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO duplicate (a, b, score, reasons) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (a, b) DO NOTHING",
-    )?;
-    let mut update = tx.prepare_cached("UPDATE duplicate SET score = ?3, reasons = ?4 WHERE a = ?1 AND b = ?2")?;
-    let mut new_pairs = 0;
-    for (i, j, score, reasons) in found {
-        let (p, q) = (&all[i].b.id, &all[j].b.id);
-        let (a, b) = if p < q { (p.to_string(), q.to_string()) } else { (q.to_string(), p.to_string()) };
-        let reasons = serde_json::to_string(&reasons)?;
-        if insert.execute(params![a, b, score, reasons])? == 1 {
-            new_pairs += 1;
-        } else {
-            update.execute(params![a, b, score, reasons])?;
+    Ok(found)
+}
+
+/// Makes the `duplicate` rows that `people` are in (all rows when
+/// `None`) those of `found`: adds, rescores, removes. Gives how many
+/// pairs are new.
+fn write_pairs(tx: &Transaction<'_>, people: Option<&[Uuid]>, found: Pairs) -> Result<usize> {
+    let ids: Option<HashSet<String>> = people.map(|ps| ps.iter().map(Uuid::to_string).collect());
+    // One pass over the table: it has no index by its second person.
+    let mut old: HashMap<(String, String), (i64, String)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare_cached("SELECT a, b, score, reasons FROM duplicate")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        for row in rows {
+            let (a, b, score, reasons): (String, String, i64, String) = row?;
+            if ids.as_ref().is_none_or(|ids| ids.contains(&a) || ids.contains(&b)) {
+                old.insert((a, b), (score, reasons));
+            }
         }
+    }
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO duplicate (a, b, score, reasons) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (a, b) DO UPDATE SET score = excluded.score, reasons = excluded.reasons",
+    )?;
+    let mut new_pairs = 0;
+    for ((a, b), (score, reasons)) in found {
+        let key = (a.to_string(), b.to_string());
+        let reasons = serde_json::to_string(&reasons)?;
+        let was = old.remove(&key);
+        if was.as_ref().is_some_and(|(s, r)| *s == i64::from(score) && *r == reasons) {
+            continue;
+        }
+        if was.is_none() {
+            new_pairs += 1;
+        }
+        upsert.execute(params![key.0, key.1, score, reasons])?;
+    }
+    let mut delete = tx.prepare_cached("DELETE FROM duplicate WHERE a = ?1 AND b = ?2")?;
+    for (a, b) in old.into_keys() {
+        delete.execute(params![a, b])?;
     }
     Ok(new_pairs)
 }
@@ -306,6 +507,11 @@ pub struct DuplicatePair {
     pub kept: Option<Uuid>,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
+    /// False for a merge that does not take effect (see [`merged_map`]):
+    /// the person kept has not arrived, another decision on the same
+    /// person wins, or decisions made apart formed a cycle. A person
+    /// should look at it again.
+    pub in_effect: bool,
 }
 
 fn card(conn: &Connection, id: Uuid, names: &BTreeMap<String, String>) -> Result<Option<PersonCard>> {
@@ -343,6 +549,7 @@ fn decisions(conn: &Connection) -> Result<HashMap<Uuid, Decision>> {
 pub(crate) fn list(conn: &Connection, all: bool) -> Result<Vec<DuplicatePair>> {
     let names = crate::sync::devices::device_names(conn)?;
     let mut decided = decisions(conn)?;
+    let effective = merged_map(conn)?;
     let mut pairs: Vec<(Uuid, Uuid, u32, Vec<String>)> = Vec::new();
     {
         let mut stmt = conn.prepare_cached("SELECT a, b, score, reasons FROM duplicate ORDER BY score DESC, a, b")?;
@@ -392,6 +599,10 @@ pub(crate) fn list(conn: &Connection, all: bool) -> Result<Vec<DuplicatePair>> {
             kept: decision.as_ref().filter(|d| d.status == Status::Merged).map(|d| d.kept),
             decided_by: decision.as_ref().filter(|d| d.status != Status::Open).map(|d| d.decided_by.clone()),
             decided_at: decision.as_ref().filter(|d| d.status != Status::Open).map(|d| d.decided_at.clone()),
+            in_effect: decision
+                .as_ref()
+                .filter(|d| d.status == Status::Merged)
+                .is_none_or(|d| effective.get(&d.other).is_some_and(|(k, _)| *k == d.kept)),
             a: ca,
             b: cb,
         });

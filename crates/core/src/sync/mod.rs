@@ -11,6 +11,7 @@
 
 pub mod backup;
 pub mod bundle;
+pub mod check;
 pub mod conflict;
 pub mod devices;
 pub mod export;
@@ -22,7 +23,7 @@ pub use bundle::{Manifest, Refusal};
 pub use conflict::{Choice, ConflictView};
 pub use devices::DeviceStatus;
 pub use export::ExportSummary;
-pub use import::{ImportReport, ImportSummary};
+pub use import::{ImportOptions, ImportReport, ImportSummary};
 pub use merge::DuplicatePair;
 
 use sha2::{Digest, Sha256};

@@ -17,11 +17,24 @@ pub struct Machine {
 }
 
 pub fn machine(name: &str) -> Machine {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir();
     let path = dir.path().join(format!("{name}.sqlite"));
     let mut store = Store::open(&path).unwrap();
     store.init_device(name, &format!("Coordinator of {name}")).unwrap();
     Machine { store, path, _dir: dir }
+}
+
+/// A folder for one machine's files: in memory (`/dev/shm`) where there is
+/// one, so that the thousands of imports of the property tests, each with
+/// its backup, do not wait on the disk; a real SQLite file all the same.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().unwrap()
 }
 
 impl Machine {
