@@ -24,8 +24,10 @@ export const followups = (days) => invoke('followups', { days });
 export const syncStatus = () => invoke('sync_status');
 export const exportBundle = (full) => invoke('export_bundle', { full });
 /** files: [{name, bytes: [..]}]; preview: only say what they would bring. */
-export const importBundles = (files, preview) => invoke('import_bundles', { files, preview });
+export const importBundles = (files, preview, acceptFuture = false) =>
+  invoke('import_bundles', { files, preview, acceptFuture });
 export const restoreBackup = (name) => invoke('restore_backup', { name });
+export const dismissIdentityNotice = () => invoke('dismiss_identity_notice');
 export const listConflicts = (all) => invoke('list_conflicts', { all });
 export const resolveConflict = (id, choice) => invoke('resolve_conflict', { id, keep: choice.keep ?? null, value: choice.value ?? null });
 export const listDuplicates = (all) => invoke('list_duplicates', { all });

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use serde_json::Value;
 use std::path::PathBuf;
 use uuid::Uuid;
-use wafira_core::sync::Choice;
+use wafira_core::sync::{Choice, ImportOptions};
 use wafira_core::{Error, Result, Store};
 
 #[derive(Subcommand)]
@@ -24,6 +24,10 @@ pub enum BundleCmd {
         /// Only say what they would bring; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Take changes dated more than a day ahead of this computer's
+        /// clock, after checking that laptop's date (refused without).
+        #[arg(long)]
+        accept_future: bool,
     },
     /// Print a bundle's manifest (after checking the file).
     Inspect { file: PathBuf },
@@ -82,13 +86,13 @@ fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
 pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
     match cmd {
         BundleCmd::Export { out, full } => json(store.export_bundle_to(&out, full)?),
-        BundleCmd::Import { files, dry_run } => {
+        BundleCmd::Import { files, dry_run, accept_future } => {
             let mut read = Vec::new();
             for f in &files {
                 let bytes = std::fs::read(f).map_err(|e| Error::Other(format!("{}: {e}", f.display())))?;
                 read.push((f.display().to_string(), bytes));
             }
-            let report = store.import_bundles(read, dry_run)?;
+            let report = store.import_bundles_with(read, ImportOptions { dry_run, accept_future })?;
             if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
                 // The others went in; say so, then name the refused file.
                 println!("{}", serde_json::to_string_pretty(&report)?);

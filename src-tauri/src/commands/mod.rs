@@ -52,6 +52,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::export_bundle,
         sync::import_bundles,
         sync::restore_backup,
+        sync::dismiss_identity_notice,
         sync::list_conflicts,
         sync::resolve_conflict,
         sync::list_duplicates,

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use tauri::State;
 use uuid::Uuid;
+use wafira_core::sync::backup::Restored;
 use wafira_core::sync::devices::SyncStatus;
 use wafira_core::sync::merge::Decision;
-use wafira_core::sync::{BackupFile, Choice, ConflictView, DuplicatePair, ExportSummary, ImportReport};
+use wafira_core::sync::{Choice, ConflictView, DuplicatePair, ExportSummary, ImportOptions, ImportReport};
 use wafira_core::{Error, Result};
 
 #[tauri::command]
@@ -31,15 +32,28 @@ pub struct BundleFile {
 }
 
 /// Imports the files (each all or nothing), or with `preview` only says
-/// what they would bring.
+/// what they would bring; `accept_future` takes changes dated more than a
+/// day ahead (a person checked that laptop's date).
 #[tauri::command]
-pub fn import_bundles(state: State<'_, AppState>, files: Vec<BundleFile>, preview: bool) -> Result<ImportReport> {
-    with_store(&state, |s| s.import_bundles(files.into_iter().map(|f| (f.name, f.bytes)).collect(), preview))
+pub fn import_bundles(
+    state: State<'_, AppState>,
+    files: Vec<BundleFile>,
+    preview: bool,
+    accept_future: Option<bool>,
+) -> Result<ImportReport> {
+    let options = ImportOptions { dry_run: preview, accept_future: accept_future.unwrap_or(false) };
+    with_store(&state, |s| s.import_bundles_with(files.into_iter().map(|f| (f.name, f.bytes)).collect(), options))
 }
 
 #[tauri::command]
-pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<BackupFile> {
+pub fn restore_backup(state: State<'_, AppState>, name: String) -> Result<Restored> {
     with_store(&state, |s| s.restore_backup(&name))
+}
+
+/// The person read the notice that this database took a new identity.
+#[tauri::command]
+pub fn dismiss_identity_notice(state: State<'_, AppState>) -> Result<()> {
+    with_store(&state, |s| s.dismiss_identity_notice())
 }
 
 #[tauri::command]

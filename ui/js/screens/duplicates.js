@@ -50,7 +50,10 @@ function pairHtml(p) {
   const reasons = p.reasons.map((r) => t(`dup.reason.${r}`)).join(' · ');
   let actions;
   if (p.status === 'merged') {
-    actions = `<p>${esc(t('duplicates.merged', { by: p.decided_by, at: formatInstant(p.decided_at) }))}</p>
+    // A merge that does not take effect (decided apart from another one
+    // on the same people): a person looks at it again.
+    const aside = p.in_effect ? '' : `<p class="badge overdue">${esc(t('duplicates.not_in_effect'))}</p>`;
+    actions = `<p>${esc(t('duplicates.merged', { by: p.decided_by, at: formatInstant(p.decided_at) }))}</p>${aside}
       <button class="unmerge">${esc(t('duplicates.unmerge'))}</button>`;
   } else if (p.status === 'distinct') {
     actions = `<p>${esc(t('duplicates.distinct', { by: p.decided_by, at: formatInstant(p.decided_at) }))}</p>`;

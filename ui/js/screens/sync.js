@@ -11,6 +11,10 @@ let chosen = [];
 export async function render(main) {
   const view = el(`<section>
     <h1 data-i18n="sync.title"></h1>
+    <div class="card notice" id="identity-notice" role="status" hidden>
+      <p id="identity-text"></p>
+      <button id="identity-ok" data-i18n="sync.identity_ok"></button>
+    </div>
     <div class="card">
       <h2 data-i18n="sync.export_title"></h2>
       <p class="muted" data-i18n="sync.export_help"></p>
@@ -27,6 +31,9 @@ export async function render(main) {
         <input type="file" id="import-files" multiple accept=".wafira">
       </div>
       <div id="import-preview" aria-live="polite"></div>
+      <label class="checkbox-inline" id="accept-future-row" hidden>
+        <input type="checkbox" id="accept-future"> <span data-i18n="sync.accept_future"></span>
+      </label>
       <div class="row" id="import-actions" hidden>
         <button class="primary" id="import-confirm" data-i18n="sync.import_confirm"></button>
         <button id="import-cancel" data-i18n="sync.import_cancel"></button>
@@ -63,32 +70,41 @@ export async function render(main) {
     }
   });
 
-  $('import-files').addEventListener('change', async (e) => {
-    chosen = [];
-    for (const file of e.target.files) {
-      chosen.push({ name: file.name, bytes: Array.from(new Uint8Array(await file.arrayBuffer())) });
-    }
+  const preview = async () => {
     $('import-result').innerHTML = '';
     if (!chosen.length) return;
     try {
-      const report = await api.importBundles(chosen, true);
+      const report = await api.importBundles(chosen, true, $('accept-future').checked);
       $('import-preview').innerHTML = reportHtml(report, true);
+      // A laptop's clock far ahead: a person may accept its changes.
+      const ahead = report.files.some((f) => f.error && f.error.code === 'bundle_ahead_of_clock');
+      $('accept-future-row').hidden = !ahead && !$('accept-future').checked;
       $('import-actions').hidden = !report.files.some((f) => f.summary);
       if (!$('import-actions').hidden) $('import-confirm').focus();
     } catch (err) {
       $('import-preview').textContent = errorText(err);
     }
+  };
+  $('import-files').addEventListener('change', async (e) => {
+    chosen = [];
+    $('accept-future').checked = false;
+    for (const file of e.target.files) {
+      chosen.push({ name: file.name, bytes: Array.from(new Uint8Array(await file.arrayBuffer())) });
+    }
+    await preview();
   });
+  $('accept-future').addEventListener('change', preview);
   $('import-cancel').addEventListener('click', () => {
     chosen = [];
     $('import-files').value = '';
     $('import-preview').innerHTML = '';
     $('import-actions').hidden = true;
+    $('accept-future-row').hidden = true;
   });
   $('import-confirm').addEventListener('click', async () => {
     $('import-confirm').disabled = true;
     try {
-      const report = await api.importBundles(chosen, false);
+      const report = await api.importBundles(chosen, false, $('accept-future').checked);
       $('import-preview').innerHTML = '';
       $('import-actions').hidden = true;
       $('import-result').innerHTML = reportHtml(report, false);
@@ -100,6 +116,14 @@ export async function render(main) {
       $('import-confirm').disabled = false;
       $('import-files').value = '';
       chosen = [];
+    }
+  });
+  $('identity-ok').addEventListener('click', async () => {
+    try {
+      await api.dismissIdentityNotice();
+      $('identity-notice').hidden = true;
+    } catch (err) {
+      toast(errorText(err));
     }
   });
   view.querySelector('#backups').addEventListener('click', async (e) => {
@@ -129,7 +153,11 @@ function counts(s) {
 /** One line per file, then the totals: "+23 beneficiaries, +41 visits, 3 conflicts, 2 possible duplicates". */
 function reportHtml(report, preview) {
   const lines = report.files.map((f) => {
-    if (f.error) return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}</li>`;
+    if (f.error) {
+      // The laptop, record and field at fault, one click away.
+      return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}
+        <details><summary>${esc(t('sync.details'))}</summary><bdi>${esc(f.error.message || '')}</bdi></details></li>`;
+    }
     const s = f.summary;
     const extra = [];
     if (s.already_imported && s.new_changes === 0) extra.push(t('sync.already_imported'));
@@ -153,6 +181,12 @@ async function loadStatus(view) {
     return;
   }
   view.querySelector('#devices-table tbody').innerHTML = status.devices.map(deviceRow).join('');
+  const notice = status.identity_notice;
+  view.querySelector('#identity-notice').hidden = !notice;
+  if (notice) {
+    view.querySelector('#identity-text').textContent =
+      t(`sync.identity_${notice.reason}`, { at: formatInstant(notice.at) });
+  }
   view.querySelector('#backups').innerHTML = status.backups.length
     ? status.backups.map((b) => `<li>${esc(formatInstant(b.created_at))} · ${esc(t(`sync.backup_reason.${b.reason}`))}
         · ${esc(Math.round(b.bytes / 1024))} ko <button data-name="${esc(b.name)}">${esc(t('sync.restore'))}</button></li>`).join('')
@@ -166,7 +200,10 @@ function deviceRow(d) {
     ? t('sync.bundle_n', { n: d.last_bundle_number, at: formatInstant(d.last_bundle_imported_at), count: d.bundles_imported })
     : '—';
   const missing = [];
-  if (d.missing_bundles.length) missing.push(t('sync.missing_bundles', { list: d.missing_bundles.join(', ') }));
+  if (d.missing_bundles.length) {
+    const list = d.missing_bundles.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}–${g.to}`)).join(', ');
+    missing.push(t('sync.missing_bundles', { list }));
+  }
   for (const g of d.missing_changes) missing.push(t('sync.missing_changes', { from: g.from, to: g.to }));
   const clock = d.future_changes
     ? `<span class="badge overdue">${esc(t('sync.future_warning', { n: d.future_changes, at: formatInstant(d.furthest_future_at) }))}</span>`
