@@ -51,6 +51,7 @@ impl FieldError {
             "invalid_amount" => "must be an amount such as 12500.00".into(),
             "not_canonical" => format!("is not written as this program stores it (expected {})", p("expected")),
             "not_this_pair" => "names another pair of people than its decision's".into(),
+            "is_the_database" => format!("'{}' is the database or one of its backups: choose another file", p("path")),
             "amount_too_large" => format!("must not be more than {} MAD", p("max")),
             "implausible_date" => format!("must be between {} and {}", p("min"), p("max")),
             "before_date" => format!("must not be before {} ({})", p("other_field"), p("other")),
@@ -109,6 +110,8 @@ pub enum Error {
     NotInitialised,
     #[error("this database already belongs to device '{0}'")]
     AlreadyInitialised(String),
+    #[error("{0} is not a Wafira Field database (another program's file?): nothing was changed in it")]
+    NotOurs(String),
     #[error("database {path}: schema version {found} is newer than this program knows ({known}); update Wafira Field")]
     SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("bundle refused: {0}")]
@@ -142,6 +145,7 @@ impl Error {
             Error::NotInitialised => "not_initialised",
             Error::AlreadyInitialised(_) => "already_initialised",
             Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::NotOurs(_) => "not_ours",
             Error::Bundle(_) => "bundle_refused",
             Error::Refused(r) => r.code(),
             Error::Conflict(_) => "conflict",

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod codes;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod identity;
 pub mod milestone;
 pub mod money;

@@ -69,7 +69,7 @@ fn print(p: &report_fixture::Programme, request: serde_json::Value, name: &str) 
 }
 
 #[test]
-fn french_summary_holds_the_figures_accents_and_arabic_names() {
+fn french_summary_holds_the_figures_and_accents_and_names_nobody() {
     let p = programme();
     let pdf = print(&p, json!({"kind": "summary"}), "synthese.pdf");
     assert_sound(&pdf);
@@ -91,11 +91,14 @@ fn french_summary_holds_the_figures_accents_and_arabic_names() {
         // The app's follow-up plan counts a person never visited from the
         // day her record was made (D: today), not from her consent date.
         "Suivis en retard (4)",
-        "عائشة بنعلي",
-        "Aïcha Benali",
+        "Jamais visitée",
         "Portable Kénitra (ce poste)",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    // For donors: counts only; the named list is the follow-up PDF.
+    for person in ["Aïcha", "Benali", "عائشة", "Chakib", "شكيب"] {
+        assert!(!text.contains(person), "{person:?} named in the summary:\n{text}");
     }
     let n = pages(&pdf);
     assert!(text.contains(&format!("Page {n} / {n}")), "page numbers");
@@ -104,13 +107,24 @@ fn french_summary_holds_the_figures_accents_and_arabic_names() {
 }
 
 #[test]
-fn arabic_summary_is_right_to_left_with_latin_names_intact() {
+fn arabic_summary_is_right_to_left_and_names_nobody() {
     let p = programme();
     let pdf = print(&p, json!({"kind": "summary", "lang": "ar"}), "ar.pdf");
     assert_sound(&pdf);
     let text = text_of(&pdf);
-    for expected in ["تقرير تركيبي", "المستفيدون المسجلون", "فاطمة الإدريسي", "Aïcha Benali", "الرباط سلا القنيطرة"]
-    {
+    for expected in ["تقرير تركيبي", "المستفيدون المسجلون", "الرباط سلا القنيطرة"] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    assert!(!text.contains("فاطمة") && !text.contains("Aïcha"), "{text}");
+}
+
+#[test]
+fn arabic_follow_up_list_keeps_latin_names_intact_beside_arabic_ones() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "followups", "days": 60, "lang": "ar"}), "suivis-ar.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    for expected in ["فاطمة الإدريسي", "Aïcha Benali", "عائشة بنعلي"] {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
     }
 }

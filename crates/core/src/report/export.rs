@@ -4,7 +4,8 @@
 //!
 //! The pseudonymised variant is for sharing outside the programme: no
 //! names, CIN, phone, exact birth date (the birth year instead), village,
-//! commune or free text (notes, places, reasons, coordinators' names), and
+//! commune or free text (notes, places, reasons, coordinators' names), no
+//! laptop names or ids, dates only to the month (`2025-03`), and
 //! stable pseudonymous ids: a keyed hash (HMAC-SHA-256) of the record id
 //! with a secret kept in this database's `meta`, so that the same person
 //! has the same pseudonym in every export of this database and nobody
@@ -44,6 +45,11 @@ impl Cell {
 
     fn opt(s: Option<impl Into<String>>) -> Cell {
         s.map_or(Cell::Empty, |s| Cell::Text(s.into()))
+    }
+
+    /// A date told only to the month, `2025-03`: for outsiders.
+    fn month(d: Option<NaiveDate>) -> Cell {
+        d.map_or(Cell::Empty, |d| Cell::Text(d.format("%Y-%m").to_string()))
     }
 
     fn date(d: Option<NaiveDate>) -> Cell {
@@ -201,11 +207,11 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
                 "seasons_abroad",
                 "phase",
                 "iga_sector",
-                "registration_date",
+                "registration_month",
                 "cohort",
                 "stage",
-                "last_visit_date",
-                "next_visit_date",
+                "last_visit_month",
+                "next_visit_month",
                 "visit_count",
             ],
             rows: people
@@ -222,11 +228,11 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
                         b.seasons_abroad.map_or(Cell::Empty, |n| Cell::Int(i64::from(n))),
                         Cell::text(b.phase.as_str()),
                         Cell::opt(b.iga_sector.map(|s| s.as_str())),
-                        Cell::date(b.consent_date),
+                        Cell::month(b.consent_date),
                         Cell::opt(b.cohort.clone()),
                         Cell::opt(r.stage.clone()),
-                        Cell::date(r.last_visit),
-                        Cell::date(r.next_visit),
+                        Cell::month(r.last_visit),
+                        Cell::month(r.next_visit),
                         Cell::Int(r.visits),
                     ]
                 })
@@ -310,18 +316,18 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
     let visits = if pseudonymise {
         Table {
             name: "visits",
-            headers: vec!["pseudonym", "beneficiary", "date", "kind", "duration_minutes", "topics", "next_visit_date"],
+            headers: vec!["pseudonym", "beneficiary", "month", "kind", "duration_minutes", "topics", "next_visit_month"],
             rows: visits
                 .iter()
                 .map(|v| {
                     vec![
                         Cell::text(record_id("V", &v.id)),
                         Cell::text(person_id(&v.beneficiary_id)),
-                        Cell::Date(v.date),
+                        Cell::month(Some(v.date)),
                         Cell::text(v.kind.as_str()),
                         v.duration_minutes.map_or(Cell::Empty, |m| Cell::Int(i64::from(m))),
                         Cell::text(v.topics.join("; ")),
-                        Cell::date(v.next_visit_date),
+                        Cell::month(v.next_visit_date),
                     ]
                 })
                 .collect(),
@@ -374,7 +380,7 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
     let milestones = if pseudonymise {
         Table {
             name: "milestones",
-            headers: vec!["pseudonym", "beneficiary", "kind", "date", "amount_mad"],
+            headers: vec!["pseudonym", "beneficiary", "kind", "month", "amount_mad"],
             rows: milestones
                 .iter()
                 .map(|m| {
@@ -382,7 +388,7 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
                         Cell::text(record_id("M", &m.id)),
                         Cell::text(person_id(&m.beneficiary_id)),
                         Cell::text(m.kind.as_str()),
-                        Cell::Date(m.date),
+                        Cell::month(Some(m.date)),
                         amount(m),
                     ]
                 })
@@ -487,7 +493,7 @@ fn summary(path: PathBuf, parts: Vec<String>, tables: &[Table], pseudonymised: b
 /// One CSV file per table in `dir` (created if needed), UTF-8 with a BOM.
 pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<ExportSummary> {
     let tables = tables(store, pseudonymise)?;
-    std::fs::create_dir_all(dir)?;
+    crate::files::private_dir(dir)?;
     // Every file is made in memory first: nothing is written unless all are.
     let mut files = Vec::new();
     for t in &tables {
@@ -501,7 +507,9 @@ pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<Export
         files.push((format!("{}.csv", t.name), bytes));
     }
     for (name, bytes) in &files {
-        super::write_file(&dir.join(name), bytes)?;
+        let path = dir.join(name);
+        crate::files::check_output(store.path(), &path)?;
+        super::write_file(&path, bytes)?;
     }
     Ok(summary(dir.to_path_buf(), files.into_iter().map(|f| f.0).collect(), &tables, pseudonymise))
 }
@@ -510,7 +518,15 @@ pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<Export
 pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<ExportSummary> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
     let tables = tables(store, pseudonymise)?;
-    let indicators = indicator_rows(&store.indicators(&Filters::default())?)?;
+    let mut indicators = indicator_rows(&store.indicators(&Filters::default())?)?;
+    if pseudonymise {
+        // Laptops are named after places and people, and their ids link
+        // back to the coordinators: none in a file for outsiders.
+        indicators.rows.retain(|row| match row.first() {
+            Some(Cell::Text(name)) => !name.starts_with("data_status.devices") && name != "data_status.last_stamp",
+            _ => true,
+        });
+    }
     let xerr = |e: XlsxError| Error::Report(format!("spreadsheet: {e}"));
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -559,6 +575,7 @@ pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<Expo
         sheets.push(t.name.to_string());
     }
     let bytes = book.save_to_buffer().map_err(xerr)?;
+    crate::files::check_output(store.path(), path)?;
     super::write_file(path, &bytes)?;
     Ok(summary(path.to_path_buf(), sheets, &tables, pseudonymise))
 }

@@ -19,7 +19,6 @@ pub use indicators::{Filters, FiltersInput, Indicators};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -91,6 +90,7 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
         Some(p) => p.to_path_buf(),
         None => output_path(&reports_dir(store)?, &what, Some("pdf")),
     };
+    crate::files::check_output(store.path(), &path)?;
     write_file(&path, &printed.bytes)?;
     Ok(Saved {
         path,
@@ -126,7 +126,7 @@ pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Pa
 /// prints and exports (`reports/`), created if needed.
 pub fn reports_dir(store: &Store) -> Result<PathBuf> {
     let dir = store.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join("reports");
-    std::fs::create_dir_all(&dir)?;
+    crate::files::private_dir(&dir)?;
     Ok(dir)
 }
 
@@ -152,20 +152,8 @@ pub fn output_path(dir: &Path, what: &str, ext: Option<&str>) -> PathBuf {
     }
 }
 
-/// Writes a file next to its final place then moves it there, so that a
-/// failed write leaves no half-written file under the final name.
+/// Writes a file the app prints or exports: owner-only, whole or not at
+/// all (`files::write_private`).
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    crate::files::write_private(path, bytes)
 }

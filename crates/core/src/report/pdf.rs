@@ -129,7 +129,7 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
     funnel(&mut s, &i)?;
     visits_chart(&mut s, &i)?;
     s.new_page();
-    overdue_list(&mut s, &overdue, days)?;
+    overdue_counts(&mut s, &overdue, days)?;
     Ok(Printed::new(s.finish()?, i.fingerprint))
 }
 
@@ -498,39 +498,51 @@ fn place(b: &Beneficiary) -> String {
     }
 }
 
-fn overdue_list(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()> {
+/// How many follow-ups are late, per region and reason: the summary goes
+/// to donors, so it names nobody (the named list is the follow-up PDF).
+fn overdue_counts(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()> {
     let w = s.words;
     s.heading(&w.tp("report.overdue", &[("n", &w.int(people.len() as u64))]))?;
-    s.paragraph(&w.tp("report.overdue_intro", &[("days", &days.to_string())]), 9.0, MUTED)?;
+    s.paragraph(&w.tp("report.overdue_counts_intro", &[("days", &days.to_string())]), 9.0, MUTED)?;
     if people.is_empty() {
         return s.paragraph(&w.t("report.overdue_none"), 9.5, INK);
     }
-    let mut sorted: Vec<&Followup> = people.iter().collect();
-    sorted.sort_by(|a, b| b.days_without_visit.cmp(&a.days_without_visit).then(a.reason.cmp(&b.reason)));
+    // region → (visit planned and passed, never visited, no recent visit)
+    let mut by_region: std::collections::BTreeMap<&str, [u64; 3]> = std::collections::BTreeMap::new();
+    for f in people {
+        let b = &f.person.beneficiary;
+        let slot = match (f.reason, f.person.next_visit_date) {
+            (FollowupReason::Overdue | FollowupReason::Due, Some(_)) => 0,
+            _ if f.person.last_visit_date.is_none() => 1,
+            _ => 2,
+        };
+        by_region.entry(b.region.as_str()).or_default()[slot] += 1;
+    }
     let header = [
-        w.t("report.name"),
-        w.t("report.place"),
-        w.t("field.phone"),
-        w.t("report.last_visit"),
-        w.t("report.days"),
-        w.t("report.reason"),
+        w.t("field.region"),
+        w.t("report.reason_planned_passed"),
+        w.t("report.reason_never_visited"),
+        w.t("report.reason_no_recent_visit"),
+        w.t("report.total"),
     ];
-    let rows: Vec<Vec<String>> = sorted
+    let mut totals = [0u64; 3];
+    let mut rows: Vec<Vec<String>> = by_region
         .iter()
-        .map(|f| {
-            let b = &f.person.beneficiary;
-            vec![
-                name_of(w, b),
-                place(b),
-                b.phone.as_deref().map_or(String::new(), |p| ltr(w, p)),
-                f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
-                f.days_without_visit.to_string(),
-                reason_text(w, f),
-            ]
+        .map(|(region, n)| {
+            for (t, v) in totals.iter_mut().zip(n) {
+                *t += v;
+            }
+            let mut row = vec![w.region(region)];
+            row.extend(n.iter().map(|v| w.int(*v)));
+            row.push(w.int(n.iter().sum()));
+            row
         })
         .collect();
-    let cols =
-        [Col::start(44.0), Col::start(30.0), Col::start(28.0), Col::start(22.0), Col::end(11.0), Col::start(39.0)];
+    let mut total = vec![w.t("report.total")];
+    total.extend(totals.iter().map(|v| w.int(*v)));
+    total.push(w.int(totals.iter().sum()));
+    rows.push(total);
+    let cols = [Col::start(62.0), Col::end(30.0), Col::end(30.0), Col::end(30.0), Col::end(22.0)];
     s.table(&cols, &header, &rows, false)
 }
 

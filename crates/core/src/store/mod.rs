@@ -65,16 +65,16 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let is_new = !path.exists();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                std::fs::create_dir_all(dir)?;
-                restrict_to_owner(dir, 0o700)?;
-            }
+            crate::files::private_dir(dir)?;
+        }
+        if !is_new {
+            check_ours(&path)?;
         }
         let mut conn = Connection::open(&path)?;
         if is_new {
             // Personal data of vulnerable people: only this user may read the
             // file (SQLite gives its -wal and -shm files the same mode).
-            restrict_to_owner(&path, 0o600)?;
+            crate::files::restrict(&path, 0o600)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -347,19 +347,6 @@ impl Writer<'_> {
     }
 }
 
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path, _mode: u32) -> Result<()> {
-    // On Windows the per-user AppData folder is already private.
-    Ok(())
-}
-
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
 }
@@ -382,6 +369,29 @@ pub fn register_device(conn: &Connection, d: &Device) -> Result<()> {
     Ok(())
 }
 
+/// Refuses, before changing anything in it, a file that is not one of our
+/// databases: another program's SQLite file (tables, but no schema version
+/// of ours) or not SQLite at all. Read-only, so the file stays as it was.
+fn check_ours(path: &Path) -> Result<()> {
+    let not_ours = || Error::NotOurs(path.display().to_string());
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_ours())?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
+    let tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
+    let has_change_log: bool = conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change'", [], |_| Ok(true))
+        .optional()
+        .map_err(|_| not_ours())?
+        .unwrap_or(false);
+    if tables > 0 && (version == 0 || !has_change_log) {
+        return Err(not_ours());
+    }
+    Ok(())
+}
+
 /// The number of `device`'s last change here.
 fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
     Ok(conn
@@ -393,7 +403,7 @@ fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
 /// ([`Store::numbered_path`]). Not a write the data depends on: a failure
 /// only loses a check.
 fn note_numbered(path: &Path, device: Uuid, seq: i64) {
-    let _ = std::fs::write(path, format!("{device} {seq}\n"));
+    let _ = crate::files::write_private(path, format!("{device} {seq}\n").as_bytes());
 }
 
 const FILE_KEY: &str = "file_identity";

@@ -223,6 +223,8 @@ CREATE INDEX bundle_import_source ON bundle_import(source, number);
 ///   that no two different changes ever share a device and number.
 /// - `bundle_import.content_sha256`: a bundle already imported is
 ///   recognised from its manifest alone.
+/// - `duplicate(b)` indexed: possible duplicates are re-scored person by
+///   person after every edit.
 const V2: &str = r#"
 CREATE TABLE change_v2 (
     device_id   TEXT NOT NULL REFERENCES device(id),
@@ -250,6 +252,8 @@ DELETE FROM meta WHERE key LIKE 'sync.exported.%';
 
 ALTER TABLE device ADD COLUMN successor_of TEXT;
 ALTER TABLE bundle_import ADD COLUMN content_sha256 TEXT;
+-- Re-scoring one person reads her pairs from both sides.
+CREATE INDEX duplicate_b ON duplicate(b);
 "#;
 
 pub fn migrations() -> Migrations<'static> {

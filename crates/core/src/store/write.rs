@@ -150,9 +150,8 @@ impl Writer<'_> {
     pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
         let b = input.validate(Store::today(), self.origin())?;
         self.check_cin_free(&b, None)?;
+        // Her possible duplicates are scored where her row is written (log::place).
         self.create(Entity::Beneficiary, b.id, &b)?;
-        // She pairs with people registered on other devices.
-        crate::sync::merge::rescore(&self.tx, &[b.id])?;
         Ok(b)
     }
 
@@ -255,9 +254,7 @@ impl Store {
             new.archived_at = current.archived_at.clone();
             new.archive_reason = current.archive_reason.clone();
             w.check_cin_free(&new, Some(&current))?;
-            if w.update(Entity::Beneficiary, id, &current, &new)? {
-                crate::sync::merge::rescore(&w.tx, &[id])?;
-            }
+            w.update(Entity::Beneficiary, id, &current, &new)?;
             w.beneficiary(id)
         })
     }
@@ -273,7 +270,6 @@ impl Store {
                 return Ok(current);
             }
             w.archive(Entity::Beneficiary, id, Some(reason))?;
-            crate::sync::merge::rescore(&w.tx, &[id])?;
             w.beneficiary(id)
         })
     }

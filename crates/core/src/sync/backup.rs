@@ -48,7 +48,7 @@ fn parse_name(stem: &str, name: &str) -> Option<(String, String)> {
 /// keeps only the last [`KEEP`] copies.
 pub fn take(store: &Store, reason: &str) -> Result<BackupFile> {
     let dir = folder(store);
-    std::fs::create_dir_all(&dir)?;
+    crate::files::private_dir(&dir)?;
     let mut time = chrono::Utc::now();
     let mut path;
     loop {
@@ -63,7 +63,8 @@ pub fn take(store: &Store, reason: &str) -> Result<BackupFile> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    if let Err(e) = copy_database(store, &partial).and_then(|()| Ok(std::fs::rename(&partial, &path)?)) {
+    let copied = copy_database(store, &partial).and_then(|()| crate::files::restrict(&partial, 0o600));
+    if let Err(e) = copied.and_then(|()| Ok(std::fs::rename(&partial, &path)?)) {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
@@ -110,6 +111,8 @@ fn copy_database(store: &Store, path: &Path) -> Result<()> {
         }
         let _ = std::fs::remove_file(path);
     }
+    // VACUUM INTO fills an empty file as it finds it: made owner-only first.
+    crate::files::write_private(path, b"")?;
     conn.execute("VACUUM INTO ?1", [path.to_string_lossy().to_string()])?;
     Ok(())
 }

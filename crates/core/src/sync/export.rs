@@ -168,13 +168,9 @@ impl Store {
     /// Exports a bundle to `path` (written whole, then renamed into place),
     /// then records it as exported.
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
+        crate::files::check_output(self.path(), path)?;
         let (bytes, manifest, last_rcv) = self.build(full)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, &bytes)?;
-        std::fs::rename(&partial, path)?;
+        crate::files::write_private(path, &bytes)?;
         self.mark_exported(&manifest, last_rcv)?;
         Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })
     }

@@ -1,7 +1,9 @@
-//! Duplicate persons: the same woman registered on two laptops. Imports
-//! list the likely pairs (same CIN, same phone, similar name with the same
-//! birth date or commune: `store::match_reasons`, the registration
-//! warning's rule); a person decides: merge, not the same person, or undo.
+//! Duplicate persons: the same person registered on two laptops. The
+//! `duplicate` table lists the likely pairs (same CIN, same phone, similar
+//! name with the same birth date or commune: `store::match_reasons`, the
+//! registration warning's rule), re-scored whenever a person's row is
+//! written, so it is a function of the records; a person decides: merge,
+//! not the same person, or undo.
 //!
 //! A decision is a logged record (entity `merge`), one per pair (its id
 //! derives from the pair), so decisions travel and fold like any record.
@@ -315,12 +317,6 @@ pub(crate) fn rescore(tx: &Transaction<'_>, people: &[Uuid]) -> Result<usize> {
         scored_in_bulk(tx, Some(&people))?
     };
     write_pairs(tx, Some(&people), found)
-}
-
-/// [`rescore`] under the name the import first called it by.
-#[allow(dead_code)]
-pub(crate) fn find_candidates(tx: &Transaction<'_>, people: &[Uuid]) -> Result<usize> {
-    rescore(tx, people)
 }
 
 /// Recomputes the whole `duplicate` table from the records: the table
