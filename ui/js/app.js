@@ -27,7 +27,7 @@ function registerReferenceNames(info) {
     const entries = {};
     for (const r of info.regions) {
       entries[`region.${r.code}`] = lang === 'ar' ? r.name_ar : r.name_fr;
-      for (const p of r.provinces) entries[`province.${p.name}`] = p.name;
+      for (const p of r.provinces) entries[`province.${p.name}`] = lang === 'ar' && p.name_ar ? p.name_ar : p.name;
     }
     for (const c of info.countries) entries[`country.${c.code}`] = c[lang];
     addTranslations(lang, entries);

@@ -20,8 +20,30 @@ pub struct Region {
 pub struct Province {
     /// The French name, which is also what a record stores.
     pub name: String,
+    /// Its Arabic name, shown in Arabic.
+    pub name_ar: String,
     /// `prefecture` or `province`.
     pub kind: String,
+}
+
+impl Province {
+    pub fn label(&self, lang: &str) -> &str {
+        if lang == "ar" {
+            &self.name_ar
+        } else {
+            &self.name
+        }
+    }
+}
+
+/// A province's name in `lang`, from the (French) name a record stores; the
+/// name itself when it is not one of the reference list.
+pub fn province_label<'a>(name: &'a str, lang: &str) -> &'a str {
+    regions()
+        .iter()
+        .flat_map(|r| &r.provinces)
+        .find(|p| p.name == name)
+        .map_or(name, |p| if lang == "ar" { p.name_ar.as_str() } else { name })
 }
 
 impl Region {
@@ -54,7 +76,7 @@ fn parse_regions(csv: &str) -> Vec<Region> {
     // skipped (and the test below would catch it).
     for line in csv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [code, name_fr, name_ar, province, kind] = cols[..] else {
+        let [code, name_fr, name_ar, province, province_ar, kind] = cols[..] else {
             continue;
         };
         if out.last().map(|r| r.code.as_str()) != Some(code) {
@@ -66,7 +88,11 @@ fn parse_regions(csv: &str) -> Vec<Region> {
             });
         }
         if let Some(r) = out.last_mut() {
-            r.provinces.push(Province { name: province.to_string(), kind: kind.to_string() });
+            r.provinces.push(Province {
+                name: province.to_string(),
+                name_ar: province_ar.to_string(),
+                kind: kind.to_string(),
+            });
         }
     }
     out
@@ -104,5 +130,15 @@ mod tests {
         let rsk = region("04").expect("region 04");
         assert_eq!(rsk.name_fr, "Rabat-Salé-Kénitra");
         assert!(region("01").is_some_and(|r| r.has_province("Tétouan")));
+    }
+
+    #[test]
+    fn every_province_has_an_arabic_name() {
+        for p in regions().iter().flat_map(|r| &r.provinces) {
+            assert!(p.name_ar.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "{} has no Arabic name", p.name);
+        }
+        assert_eq!(province_label("Kénitra", "ar"), "القنيطرة");
+        assert_eq!(province_label("Kénitra", "fr"), "Kénitra");
+        assert_eq!(province_label("Ailleurs", "ar"), "Ailleurs");
     }
 }

@@ -116,7 +116,7 @@ async function load(view) {
 }
 
 function rowHtml(r) {
-  const place = [t(`region.${r.region}`), r.province, r.commune].filter(Boolean).join(' · ');
+  const place = [t(`region.${r.region}`), r.province && t(`province.${r.province}`), r.commune].filter(Boolean).join(' · ');
   const ar = r.name_ar ? ` <span class="arabic">${esc(r.name_ar)}</span>` : '';
   const stage = r.stage ? `<span class="badge stage-${esc(r.stage)}">${esc(codeLabel('milestone', r.stage))}</span>` : '';
   return `<tr data-id="${esc(r.id)}">

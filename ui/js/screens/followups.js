@@ -74,7 +74,7 @@ function planHtml(groups) {
       region = g.region;
       out.push(`<section class="fu-region" data-region="${esc(g.region)}"><h2>${esc(t(`region.${g.region}`))}</h2>`);
     }
-    const place = placeHtml([g.province || t('followups.no_province'), g.commune || t('followups.no_commune')]);
+    const place = placeHtml([g.province ? t(`province.${g.province}`) : t('followups.no_province'), g.commune || t('followups.no_commune')]);
     out.push(`<div class="fu-place card" data-province="${esc(g.province || '')}" data-commune="${esc(g.commune || '')}">
       <h3>${place} <span class="muted">(${g.people.length})</span></h3>
       <table class="fu-table">

@@ -125,7 +125,7 @@ export function placeHtml(parts) {
 
 function identityFacts(p) {
   const b = p.beneficiary;
-  const place = { html: placeHtml([t(`region.${b.region}`), b.province, b.commune, b.douar]) };
+  const place = { html: placeHtml([t(`region.${b.region}`), b.province && t(`province.${b.province}`), b.commune, b.douar]) };
   const phone = b.phone ? { html: `<bdi dir="ltr">${esc(b.phone)}</bdi>` } : '';
   const facts = [
     ['field.sex', codeLabel('sex', b.sex)],

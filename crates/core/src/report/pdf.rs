@@ -488,12 +488,13 @@ fn reason_text(w: &Words, f: &Followup) -> String {
     }
 }
 
-/// Commune and province, once when they bear the same name.
-fn place(b: &Beneficiary) -> String {
+/// Commune and province (in the page's language), once when they bear
+/// the same name.
+fn place(w: &Words, b: &Beneficiary) -> String {
     match (b.commune.as_deref(), b.province.as_deref()) {
-        (Some(c), Some(p)) if c != p => format!("{c}, {p}"),
+        (Some(c), Some(p)) if c != p => format!("{c}, {}", w.province(p)),
         (Some(c), _) => c.to_string(),
-        (None, Some(p)) => p.to_string(),
+        (None, Some(p)) => w.province(p),
         (None, None) => String::new(),
     }
 }
@@ -580,7 +581,7 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
         (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
         (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, c))),
         (w.t("field.region"), w.region(&b.region)),
-        (w.t("report.place"), [place(b), b.douar.clone().unwrap_or_default()].join(" ").trim().to_string()),
+        (w.t("report.place"), [place(&w, b), b.douar.clone().unwrap_or_default()].join(" ").trim().to_string()),
         (w.t("field.destination_country"), b.destination_country.as_deref().map_or_else(dash, |c| w.country(c))),
         (w.t("field.seasons_abroad"), b.seasons_abroad.map_or_else(dash, |n| n.to_string())),
         (w.t("field.phase"), w.code("phase", b.phase.as_str())),
@@ -707,11 +708,12 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
         w.t("report.reason"),
     ];
     for g in &groups {
-        let province = g.province.clone().unwrap_or_else(|| w.t("followups.no_province"));
         let commune = g.commune.clone().unwrap_or_else(|| w.t("followups.no_commune"));
-        let mut parts = vec![w.region(&g.region), province];
         // A commune named as its province (the chief town) is said once.
-        if Some(&commune) != parts.last() {
+        let same = g.province.as_ref() == Some(&commune);
+        let province = g.province.as_deref().map_or_else(|| w.t("followups.no_province"), |p| w.province(p));
+        let mut parts = vec![w.region(&g.region), province];
+        if !same {
             parts.push(commune);
         }
         let place = parts.join(" › ");

@@ -91,6 +91,11 @@ impl Words {
         reference::region(code).map_or_else(|| code.to_string(), |r| r.name(self.lang).to_string())
     }
 
+    /// A province (stored by its French name) in this language.
+    pub fn province(&self, name: &str) -> String {
+        reference::province_label(name, self.lang).to_string()
+    }
+
     pub fn country(&self, code: &str) -> String {
         match reference::COUNTRIES.iter().find(|c| c.0 == code) {
             Some(c) => match self.lang {
