@@ -53,6 +53,18 @@ export function esc(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
+/** A stored phone as people read it: +212612345678 → 06 12 34 56 78 (others as stored). */
+export function phoneText(e164) {
+  const m = /^\+212(\d{9})$/.exec(e164 || '');
+  if (!m) return e164 || '';
+  return `0${m[1]}`.replace(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/, '$1 $2 $3 $4 $5');
+}
+
+/** A phone isolated left-to-right, so Arabic text around it never reorders it. */
+export function phoneHtml(e164) {
+  return e164 ? `<bdi dir="ltr">${esc(phoneText(e164))}</bdi>` : '';
+}
+
 export function fullName(b) {
   return `${b.first_name} ${b.last_name}`;
 }

@@ -44,6 +44,18 @@ pub fn parse_phone(field: &str, text: &str) -> Result<String, FieldError> {
     }
 }
 
+/// How a Moroccan reads a stored number: `+212612345678` → `06 12 34 56 78`;
+/// any other number as it is stored.
+pub fn phone_national(e164: &str) -> String {
+    match e164.strip_prefix("+212") {
+        Some(n) if n.len() == 9 && n.chars().all(|c| c.is_ascii_digit()) => {
+            let d = format!("0{n}");
+            [&d[0..2], &d[2..4], &d[4..6], &d[6..8], &d[8..10]].join(" ")
+        }
+        _ => e164.to_string(),
+    }
+}
+
 /// The forms a person may type when searching for a stored E.164 number.
 pub fn phone_search_tokens(e164: &str) -> Vec<String> {
     match e164.strip_prefix("+212") {
@@ -55,6 +67,12 @@ pub fn phone_search_tokens(e164: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_number_reads_in_the_national_form() {
+        assert_eq!(phone_national("+212612345678"), "06 12 34 56 78");
+        assert_eq!(phone_national("+34612345678"), "+34612345678");
+    }
 
     #[test]
     fn phones_in_every_usual_form_become_e164() {

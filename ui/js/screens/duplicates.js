@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatDate, formatInstant, t } from '../i18n.js';
-import { el, esc, fullName, toast } from '../state.js';
+import { el, esc, fullName, phoneText, toast } from '../state.js';
 
 let showAll = false;
 
@@ -32,7 +32,7 @@ export async function render(main) {
 function personHtml(p, kept) {
   const facts = [
     [t('field.cin'), p.cin],
-    [t('field.phone'), p.phone],
+    [t('field.phone'), phoneText(p.phone)],
     [t('field.birth_date'), formatDate(p.birth_date)],
     [t('field.commune'), p.commune],
     [t('duplicates.device'), p.device_name],

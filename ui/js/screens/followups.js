@@ -7,7 +7,7 @@
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { app, el, esc } from '../state.js';
+import { app, el, esc, phoneHtml } from '../state.js';
 import { placeHtml, today } from './profile.js';
 
 const SPEC = [{ name: 'followup_days', label: 'followups.days_label', type: 'number', attrs: { min: '1', max: '365' } }];
@@ -105,7 +105,7 @@ function personRow(p) {
   const badge = p.reason === 'no_recent_visit' ? 'quiet' : p.reason;
   return `<tr data-id="${esc(p.id)}" data-reason="${esc(p.reason)}">
     <td><a href="#/profile/${esc(p.id)}">${esc(p.first_name)} ${esc(p.last_name)}</a>${ar}</td>
-    <td>${p.phone ? `<bdi dir="ltr">${esc(p.phone)}</bdi>` : ''}</td>
+    <td>${phoneHtml(p.phone)}</td>
     <td><span class="badge ${esc(badge)}">${esc(reasonText(p))}</span></td>
     <td>${esc(formatDate(p.last_visit_date) || '—')}</td>
     <td>${esc(formatDate(p.next_visit_date) || '—')}</td>

@@ -8,7 +8,7 @@
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { app, codeOptions, el, esc, toast } from '../state.js';
+import { app, codeOptions, el, esc, phoneHtml, toast } from '../state.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -126,7 +126,7 @@ export function placeHtml(parts) {
 function identityFacts(p) {
   const b = p.beneficiary;
   const place = { html: placeHtml([t(`region.${b.region}`), b.province && t(`province.${b.province}`), b.commune, b.douar]) };
-  const phone = b.phone ? { html: `<bdi dir="ltr">${esc(b.phone)}</bdi>` } : '';
+  const phone = b.phone ? { html: phoneHtml(b.phone) } : '';
   const facts = [
     ['field.sex', codeLabel('sex', b.sex)],
     ['field.birth_date', `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`],

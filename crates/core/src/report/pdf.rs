@@ -7,6 +7,7 @@ use super::indicators::{registration_date, Filters, Indicators, KeyFigure, Unit}
 use super::sheet::{Col, Sheet, Side, ACCENT, ACCENT_LIGHT, INK, MUTED, RULE, WARN, WIDTH};
 use super::words::Words;
 use crate::beneficiary::Beneficiary;
+use crate::identity::phone_national;
 use crate::error::Result;
 use crate::store::{Followup, FollowupReason, Store};
 use rust_decimal::prelude::ToPrimitive;
@@ -579,7 +580,7 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
             format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())])),
         ),
         (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
-        (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, c))),
+        (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, &phone_national(c)))),
         (w.t("field.region"), w.region(&b.region)),
         (w.t("report.place"), [place(&w, b), b.douar.clone().unwrap_or_default()].join(" ").trim().to_string()),
         (w.t("field.destination_country"), b.destination_country.as_deref().map_or_else(dash, |c| w.country(c))),
@@ -726,7 +727,7 @@ pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) ->
                 vec![
                     String::new(),
                     name_of(&w, b),
-                    b.phone.as_deref().map_or(String::new(), |p| ltr(&w, p)),
+                    b.phone.as_deref().map_or(String::new(), |p| ltr(&w, &phone_national(p))),
                     f.person.last_visit_date.map_or("—".into(), |d| w.date(d)),
                     f.person.stage.map_or_else(String::new, |k| w.code("milestone", k.as_str())),
                     reason_text(&w, f),
