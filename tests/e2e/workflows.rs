@@ -174,7 +174,7 @@ async fn in_arabic_the_page_is_right_to_left_with_arabic_labels_and_region_names
     let mut id = Uuid::nil();
     let app = App::launch_with(|db| {
         prepared(db, |s| {
-            id = register(s, json!({ "name_ar": "خديجة الوزاني" }));
+            id = register(s, json!({ "name_ar": "خديجة الوزاني", "cohort": "2026-A" }));
             s.add_visit_json(json!({ "beneficiary_id": id.to_string(), "date": days_ago(70), "kind": "follow_up" }))
                 .unwrap();
         })
@@ -187,6 +187,9 @@ async fn in_arabic_the_page_is_right_to_left_with_arabic_labels_and_region_names
     let identity = app.text("#identity").await;
     assert!(identity.contains("الرباط سلا القنيطرة"), "the region in Arabic: {identity}");
     assert!(identity.contains("القنيطرة") && !identity.contains("Kénitra"), "the province in Arabic: {identity}");
+    // Codes and numbers are isolated, so "2026-A" never shows as "A-2026".
+    let isolated = js(&app, "return [...document.querySelectorAll('#identity dd bdi')].map(b => b.textContent)").await;
+    assert!(isolated.as_array().unwrap().iter().any(|t| t == "2026-A"), "{isolated}");
     assert!(identity.contains("الجنس") && identity.contains("امرأة"), "labels and codes in Arabic: {identity}");
     app.click("#add-visit").await;
     let label = js(&app, "return document.querySelector(\"label[for='f-kind']\").textContent").await;

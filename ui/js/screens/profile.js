@@ -139,7 +139,8 @@ function identityFacts(p) {
     ['field.cohort', b.cohort],
     ['field.notes', b.notes],
   ];
-  const shown = (v) => (v && v.html ? v.html : esc(v === null || v === undefined || v === '' ? '—' : v));
+  // Each value isolated: a cohort "2026-A" or a CIN keeps its order in Arabic.
+  const shown = (v) => (v && v.html ? v.html : `<bdi>${esc(v === null || v === undefined || v === '' ? '—' : v)}</bdi>`);
   return facts.map(([key, value]) => `<dt data-i18n="${key}"></dt><dd>${shown(value)}</dd>`).join('');
 }
 

@@ -15,7 +15,7 @@ export function render(main) {
     <div class="card">
       <h2 data-i18n="settings.about"></h2>
       <dl class="facts">
-        <dt data-i18n="settings.database"></dt><dd><code id="db-path">${esc(info.database)}</code></dd>
+        <dt data-i18n="settings.database"></dt><dd><bdi dir="ltr"><code id="db-path">${esc(info.database)}</code></bdi></dd>
         <dt data-i18n="settings.schema"></dt><dd>${esc(info.schema_version)}</dd>
         <dt data-i18n="settings.device"></dt><dd id="device-name">${esc(info.device.name)}</dd>
         <dt data-i18n="settings.device_id"></dt><dd><code>${esc(info.device.id)}</code></dd>
