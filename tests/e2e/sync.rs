@@ -4,6 +4,7 @@
 use crate::harness::App;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use wafira_core::sync::ImportOptions;
 use wafira_core::Store;
 
 fn laptop(dir: &Path, name: &str) -> Store {
@@ -30,10 +31,20 @@ fn prepare(dir: &Path, station_path: &Path) -> (PathBuf, PathBuf) {
     let mut b = laptop(dir, "Portable Kénitra");
     let mut station = Store::open(station_path).expect("open station");
     station.init_device("Station Rabat", "Assia").expect("init station");
+    // Both laptops send their bundles to the station; A's first goes to B too.
+    let station_key = station.keys().expect("keys").recipient;
+    a.trust_recipient("Station Rabat", &station_key).expect("trust");
+    b.trust_recipient("Station Rabat", &station_key).expect("trust");
+    a.trust_recipient("Portable Kénitra", &b.keys().expect("keys").recipient).expect("trust");
     let khadija = a.add_beneficiary_json(person("Khadija", "G111111")).expect("register").id;
     let first = export(&mut a, dir.join("a0.wafira"));
-    station.import_bundle(std::fs::read(&first).unwrap()).expect("station import");
-    b.import_bundle(std::fs::read(&first).unwrap()).expect("laptop B import");
+    let approving = ImportOptions { approve_new: true, ..ImportOptions::default() };
+    let read = |p: &Path| vec![(String::new(), std::fs::read(p).unwrap())];
+    assert!(!station.import_bundles_with(read(&first), approving).expect("station import").any_refused());
+    assert!(!b.import_bundles_with(read(&first), approving).expect("laptop B import").any_refused());
+    // The station's assistant approved laptop B after comparing its fingerprint.
+    let b_print = b.keys().expect("keys").fingerprint;
+    station.approve_device(b.device().expect("device").id, Some(&b_print), false).expect("approve B");
     a.update_beneficiary(khadija, json!({ "phone": "0611111111" })).expect("edit on A");
     b.update_beneficiary(khadija, json!({ "phone": "0622222222" })).expect("edit on B");
     a.add_beneficiary_json(person("Fatima", "BK777777")).expect("register on A");

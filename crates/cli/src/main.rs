@@ -60,8 +60,15 @@ enum Command {
     /// Possible duplicate persons: list, merge, undo, dismiss.
     #[command(subcommand)]
     Duplicates(sync::DuplicatesCmd),
-    /// Sync status: every laptop, its last bundle and what is missing.
-    Devices,
+    /// Sync status: every laptop, its last bundle and what is missing;
+    /// `devices approve ID` approves a new laptop.
+    Devices {
+        #[command(subcommand)]
+        cmd: Option<sync::DevicesCmd>,
+    },
+    /// This computer's keys and the computers it sends bundles to.
+    #[command(subcommand)]
+    Keys(sync::KeysCmd),
     /// Copies of the database kept before imports: list and restore.
     #[command(subcommand)]
     Backup(sync::BackupCmd),
@@ -222,7 +229,8 @@ fn run(cli: Cli) -> Result<Option<Value>> {
         Command::Bundle(cmd) => sync::bundle(&mut store, cmd),
         Command::Conflicts(cmd) => sync::conflicts(&mut store, cmd),
         Command::Duplicates(cmd) => sync::duplicates(&mut store, cmd),
-        Command::Devices => sync::devices(&store),
+        Command::Devices { cmd } => sync::devices(&mut store, cmd),
+        Command::Keys(cmd) => sync::keys(&mut store, cmd),
         Command::Backup(cmd) => sync::backup(&mut store, cmd),
         Command::Report(cmd) => report::report(&mut store, cmd),
         Command::Export(cmd) => report::export(&store, cmd),

@@ -1,4 +1,4 @@
-//! `wafira bundle|conflicts|duplicates|devices|backup`: sync and
+//! `wafira bundle|conflicts|duplicates|devices|keys|backup`: sync and
 //! consolidation on the command line, JSON out.
 
 use clap::Subcommand;
@@ -28,9 +28,50 @@ pub enum BundleCmd {
         /// clock, after checking that laptop's date (refused without).
         #[arg(long)]
         accept_future: bool,
+        /// Approve the computer that made a bundle if it was never seen
+        /// here (check its fingerprint first: `wafira keys show` there).
+        #[arg(long)]
+        approve_new: bool,
     },
-    /// Print a bundle's manifest (after checking the file).
+    /// Print a bundle's manifest (after decrypting and checking the file).
     Inspect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum DevicesCmd {
+    /// Approve a computer (a new laptop, or the station): its bundles are
+    /// taken from now on, signed by the key its next bundle carries.
+    Approve {
+        id: Uuid,
+        /// Only the key with this fingerprint (as the refusal and `wafira
+        /// keys show` on that computer print it).
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// Enrol again a computer approved before with another key (reinstalled).
+        #[arg(long)]
+        reenrol: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// This computer's recipient (age1…), signing key and its fingerprint,
+    /// and the computers it encrypts its bundles to.
+    Show,
+    /// Write this computer's secret age identity (AGE-SECRET-KEY-1…) to
+    /// FILE, readable by its owner only: keep it offline, in a safe place.
+    ExportIdentity {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Encrypt this computer's bundles to RECIPIENT (age1…) too.
+    Trust {
+        #[arg(long)]
+        name: String,
+        recipient: String,
+    },
+    /// Stop encrypting bundles to RECIPIENT.
+    Untrust { recipient: String },
 }
 
 #[derive(Subcommand)]
@@ -86,13 +127,13 @@ fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
 pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
     match cmd {
         BundleCmd::Export { out, full } => json(store.export_bundle_to(&out, full)?),
-        BundleCmd::Import { files, dry_run, accept_future } => {
+        BundleCmd::Import { files, dry_run, accept_future, approve_new } => {
             let mut read = Vec::new();
             for f in &files {
                 let bytes = std::fs::read(f).map_err(|e| Error::Other(format!("{}: {e}", f.display())))?;
                 read.push((f.display().to_string(), bytes));
             }
-            let report = store.import_bundles_with(read, ImportOptions { dry_run, accept_future })?;
+            let report = store.import_bundles_with(read, ImportOptions { dry_run, accept_future, approve_new })?;
             if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
                 // The others went in; say so, then name the refused file.
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -103,7 +144,7 @@ pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
         }
         BundleCmd::Inspect { file } => {
             let bytes = std::fs::read(&file).map_err(|e| Error::Other(format!("{}: {e}", file.display())))?;
-            json(wafira_core::sync::bundle::decode(&bytes)?.manifest)
+            json(store.inspect_bundle(&bytes)?)
         }
     }
 }
@@ -133,8 +174,25 @@ pub fn duplicates(store: &mut Store, cmd: DuplicatesCmd) -> Result<Option<Value>
     }
 }
 
-pub fn devices(store: &Store) -> Result<Option<Value>> {
-    json(store.sync_status()?)
+pub fn devices(store: &mut Store, cmd: Option<DevicesCmd>) -> Result<Option<Value>> {
+    match cmd {
+        None => json(store.sync_status()?),
+        Some(DevicesCmd::Approve { id, fingerprint, reenrol }) => {
+            json(store.approve_device(id, fingerprint.as_deref(), reenrol)?)
+        }
+    }
+}
+
+pub fn keys(store: &mut Store, cmd: KeysCmd) -> Result<Option<Value>> {
+    match cmd {
+        KeysCmd::Show => json(store.keys()?),
+        KeysCmd::ExportIdentity { out } => {
+            store.write_identity_file(&out)?;
+            json(serde_json::json!({ "written": out, "recipient": store.keys()?.recipient }))
+        }
+        KeysCmd::Trust { name, recipient } => json(store.trust_recipient(&name, &recipient)?),
+        KeysCmd::Untrust { recipient } => json(serde_json::json!({ "removed": store.untrust_recipient(&recipient)? })),
+    }
 }
 
 pub fn backup(store: &mut Store, cmd: BackupCmd) -> Result<Option<Value>> {

@@ -39,23 +39,25 @@ fn dump(path: &Path) -> String {
 #[test]
 fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut laptop = Store::open(dir.path().join("laptop.sqlite")).unwrap();
-    laptop.init_device("Portable A", "Samira").unwrap();
-    demo::generate(&mut laptop, 2_000, 7).unwrap();
-    let bundle = dir.path().join("big.wafira");
-    laptop.export_bundle_to(&bundle, true).unwrap();
-
     let station_dir = dir.path().join("station");
     let station = station_dir.join("station.sqlite");
     let mut s = Store::open(&station).unwrap();
     s.init_device("Station", "Assia").unwrap();
+    let station_key = s.keys().unwrap().recipient;
     drop(s);
+
+    let mut laptop = Store::open(dir.path().join("laptop.sqlite")).unwrap();
+    laptop.init_device("Portable A", "Samira").unwrap();
+    laptop.trust_recipient("Station", &station_key).unwrap();
+    demo::generate(&mut laptop, 2_000, 7).unwrap();
+    let bundle = dir.path().join("big.wafira");
+    laptop.export_bundle_to(&bundle, true).unwrap();
     let before = dump(&station);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
         .arg("--db")
         .arg(&station)
-        .args(["bundle", "import"])
+        .args(["bundle", "import", "--approve-new"])
         .arg(&bundle)
         .env_remove("WAFIRA_DB")
         .stdout(Stdio::null())
@@ -77,7 +79,7 @@ fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succee
     let out = Command::new(env!("CARGO_BIN_EXE_wafira"))
         .arg("--db")
         .arg(&station)
-        .args(["bundle", "import"])
+        .args(["bundle", "import", "--approve-new"])
         .arg(&bundle)
         .env_remove("WAFIRA_DB")
         .output()

@@ -68,6 +68,9 @@ impl FieldError {
             "already_merged" => format!("is already merged into another person ({})", p("id")),
             "not_merged" => "names a pair that is not merged".into(),
             "unknown_side" => format!("'{}' is not a side of this conflict", p("value")),
+            "invalid_recipient" => "must be an age recipient, age1… (`wafira keys show` on that computer)".into(),
+            "invalid_fingerprint" => "must be 16 hex digits, as `wafira keys show` prints it".into(),
+            "fingerprint_mismatch" => "is not that of the key approved for this computer (use --reenrol)".into(),
             other => other.replace('_', " "),
         }
     }
@@ -178,9 +181,15 @@ impl Error {
 impl Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Error", 3)?;
+        let mut st = s.serialize_struct("Error", 4)?;
         st.serialize_field("code", self.code())?;
         st.serialize_field("message", &self.to_string())?;
+        // A refused bundle's computer, for the window to name and approve it.
+        if let Error::Refused(r) = self {
+            if let Some(d) = r.details() {
+                st.serialize_field("details", &d)?;
+            }
+        }
         let empty = Vec::new();
         st.serialize_field(
             "fields",

@@ -37,8 +37,9 @@ fn fixture() -> &'static Fixture {
         b.import(&a.export());
         b.register(json!({ "first_name": "Zineb", "last_name": "Tazi" }));
         b.edit(fatima, json!({ "commune": "Zirara" }));
-        // Changes of two devices, creations, an update, a visit.
-        let bytes = b.export_with(true);
+        // Changes of two devices, creations, an update, a visit; the
+        // plaintext of the bundle (what `age -d` gives), signed.
+        let bytes = plain(&b.export_with(true));
         let (manifest, payload) = split(&bytes);
         let content = zstd::stream::decode_all(payload).unwrap();
         Fixture { manifest: serde_json::from_slice(manifest).unwrap(), content, bytes }

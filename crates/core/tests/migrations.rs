@@ -71,6 +71,6 @@ fn a_version_1_database_is_migrated_and_sends_everything_once() {
     // Its next bundle carries all three changes, whatever the old marks said.
     let mut m = m;
     let bytes = m.export();
-    let manifest = wafira_core::sync::bundle::read_manifest(&bytes).unwrap();
+    let manifest = read_manifest(&bytes);
     assert_eq!(manifest.changes, 3);
 }

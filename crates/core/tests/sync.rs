@@ -96,7 +96,7 @@ fn a_creation_reusing_a_known_record_id_folds_with_it_in_any_order() {
     let from_a = a.export();
     // A forger's (or a broken laptop's) creation of a record that exists.
     let from_b = rewrite(&b.export(), |_, changes| changes[0].record_id = fatima);
-    let stamp = |bytes: &[u8]| wafira_core::sync::bundle::decode(bytes).unwrap().changes[0].hlc;
+    let stamp = |bytes: &[u8]| decode(bytes).changes[0].hlc;
     let later = if stamp(&from_b) > stamp(&from_a) { "Zineb" } else { "Fatima" };
     let mut states = Vec::new();
     for order in [[&from_a, &from_b], [&from_b, &from_a]] {
@@ -120,7 +120,9 @@ fn a_preview_tells_what_would_come_and_writes_nothing() {
     b.register(json!({ "cin": "BK123456", "first_name": "Fatma" }));
     let files = vec![("a.wafira".to_string(), a.export()), ("b.wafira".to_string(), b.export())];
     let before = station.dump();
-    let report = station.store.import_bundles(files, true).unwrap();
+    // Two laptops never seen: approved in the preview too, which writes nothing.
+    let options = wafira_core::sync::ImportOptions { dry_run: true, approve_new: true, ..Default::default() };
+    let report = station.store.import_bundles_with(files, options).unwrap();
     assert_eq!(station.dump(), before);
     assert!(report.backup.is_none());
     assert_eq!(report.totals.added.beneficiaries, 2);
@@ -151,17 +153,31 @@ fn loaded_station() -> (Machine, Vec<u8>) {
 #[test]
 fn a_truncated_bundle_is_refused_and_changes_nothing() {
     let (mut station, bytes) = loaded_station();
-    for cut in [bytes.len() - 1, bytes.len() / 2, 60, 5] {
+    // The encrypted file: cut in its header, it is truncated; cut in its
+    // content, age cannot tell a cut from damage to the last piece.
+    for cut in [60, 5] {
         assert_refused(&mut station, bytes[..cut].to_vec(), "bundle_truncated");
+    }
+    for cut in [bytes.len() - 1, bytes.len() / 2] {
+        let before = station.dump();
+        let err = station.store.import_bundle(bytes[..cut].to_vec()).unwrap_err();
+        assert!(matches!(err.code(), "bundle_truncated" | "bundle_corrupt"), "cut at {cut}: {err}");
+        assert_eq!(station.dump(), before);
+    }
+    // The plaintext (what `age -d` gives).
+    let plain = plain(&bytes);
+    for cut in [plain.len() - 1, plain.len() / 2, 60, 5] {
+        assert_refused(&mut station, plain[..cut].to_vec(), "bundle_truncated");
     }
 }
 
 #[test]
-fn one_byte_changed_anywhere_is_refused_and_changes_nothing() {
+fn one_byte_changed_anywhere_in_the_encrypted_file_is_refused_and_changes_nothing() {
     let (mut station, bytes) = loaded_station();
-    let manifest_at = bytes.iter().position(|b| *b == b'{').unwrap();
-    let second_line = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 5;
-    for at in [manifest_at + 10, second_line, second_line + 40, bytes.len() - 3, bytes.len() / 2 + 7] {
+    let header_end = bytes.windows(4).position(|w| w == b"\n---").unwrap();
+    let mut places: Vec<usize> = (0..bytes.len()).step_by(bytes.len() / 40 + 1).collect();
+    places.extend([header_end - 1, header_end + 5, header_end + 30, bytes.len() - 1]);
+    for at in places {
         let mut bad = bytes.clone();
         bad[at] ^= 0x01;
         let before = station.dump();
@@ -172,9 +188,27 @@ fn one_byte_changed_anywhere_is_refused_and_changes_nothing() {
 }
 
 #[test]
+fn one_byte_changed_anywhere_is_refused_and_changes_nothing() {
+    let (mut station, bytes) = loaded_station();
+    // The plaintext of the bundle, changed, then encrypted again for the
+    // station: its checksums and signature catch it.
+    let bytes = plain(&bytes);
+    let manifest_at = bytes.iter().position(|b| *b == b'{').unwrap();
+    let second_line = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 5;
+    for at in [manifest_at + 10, second_line, second_line + 40, bytes.len() - 3, bytes.len() / 2 + 7] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x01;
+        let before = station.dump();
+        let err = station.store.import_bundle(seal_for_all(&bad)).unwrap_err();
+        assert!(matches!(err, Error::Refused(_)), "byte {at}: {err}");
+        assert_eq!(station.dump(), before);
+    }
+}
+
+#[test]
 fn an_unknown_format_or_schema_version_is_refused() {
     let (mut station, bytes) = loaded_station();
-    let mut future_format = bytes.clone();
+    let mut future_format = plain(&bytes);
     future_format[14] = b'2';
     assert_refused(&mut station, future_format, "bundle_unknown_format");
     let newer_schema = rewrite(&bytes, |m, _| m.schema_version = 99);
@@ -497,7 +531,7 @@ fn a_laptop_gets_the_station_bundle_without_its_own_changes_coming_back() {
     assert_eq!(s.new_changes, 1, "only B's edit");
     assert_eq!(a.field(fatima, "commune"), json!("Zirara"));
     assert!(a.store.beneficiary(zineb).is_ok());
-    let next = wafira_core::sync::bundle::decode(&a.export()).unwrap();
+    let next = decode(&a.export());
     assert!(
         next.changes.iter().all(|c| c.device_id != a.store.device().unwrap().id),
         "A's own changes do not go out again"

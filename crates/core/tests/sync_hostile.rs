@@ -298,10 +298,7 @@ fn a_restored_laptop_goes_on_syncing_and_gets_back_what_the_restore_rolled_back(
     assert!(station.store.beneficiary(cherifa).is_ok());
     // The station answers with everything: Badia comes back to the laptop.
     let back = station.export();
-    assert!(
-        wafira_core::sync::bundle::read_manifest(&back).unwrap().full,
-        "the restored laptop asked for a full bundle"
-    );
+    assert!(read_manifest(&back).full, "the restored laptop asked for a full bundle");
     a.import(&back);
     assert!(a.store.beneficiary(badia).is_ok(), "what the restore rolled back came back from the station");
     assert!(a.store.beneficiary(amina).is_ok());

@@ -249,3 +249,21 @@ fn every_key_the_screens_use_is_translated() {
         assert!(missing.is_empty(), "{lang}: the screens use keys with no translation: {missing:?}");
     }
 }
+
+/// The codes of a refused bundle (`Refusal::code`, `"bundle_…"` in
+/// sync/bundle.rs): each is translated in the Sync screen's namespace.
+#[test]
+fn every_bundle_refusal_is_translated_in_french_arabic_and_english() {
+    let text = std::fs::read_to_string(root().join("crates/core/src/sync/bundle.rs")).unwrap();
+    let codes: BTreeSet<String> = text
+        .split('"')
+        .filter(|piece| piece.starts_with("bundle_") && piece.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(String::from)
+        .collect();
+    assert!(codes.contains("bundle_unknown_device") && codes.len() >= 16, "found the codes: {codes:?}");
+    for lang in LANGS {
+        let keys = keys_of(lang, &["sync"]);
+        let missing: Vec<_> = codes.iter().filter(|c| !keys.contains(&format!("error.{c}"))).collect();
+        assert!(missing.is_empty(), "{lang}/sync.json: no translation for refusals {missing:?}");
+    }
+}

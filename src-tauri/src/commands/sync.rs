@@ -10,7 +10,10 @@ use uuid::Uuid;
 use wafira_core::sync::backup::Restored;
 use wafira_core::sync::devices::SyncStatus;
 use wafira_core::sync::merge::Decision;
-use wafira_core::sync::{Choice, ConflictView, DuplicatePair, ExportSummary, ImportOptions, ImportReport};
+use wafira_core::sync::{
+    Approval, Choice, ConflictView, DuplicatePair, ExportSummary, ImportOptions, ImportReport, KeysView,
+    TrustedRecipient,
+};
 use wafira_core::{Error, Result};
 
 #[tauri::command]
@@ -33,16 +36,46 @@ pub struct BundleFile {
 
 /// Imports the files (each all or nothing), or with `preview` only says
 /// what they would bring; `accept_future` takes changes dated more than a
-/// day ahead (a person checked that laptop's date).
+/// day ahead (a person checked that laptop's date); `approve_new` approves
+/// a computer never seen here (a person checked its fingerprint).
 #[tauri::command]
 pub fn import_bundles(
     state: State<'_, AppState>,
     files: Vec<BundleFile>,
     preview: bool,
     accept_future: Option<bool>,
+    approve_new: Option<bool>,
 ) -> Result<ImportReport> {
-    let options = ImportOptions { dry_run: preview, accept_future: accept_future.unwrap_or(false) };
+    let options = ImportOptions {
+        dry_run: preview,
+        accept_future: accept_future.unwrap_or(false),
+        approve_new: approve_new.unwrap_or(false),
+    };
     with_store(&state, |s| s.import_bundles_with(files.into_iter().map(|f| (f.name, f.bytes)).collect(), options))
+}
+
+/// This computer's recipient, signing key fingerprint, and the computers
+/// it encrypts its bundles to.
+#[tauri::command]
+pub fn keys_show(state: State<'_, AppState>) -> Result<KeysView> {
+    with_store(&state, |s| s.keys())
+}
+
+/// Encrypts this computer's bundles to `recipient` (age1…) too.
+#[tauri::command]
+pub fn trust_recipient(state: State<'_, AppState>, name: String, recipient: String) -> Result<TrustedRecipient> {
+    with_store(&state, |s| s.trust_recipient(&name, &recipient))
+}
+
+/// Approves computer `device` (for the key of `fingerprint`, when given).
+#[tauri::command]
+pub fn approve_device(
+    state: State<'_, AppState>,
+    device: Uuid,
+    fingerprint: Option<String>,
+    reenrol: Option<bool>,
+) -> Result<Approval> {
+    with_store(&state, |s| s.approve_device(device, fingerprint.as_deref(), reenrol.unwrap_or(false)))
 }
 
 #[tauri::command]

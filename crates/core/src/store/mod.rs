@@ -89,6 +89,10 @@ impl Store {
             });
         }
         schema::migrations().to_latest(&mut conn)?;
+        // This computer's key pair, made once (a database of an older schema
+        // gets its pair at its first open): its secrets live in the database
+        // until the database file itself is encrypted (sync/keys.rs).
+        crate::sync::keys::ensure(&conn)?;
         let mut store = Store { conn, path, device: None };
         store.device = store.load_device()?;
         store.check_same_file()?;
@@ -145,7 +149,9 @@ impl Store {
     }
 
     /// Continues under a new device identity, linked to the current one:
-    /// same name and coordinator, new id, bundle numbers from 1 again, and
+    /// same name and coordinator, new id, the same keys (the same
+    /// computer's secrets: a station that approved the old identity knows
+    /// the new one by its signing key), bundle numbers from 1 again, and
     /// a request for a full bundle from the next machine that imports this
     /// one's (what a restore rolled back may be held there).
     pub fn renew_identity(&mut self, reason: Renewal) -> Result<IdentityRenewed> {
@@ -243,6 +249,7 @@ impl Store {
             Some(Device { id: Uuid::now_v7(), name: name?, coordinator: coordinator?, successor_of: None })
         })?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        crate::sync::keys::ensure(&tx)?;
         register_device(&tx, &device)?;
         meta_set(&tx, "device_id", &device.id.to_string())?;
         if let Some(here) = file_identity(&self.path) {
@@ -379,8 +386,7 @@ fn check_ours(path: &Path) -> Result<()> {
     }
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_ours())?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
-    let tables: i64 =
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
     let has_change_log: bool = conn
         .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change'", [], |_| Ok(true))
         .optional()

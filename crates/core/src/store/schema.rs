@@ -256,13 +256,54 @@ ALTER TABLE bundle_import ADD COLUMN content_sha256 TEXT;
 CREATE INDEX duplicate_b ON duplicate(b);
 "#;
 
+/// Bundles encrypted to the computers that may read them and signed by the
+/// computer that made them (docs/sync.md, "Keys and enrolment").
+///
+/// - `own_key`: this computer's own key pair, made once (at `init_device`,
+///   or at the first open after this migration, `sync/keys.rs`): its age
+///   identity (X25519, the secret that opens the bundles addressed to it)
+///   and its Ed25519 signing key. Both are secrets, kept in the database
+///   like the people's data, until the database file itself is encrypted
+///   (a separate piece of work).
+/// - `trusted_recipient`: the computers this one encrypts its bundles to,
+///   besides itself: added by a person (`wafira keys trust`), or when a
+///   laptop is enrolled (its recipient travels in its signed manifest).
+/// - `device_key`: for each computer whose bundles are taken here, the
+///   signing key pinned once a person approved it. `signing_key` NULL is an
+///   approval waiting for that computer's next bundle (for the key of
+///   `fingerprint`, when the person gave it).
+const V3: &str = r#"
+CREATE TABLE own_key (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    age_identity TEXT NOT NULL,     -- AGE-SECRET-KEY-1…: secret
+    signing_seed TEXT NOT NULL,     -- Ed25519 secret key, hex: secret
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE trusted_recipient (
+    recipient TEXT PRIMARY KEY,     -- age1…
+    name      TEXT NOT NULL,
+    device_id TEXT,                 -- the computer enrolled; NULL: added by a person
+    added_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE device_key (
+    device_id   TEXT PRIMARY KEY,
+    signing_key TEXT,               -- Ed25519 public key, hex; NULL until its first bundle
+    fingerprint TEXT,               -- the key a person approved, when given
+    approved_at TEXT NOT NULL,
+    pinned_at   TEXT
+) WITHOUT ROWID;
+CREATE INDEX device_key_signing ON device_key(signing_key);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    2
+    3
 }
 
 #[cfg(test)]

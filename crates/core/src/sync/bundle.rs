@@ -1,30 +1,44 @@
 //! The bundle file: what it holds and every check that needs no database.
 //!
-//! Layout, readable with `head -c 2000`:
+//! A bundle file is an [age](https://age-encryption.org/v1) file (X25519
+//! recipients: the computers the maker trusts, and itself) whose plaintext,
+//! readable with `age -d -i identity.txt bundle.wafira | head -c 2000`, is:
 //!
 //! ```text
 //! WAFIRA-BUNDLE 1\n                 container format
-//! {"encryption":"none",…}\n         envelope: how the payload is wrapped
-//! {manifest JSON}\n                 what the bundle says it carries
+//! {"encryption":"none",…}\n         envelope: compression, signature, manifest checksum
+//! {manifest JSON}\n                 what the bundle says it carries, who made it, its keys
 //! payload                           zstd of one JSON change per line
 //! ```
 //!
-//! The envelope names the encryption (`none` today), the compression, an
-//! optional signature and the SHA-256 of the manifest; the manifest carries
-//! the SHA-256 of the uncompressed content. So one byte changed anywhere,
-//! or a file cut short, is caught before anything is written. Encryption
-//! and signatures can come later as new envelope values without changing
-//! the manifest or the content.
+//! The envelope holds the Ed25519 signature of the manifest by the
+//! computer that made it (its public key is in the manifest, `keys`) and
+//! the SHA-256 of the manifest; the manifest carries the SHA-256 of the
+//! uncompressed content. So the signature covers everything, and one byte
+//! changed anywhere, or a file cut short, is caught before anything is
+//! written. Its `encryption` stays `none`: the encryption is the age layer
+//! around the whole plaintext ([`seal`], [`unseal`]).
+//!
+//! A plaintext bundle with no signature is what versions before signed
+//! bundles wrote; the import decides what to do with one (sync/keys.rs).
 
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
 use crate::store::log::{Change, ChangeRow, Entity, Op};
 use crate::store::{schema, Device};
+use crate::sync::keys::OwnKeys;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
 use uuid::Uuid;
+
+/// How every age file begins (the reference `age` tool writes the same).
+pub const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+/// What a signature covers: these bytes, then the manifest's JSON as it
+/// stands in the file (which holds the content's SHA-256).
+const SIGNED_PREFIX: &[u8] = b"WAFIRA-BUNDLE-MANIFEST 1\n";
 
 pub const MAGIC: &str = "WAFIRA-BUNDLE";
 /// The container format this program writes and reads.
@@ -78,6 +92,32 @@ pub enum Refusal {
         device: String,
         at: String,
     },
+    /// An encrypted bundle none of whose recipients is this computer.
+    NotAddressed,
+    /// A signature that does not verify: changed after it was made, or
+    /// made by another key than the one it names.
+    BadSignature(String),
+    /// Signed by a computer never approved here: a person compares the
+    /// fingerprint with the one that computer shows, then approves it.
+    UnknownDevice {
+        device: Uuid,
+        name: String,
+        fingerprint: String,
+    },
+    /// Signed by another key than the one approved here for that computer.
+    KeyChanged {
+        device: Uuid,
+        name: String,
+        fingerprint: String,
+        approved: String,
+    },
+    /// Not signed, but from a computer whose bundles are signed.
+    Unsigned {
+        device: Uuid,
+        name: String,
+    },
+    /// An export with no computer to send it to but this one.
+    NoRecipient,
 }
 
 impl Refusal {
@@ -93,6 +133,28 @@ impl Refusal {
             Refusal::Forged(_) => "bundle_forged",
             Refusal::InvalidRecord(_) => "bundle_invalid_record",
             Refusal::AheadOfClock { .. } => "bundle_ahead_of_clock",
+            Refusal::NotAddressed => "bundle_not_addressed",
+            Refusal::BadSignature(_) => "bundle_bad_signature",
+            Refusal::UnknownDevice { .. } => "bundle_unknown_device",
+            Refusal::KeyChanged { .. } => "bundle_key_changed",
+            Refusal::Unsigned { .. } => "bundle_unsigned",
+            Refusal::NoRecipient => "bundle_no_recipient",
+        }
+    }
+
+    /// What the window needs besides the code, to name a computer and act
+    /// on it (approve it): `{device, name, fingerprint, approved}`.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Refusal::UnknownDevice { device, name, fingerprint } => {
+                Some(serde_json::json!({ "device": device, "name": name, "fingerprint": fingerprint }))
+            }
+            Refusal::KeyChanged { device, name, fingerprint, approved } => Some(
+                serde_json::json!({ "device": device, "name": name, "fingerprint": fingerprint, "approved": approved }),
+            ),
+            Refusal::Unsigned { device, name } => Some(serde_json::json!({ "device": device, "name": name })),
+            Refusal::AheadOfClock { device, at } => Some(serde_json::json!({ "name": device, "at": at })),
+            _ => None,
         }
     }
 }
@@ -115,6 +177,37 @@ impl fmt::Display for Refusal {
                 f,
                 "{device} dated changes {at}, more than a day ahead of this computer's clock: check that laptop's \
                  date; to take them anyway, import with --accept-future"
+            ),
+            Refusal::NotAddressed => write!(
+                f,
+                "this bundle is not addressed to this computer: the computer that made it must trust this one's key \
+                 (`wafira keys show` here gives it; `wafira keys trust --name NAME RECIPIENT` there adds it)"
+            ),
+            Refusal::BadSignature(d) => write!(
+                f,
+                "the bundle's signature is not valid ({d}): it was changed after it was made, or made by someone else"
+            ),
+            Refusal::UnknownDevice { device, name, fingerprint } => write!(
+                f,
+                "{name} ({device}) has never been approved on this computer; its key's fingerprint is {fingerprint}. \
+                 Check that it is the fingerprint that computer shows (`wafira keys show`, or its Sync screen), then \
+                 approve it: `wafira devices approve {device}` (or import with --approve-new)"
+            ),
+            Refusal::KeyChanged { device, name, fingerprint, approved } => write!(
+                f,
+                "{name} ({device}) signed this bundle with another key ({fingerprint}) than the one approved here \
+                 ({approved}): if that computer was reinstalled, check its new fingerprint there, then enrol it again: \
+                 `wafira devices approve {device} --reenrol`"
+            ),
+            Refusal::Unsigned { device, name } => write!(
+                f,
+                "this bundle is not signed, but {name} ({device}) signs its bundles: it was not made by that computer"
+            ),
+            Refusal::NoRecipient => write!(
+                f,
+                "no other computer to send this bundle to: add the station's key with \
+                 `wafira keys trust --name NAME RECIPIENT` (its recipient, age1…, is shown by `wafira keys show` \
+                 on the station)"
             ),
         }
     }
@@ -192,13 +285,27 @@ pub struct Manifest {
     /// The requests this (full) bundle answers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub serves: Vec<Uuid>,
+    /// The exporting computer's public keys, covered by the signature:
+    /// absent from bundles of versions before signed bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<SourceKeys>,
+}
+
+/// A computer's public keys, as its manifests carry them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceKeys {
+    /// Its Ed25519 public key, hex: the key that signs its bundles.
+    pub signing_key: String,
+    /// Its age recipient (`age1…`): what bundles for it are encrypted to.
+    pub recipient: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
     encryption: String,
     compression: String,
-    /// Reserved for signed bundles; `null` today.
+    /// `{"alg":"ed25519","sig":"<hex>"}`; `null` in bundles of versions
+    /// before signed bundles.
     signature: Option<serde_json::Value>,
     manifest_bytes: usize,
     manifest_sha256: String,
@@ -218,6 +325,8 @@ pub struct Bundle {
 pub struct Unpacked {
     pub manifest: Manifest,
     pub lines: Vec<Line>,
+    /// Its manifest is signed with the key it names (the signature checked).
+    pub signed: bool,
 }
 
 /// One change as a bundle line holds it, its JSON objects left as text:
@@ -344,8 +453,21 @@ pub fn content_line(out: &mut Vec<u8>, c: &Change) -> Result<()> {
 
 /// Writes a bundle around `content` (one change per line, as
 /// [`content_line`] writes them; the manifest's ranges and counts already
-/// filled): adds the checksums and compresses; gives the file's bytes.
-pub fn encode(mut manifest: Manifest, content: &[u8]) -> Result<(Vec<u8>, Manifest)> {
+/// filled): adds the checksums and compresses; gives the plaintext's
+/// bytes, unsigned: what versions before signed bundles wrote (the tests
+/// and the sync bench make such bundles; the app signs, [`encode_signed`]).
+pub fn encode(manifest: Manifest, content: &[u8]) -> Result<(Vec<u8>, Manifest)> {
+    encode_with(manifest, content, None)
+}
+
+/// [`encode`], the manifest naming `keys`' public keys and signed with
+/// its signing key: the plaintext of a bundle, before [`seal`].
+pub fn encode_signed(mut manifest: Manifest, content: &[u8], keys: &OwnKeys) -> Result<(Vec<u8>, Manifest)> {
+    manifest.keys = Some(keys.source_keys());
+    encode_with(manifest, content, Some(&keys.signing))
+}
+
+fn encode_with(mut manifest: Manifest, content: &[u8], signer: Option<&SigningKey>) -> Result<(Vec<u8>, Manifest)> {
     manifest.format = FORMAT;
     manifest.content_bytes = content.len() as u64;
     manifest.content_sha256 = super::sha256_hex(content);
@@ -354,7 +476,10 @@ pub fn encode(mut manifest: Manifest, content: &[u8]) -> Result<(Vec<u8>, Manife
     let envelope = Envelope {
         encryption: "none".into(),
         compression: COMPRESSION.into(),
-        signature: None,
+        signature: signer.map(|k| {
+            let sig = k.sign(&signed_message(&manifest_json));
+            serde_json::json!({ "alg": "ed25519", "sig": super::hex(&sig.to_bytes()) })
+        }),
         manifest_bytes: manifest_json.len(),
         manifest_sha256: super::sha256_hex(&manifest_json),
         payload_bytes: payload.len(),
@@ -378,17 +503,113 @@ fn line(bytes: &[u8], max: usize) -> Result<(&[u8], &[u8])> {
     }
 }
 
-/// Reads only the manifest (after checking it), without unpacking the changes.
+/// Reads only the manifest of a plaintext bundle (after checking it and its
+/// signature, if signed), without unpacking the changes.
 pub fn read_manifest(bytes: &[u8]) -> Result<Manifest> {
     Ok(open(bytes)?.0)
 }
 
-/// Checks the container, envelope and manifest; gives the manifest and the
-/// compressed payload.
-fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
+/// [`read_manifest`], and whether it is signed (its signature checked).
+pub fn read_signed_manifest(bytes: &[u8]) -> Result<(Manifest, bool)> {
+    let (manifest, _, signed) = open(bytes)?;
+    Ok((manifest, signed))
+}
+
+/// What a signature covers.
+fn signed_message(manifest_json: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNED_PREFIX.len() + manifest_json.len());
+    m.extend_from_slice(SIGNED_PREFIX);
+    m.extend_from_slice(manifest_json);
+    m
+}
+
+/// Checks the envelope's signature of the manifest with the key the
+/// manifest names.
+fn verify(signature: &serde_json::Value, manifest: &Manifest, manifest_json: &[u8]) -> Result<()> {
+    let bad = |d: &str| refuse(Refusal::BadSignature(d.into()));
+    if signature.get("alg").and_then(|a| a.as_str()) != Some("ed25519") {
+        return bad("unknown signature algorithm");
+    }
+    let Some(sig) = signature.get("sig").and_then(|s| s.as_str()).and_then(unhex::<64>) else {
+        return bad("the signature is not 64 bytes of hex");
+    };
+    let Some(key) = manifest.keys.as_ref().and_then(|k| verifying_key(&k.signing_key)) else {
+        return bad("the manifest names no valid signing key");
+    };
+    let sig = ed25519_dalek::Signature::from_bytes(&sig);
+    key.verify_strict(&signed_message(manifest_json), &sig).or_else(|_| bad("it does not match the manifest"))
+}
+
+/// An Ed25519 public key from its hex.
+pub fn verifying_key(hex: &str) -> Option<VerifyingKey> {
+    VerifyingKey::from_bytes(&unhex::<32>(hex)?).ok()
+}
+
+/// `N` bytes from exactly `2 N` hex digits.
+pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let s = s.as_bytes();
+    if s.len() != 2 * N {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; N];
+    for (i, pair) in s.chunks(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+/// Whether a file is an age file (a bundle as this version writes them).
+pub fn is_sealed(bytes: &[u8]) -> bool {
+    bytes.starts_with(AGE_MAGIC)
+}
+
+/// Encrypts a bundle's plaintext to `recipients` (the age format, as the
+/// reference `age -r` writes it).
+pub fn seal(plain: &[u8], recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| Error::Other(format!("cannot encrypt the bundle: {e}")))?;
+    let mut out = Vec::with_capacity(plain.len() + plain.len() / 4096 + 512);
+    let mut writer = encryptor.wrap_output(&mut out)?;
+    writer.write_all(plain)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// Decrypts an age file with this computer's identity: refused as not
+/// addressed to it when none of its recipients is this computer; as
+/// truncated or damaged when it cannot be read whole. The plaintext is
+/// never longer than the file.
+pub fn unseal(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>> {
+    use age::DecryptError as D;
+    use std::io::Read;
+    let refusal = |e: D| match e {
+        D::NoMatchingKeys => Refusal::NotAddressed,
+        D::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Refusal::Truncated,
+        D::UnknownFormat => Refusal::UnknownFormat("an age file of an unknown version".into()),
+        e => Refusal::Corrupt(format!("the encrypted file cannot be read ({e})")),
+    };
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|e| Error::Refused(refusal(e)))?;
+    let mut reader =
+        decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(|e| Error::Refused(refusal(e)))?;
+    let mut plain = Vec::with_capacity(bytes.len());
+    reader.read_to_end(&mut plain).map_err(|e| {
+        Error::Refused(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            Refusal::Truncated
+        } else {
+            Refusal::Corrupt(format!("the encrypted file is damaged ({e})"))
+        })
+    })?;
+    Ok(plain)
+}
+
+/// Checks the container, envelope, manifest and signature; gives the
+/// manifest, the compressed payload and whether it is signed.
+fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], bool)> {
     if !bytes.starts_with(MAGIC.as_bytes()) {
         // A file cut inside its first line is still recognisably ours.
-        if !bytes.is_empty() && MAGIC.as_bytes().starts_with(bytes) {
+        if !bytes.is_empty() && (MAGIC.as_bytes().starts_with(bytes) || AGE_MAGIC.starts_with(bytes)) {
             return refuse(Refusal::Truncated);
         }
         return refuse(Refusal::NotABundle);
@@ -433,7 +654,14 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8])> {
         return refuse(Refusal::Corrupt("bytes follow the end of the bundle".into()));
     }
     check_manifest(&manifest)?;
-    Ok((manifest, payload))
+    let signed = match &envelope.signature {
+        None | Some(serde_json::Value::Null) => false,
+        Some(signature) => {
+            verify(signature, &manifest, manifest_json)?;
+            true
+        }
+    };
+    Ok((manifest, payload, signed))
 }
 
 /// What a manifest's numbers must be before any is used: the content
@@ -535,7 +763,7 @@ fn too_long(number: usize, len: usize) -> Error {
 
 /// Reads a bundle and checks everything it can on its own (see [`unpack`]).
 pub fn decode(bytes: &[u8]) -> Result<Bundle> {
-    let Unpacked { manifest, lines } = unpack(bytes)?;
+    let Unpacked { manifest, lines, .. } = unpack(bytes)?;
     let changes = lines
         .iter()
         .enumerate()
@@ -550,7 +778,7 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle> {
 /// schema versions, checksums, that the changes are exactly those the
 /// manifest lists, and that no change claims a device that did not make it.
 pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
-    let (manifest, payload) = open(bytes)?;
+    let (manifest, payload, signed) = open(bytes)?;
     let content = inflate(payload, manifest.content_bytes)?;
     // Two cores: the checksum and the first half of the lines on one, the
     // second half on the other (the hash runs beside the first half, so
@@ -575,7 +803,7 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let (more, bad_b) = b?;
     lines.extend(more);
     check_against_manifest(&manifest, &lines, bad_a.or(bad_b))?;
-    Ok(Unpacked { manifest, lines })
+    Ok(Unpacked { manifest, lines, signed })
 }
 
 /// Reads content lines, one change each; `skip` lines came before them.

@@ -3,6 +3,10 @@
 //! or everything with `full`. The station exports the same way for the
 //! laptops: their own changes come back too, and an import ignores what it
 //! already has, so nothing returns as new.
+//!
+//! Every bundle is signed with this computer's key and encrypted to itself
+//! and the computers it trusts (sync/keys.rs); with no other computer to
+//! send it to, an export is refused, saying how to add one.
 
 use super::bundle::{self, DeviceRef, Manifest, Tally};
 use crate::error::{Error, Result};
@@ -96,13 +100,31 @@ impl Store {
     /// later ones of its device were exported, still leaves in the next
     /// bundle. A bundle is made full when another machine asked for one.
     pub fn build_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
-        self.build(full).map(|(bytes, manifest, _)| (bytes, manifest))
+        self.build(full, true).map(|(bytes, manifest, _)| (bytes, manifest))
     }
 
-    /// [`Store::build_bundle`], with the last receipt number the bundle holds.
-    fn build(&self, full: bool) -> Result<(Vec<u8>, Manifest, i64)> {
+    /// [`Store::build_bundle`] as versions before signed bundles made it:
+    /// plaintext, unsigned. Not for real use (an import takes such a bundle
+    /// with a warning, for a while): the sync bench weighs what protection
+    /// costs with it, and tests stand for an older version with it.
+    #[doc(hidden)]
+    pub fn build_unprotected_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
+        self.build(full, false).map(|(bytes, manifest, _)| (bytes, manifest))
+    }
+
+    /// [`Store::build_bundle`], with the last receipt number the bundle
+    /// holds; signed and encrypted with `protect`.
+    fn build(&self, full: bool, protect: bool) -> Result<(Vec<u8>, Manifest, i64)> {
         let me = self.device()?;
         let conn = self.conn();
+        // Refused before any work when there is nobody to send it to.
+        let keys = if protect {
+            let own = super::keys::load(conn)?;
+            let recipients = super::keys::recipients(conn, &own)?;
+            Some((own, recipients))
+        } else {
+            None
+        };
         let number = meta_get(conn, NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
         let serves = ids_under(conn, OWE_PREFIX)?;
         let full = full || !serves.is_empty();
@@ -142,9 +164,16 @@ impl Store {
             content_sha256: String::new(),
             wants_full: meta_get(conn, WANT_FULL_KEY)?.and_then(|r| Uuid::parse_str(&r).ok()),
             serves,
+            keys: None,
         };
         tally.fill(&mut manifest, &names);
-        let (bytes, manifest) = bundle::encode(manifest, &content)?;
+        let (bytes, manifest) = match keys {
+            Some((own, recipients)) => {
+                let (plain, manifest) = bundle::encode_signed(manifest, &content, &own)?;
+                (bundle::seal(&plain, &recipients)?, manifest)
+            }
+            None => bundle::encode(manifest, &content)?,
+        };
         Ok((bytes, manifest, last_rcv))
     }
 
@@ -169,7 +198,7 @@ impl Store {
     /// then records it as exported.
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
         crate::files::check_output(self.path(), path)?;
-        let (bytes, manifest, last_rcv) = self.build(full)?;
+        let (bytes, manifest, last_rcv) = self.build(full, true)?;
         crate::files::write_private(path, &bytes)?;
         self.mark_exported(&manifest, last_rcv)?;
         Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })

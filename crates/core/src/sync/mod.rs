@@ -3,7 +3,8 @@
 //! (`import`), and what people settle afterwards: conflicts (`conflict`)
 //! and duplicate persons (`merge`). `devices` says, per laptop, what has
 //! arrived and what is missing; `backup` keeps copies of the database from
-//! before each import.
+//! before each import. `keys`: this computer's keys, the computers it
+//! encrypts bundles to, the signing keys it approved.
 //!
 //! Everything travels as changes of the one change log (store/log.rs):
 //! decisions too, so that a station's merges and resolutions reach the
@@ -16,6 +17,7 @@ pub mod conflict;
 pub mod devices;
 pub mod export;
 pub mod import;
+pub mod keys;
 pub mod merge;
 
 pub use backup::BackupFile;
@@ -24,6 +26,7 @@ pub use conflict::{Choice, ConflictView};
 pub use devices::DeviceStatus;
 pub use export::ExportSummary;
 pub use import::{ImportOptions, ImportReport, ImportSummary};
+pub use keys::{Approval, KeysView, OwnKeys, TrustedRecipient};
 pub use merge::DuplicatePair;
 
 use sha2::{Digest, Sha256};

@@ -1,14 +1,101 @@
 //! What the sync tests share: laptops and stations on real SQLite files,
 //! bundles passed between them, and canonical dumps of a database to
 //! compare before and after.
+//!
+//! Bundles are encrypted and signed. The machines of a test trust each
+//! other through a shared test key registry: every machine made by
+//! [`machine`] is listed (per thread, while its file exists), each export
+//! is encrypted to every listed machine, and each import through
+//! [`Machine::import`] approves a computer never seen (as
+//! `wafira bundle import --approve-new` does). Tests of refusals import
+//! with `store.import_bundle` and so meet the real checks.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 use wafira_core::store::log::Change;
 use wafira_core::sync::bundle::{self, Manifest};
+use wafira_core::sync::{ImportOptions, OwnKeys};
 use wafira_core::Store;
+
+/// A machine of the registry: its file, name and secret keys.
+struct Registered {
+    path: PathBuf,
+    name: String,
+    keys: OwnKeys,
+}
+
+thread_local! {
+    static REGISTRY: RefCell<Vec<Registered>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Every machine's keys ever made by [`machine`], in any thread, by
+/// signing key: [`rewrite`] signs again as the bundle's maker (even one
+/// gone, as the fixture of a fuzz test), [`plain`] decrypts with them.
+static EVERY_KEY: std::sync::Mutex<Vec<OwnKeys>> = std::sync::Mutex::new(Vec::new());
+
+fn every_key() -> Vec<OwnKeys> {
+    EVERY_KEY.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// The keys of the machines of this test (their files still exist).
+fn registered() -> Vec<(String, OwnKeys)> {
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        r.retain(|m| m.path.exists());
+        r.iter().map(|m| (m.name.clone(), m.keys.clone())).collect()
+    })
+}
+
+/// Lists a machine in the test key registry.
+pub fn register_keys(name: &str, path: &Path, store: &Store) {
+    let keys = store.own_keys().unwrap();
+    EVERY_KEY.lock().unwrap_or_else(|e| e.into_inner()).push(keys.clone());
+    REGISTRY.with(|r| r.borrow_mut().push(Registered { path: path.to_path_buf(), name: name.to_string(), keys }));
+}
+
+/// Makes `store` trust every machine of the registry.
+pub fn trust_registered(store: &mut Store) {
+    let mine = store.own_keys().unwrap().recipient().to_string();
+    for (name, k) in registered() {
+        let r = k.recipient().to_string();
+        if r != mine {
+            store.trust_recipient(&name, &r).unwrap();
+        }
+    }
+}
+
+/// The plaintext of a bundle made by a machine of the registry.
+pub fn plain(bytes: &[u8]) -> Vec<u8> {
+    if !bundle::is_sealed(bytes) {
+        return bytes.to_vec();
+    }
+    let live = registered().into_iter().map(|(_, k)| k);
+    for k in live.chain(every_key()) {
+        if let Ok(p) = bundle::unseal(bytes, &k.identity) {
+            return p;
+        }
+    }
+    panic!("no machine of the tests can decrypt this bundle")
+}
+
+/// A plaintext encrypted to every machine of the registry.
+pub fn seal_for_all(plain: &[u8]) -> Vec<u8> {
+    let recipients: Vec<_> = registered().iter().map(|(_, k)| k.recipient()).collect();
+    bundle::seal(plain, &recipients).unwrap()
+}
+
+/// The bundle decoded (decrypted first).
+pub fn decode(bytes: &[u8]) -> bundle::Bundle {
+    bundle::decode(&plain(bytes)).unwrap()
+}
+
+/// Its manifest (decrypted first).
+pub fn read_manifest(bytes: &[u8]) -> Manifest {
+    bundle::read_manifest(&plain(bytes)).unwrap()
+}
 
 pub struct Machine {
     pub store: Store,
@@ -21,6 +108,7 @@ pub fn machine(name: &str) -> Machine {
     let path = dir.path().join(format!("{name}.sqlite"));
     let mut store = Store::open(&path).unwrap();
     store.init_device(name, &format!("Coordinator of {name}")).unwrap();
+    register_keys(name, &path, &store);
     Machine { store, path, _dir: dir }
 }
 
@@ -66,14 +154,38 @@ impl Machine {
         self.export_with(false)
     }
 
+    /// A bundle (everything with `full`), encrypted to every machine of
+    /// this test.
     pub fn export_with(&mut self, full: bool) -> Vec<u8> {
+        trust_registered(&mut self.store);
         let out = self.path.with_extension(format!("{}.wafira", Uuid::now_v7()));
         self.store.export_bundle_to(&out, full).unwrap();
         std::fs::read(out).unwrap()
     }
 
+    /// Imports a bundle, approving its computer if never seen. A bundle
+    /// made before this machine existed (so not addressed to it) is
+    /// encrypted again for it, as its maker would for a new station.
     pub fn import(&mut self, bytes: &[u8]) -> wafira_core::sync::ImportSummary {
-        self.store.import_bundle(bytes.to_vec()).unwrap()
+        let own = self.store.own_keys().unwrap();
+        let bytes = match bundle::unseal(bytes, &own.identity) {
+            Err(wafira_core::Error::Refused(bundle::Refusal::NotAddressed)) => {
+                bundle::seal(&plain(bytes), &[own.recipient()]).unwrap()
+            }
+            _ => bytes.to_vec(),
+        };
+        let options = ImportOptions { approve_new: true, ..ImportOptions::default() };
+        let mut report = self.store.import_bundles_with(vec![(String::new(), bytes)], options).unwrap();
+        let f = report.files.remove(0);
+        match (f.summary, f.error) {
+            (Some(s), _) => s,
+            (None, e) => panic!("import refused: {e:?}"),
+        }
+    }
+
+    /// The plaintext of a bundle addressed to this machine.
+    pub fn open(&self, bytes: &[u8]) -> Vec<u8> {
+        bundle::unseal(bytes, &self.store.own_keys().unwrap().identity).unwrap()
     }
 
     pub fn field(&self, person: Uuid, field: &str) -> Value {
@@ -150,14 +262,24 @@ pub fn state(path: &Path) -> String {
     out
 }
 
-/// Decodes a bundle, lets `f` change its changes, and writes it again with
-/// good checksums: what a forger with the format in hand could make.
+/// Decrypts a bundle, lets `f` change its changes, and writes it again with
+/// good checksums, signed with the key of the machine that made it and
+/// encrypted to every machine of the test (a plaintext stays one): what a
+/// laptop whose program is broken, or whose keys are in a forger's hands,
+/// could make.
 pub fn rewrite(bytes: &[u8], f: impl FnOnce(&mut Manifest, &mut Vec<Change>)) -> Vec<u8> {
-    let mut b = bundle::decode(bytes).unwrap();
+    let mut b = decode(bytes);
+    let signer = b.manifest.keys.clone().expect("a signed bundle").signing_key;
     f(&mut b.manifest, &mut b.changes);
     let mut content = Vec::new();
     for c in &b.changes {
         bundle::content_line(&mut content, c).unwrap();
     }
-    bundle::encode(b.manifest, &content).unwrap().0
+    let keys = every_key().into_iter().find(|k| k.signing_key() == signer).expect("its maker");
+    let plain = bundle::encode_signed(b.manifest, &content, &keys).unwrap().0;
+    if bundle::is_sealed(bytes) {
+        seal_for_all(&plain)
+    } else {
+        plain
+    }
 }

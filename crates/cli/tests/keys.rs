@@ -1,0 +1,137 @@
+//! Keys, trust and approval on the command line, as an assistant would use
+//! them: `wafira keys show|export-identity|trust`, `wafira devices approve`,
+//! `wafira bundle import --approve-new`, on real processes and files.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn wafira(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("WAFIRA_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok_json(out: Output) -> Value {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn failed(out: Output) -> String {
+    assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn computer(dir: &Path, name: &str) -> PathBuf {
+    let db = dir.join(format!("{name}.sqlite"));
+    ok_json(wafira(&db, &["init", "--device", name, "--coordinator", "Samira"], None));
+    db
+}
+
+const PERSON: &str = r#"{"first_name":"Zoubida","last_name":"Benkirane","sex":"F","birth_date":"1990-03-14",
+  "region":"04","cin":"ZX918273","phone":"0698765432","consent":true}"#;
+
+#[test]
+fn keys_show_prints_the_recipient_signing_key_and_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = computer(dir.path(), "Portable A");
+    let keys = ok_json(wafira(&db, &["keys", "show"], None));
+    assert!(keys["recipient"].as_str().unwrap().starts_with("age1"), "{keys}");
+    let signing = keys["signing_key"].as_str().unwrap();
+    assert!(signing.len() == 64 && signing.chars().all(|c| c.is_ascii_hexdigit()), "{keys}");
+    let print = keys["fingerprint"].as_str().unwrap();
+    assert_eq!(print.split(' ').map(str::len).collect::<Vec<_>>(), vec![4, 4, 4, 4], "{print}");
+    assert_eq!(ok_json(wafira(&db, &["keys", "show"], None))["recipient"], keys["recipient"], "made once");
+}
+
+#[test]
+fn export_identity_writes_an_age_identity_readable_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = computer(dir.path(), "Station");
+    let file = dir.path().join("station-identity.txt");
+    let out = ok_json(wafira(&db, &["keys", "export-identity", "--out", file.to_str().unwrap()], None));
+    let recipient = ok_json(wafira(&db, &["keys", "show"], None))["recipient"].clone();
+    assert_eq!(out["recipient"], recipient);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("AGE-SECRET-KEY-1")), "{text}");
+    assert!(text.contains(recipient.as_str().unwrap()), "the public key noted, as age-keygen does");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let err = failed(wafira(&db, &["keys", "export-identity", "--out", file.to_str().unwrap()], None));
+    assert!(err.contains("exists"), "never over an existing file: {err}");
+}
+
+#[test]
+fn a_laptop_trusts_the_station_which_approves_it_before_importing() {
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = computer(dir.path(), "Portable Larache");
+    let station = computer(dir.path(), "Station Rabat");
+    ok_json(wafira(&laptop, &["beneficiary", "add"], Some(PERSON)));
+    let bundle = dir.path().join("larache-1.wafira");
+    let bundle_arg = bundle.to_str().unwrap();
+
+    // Nobody to send it to yet: refused, saying how to add the station.
+    let err = failed(wafira(&laptop, &["bundle", "export", "--out", bundle_arg], None));
+    assert!(err.contains("wafira keys trust"), "{err}");
+    let station_keys = ok_json(wafira(&station, &["keys", "show"], None));
+    let recipient = station_keys["recipient"].as_str().unwrap();
+    let bad = failed(wafira(&laptop, &["keys", "trust", "--name", "Station Rabat", "age1nope"], None));
+    assert!(bad.contains("recipient"), "{bad}");
+    let trusted = ok_json(wafira(&laptop, &["keys", "trust", "--name", "Station Rabat", recipient], None));
+    assert_eq!(trusted["recipient"], recipient);
+    ok_json(wafira(&laptop, &["bundle", "export", "--out", bundle_arg], None));
+
+    // The station has never seen this laptop: refused, naming its fingerprint.
+    let laptop_keys = ok_json(wafira(&laptop, &["keys", "show"], None));
+    let print = laptop_keys["fingerprint"].as_str().unwrap();
+    let laptop_id = ok_json(wafira(&laptop, &["info"], None))["device"]["id"].as_str().unwrap().to_string();
+    let err = failed(wafira(&station, &["bundle", "import", bundle_arg], None));
+    assert!(err.contains(print) && err.contains("Portable Larache") && err.contains("devices approve"), "{err}");
+    // Inspecting decrypts and checks, writing nothing.
+    let inspected = ok_json(wafira(&station, &["bundle", "inspect", bundle_arg], None));
+    assert_eq!(inspected["encrypted"], true);
+    assert_eq!(inspected["signed"], true);
+    assert_eq!(inspected["fingerprint"], print);
+
+    let approval = ok_json(wafira(&station, &["devices", "approve", &laptop_id, "--fingerprint", print], None));
+    assert_eq!(approval["pinned"], false);
+    let report = ok_json(wafira(&station, &["bundle", "import", bundle_arg], None));
+    assert_eq!(report["totals"]["added"]["beneficiaries"], 1);
+    assert_eq!(report["files"][0]["summary"]["approved"], true);
+    let status = ok_json(wafira(&station, &["devices"], None));
+    assert!(status["devices"].as_array().unwrap().iter().any(|d| d["name"] == "Portable Larache"), "{status}");
+
+    // Another laptop, approved and imported in one step (for scripts).
+    let other = computer(dir.path(), "Portable Kénitra");
+    ok_json(wafira(&other, &["keys", "trust", "--name", "Station Rabat", recipient], None));
+    ok_json(wafira(
+        &other,
+        &["beneficiary", "add"],
+        Some(&PERSON.replace("ZX918273", "ZX111111").replace("0698", "0697")),
+    ));
+    let second = dir.path().join("kenitra-1.wafira");
+    ok_json(wafira(&other, &["bundle", "export", "--out", second.to_str().unwrap()], None));
+    let report = ok_json(wafira(&station, &["bundle", "import", "--approve-new", second.to_str().unwrap()], None));
+    assert_eq!(report["totals"]["added"]["beneficiaries"], 1);
+
+    // The station's bundle goes back to both laptops (enrolled: no key typed).
+    let back = dir.path().join("station-1.wafira");
+    ok_json(wafira(&station, &["bundle", "export", "--out", back.to_str().unwrap()], None));
+    let report = ok_json(wafira(&laptop, &["bundle", "import", "--approve-new", back.to_str().unwrap()], None));
+    assert_eq!(report["totals"]["added"]["beneficiaries"], 1, "the other laptop's person");
+}

@@ -1,0 +1,427 @@
+//! This computer's keys, the computers it encrypts its bundles to, and the
+//! signing keys it has approved for the computers whose bundles it takes in
+//! (docs/sync.md, "Keys and enrolment").
+//!
+//! - Each computer makes its own key pair once (`init_device`, or the first
+//!   open of a database made before schema 3): an age identity (X25519),
+//!   whose recipient (`age1…`) others encrypt bundles to, and an Ed25519
+//!   signing key. Both secrets live in the database (table `own_key`);
+//!   the database file itself is to be encrypted by a later piece of work.
+//!   A database restored or copied goes on under a new device identity
+//!   but keeps its keys: it is the same computer's secret.
+//! - Bundles are encrypted to this computer itself and to every trusted
+//!   recipient (`trusted_recipient`): added by a person
+//!   (`wafira keys trust`), or when a laptop is enrolled (its recipient
+//!   travels in its signed manifests).
+//! - A bundle's signer is pinned per bundle source (`device_key`): the
+//!   first bundle of a computer never seen is refused, naming it and its
+//!   key's fingerprint, until a person approves it (`approve_device`, or an
+//!   import with `approve_new`); a known computer signing with another key
+//!   is refused until a person enrols it again. Changes relayed by a
+//!   station are trusted through the station's signature. A key already
+//!   approved here for another device id (a restored or copied laptop goes
+//!   on under a new identity with the same keys) proves the same computer:
+//!   that new identity is approved with it.
+
+use super::bundle::{self, Manifest, Refusal, SourceKeys};
+use crate::error::{Error, FieldError, Result};
+use crate::store::Store;
+use age::secrecy::ExposeSecret;
+use ed25519_dalek::SigningKey;
+use rand_core::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+use uuid::Uuid;
+
+/// This computer's secret keys.
+#[derive(Clone)]
+pub struct OwnKeys {
+    /// Opens the bundles addressed to this computer.
+    pub identity: age::x25519::Identity,
+    /// Signs the bundles this computer makes.
+    pub signing: SigningKey,
+}
+
+impl OwnKeys {
+    fn generate() -> OwnKeys {
+        let mut seed = [0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut seed);
+        OwnKeys { identity: age::x25519::Identity::generate(), signing: SigningKey::from_bytes(&seed) }
+    }
+
+    /// Where bundles for this computer are encrypted to: `age1…`.
+    pub fn recipient(&self) -> age::x25519::Recipient {
+        self.identity.to_public()
+    }
+
+    /// The Ed25519 public key, hex.
+    pub fn signing_key(&self) -> String {
+        super::hex(self.signing.verifying_key().as_bytes())
+    }
+
+    /// The short form a person compares: see [`fingerprint`].
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.signing_key())
+    }
+
+    /// The public keys, as a manifest carries them.
+    pub fn source_keys(&self) -> SourceKeys {
+        SourceKeys { signing_key: self.signing_key(), recipient: self.recipient().to_string() }
+    }
+
+    /// The secret identity as the `age` tool reads it: `AGE-SECRET-KEY-1…`.
+    pub fn identity_text(&self) -> String {
+        self.identity.to_string().expose_secret().to_string()
+    }
+}
+
+/// The fingerprint of a signing key (hex): the first 16 hex digits of the
+/// SHA-256 of the key's 32 bytes, in groups of 4 (`3f2a 91c0 77de 0b14`),
+/// short enough to read out over the phone. A key that is not hex gives
+/// the fingerprint of its text.
+pub fn fingerprint(signing_key_hex: &str) -> String {
+    let digest = match bundle::unhex::<32>(signing_key_hex) {
+        Some(bytes) => super::sha256_hex(&bytes),
+        None => super::sha256_hex(signing_key_hex.as_bytes()),
+    };
+    let d = &digest[..16];
+    format!("{} {} {} {}", &d[0..4], &d[4..8], &d[8..12], &d[12..16])
+}
+
+/// A fingerprint as a person may type it: hex digits only, lower case.
+fn normal(fingerprint: &str) -> String {
+    fingerprint.chars().filter(char::is_ascii_hexdigit).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Makes this computer's keys if it has none yet (once per database).
+pub(crate) fn ensure(conn: &Connection) -> Result<()> {
+    let has: bool = conn.prepare_cached("SELECT 1 FROM own_key WHERE id = 1")?.exists([])?;
+    if !has {
+        let k = OwnKeys::generate();
+        conn.execute(
+            "INSERT INTO own_key (id, age_identity, signing_seed, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![k.identity_text(), super::hex(&k.signing.to_bytes()), crate::now_utc()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn load(conn: &Connection) -> Result<OwnKeys> {
+    let (identity, seed): (String, String) = conn
+        .query_row("SELECT age_identity, signing_seed FROM own_key WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| Error::Other("this database has no keys".into()))?;
+    let identity =
+        identity.parse().map_err(|e| Error::Other(format!("this computer's age identity is damaged: {e}")))?;
+    let seed =
+        bundle::unhex::<32>(&seed).ok_or_else(|| Error::Other("this computer's signing key is damaged".into()))?;
+    Ok(OwnKeys { identity, signing: SigningKey::from_bytes(&seed) })
+}
+
+/// A computer this one encrypts its bundles to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrustedRecipient {
+    pub recipient: String,
+    pub name: String,
+    /// The computer enrolled, when it was added by an import; none when a
+    /// person added it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
+    pub added_at: String,
+}
+
+/// This computer's public keys, as `wafira keys show` prints them.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeysView {
+    /// Where bundles for this computer are encrypted to: give it to the
+    /// computers that send bundles here (`wafira keys trust` there).
+    pub recipient: String,
+    /// The Ed25519 public key that signs this computer's bundles, hex.
+    pub signing_key: String,
+    /// Its short form, which a person compares when approving this computer
+    /// elsewhere.
+    pub fingerprint: String,
+    /// The computers this one encrypts its bundles to (besides itself).
+    pub trusted: Vec<TrustedRecipient>,
+}
+
+/// A computer approved here.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Approval {
+    pub device_id: Uuid,
+    /// The fingerprint of the key approved: pinned, or given by the person.
+    pub fingerprint: Option<String>,
+    /// Its signing key is pinned (it has sent a bundle since its approval).
+    pub pinned: bool,
+    pub approved_at: String,
+}
+
+/// The recipients a bundle of this computer is encrypted to: itself, then
+/// every trusted recipient. Refused when it would be for itself alone.
+pub(crate) fn recipients(conn: &Connection, own: &OwnKeys) -> Result<Vec<age::x25519::Recipient>> {
+    let me = own.recipient();
+    let mut out = vec![me.clone()];
+    let mut stmt = conn.prepare_cached("SELECT recipient FROM trusted_recipient ORDER BY recipient")?;
+    for r in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        let text = r?;
+        let r: age::x25519::Recipient =
+            text.parse().map_err(|e| Error::Other(format!("trusted recipient {text:?} is damaged: {e}")))?;
+        if r.to_string() != me.to_string() {
+            out.push(r);
+        }
+    }
+    if out.len() < 2 {
+        return Err(Error::Refused(Refusal::NoRecipient));
+    }
+    Ok(out)
+}
+
+fn add_recipient(conn: &Connection, recipient: &str, name: &str, device: Option<Uuid>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO trusted_recipient (recipient, name, device_id, added_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (recipient) DO NOTHING",
+        params![recipient, name, device.map(|d| d.to_string()), crate::now_utc()],
+    )?;
+    Ok(())
+}
+
+/// How a bundle's source was admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admitted {
+    /// Signed by the key pinned for its source, or by this computer's own.
+    Known,
+    /// Its source was approved by this import: a new computer with
+    /// `approve_new`, an approval waiting for its first bundle, or a new
+    /// identity of a computer approved here (the same key).
+    Approved,
+    /// Not signed: made by a version before signed bundles.
+    Unsigned,
+}
+
+/// Decides whether a bundle's source may be taken in, inside the import's
+/// transaction (so that a refusal leaves nothing): pins its key at its
+/// first bundle once approved, and enrols its recipient.
+pub(crate) fn admit(tx: &Connection, m: &Manifest, signed: bool, own: &OwnKeys, approve_new: bool) -> Result<Admitted> {
+    let source = m.source.id;
+    let row: Option<(Option<String>, Option<String>)> = tx
+        .prepare_cached("SELECT signing_key, fingerprint FROM device_key WHERE device_id = ?1")?
+        .query_row(params![source.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let keys = m.keys.as_ref().filter(|_| signed);
+    let Some(keys) = keys else {
+        // A plaintext bundle of an older version: taken (with a warning in
+        // the summary) unless its source signs its bundles.
+        if let Some((Some(_), _)) = row {
+            return Err(Error::Refused(Refusal::Unsigned { device: source, name: m.source.name.clone() }));
+        }
+        return Ok(Admitted::Unsigned);
+    };
+    let key = keys.signing_key.to_ascii_lowercase();
+    let print = fingerprint(&key);
+    let admitted = match row {
+        Some((Some(pinned), _)) if pinned == key => Admitted::Known,
+        Some((Some(pinned), _)) => {
+            return Err(Error::Refused(Refusal::KeyChanged {
+                device: source,
+                name: m.source.name.clone(),
+                fingerprint: print,
+                approved: fingerprint(&pinned),
+            }))
+        }
+        Some((None, Some(expected))) if normal(&expected) != normal(&print) => {
+            return Err(Error::Refused(Refusal::KeyChanged {
+                device: source,
+                name: m.source.name.clone(),
+                fingerprint: print,
+                approved: expected,
+            }))
+        }
+        Some((None, _)) => {
+            pin(tx, source, &key)?;
+            Admitted::Approved
+        }
+        None if key == own.signing_key() => Admitted::Known,
+        None => {
+            let same_computer: bool =
+                tx.prepare_cached("SELECT 1 FROM device_key WHERE signing_key = ?1")?.exists(params![key])?;
+            if !same_computer && !approve_new {
+                return Err(Error::Refused(Refusal::UnknownDevice {
+                    device: source,
+                    name: m.source.name.clone(),
+                    fingerprint: print,
+                }));
+            }
+            tx.execute(
+                "INSERT INTO device_key (device_id, approved_at) VALUES (?1, ?2)",
+                params![source.to_string(), crate::now_utc()],
+            )?;
+            pin(tx, source, &key)?;
+            Admitted::Approved
+        }
+    };
+    if keys.recipient != own.recipient().to_string() {
+        if keys.recipient.parse::<age::x25519::Recipient>().is_err() {
+            return Err(Error::Refused(Refusal::Inconsistent(format!(
+                "its recipient {:?} is not an age recipient",
+                keys.recipient
+            ))));
+        }
+        add_recipient(tx, &keys.recipient, &m.source.name, Some(source))?;
+    }
+    Ok(admitted)
+}
+
+fn pin(tx: &Connection, device: Uuid, key: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE device_key SET signing_key = ?2, fingerprint = ?3, pinned_at = ?4 WHERE device_id = ?1",
+        params![device.to_string(), key, fingerprint(key), crate::now_utc()],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// This computer's secret keys.
+    pub fn own_keys(&self) -> Result<OwnKeys> {
+        load(self.conn())
+    }
+
+    /// This computer's public keys and the computers it encrypts to.
+    pub fn keys(&self) -> Result<KeysView> {
+        let own = self.own_keys()?;
+        Ok(KeysView {
+            recipient: own.recipient().to_string(),
+            signing_key: own.signing_key(),
+            fingerprint: own.fingerprint(),
+            trusted: self.trusted_recipients()?,
+        })
+    }
+
+    pub fn trusted_recipients(&self) -> Result<Vec<TrustedRecipient>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT recipient, name, device_id, added_at FROM trusted_recipient ORDER BY added_at")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TrustedRecipient {
+                recipient: r.get(0)?,
+                name: r.get(1)?,
+                device_id: r.get::<_, Option<String>>(2)?.and_then(|d| Uuid::parse_str(&d).ok()),
+                added_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Encrypts this computer's next bundles to `recipient` (`age1…`, from
+    /// `wafira keys show` on that computer) too. Trusting one already
+    /// trusted changes nothing.
+    pub fn trust_recipient(&mut self, name: &str, recipient: &str) -> Result<TrustedRecipient> {
+        let mut c = crate::error::Checker::default();
+        let name = c.take(crate::validate::req_text("name", &Some(name.to_string()), 100));
+        let recipient = recipient.trim();
+        let parsed = recipient.parse::<age::x25519::Recipient>();
+        if parsed.is_err() {
+            c.push(FieldError::new("recipient", "invalid_recipient"));
+        }
+        let (name, parsed) = c.finish(|| Some((name?, parsed.ok()?)))?;
+        let recipient = parsed.to_string();
+        add_recipient(self.conn(), &recipient, &name, None)?;
+        self.trusted_recipients()?
+            .into_iter()
+            .find(|t| t.recipient == recipient)
+            .ok_or_else(|| Error::Other("internal: the recipient was not kept".into()))
+    }
+
+    /// Stops encrypting bundles to `recipient` (a station key lost or
+    /// replaced); says whether it was trusted.
+    pub fn untrust_recipient(&mut self, recipient: &str) -> Result<bool> {
+        Ok(self.conn().execute("DELETE FROM trusted_recipient WHERE recipient = ?1", params![recipient.trim()])? > 0)
+    }
+
+    /// A person approves computer `device`: its next bundle's signing key
+    /// is pinned (when `fingerprint` is given, only a key with that
+    /// fingerprint). With `reenrol`, a computer approved before with
+    /// another key (reinstalled) is approved afresh: its old key, and the
+    /// recipient it was enrolled with, are forgotten.
+    pub fn approve_device(&mut self, device: Uuid, fingerprint: Option<&str>, reenrol: bool) -> Result<Approval> {
+        let tx = self.transaction()?;
+        let pinned: Option<Option<String>> = tx
+            .query_row("SELECT signing_key FROM device_key WHERE device_id = ?1", params![device.to_string()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let given = fingerprint.map(str::trim).filter(|f| !f.is_empty());
+        if let Some(f) = given {
+            if normal(f).len() != 16 {
+                return Err(Error::field("fingerprint", "invalid_fingerprint"));
+            }
+        }
+        match (pinned, reenrol) {
+            (Some(Some(key)), false) => {
+                // Approved already: the same key again is no change.
+                if given.is_some_and(|f| normal(f) != normal(&self::fingerprint(&key))) {
+                    return Err(Error::field("fingerprint", "fingerprint_mismatch"));
+                }
+            }
+            (Some(_), true) => {
+                tx.execute("DELETE FROM trusted_recipient WHERE device_id = ?1", params![device.to_string()])?;
+                tx.execute(
+                    "UPDATE device_key SET signing_key = NULL, pinned_at = NULL, fingerprint = ?2, approved_at = ?3
+                     WHERE device_id = ?1",
+                    params![device.to_string(), given, crate::now_utc()],
+                )?;
+            }
+            (Some(None), false) => {
+                tx.execute(
+                    "UPDATE device_key SET fingerprint = ?2, approved_at = ?3 WHERE device_id = ?1",
+                    params![device.to_string(), given, crate::now_utc()],
+                )?;
+            }
+            (None, _) => {
+                tx.execute(
+                    "INSERT INTO device_key (device_id, fingerprint, approved_at) VALUES (?1, ?2, ?3)",
+                    params![device.to_string(), given, crate::now_utc()],
+                )?;
+            }
+        }
+        let approval = tx.query_row(
+            "SELECT signing_key, fingerprint, approved_at FROM device_key WHERE device_id = ?1",
+            params![device.to_string()],
+            |r| {
+                let key: Option<String> = r.get(0)?;
+                Ok(Approval {
+                    device_id: device,
+                    pinned: key.is_some(),
+                    fingerprint: r.get(1)?,
+                    approved_at: r.get(2)?,
+                })
+            },
+        )?;
+        tx.commit()?;
+        Ok(approval)
+    }
+
+    /// Writes this computer's secret age identity to `path`, as `age-keygen`
+    /// does (readable by `age -d -i`), readable by its owner only. Never
+    /// over an existing file. Whoever holds it reads every bundle sent to
+    /// this computer: keep it offline, e.g. on paper in a safe.
+    pub fn write_identity_file(&self, path: &Path) -> Result<()> {
+        use std::io::Write;
+        let own = self.own_keys()?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+        let device = self.device().map(|d| d.name.clone()).unwrap_or_default();
+        write!(
+            file,
+            "# Wafira Field: age identity of {device:?}, written {}\n# public key: {}\n{}\n",
+            crate::now_utc(),
+            own.recipient(),
+            own.identity_text()
+        )?;
+        file.sync_all()?;
+        Ok(())
+    }
+}
