@@ -24,8 +24,14 @@ export const followups = (days) => invoke('followups', { days });
 export const syncStatus = () => invoke('sync_status');
 export const exportBundle = (full) => invoke('export_bundle', { full });
 /** files: [{name, bytes: [..]}]; preview: only say what they would bring. */
-export const importBundles = (files, preview, acceptFuture = false) =>
-  invoke('import_bundles', { files, preview, acceptFuture });
+export const importBundles = (files, preview, acceptFuture = false, approveNew = false) =>
+  invoke('import_bundles', { files, preview, acceptFuture, approveNew });
+/** This computer's recipient (age1…), fingerprint, and the computers it encrypts to. */
+export const keysShow = () => invoke('keys_show');
+export const trustRecipient = (name, recipient) => invoke('trust_recipient', { name, recipient });
+/** Approves a computer whose bundle was refused as never seen, for the key of that fingerprint. */
+export const approveDevice = (device, fingerprint, reenrol = false) =>
+  invoke('approve_device', { device, fingerprint, reenrol });
 export const restoreBackup = (name) => invoke('restore_backup', { name });
 export const dismissIdentityNotice = () => invoke('dismiss_identity_notice');
 export const listConflicts = (all) => invoke('list_conflicts', { all });

@@ -110,6 +110,9 @@ export function errorText(err) {
   if (err && Array.isArray(err.fields) && err.fields.length) {
     return err.fields.map((fe) => `${t(`field.${fe.field}`)} : ${fieldErrorText(fe)}`).join(' · ');
   }
-  if (err && err.code && has(`error.${err.code}`)) return t(`error.${err.code}`, { message: err.message || '' });
+  // A refused bundle names its computer (and key fingerprint) in `details`.
+  if (err && err.code && has(`error.${err.code}`)) {
+    return t(`error.${err.code}`, { message: err.message || '', ...(err.details || {}) });
+  }
   return (err && err.message) || String(err);
 }

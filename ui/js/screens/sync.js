@@ -1,6 +1,8 @@
 // The Sync screen: export a bundle for the station, import bundles (a
-// preview of what they bring, then confirm), every laptop with its last
-// bundle, what is missing and clock warnings; the backups kept before imports.
+// preview of what they bring, then confirm; a computer never seen is
+// approved from its refusal), every laptop with its last bundle, what is
+// missing and clock warnings; this computer's keys and the computers it
+// sends bundles to; the backups kept before imports.
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
@@ -39,6 +41,20 @@ export async function render(main) {
         <button id="import-cancel" data-i18n="sync.import_cancel"></button>
       </div>
       <div id="import-result" aria-live="polite"></div>
+    </div>
+    <div class="card" id="keys-card">
+      <h2 data-i18n="sync.keys_title"></h2>
+      <p class="muted" data-i18n="sync.keys_help"></p>
+      <p><span data-i18n="sync.keys_recipient"></span> <code id="keys-recipient" dir="ltr"></code></p>
+      <p><span data-i18n="sync.keys_fingerprint"></span> <code id="keys-fingerprint" dir="ltr"></code></p>
+      <h3 data-i18n="sync.trust_title"></h3>
+      <ul id="trusted" class="plain-list"></ul>
+      <div class="row">
+        <input id="trust-name" data-i18n-placeholder="sync.trust_name" aria-label="name">
+        <input id="trust-recipient" dir="ltr" placeholder="age1…" aria-label="recipient">
+        <button id="trust-add" data-i18n="sync.trust_add"></button>
+      </div>
+      <p id="trust-result" aria-live="polite"></p>
     </div>
     <div class="card">
       <h2 data-i18n="sync.devices_title"></h2>
@@ -94,6 +110,30 @@ export async function render(main) {
     await preview();
   });
   $('accept-future').addEventListener('change', preview);
+  // A computer never seen: a person compares the fingerprint with the one
+  // that computer shows, then approves it for that very key.
+  $('import-preview').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-approve]');
+    if (!b || !window.confirm(t('sync.approve_confirm', { name: b.dataset.name, fingerprint: b.dataset.fingerprint }))) return;
+    try {
+      await api.approveDevice(b.dataset.approve, b.dataset.fingerprint);
+      toast(t('sync.approved_toast', { name: b.dataset.name }));
+      await preview();
+    } catch (err) {
+      toast(errorText(err));
+    }
+  });
+  $('trust-add').addEventListener('click', async () => {
+    try {
+      await api.trustRecipient($('trust-name').value, $('trust-recipient').value);
+      $('trust-name').value = '';
+      $('trust-recipient').value = '';
+      $('trust-result').textContent = t('sync.trust_done');
+      await loadKeys(view);
+    } catch (err) {
+      $('trust-result').textContent = errorText(err);
+    }
+  });
   $('import-cancel').addEventListener('click', () => {
     chosen = [];
     $('import-files').value = '';
@@ -138,6 +178,20 @@ export async function render(main) {
     }
   });
   await loadStatus(view);
+  await loadKeys(view);
+}
+
+async function loadKeys(view) {
+  try {
+    const keys = await api.keysShow();
+    view.querySelector('#keys-recipient').textContent = keys.recipient;
+    view.querySelector('#keys-fingerprint').textContent = keys.fingerprint;
+    view.querySelector('#trusted').innerHTML = keys.trusted.length
+      ? keys.trusted.map((r) => `<li><strong>${esc(r.name)}</strong> <code dir="ltr">${esc(r.recipient)}</code></li>`).join('')
+      : `<li class="muted">${esc(t('sync.trusted_none'))}</li>`;
+  } catch (err) {
+    view.querySelector('#trusted').innerHTML = `<li>${esc(errorText(err))}</li>`;
+  }
 }
 
 function counts(s) {
@@ -154,8 +208,12 @@ function counts(s) {
 function reportHtml(report, preview) {
   const lines = report.files.map((f) => {
     if (f.error) {
+      const d = f.error.details || {};
+      const approve = preview && f.error.code === 'bundle_unknown_device'
+        ? ` <button data-approve="${esc(d.device)}" data-name="${esc(d.name)}" data-fingerprint="${esc(d.fingerprint)}">${esc(t('sync.approve'))}</button>`
+        : '';
       // The laptop, record and field at fault, one click away.
-      return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}
+      return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}${approve}
         <details><summary>${esc(t('sync.details'))}</summary><bdi>${esc(f.error.message || '')}</bdi></details></li>`;
     }
     const s = f.summary;
@@ -164,6 +222,8 @@ function reportHtml(report, preview) {
     if (s.updated) extra.push(t('sync.updated', { n: s.updated }));
     if (s.waiting) extra.push(t('sync.waiting', { n: s.waiting }));
     if (s.future_changes) extra.push(t('sync.future', { n: s.future_changes }));
+    if (s.approved) extra.push(t('sync.approved_now'));
+    for (const w of s.warnings || []) extra.push(t(`sync.warning.${w}`));
     return `<li>${esc(f.file)} (${esc(s.source.name)}, n° ${esc(s.number)}) : ${esc(counts(s))}${extra.length ? ` · ${esc(extra.join(' · '))}` : ''}</li>`;
   });
   const tt = report.totals;
