@@ -14,6 +14,11 @@
 //!   change log, the 83,000 record rows, the people's search-index rows;
 //! - the 83,000 record rows alone (what an earlier version compared with).
 //!
+//! And what protecting a bundle costs: the export (build) and the import of
+//! the same bundle encrypted (age) and signed (Ed25519), against the same
+//! unencrypted and unsigned, as versions before signed bundles made them;
+//! the ratio is printed.
+//!
 //! Each figure gives wall time and CPU time (all threads): the machines are
 //! shared, and CPU time says how much was our work. Generating the laptops
 //! takes longer than the figures; `WAFIRA_BENCH_CACHE=<folder>` keeps them
@@ -161,6 +166,20 @@ fn machine(dir: &std::path::Path, name: &str) -> Store {
     s
 }
 
+/// `laptop` encrypts its bundles to `station` too.
+fn trust(laptop: &mut Store, station: &Store) {
+    let name = station.device().expect("station").name.clone();
+    laptop.trust_recipient(&name, &station.keys().expect("keys").recipient).expect("trust");
+}
+
+/// Imports a bundle, approving its laptop (never seen here).
+fn import_approving(station: &mut Store, bytes: Vec<u8>) -> wafira_core::sync::ImportSummary {
+    let options = wafira_core::sync::ImportOptions { approve_new: true, ..Default::default() };
+    let mut report = station.import_bundles_with(vec![(String::new(), bytes)], options).expect("import");
+    let f = report.files.remove(0);
+    f.summary.unwrap_or_else(|| panic!("refused: {:?}", f.error))
+}
+
 /// A table's column names and rows.
 type Rows = (Vec<String>, Vec<Vec<SqlValue>>);
 
@@ -227,7 +246,14 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let t = Span::start();
     let mut laptop = generated(dir.path(), "laptop-a", 1);
-    let other = generated(dir.path(), "laptop-b", 2);
+    let mut other = generated(dir.path(), "laptop-b", 2);
+    let mut empty = machine(dir.path(), "station-empty");
+    let mut full = machine(dir.path(), "station-full");
+    let plain_station = machine(dir.path(), "station-plain");
+    for station in [&empty, &full, &plain_station] {
+        trust(&mut laptop, station);
+        trust(&mut other, station);
+    }
     let count = |s: &Store, t: &str| -> i64 {
         s.conn().query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap_or(0)
     };
@@ -256,12 +282,18 @@ fn main() {
     let other_bytes = other.build_bundle(true).expect("export b").0;
 
     let t = Span::start();
-    wafira_core::sync::bundle::unpack(&bytes).expect("unpack");
-    println!("  checking and unpacking the bundle (part of each import): {}", t.show());
-
-    let mut empty = machine(dir.path(), "station-empty");
+    let opened = wafira_core::sync::bundle::unseal(&bytes, &empty.own_keys().expect("keys").identity).expect("unseal");
+    let unseal_show = t.show();
     let t = Span::start();
-    let s = empty.import_bundle(bytes.clone()).expect("import into empty");
+    wafira_core::sync::bundle::unpack(&opened).expect("unpack");
+    let verify_show = t.show();
+    println!(
+        "  decrypting the bundle: {unseal_show}; checking and unpacking it, its signature checked: {verify_show} \
+         (both part of each import)"
+    );
+
+    let t = Span::start();
+    let s = import_approving(&mut empty, bytes.clone());
     let import_empty = t.secs();
     println!(
         "import into an empty station: {} (+{} beneficiaries, +{} visits, +{} milestones)",
@@ -271,13 +303,12 @@ fn main() {
         s.added.milestones
     );
 
-    let mut full = machine(dir.path(), "station-full");
-    full.import_bundle(other_bytes).expect("first laptop");
+    import_approving(&mut full, other_bytes);
     let t = Span::start();
     wafira_core::sync::backup::take(&full, "bench").expect("backup");
     let backup = t.show();
     let t = Span::start();
-    let s = full.import_bundle(bytes.clone()).expect("import into full");
+    let s = import_approving(&mut full, bytes.clone());
     let import_full = t.secs();
     println!(
         "import into a station holding another laptop: {}, of which about {backup} is the backup copy ({} possible duplicates found)",
@@ -291,6 +322,53 @@ fn main() {
         "the same bundle again: {}, {} new changes (recognised from its manifest, target < 0.1 s)",
         t.show(),
         again.new_changes
+    );
+
+    // What protection costs: the same bundle built and imported encrypted
+    // and signed, then plain and unsigned (as before signed bundles); each
+    // the best of a few runs, alternated, since the machine is shared.
+    let (mut build_protected, mut build_plain) = (f64::MAX, f64::MAX);
+    let (mut sealed, mut plain) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t = Span::start();
+        sealed = laptop.build_bundle(true).expect("build protected").0;
+        build_protected = build_protected.min(t.secs());
+        let t = Span::start();
+        plain = laptop.build_unprotected_bundle(true).expect("build plain").0;
+        build_plain = build_plain.min(t.secs());
+    }
+    let recipients: Vec<_> = [&empty, &full, &plain_station]
+        .iter()
+        .map(|s| s.own_keys().expect("keys").recipient())
+        .chain([laptop.own_keys().expect("keys").recipient()])
+        .collect();
+    let t = Span::start();
+    wafira_core::sync::bundle::seal(&plain, &recipients).expect("seal");
+    let seal_show = t.show();
+    let (mut import_protected, mut import_plain) = (f64::MAX, f64::MAX);
+    for round in 0..2 {
+        let mut s = machine(dir.path(), &format!("station-protected-{round}"));
+        trust(&mut laptop, &s);
+        let bytes = laptop.build_bundle(true).expect("build").0;
+        let t = Span::start();
+        import_approving(&mut s, bytes);
+        import_protected = import_protected.min(t.secs());
+        let mut s = machine(dir.path(), &format!("station-plain-{round}"));
+        let t = Span::start();
+        let summary = s.import_bundle(plain.clone()).expect("import plain");
+        import_plain = import_plain.min(t.secs());
+        assert_eq!(summary.warnings, vec!["unsigned"]);
+    }
+    println!(
+        "protection (age encryption to {} recipients + Ed25519 signature), best of runs: build {build_protected:.3} s \
+         vs {build_plain:.3} s plain = x{:.3}; import into an empty station {import_protected:.3} s vs \
+         {import_plain:.3} s plain = x{:.3}; encrypting alone {seal_show}, decrypting alone {unseal_show}; bundle \
+         {} bytes vs {} plain",
+        recipients.len(),
+        build_protected / build_plain,
+        import_protected / import_plain,
+        sealed.len(),
+        plain.len(),
     );
 
     // The yardsticks: rows the import wrote into the empty station, read back
