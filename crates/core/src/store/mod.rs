@@ -302,8 +302,10 @@ impl Store {
     /// and its next ones must not take the same numbers.
     pub(crate) fn restore_from(&mut self, path: &Path) -> Result<IdentityRenewed> {
         self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
-        // A copy made by an older version is brought up to this one's schema.
+        // A copy made by an older version is brought up to this one's schema
+        // (one made before keys existed gets a key pair, a new one).
         schema::migrations().to_latest(&mut self.conn)?;
+        crate::sync::keys::ensure(&self.conn)?;
         self.device = self.load_device()?;
         self.renew_identity(Renewal::Restored)
     }
