@@ -43,7 +43,11 @@ fn field() -> (tempfile::TempDir, PathBuf) {
             "region":"04","phone":"0612345678","cin":"BK123456","consent":true,"consent_date":"2025-02-17"}"#,
     ));
     let id = person["id"].as_str().unwrap().to_string();
-    ok(wafira(&db, &["visit", "add"], &format!(r#"{{"beneficiary_id":"{id}","date":"2025-03-21","kind":"follow_up"}}"#)));
+    ok(wafira(
+        &db,
+        &["visit", "add"],
+        &format!(r#"{{"beneficiary_id":"{id}","date":"2025-03-21","kind":"follow_up"}}"#),
+    ));
     (dir, db)
 }
 
@@ -55,7 +59,8 @@ fn every_file_written_is_readable_by_its_owner_only() {
     ok(wafira(&db, &["export", "xlsx", "--out", out.join("donnees.xlsx").to_str().unwrap()], ""));
     ok(wafira(&db, &["export", "csv", "--out", out.join("csv").to_str().unwrap()], ""));
     let bundle = wafira(&db, &["bundle", "export", "--out", out.join("paquet.wafira").to_str().unwrap()], "");
-    let mut files = vec![db.clone(), out.join("synthese.pdf"), out.join("donnees.xlsx"), out.join("csv/beneficiaries.csv")];
+    let mut files =
+        vec![db.clone(), out.join("synthese.pdf"), out.join("donnees.xlsx"), out.join("csv/beneficiaries.csv")];
     if bundle.status.success() {
         files.push(out.join("paquet.wafira"));
     }

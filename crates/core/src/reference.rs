@@ -39,11 +39,13 @@ impl Province {
 /// A province's name in `lang`, from the (French) name a record stores; the
 /// name itself when it is not one of the reference list.
 pub fn province_label<'a>(name: &'a str, lang: &str) -> &'a str {
-    regions()
-        .iter()
-        .flat_map(|r| &r.provinces)
-        .find(|p| p.name == name)
-        .map_or(name, |p| if lang == "ar" { p.name_ar.as_str() } else { name })
+    regions().iter().flat_map(|r| &r.provinces).find(|p| p.name == name).map_or(name, |p| {
+        if lang == "ar" {
+            p.name_ar.as_str()
+        } else {
+            name
+        }
+    })
 }
 
 impl Region {

@@ -112,7 +112,8 @@ fn arabic_summary_is_right_to_left_and_names_nobody() {
     let pdf = print(&p, json!({"kind": "summary", "lang": "ar"}), "ar.pdf");
     assert_sound(&pdf);
     let text = text_of(&pdf);
-    for expected in ["تقرير تركيبي", "المستفيدون المسجلون", "الرباط سلا القنيطرة"] {
+    for expected in ["تقرير تركيبي", "المستفيدون المسجلون", "الرباط سلا القنيطرة"]
+    {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
     }
     assert!(!text.contains("فاطمة") && !text.contains("Aïcha"), "{text}");

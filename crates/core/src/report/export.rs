@@ -316,7 +316,15 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
     let visits = if pseudonymise {
         Table {
             name: "visits",
-            headers: vec!["pseudonym", "beneficiary", "month", "kind", "duration_minutes", "topics", "next_visit_month"],
+            headers: vec![
+                "pseudonym",
+                "beneficiary",
+                "month",
+                "kind",
+                "duration_minutes",
+                "topics",
+                "next_visit_month",
+            ],
             rows: visits
                 .iter()
                 .map(|v| {

@@ -7,8 +7,8 @@ use super::indicators::{registration_date, Filters, Indicators, KeyFigure, Unit}
 use super::sheet::{Col, Sheet, Side, ACCENT, ACCENT_LIGHT, INK, MUTED, RULE, WARN, WIDTH};
 use super::words::Words;
 use crate::beneficiary::Beneficiary;
-use crate::identity::phone_national;
 use crate::error::Result;
+use crate::identity::phone_national;
 use crate::store::{Followup, FollowupReason, Store};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
