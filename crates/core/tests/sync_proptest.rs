@@ -441,3 +441,16 @@ fn a_bundle_imported_late_still_leaves_in_the_next_incremental_bundle() {
     assert!(l2.store.beneficiary(badia).is_ok());
     assert!(l2.store.beneficiary(amina).is_ok(), "Amina came late to the station and must still reach L2");
 }
+
+/// Found by the property test: a merge decided at a station before the
+/// laptop's milestones of both people arrived.
+#[test]
+fn milestones_of_two_people_merged_at_a_station_before_they_arrived() {
+    run(vec![
+        Step::Export { on: 5 },
+        Step::Milestone { on: 0, person: 1, kind: 1, day: 1 },
+        Step::Milestone { on: 0, person: 2, kind: 0, day: 2 },
+        Step::Import { on: 3, bundle: 0 },
+        Step::Merge { on: 3, kept: 1, other: 2 },
+    ]);
+}

@@ -598,7 +598,10 @@ pub(crate) fn check_relations(
     // The milestones of the people concerned (all of them when many
     // arrive), each with the laptop that recorded it, when, and whether
     // another laptop corrected it.
-    const SQL: &str = "SELECT m.doc, ch.device_id, ch.hlc
+    // Each milestone is judged against the person the laptop recorded it
+    // for (its creation's `beneficiary_id`), not where a merge made since
+    // shows it: the laptop did not know of that merge.
+    const SQL: &str = "SELECT m.doc, ch.device_id, ch.hlc, json_extract(ch.fields, '$.beneficiary_id')
          FROM milestone m JOIN change ch ON ch.entity = 'milestone' AND ch.record_id = m.id AND ch.op = 'create'";
     // Milestones another laptop than the one that recorded them corrected.
     let corrected: HashSet<String> = tx
@@ -609,13 +612,48 @@ pub(crate) fn check_relations(
         )?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    // People linked by any merge decision, whatever it says now: a laptop
+    // may have seen a person's milestones under another one.
+    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    {
+        let mut stmt = tx.prepare_cached("SELECT kept, other FROM merge")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (a, b) = row?;
+            if let (Ok(a), Ok(b)) = (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
+                links.entry(a).or_default().push(b);
+                links.entry(b).or_default().push(a);
+            }
+        }
+    }
+    let group = |start: Uuid| -> HashSet<Uuid> {
+        let mut seen = HashSet::from([start]);
+        let mut todo = vec![start];
+        while let Some(p) = todo.pop() {
+            for q in links.get(&p).into_iter().flatten() {
+                if seen.insert(*q) {
+                    todo.push(*q);
+                }
+            }
+        }
+        seen
+    };
+    let recorded_for = |c: &Line| -> Option<Uuid> {
+        serde_json::from_str::<Map<String, Value>>(c.fields.get())
+            .ok()?
+            .get("beneficiary_id")?
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+    };
     let mut by_person: HashMap<Uuid, Vec<Recorded>> = HashMap::new();
     let mut add = |row: &rusqlite::Row<'_>| -> Result<()> {
         let m: Milestone = serde_json::from_str(&row.get::<_, String>(0)?)?;
         let by = Uuid::parse_str(&row.get::<_, String>(1)?).unwrap_or_default();
         let hlc: Hlc = row.get::<_, String>(2)?.parse().unwrap_or(Hlc::ZERO);
+        let person =
+            row.get::<_, Option<String>>(3)?.and_then(|p| Uuid::parse_str(&p).ok()).unwrap_or(m.beneficiary_id);
         let corrected = corrected.contains(&m.id.to_string());
-        by_person.entry(m.beneficiary_id).or_default().push(Recorded { m, by, hlc, corrected });
+        by_person.entry(person).or_default().push(Recorded { m, by, hlc, corrected });
         Ok(())
     };
     if new.len() > 64 {
@@ -625,31 +663,26 @@ pub(crate) fn check_relations(
             add(row)?;
         }
     } else {
-        let mut people = HashSet::new();
-        let mut stmt = tx.prepare_cached(&format!(
-            "{SQL} WHERE m.beneficiary_id = (SELECT beneficiary_id FROM milestone WHERE id = ?1)"
-        ))?;
+        // The milestones shown under anyone of each new one's group.
+        let mut loaded = HashSet::new();
+        let mut stmt = tx.prepare_cached(&format!("{SQL} WHERE m.beneficiary_id = ?1"))?;
         for c in &new {
-            let mut rows = stmt.query([c.record_id.to_string()])?;
-            let mut first = true;
-            while let Some(row) = rows.next()? {
-                if first {
-                    let person: Milestone = serde_json::from_str(&row.get::<_, String>(0)?)?;
-                    first = false;
-                    if !people.insert(person.beneficiary_id) {
-                        break;
+            for p in recorded_for(c).map(&group).unwrap_or_default() {
+                if loaded.insert(p) {
+                    let mut rows = stmt.query([p.to_string()])?;
+                    while let Some(row) = rows.next()? {
+                        add(row)?;
                     }
                 }
-                add(row)?;
             }
         }
     }
     let by_id: HashMap<Uuid, &Recorded> = by_person.values().flatten().map(|r| (r.m.id, r)).collect();
     for c in new {
-        let Some(this) = by_id.get(&c.record_id) else { continue };
-        let hers = by_person.get(&this.m.beneficiary_id).map(Vec::as_slice).unwrap_or_default();
+        let (Some(this), Some(person)) = (by_id.get(&c.record_id), recorded_for(c)) else { continue };
+        let hers = by_person.get(&person).map(Vec::as_slice).unwrap_or_default();
         let others = || hers.iter().filter(|o| o.m.id != this.m.id);
-        // What the laptop itself had recorded before it.
+        // What the laptop itself had recorded for her before it.
         let earlier_own = || others().filter(|o| o.by == source && o.hlc < this.hlc);
         let kind = this.m.kind;
         if kind != MilestoneKind::IgaStopped && earlier_own().any(|o| o.m.kind == kind && o.m.archived_at.is_none()) {
@@ -659,8 +692,12 @@ pub(crate) fn check_relations(
             let uncorrected: Vec<Milestone> = earlier_own().filter(|o| !o.corrected).map(|o| o.m.clone()).collect();
             crate::milestone::check_order(&this.m, &uncorrected, false).map_err(|e| refuse(c, e))?;
         }
+        // The earlier step may have been recorded anywhere, for anyone the
+        // laptop may have seen as her.
+        let kin: Vec<&Recorded> =
+            group(person).iter().filter_map(|p| by_person.get(p)).flatten().filter(|o| o.m.id != this.m.id).collect();
         if let Some(required) = crate::milestone::requirement(kind) {
-            if !others().any(|o| o.m.kind == required) {
+            if !kin.iter().any(|o| o.m.kind == required) {
                 return Err(refuse(
                     c,
                     FieldError::new("kind", "milestone_requires").with("kind", kind).with("other_kind", required),
