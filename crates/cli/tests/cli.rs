@@ -1,9 +1,10 @@
 //! The `wafira` binary as a script would use it: real process, real file.
 
-use serde_json::Value;
-use std::io::Write;
+mod common;
+
+use common::{ok_json, wafira};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 struct Db {
     _dir: tempfile::TempDir,
@@ -14,28 +15,6 @@ fn db() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("field.sqlite");
     Db { _dir: dir, path }
-}
-
-fn wafira(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WAFIRA_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok_json(out: Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn init(db: &Path) {

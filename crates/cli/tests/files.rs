@@ -2,29 +2,18 @@
 //! its owner only, a file for outsiders without names, laptops or exact
 //! dates, and never a file written over the database.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn wafira(db: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WAFIRA_DB")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    common::wafira(db, args, Some(stdin))
 }
 
 fn ok(out: Output) -> serde_json::Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    common::ok_json(out)
 }
 
 fn mode(p: &Path) -> u32 {

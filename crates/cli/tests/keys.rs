@@ -2,32 +2,11 @@
 //! them: `wafira keys show|export-identity|trust`, `wafira devices approve`,
 //! `wafira bundle import --approve-new`, on real processes and files.
 
-use serde_json::Value;
-use std::io::Write;
+mod common;
+
+use common::{ok_json, wafira};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn wafira(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("WAFIRA_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok_json(out: Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use std::process::Output;
 
 fn failed(out: Output) -> String {
     assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
