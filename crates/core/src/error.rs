@@ -35,6 +35,7 @@ impl FieldError {
         match self.code.as_str() {
             "required" => "is required".into(),
             "too_long" => format!("is longer than {} characters", p("max")),
+            "control_character" => "holds a control or text-direction character that cannot be typed".into(),
             "invalid_date" => "must be a date written YYYY-MM-DD".into(),
             "future_date" => "must not be in the future".into(),
             "age_out_of_range" => format!("gives an age of {}, outside {}–{}", p("age"), p("min"), p("max")),

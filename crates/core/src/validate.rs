@@ -11,8 +11,20 @@ pub fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Optio
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) if s.chars().count() > max => Err(FieldError::new(field, "too_long").with("max", max)),
+        Some(s) if s.chars().any(hidden) => Err(FieldError::new(field, "control_character")),
         Some(s) => Ok(Some(s.to_string())),
     }
+}
+
+/// Characters no one types in a form and that change what others see:
+/// control characters (NUL, terminal escapes; line breaks and tabs are
+/// allowed, for notes) and the bidirectional overrides, embeddings and
+/// isolates that can show "Fatima" as another name in a list or a PDF.
+/// The marks a keyboard types in Arabic (U+200E, U+200F) stay allowed.
+fn hidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// The trimmed value, `None` when absent or blank.
@@ -112,6 +124,19 @@ fn blank_to_null(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_bidi_override_characters_are_refused_line_breaks_kept() {
+        for bad in ["Fati\u{0}ma", "Fatima\u{1b}[31m", "Fa\u{202E}amit", "\u{2066}Fatima"] {
+            assert_eq!(
+                opt_text("first_name", &Some(bad.into()), 100).unwrap_err().code,
+                "control_character",
+                "{bad:?}"
+            );
+        }
+        assert!(opt_text("notes", &Some("ligne 1\nligne 2\tfin".into()), 100).is_ok());
+        assert!(opt_text("name_ar", &Some("فاطمة\u{200F}".into()), 100).is_ok());
+    }
 
     #[test]
     fn dates_must_be_iso() {

@@ -34,6 +34,17 @@ fn a_registration_without_its_required_fields_names_each_one() {
 }
 
 #[test]
+fn control_characters_and_direction_overrides_in_a_name_are_refused() {
+    let (_dir, mut store) = store();
+    assert_refused(&mut store, &[("first_name", "control_character")], |s| {
+        s.add_beneficiary_json(person(json!({ "first_name": "Fati\u{202E}ma" })))
+    });
+    assert_refused(&mut store, &[("last_name", "control_character")], |s| {
+        s.add_beneficiary_json(person(json!({ "last_name": "El\u{0}Idrissi" })))
+    });
+}
+
+#[test]
 fn sex_is_f_or_m() {
     let (_dir, mut store) = store();
     assert_refused(&mut store, &[("sex", "unknown_code")], |s| s.add_beneficiary_json(person(json!({ "sex": "X" }))));

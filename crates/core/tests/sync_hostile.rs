@@ -79,6 +79,8 @@ fn values_the_form_refuses_are_refused_in_a_registration() {
         ("phone", json!("0612345678"), "phone"), // not stored so: E.164
         ("first_name", json!("x".repeat(10_000)), "first_name"),
         ("first_name", json!(" Zineb"), "first_name"),
+        ("first_name", json!("Zin\u{202E}eb"), "first_name"),
+        ("notes", json!("\u{1b}]0;pwned\u{7}"), "notes"),
         ("sex", json!("X"), "sex"),
         ("hobby", json!("knitting"), "hobby"),
         ("archived_at", json!("2025-01-01T00:00:00.000Z"), "archived_at"),
