@@ -36,8 +36,9 @@
 //! tightens one (a shorter maximum, a new required field) migrates the
 //! stored records and keeps accepting, in bundles of an older schema
 //! version, the values that version wrote (an exception here, keyed on the
-//! manifest's `schema_version`; docs/sync.md). A bundle of a newer schema than this program knows is
-//! refused whole before this point, saying which version to install.
+//! manifest's `schema_version`; docs/sync.md). A bundle of a newer schema
+//! than this program knows is refused whole before this point, saying which
+//! version to install.
 
 use crate::beneficiary::{Beneficiary, Origin};
 use crate::clock::Hlc;
