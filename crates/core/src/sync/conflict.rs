@@ -47,18 +47,33 @@ fn base_text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
+/// The changes a fork can be among: edits and archives, and for a decision
+/// on a pair its creations too (its id derives from the pair, so two
+/// stations deciding apart both create it).
 fn changes_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<Change>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CHANGE_COLUMNS} FROM change WHERE entity = ?1 AND record_id = ?2 AND op <> 'create' ORDER BY hlc"
+        "SELECT {CHANGE_COLUMNS} FROM change
+         WHERE entity = ?1 AND record_id = ?2 AND (op <> 'create' OR entity = 'merge') ORDER BY hlc"
     ))?;
     let rows = stmt.query_map(params![entity.as_str(), id.to_string()], log::change_from_row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// What a person decides about a pair of possible duplicates.
+const DECISION_FIELDS: [&str; 5] = ["kept", "other", "status", "decided_at", "decided_by"];
+
 /// The forks among the changes of one record: (field, base) → changes.
 fn forks(changes: &[Change]) -> BTreeMap<(String, String), Vec<&Change>> {
     let mut groups: BTreeMap<(String, String), Vec<&Change>> = BTreeMap::new();
     for c in changes {
+        if c.op == Op::Create {
+            // A decision created where none was known replaced nothing: its
+            // base is "". Two creations of one decision are a fork.
+            for field in DECISION_FIELDS.iter().filter(|f| c.fields.contains_key(**f)) {
+                groups.entry((field.to_string(), String::new())).or_default().push(c);
+            }
+            continue;
+        }
         for (field, base) in &c.base {
             // An archive replaced every field; an update, those it sets.
             if c.op == Op::Update && !c.fields.contains_key(field) {
@@ -157,7 +172,7 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
             coordinator: c.coordinator.clone(),
             at: c.at.clone(),
             op: c.op,
-            value: if c.op == Op::Update || field == "archive_reason" {
+            value: if c.op != Op::Archive || field == "archive_reason" {
                 c.fields.get(&field).cloned().unwrap_or(Value::Null)
             } else {
                 Value::Null

@@ -426,7 +426,7 @@ fn import_one(w: &mut Writer<'_>, received: Received, options: ImportOptions, ow
             if existed && done == Materialised::Done {
                 updated += 1;
             }
-            if idxs.iter().any(|i| bundle.lines[*i].op != Op::Create) {
+            if entity == Entity::Merge || idxs.iter().any(|i| bundle.lines[*i].op != Op::Create) {
                 conflicts += conflict::detect(tx, entity, id)?;
             }
         }
