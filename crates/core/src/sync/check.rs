@@ -615,30 +615,8 @@ pub(crate) fn check_relations(
         .collect::<rusqlite::Result<_>>()?;
     // People linked by any merge decision, whatever it says now: a laptop
     // may have seen a person's milestones under another one.
-    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    {
-        let mut stmt = tx.prepare_cached("SELECT kept, other FROM merge")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (a, b) = row?;
-            if let (Ok(a), Ok(b)) = (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
-                links.entry(a).or_default().push(b);
-                links.entry(b).or_default().push(a);
-            }
-        }
-    }
-    let group = |start: Uuid| -> HashSet<Uuid> {
-        let mut seen = HashSet::from([start]);
-        let mut todo = vec![start];
-        while let Some(p) = todo.pop() {
-            for q in links.get(&p).into_iter().flatten() {
-                if seen.insert(*q) {
-                    todo.push(*q);
-                }
-            }
-        }
-        seen
-    };
+    let linked = crate::sync::merge::Linked::load(tx)?;
+    let group = |start: Uuid| linked.group(&[start]);
     let recorded_for = |c: &Line| -> Option<Uuid> {
         serde_json::from_str::<Map<String, Value>>(c.fields.get())
             .ok()?

@@ -192,15 +192,13 @@ pub(crate) fn decided_with(tx: &Transaction<'_>, id: Uuid) -> Result<Vec<Uuid>> 
     Ok(out)
 }
 
-/// Folds again `people`, anyone whose chain of decisions touches them
-/// (merged into them, or in a cycle with them), all their visits and
-/// milestones, then their summaries.
-pub(crate) fn refold_people(tx: &Transaction<'_>, start: &[Uuid]) -> Result<()> {
-    // Every decision's two people, linked: what one decision changes can
-    // change where anyone in the same group of decisions lands.
-    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    {
-        let mut stmt = tx.prepare_cached("SELECT kept, other FROM merge")?;
+/// People linked by any merge decision on their pair, whatever it says now.
+pub(crate) struct Linked(HashMap<Uuid, Vec<Uuid>>);
+
+impl Linked {
+    pub(crate) fn load(conn: &Connection) -> Result<Linked> {
+        let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT kept, other FROM merge")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (a, b) = row?;
@@ -209,14 +207,29 @@ pub(crate) fn refold_people(tx: &Transaction<'_>, start: &[Uuid]) -> Result<()> 
                 links.entry(b).or_default().push(a);
             }
         }
+        Ok(Linked(links))
     }
-    let mut people: HashSet<Uuid> = HashSet::new();
-    let mut todo: Vec<Uuid> = start.to_vec();
-    while let Some(p) = todo.pop() {
-        if people.insert(p) {
-            todo.extend(links.get(&p).into_iter().flatten().copied());
+
+    /// `start` and everyone linked to them, through any number of decisions.
+    pub(crate) fn group(&self, start: &[Uuid]) -> HashSet<Uuid> {
+        let mut seen: HashSet<Uuid> = HashSet::new();
+        let mut todo: Vec<Uuid> = start.to_vec();
+        while let Some(p) = todo.pop() {
+            if seen.insert(p) {
+                todo.extend(self.0.get(&p).into_iter().flatten().copied());
+            }
         }
+        seen
     }
+}
+
+/// Folds again `people`, anyone whose chain of decisions touches them
+/// (merged into them, or in a cycle with them), all their visits and
+/// milestones, then their summaries.
+pub(crate) fn refold_people(tx: &Transaction<'_>, start: &[Uuid]) -> Result<()> {
+    // Every decision's two people, linked: what one decision changes can
+    // change where anyone in the same group of decisions lands.
+    let people = Linked::load(tx)?.group(start);
     let mut people: Vec<Uuid> = people.into_iter().collect();
     people.sort();
     for p in &people {
