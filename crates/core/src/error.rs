@@ -125,6 +125,9 @@ pub enum Error {
     Refused(crate::sync::Refusal),
     #[error("{0}")]
     Conflict(String),
+    /// The account's role does not allow the action; nothing was done.
+    #[error("this needs the {needs} role (this account is {role}): {action} refused")]
+    Forbidden { action: &'static str, needs: crate::access::Role, role: crate::access::Role },
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
@@ -153,6 +156,7 @@ impl Error {
             Error::Bundle(_) => "bundle_refused",
             Error::Refused(r) => r.code(),
             Error::Conflict(_) => "conflict",
+            Error::Forbidden { .. } => "forbidden",
             Error::Db(_) | Error::Migration(_) => "database",
             Error::Io(_) => "io",
             Error::Json(_) => "json",

@@ -3,6 +3,7 @@
 //! data. It knows nothing of the window: the Tauri shell and the `wafira`
 //! CLI both call it.
 
+pub mod access;
 pub mod beneficiary;
 pub mod clock;
 pub mod codes;

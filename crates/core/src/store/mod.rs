@@ -57,6 +57,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     device: Option<Device>,
+    /// The account that unlocked the store (see [`crate::access`]).
+    pub(crate) actor: crate::access::Actor,
 }
 
 impl Store {
@@ -93,7 +95,7 @@ impl Store {
         // gets its pair at its first open): its secrets live in the database
         // until the database file itself is encrypted (sync/keys.rs).
         crate::sync::keys::ensure(&conn)?;
-        let mut store = Store { conn, path, device: None };
+        let mut store = Store { conn, path, device: None, actor: crate::access::Actor::key_holder() };
         store.device = store.load_device()?;
         store.check_same_file()?;
         Ok(store)
