@@ -334,7 +334,7 @@ impl App {
     /// The app on a database that already has its device identity.
     pub async fn launch() -> App {
         App::launch_with(|db| {
-            let mut store = wafira_core::Store::open(db).expect("open test database");
+            let mut store = wafira_core::Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open test database");
             store.init_device("Portable de test", "Samira Test").expect("init device");
         })
         .await

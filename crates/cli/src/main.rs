@@ -4,6 +4,7 @@
 
 mod report;
 mod sync;
+mod unlock;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -11,6 +12,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
+use wafira_core::access::Role;
 use wafira_core::codes::{Phase, Sex};
 use wafira_core::store::{ListQuery, Sort};
 use wafira_core::{demo, paths, Error, Result, Store};
@@ -27,13 +29,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Give this database its device identity (once).
+    /// Create the encrypted database, its first account (a manager) and
+    /// its device identity; prints the recovery key, once.
     Init {
         #[arg(long)]
         device: String,
         #[arg(long)]
         coordinator: String,
+        /// The first account's name (default: the coordinator's).
+        #[arg(long)]
+        user: Option<String>,
     },
+    /// The accounts that open this database: add, list, remove; change
+    /// one's own passphrase.
+    #[command(subcommand)]
+    User(UserCmd),
     /// Where the database is, its schema version and device.
     Info,
     /// Register, edit, archive, show and list people.
@@ -128,6 +138,32 @@ enum BeneficiaryCmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Add an account (its passphrase from WAFIRA_NEW_PASSPHRASE, or
+    /// asked); an existing name gets the new passphrase and role.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// The accounts, with their roles (no secret).
+    List,
+    /// Remove an account (never the last manager).
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+    /// Change the passphrase of the account signed in
+    /// (WAFIRA_NEW_PASSPHRASE, or asked).
+    Passphrase,
+}
+
+fn parse_role(s: &str) -> std::result::Result<Role, String> {
+    Role::parse("role", s).map_err(|e| e.to_string())
+}
+
+#[derive(Subcommand)]
 enum AddCmd {
     /// Add one from a JSON object on stdin; prints the record.
     Add,
@@ -181,13 +217,42 @@ fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
     Ok(Some(serde_json::to_value(v)?))
 }
 
+/// Creates the encrypted database with its first account (the passphrase
+/// from WAFIRA_PASSPHRASE, or asked twice) and its device identity.
+fn init(path: &std::path::Path, device: &str, coordinator: &str, user: Option<&str>) -> Result<Option<Value>> {
+    let account = user.map(str::to_string).or_else(unlock::user).unwrap_or_else(|| coordinator.to_string());
+    let passphrase = unlock::new_passphrase(unlock::PASSPHRASE_ENV)?;
+    let (store, recovery_key) = Store::create_device(path, &account, &passphrase, device, coordinator)?;
+    let device = store.device()?;
+    json(serde_json::json!({
+        "device": device,
+        "account": store.actor(),
+        "recovery_key": recovery_key.as_str(),
+        "recovery_note": "shown once: print it and keep it locked away; it opens the database when every passphrase is lost",
+    }))
+}
+
 fn run(cli: Cli) -> Result<Option<Value>> {
     let path = paths::database_path(cli.db)?;
-    let mut store = Store::open(&path)?;
+    if let Command::Init { device, coordinator, user } = &cli.command {
+        return init(&path, device, coordinator, user.as_deref());
+    }
+    let mut store = unlock::open(&path)?;
     match cli.command {
-        Command::Init { device, coordinator } => json(store.init_device(&device, &coordinator)?),
+        Command::Init { .. } => Ok(None),
+        Command::User(cmd) => match cmd {
+            UserCmd::Add { name, role } => {
+                json(store.put_account(&name, role, &unlock::new_passphrase(unlock::NEW_PASSPHRASE_ENV)?)?)
+            }
+            UserCmd::List => json(store.accounts()?),
+            UserCmd::Remove { name } => json(serde_json::json!({ "removed": store.remove_account(&name)? })),
+            UserCmd::Passphrase => {
+                json(store.change_own_passphrase(&unlock::new_passphrase(unlock::NEW_PASSPHRASE_ENV)?)?)
+            }
+        },
         Command::Info => json(serde_json::json!({
             "database": store.path(),
+            "account": store.actor(),
             "schema_version": store.schema_version()?,
             "device": store.device().ok(),
         })),

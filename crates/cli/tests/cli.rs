@@ -4,7 +4,6 @@ mod common;
 
 use common::{ok_json, wafira};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 struct Db {
     _dir: tempfile::TempDir,
@@ -25,7 +24,7 @@ const FATIMA: &str = r#"{"first_name":"Fatima","last_name":"El Idrissi","sex":"F
   "region":"04","phone":"06 12 34 56 78","consent":true}"#;
 
 fn count(db: &Path, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let conn = common::conn(db);
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
 }
 
@@ -106,7 +105,8 @@ fn demo_with_the_same_seed_gives_the_same_people() {
 #[test]
 fn the_database_path_comes_from_wafira_db_when_no_flag_is_given() {
     let db = db();
-    let out = Command::new(env!("CARGO_BIN_EXE_wafira")).arg("info").env("WAFIRA_DB", &db.path).output().unwrap();
+    init(&db.path);
+    let out = common::command().arg("info").env("WAFIRA_DB", &db.path).output().unwrap();
     let info = ok_json(out);
     assert_eq!(info["database"], db.path.to_str().unwrap());
     assert_eq!(info["schema_version"], wafira_core::store::schema::current_version());
@@ -119,8 +119,9 @@ fn a_new_database_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("private/field.sqlite");
-    ok_json(wafira(&path, &["info"], None));
+    init(&path);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&wafira_core::accounts::accounts_path(&path)), 0o600);
     assert_eq!(mode(path.parent().unwrap()), 0o700);
 }

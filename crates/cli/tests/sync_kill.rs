@@ -3,13 +3,15 @@
 //! next import succeeds.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+mod common;
+
 use wafira_core::{demo, Store};
 
 /// Every table, every row, sorted.
 fn dump(path: &Path) -> String {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = common::conn(path);
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap()
@@ -41,20 +43,19 @@ fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succee
     let dir = tempfile::tempdir().unwrap();
     let station_dir = dir.path().join("station");
     let station = station_dir.join("station.sqlite");
-    let mut s = Store::open(&station).unwrap();
-    s.init_device("Station", "Assia").unwrap();
+    let (s, _) = Store::create_device(&station, "Assia", common::PASSPHRASE, "Station", "Assia").unwrap();
     let station_key = s.keys().unwrap().recipient;
     drop(s);
 
-    let mut laptop = Store::open(dir.path().join("laptop.sqlite")).unwrap();
-    laptop.init_device("Portable A", "Samira").unwrap();
+    let laptop_db = dir.path().join("laptop.sqlite");
+    let (mut laptop, _) = Store::create_device(&laptop_db, "Samira", common::PASSPHRASE, "Portable A", "Samira").unwrap();
     laptop.trust_recipient("Station", &station_key).unwrap();
     demo::generate(&mut laptop, 2_000, 7).unwrap();
     let bundle = dir.path().join("big.wafira");
     laptop.export_bundle_to(&bundle, true).unwrap();
     let before = dump(&station);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
+    let mut child = common::command()
         .arg("--db")
         .arg(&station)
         .args(["bundle", "import", "--approve-new"])
@@ -76,7 +77,7 @@ fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succee
     child.wait().unwrap();
 
     assert_eq!(dump(&station), before, "the database is as it was before the import");
-    let out = Command::new(env!("CARGO_BIN_EXE_wafira"))
+    let out = common::command()
         .arg("--db")
         .arg(&station)
         .args(["bundle", "import", "--approve-new"])

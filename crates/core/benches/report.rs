@@ -27,7 +27,7 @@ fn median_of(mut f: impl FnMut() -> u64) -> (Duration, u64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let mut store = Store::open(dir.path().join("wafira.sqlite"))?;
+    let mut store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
     store.init_device("Banc d'essai", "Benchmark")?;
     let start = Instant::now();
     let made = demo::generate(&mut store, PEOPLE, 7)?;
@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // As a manager finds it: the database closed after its last write and
     // opened again to print.
     drop(store);
-    let store = Store::open(dir.path().join("wafira.sqlite"))?;
+    let store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
 
     let (t, _) = median_of(|| store.indicators(&Filters::default()).map(|i| i.beneficiaries.registered).unwrap_or(0));
     println!("indicators (all filters off): {:.0} ms", t.as_secs_f64() * 1000.0);

@@ -161,7 +161,7 @@ fn fill(store: &mut Store, seed: usize) {
 }
 
 fn machine(dir: &std::path::Path, name: &str) -> Store {
-    let mut s = Store::open(dir.join(format!("{name}.sqlite"))).expect("open");
+    let mut s = Store::open_with_key(dir.join(format!("{name}.sqlite")), &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
     s.init_device(name, "Bench").expect("init");
     s
 }
@@ -202,7 +202,7 @@ fn rows(store: &Store, table: &str, columns: &str) -> Rows {
 /// connection settings an import uses (statement journals in memory, a
 /// 128 MiB page cache); gives the time it took, commit included.
 fn plain_insert(path: &std::path::Path, tables: &[(&str, Rows)]) -> Span {
-    let plain = Store::open(path).expect("open plain");
+    let plain = Store::open_with_key(path, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open plain");
     let conn = plain.conn();
     conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -131072").expect("settings");
     let t = Span::start();
@@ -227,7 +227,7 @@ fn generated(dir: &std::path::Path, name: &str, seed: usize) -> Store {
     let file = format!("{name}.sqlite");
     if let Some(cached) = cache.as_ref().map(|c| c.join(&file)).filter(|f| f.exists()) {
         std::fs::copy(cached, dir.join(&file)).expect("copy cached laptop");
-        return Store::open(dir.join(&file)).expect("open");
+        return Store::open_with_key(dir.join(&file), &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
     }
     let mut s = machine(dir, name);
     fill(&mut s, seed);

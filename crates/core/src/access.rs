@@ -4,12 +4,12 @@
 //! way from the window, the command line or a script. The table below is
 //! the one docs/access.md prints.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The three roles of the programme's field team, each allowed what the
 /// one before it is, and more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Registers and follows people, logs visits and milestones, exports

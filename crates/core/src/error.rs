@@ -71,6 +71,13 @@ impl FieldError {
             "unknown_side" => format!("'{}' is not a side of this conflict", p("value")),
             "invalid_recipient" => "must be an age recipient, age1… (`wafira keys show` on that computer)".into(),
             "invalid_fingerprint" => "must be 16 hex digits, as `wafira keys show` prints it".into(),
+            "wrong_passphrase" => "is not the passphrase of this account (or of any account, if none was named); nothing was opened".into(),
+            "passphrase_too_short" => format!("must be at least {} characters", crate::accounts::MIN_PASSPHRASE),
+            "bad_recovery_key" => "is not a recovery key (13 groups of four letters and digits)".into(),
+            "wrong_recovery_key" => "does not open this database".into(),
+            "last_manager" => "is the last manager: add another manager first".into(),
+            "unknown_role" => "must be coordinator, assistant or manager".into(),
+            "account_exists" => "already exists on this computer".into(),
             "fingerprint_mismatch" => "is not that of the key approved for this computer (use --reenrol)".into(),
             other => other.replace('_', " "),
         }
@@ -116,6 +123,18 @@ pub enum Error {
     AlreadyInitialised(String),
     #[error("{0} is not a Wafira Field database (another program's file?): nothing was changed in it")]
     NotOurs(String),
+    /// An encrypted database with no accounts file beside it.
+    #[error("no accounts file {0}: open the database with its recovery key (WAFIRA_RECOVERY_KEY) and add an account")]
+    NoAccounts(String),
+    /// No database at the path yet.
+    #[error("no database at {0}: create it with `wafira init --device NAME --coordinator NAME` (WAFIRA_PASSPHRASE set)")]
+    NoDatabase(String),
+    /// `init` where a database already is.
+    #[error("{0} already holds a database: nothing was changed")]
+    DatabaseExists(String),
+    /// The window was left idle: the key was dropped from memory.
+    #[error("the database is locked: sign in again")]
+    Locked,
     #[error("database {path}: schema version {found} is newer than this program knows ({known}); update Wafira Field")]
     SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("bundle refused: {0}")]
@@ -153,6 +172,10 @@ impl Error {
             Error::AlreadyInitialised(_) => "already_initialised",
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::NotOurs(_) => "not_ours",
+            Error::NoAccounts(_) => "no_accounts",
+            Error::NoDatabase(_) => "no_database",
+            Error::Locked => "locked",
+            Error::DatabaseExists(_) => "database_exists",
             Error::Bundle(_) => "bundle_refused",
             Error::Refused(r) => r.code(),
             Error::Conflict(_) => "conflict",

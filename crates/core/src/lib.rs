@@ -4,6 +4,7 @@
 //! CLI both call it.
 
 pub mod access;
+pub mod accounts;
 pub mod beneficiary;
 pub mod clock;
 pub mod codes;

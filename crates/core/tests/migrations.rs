@@ -38,7 +38,7 @@ fn a_version_1_database_is_migrated_and_sends_everything_once() {
     {
         let mut conn = Connection::open(&old).unwrap();
         schema::migrations().to_version(&mut conn, 1).unwrap();
-        let src = Connection::open(&a.path).unwrap();
+        let src = sync_support::conn(&a.path);
         copy_rows(&src, &conn, "meta", "key, value");
         copy_rows(&src, &conn, "device", "id, name, coordinator, first_seen");
         copy_rows(
@@ -52,11 +52,11 @@ fn a_version_1_database_is_migrated_and_sends_everything_once() {
         conn.execute("INSERT INTO meta (key, value) VALUES (?1, '3')", [format!("sync.exported.{me}")]).unwrap();
         assert_eq!(conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), 1);
     }
-    let mut migrated = wafira_core::Store::open(&old).unwrap();
+    let mut migrated = wafira_core::Store::open_with_key(&old, &sync_support::key()).unwrap();
     assert_eq!(migrated.schema_version().unwrap(), schema::current_version());
     // The record tables came empty: fold them from the log.
     migrated.rebuild().unwrap();
-    let conn = Connection::open(&old).unwrap();
+    let conn = sync_support::conn(&old);
     let rcv: Vec<i64> = conn
         .prepare("SELECT rcv FROM change ORDER BY hlc")
         .unwrap()

@@ -237,7 +237,7 @@ fn a_copied_laptop_goes_on_under_a_new_identity_and_is_never_refused() {
     let copy_dir = tempfile::tempdir().unwrap();
     let copy_path = copy_dir.path().join("copy.sqlite");
     a.store.conn().execute("VACUUM INTO ?1", [copy_path.to_string_lossy().to_string()]).unwrap();
-    let mut copy = wafira_core::Store::open(&copy_path).unwrap();
+    let mut copy = wafira_core::Store::open_with_key(&copy_path, &sync_support::key()).unwrap();
     assert_ne!(copy.device().unwrap().id, a.store.device().unwrap().id, "the copy took a new identity");
     a.register(json!({ "first_name": "Zineb" }));
     let houda = copy

@@ -19,14 +19,14 @@ type Row = (String, String, i64, String);
 
 /// The table as it is, sorted.
 fn table(m: &Machine) -> Vec<Row> {
-    let conn = rusqlite::Connection::open(&m.path).unwrap();
+    let conn = sync_support::conn(&m.path);
     let mut stmt = conn.prepare("SELECT a, b, score, reasons FROM duplicate ORDER BY a, b").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
 }
 
 /// What the table must hold, the slow way: every pair of live people.
 fn expected(m: &Machine) -> Vec<Row> {
-    let conn = rusqlite::Connection::open(&m.path).unwrap();
+    let conn = sync_support::conn(&m.path);
     let mut stmt = conn.prepare("SELECT doc FROM beneficiary WHERE archived_at IS NULL").unwrap();
     let mut people: Vec<Beneficiary> = stmt
         .query_map([], |r| r.get::<_, String>(0))
@@ -399,7 +399,7 @@ fn a_rebuild_repairs_a_table_that_went_wrong() {
     station.import(&a.export());
     station.import(&b.export());
     let right = table(&station);
-    let conn = rusqlite::Connection::open(&station.path).unwrap();
+    let conn = sync_support::conn(&station.path);
     conn.execute("UPDATE duplicate SET score = 1, reasons = '[]'", []).unwrap();
     conn.execute("INSERT INTO duplicate (a, b, score, reasons) VALUES ('x', 'y', 5, '[]')", []).unwrap();
     drop(conn);

@@ -337,7 +337,7 @@ fn a_copied_database_goes_on_under_a_new_identity_and_both_sync() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("copy.sqlite");
     std::fs::copy(&a.path, &path).unwrap();
-    let mut copy = Machine { store: wafira_core::Store::open(&path).unwrap(), path, _dir: dir };
+    let mut copy = Machine { store: wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap(), path, _dir: dir };
     assert_ne!(copy.store.device().unwrap().id, a.store.device().unwrap().id);
     // Both write their next change; neither is refused anywhere.
     a.register(json!({ "first_name": "Aicha" }));
@@ -382,7 +382,7 @@ fn an_older_copy_put_back_over_the_file_by_hand_is_noticed() {
         let _ = std::fs::remove_file(path.with_extension(ext));
     }
     std::fs::copy(&aside, &path).unwrap();
-    let mut a = Machine { store: wafira_core::Store::open(&path).unwrap(), path, _dir };
+    let mut a = Machine { store: wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap(), path, _dir };
     assert_ne!(a.store.device().unwrap().id, old_id, "it went back in time: a new identity");
     assert!(a.store.beneficiary(zineb).is_err());
     // Its next change is taken at the station, and Zineb comes back.

@@ -23,7 +23,7 @@ use wafira_core::{Error, Store};
 fn computer(name: &str) -> Machine {
     let dir = scratch_dir();
     let path = dir.path().join(format!("{name}.sqlite"));
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_with_key(&path, &sync_support::key()).unwrap();
     store.init_device(name, &format!("Coordinator of {name}")).unwrap();
     Machine { store, path, _dir: dir }
 }
@@ -349,7 +349,7 @@ fn another_key_for_a_known_laptop_is_refused_until_a_person_enrols_it_again() {
     let Machine { store, _dir, .. } = laptop;
     store.conn().execute("DELETE FROM own_key", []).unwrap();
     drop(store);
-    let mut laptop = Machine { store: Store::open(&path).unwrap(), path, _dir };
+    let mut laptop = Machine { store: Store::open_with_key(&path, &sync_support::key()).unwrap(), path, _dir };
     trusts(&mut laptop, &station);
     register(&mut laptop, "Amina", "Tazi", "AB123456", "0611111111");
     let bytes = export(&mut laptop);
@@ -418,7 +418,7 @@ fn a_restored_or_copied_laptop_keeps_its_keys_and_its_approval() {
     let copy_dir = scratch_dir();
     let copy_path = copy_dir.path().join("copy.sqlite");
     laptop.store.conn().execute("VACUUM INTO ?1", [copy_path.to_string_lossy().to_string()]).unwrap();
-    let mut copy = Machine { store: Store::open(&copy_path).unwrap(), path: copy_path, _dir: copy_dir };
+    let mut copy = Machine { store: Store::open_with_key(&copy_path, &sync_support::key()).unwrap(), path: copy_path, _dir: copy_dir };
     assert_ne!(id(&copy), id(&laptop));
     assert_eq!(copy.store.keys().unwrap().fingerprint, print, "the same keys");
     register(&mut copy, "Amina", "Tazi", "AB123456", "0611111111");
@@ -454,7 +454,7 @@ fn keys_are_made_once_and_a_database_of_schema_2_gets_its_own_at_first_open() {
     assert!(k1.recipient.starts_with("age1"), "{}", k1.recipient);
     assert_eq!(k1.signing_key.len(), 64);
     let path = m.path.clone();
-    let again = Store::open(&path).unwrap();
+    let again = Store::open_with_key(&path, &sync_support::key()).unwrap();
     assert_eq!(again.keys().unwrap().recipient, k1.recipient, "made once");
     drop(again);
 
@@ -466,7 +466,7 @@ fn keys_are_made_once_and_a_database_of_schema_2_gets_its_own_at_first_open() {
     }
     let before = dump(&old);
     assert!(!before.contains("## own_key"));
-    let s = Store::open(&old).unwrap();
+    let s = Store::open_with_key(&old, &sync_support::key()).unwrap();
     assert_eq!(s.schema_version().unwrap(), 3);
     let k2 = s.keys().unwrap();
     assert_ne!(k2.recipient, k1.recipient, "each computer its own pair");

@@ -247,7 +247,7 @@ fn copy_of(m: &Machine) -> Machine {
     let dir = scratch_dir();
     let path = dir.path().join("copy.sqlite");
     std::fs::copy(&m.path, &path).unwrap();
-    let store = wafira_core::Store::open(&path).unwrap();
+    let store = wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap();
     assert_ne!(store.device().unwrap().id, m.store.device().unwrap().id, "a copied database takes a new identity");
     assert_eq!(store.device().unwrap().successor_of, Some(m.store.device().unwrap().id));
     Machine { store, path, _dir: dir }
@@ -255,7 +255,7 @@ fn copy_of(m: &Machine) -> Machine {
 
 /// What must be the same on every machine, duplicate candidates included.
 fn full_state(m: &Machine) -> String {
-    let conn = rusqlite::Connection::open(&m.path).unwrap();
+    let conn = sync_support::conn(&m.path);
     let mut dups: Vec<String> = conn
         .prepare("SELECT a || '|' || b || '|' || score || '|' || reasons FROM duplicate")
         .unwrap()
@@ -302,10 +302,10 @@ fn folds_to_itself(m: &Machine) {
     let dir = scratch_dir();
     let path = dir.path().join("rebuilt.sqlite");
     std::fs::copy(&m.path, &path).unwrap();
-    let mut store = wafira_core::Store::open(&path).unwrap();
+    let mut store = wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap();
     store.rebuild().unwrap();
     drop(store);
-    let rebuilt = full_state(&Machine { store: wafira_core::Store::open(&path).unwrap(), path, _dir: dir });
+    let rebuilt = full_state(&Machine { store: wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap(), path, _dir: dir });
     if before != rebuilt {
         let diff: Vec<String> = before
             .lines()
@@ -320,7 +320,7 @@ fn folds_to_itself(m: &Machine) {
 
 /// A merged-away person shows under someone who is visible.
 fn nobody_hidden_behind_nobody(m: &Machine) {
-    let conn = rusqlite::Connection::open(&m.path).unwrap();
+    let conn = sync_support::conn(&m.path);
     let hidden: Vec<(String, String)> = conn
         .prepare("SELECT id, merged_into FROM beneficiary WHERE merged_into IS NOT NULL")
         .unwrap()
@@ -338,7 +338,7 @@ fn nobody_hidden_behind_nobody(m: &Machine) {
 /// Every update's value is the current one, or a later change replaced it
 /// knowingly (its base is that update), or it is part of a conflict.
 fn no_write_lost(m: &Machine) {
-    let conn = rusqlite::Connection::open(&m.path).unwrap();
+    let conn = sync_support::conn(&m.path);
     let changes: Vec<(String, String, String, String, String, String)> = conn
         .prepare("SELECT entity, record_id, hlc, op, fields, base FROM change")
         .unwrap()

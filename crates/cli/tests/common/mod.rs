@@ -7,9 +7,30 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The passphrase of the test databases' first account.
+pub const PASSPHRASE: &str = "sept mots de passe au moins";
+
+/// The `wafira` binary as a script runs it: the test account's passphrase
+/// in `WAFIRA_PASSPHRASE`, nothing else of the caller's environment.
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wafira"));
+    c.env("WAFIRA_PASSPHRASE", PASSPHRASE)
+        .env_remove("WAFIRA_USER")
+        .env_remove("WAFIRA_RECOVERY_KEY")
+        .env_remove("WAFIRA_NEW_PASSPHRASE");
+    c
+}
+
+/// A bare connection to a database the CLI made, opened with the test
+/// account's passphrase.
+pub fn conn(db: &Path) -> rusqlite::Connection {
+    let credentials = wafira_core::accounts::Credentials::passphrase(None, PASSPHRASE);
+    wafira_core::store::connect_with(db, &credentials).unwrap()
+}
+
 /// Runs `wafira --db DB ARGS…` with `stdin` given, `WAFIRA_DB` unset.
 pub fn wafira(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wafira"))
+    let mut child = command()
         .arg("--db")
         .arg(db)
         .args(args)

@@ -9,12 +9,15 @@ mod write;
 
 pub use query::*;
 
+use crate::access::{Actor, Role};
+use crate::accounts::{Credentials, DbKey};
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 pub const DEFAULT_FOLLOWUP_DAYS: i64 = 60;
 
@@ -59,25 +62,105 @@ pub struct Store {
     device: Option<Device>,
     /// The account that unlocked the store (see [`crate::access`]).
     pub(crate) actor: crate::access::Actor,
+    /// The key the file is encrypted with, held while the store is open.
+    key: DbKey,
+    new_recovery_key: Option<Zeroizing<String>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+    /// Opens the database at `path` with `credentials` (an account's
+    /// passphrase, the recovery key, or the key itself), and migrates it.
+    /// A plain database of an older version is encrypted on the way (see
+    /// [`Store::encrypt_plain`]); a file that is not one of ours, or that
+    /// these credentials do not open, is left exactly as it was.
+    pub fn open(path: impl AsRef<Path>, credentials: &Credentials) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let is_new = !path.exists();
+        if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
+            return Err(Error::NoDatabase(path.display().to_string()));
+        }
+        if is_plain_sqlite(&path)? {
+            check_ours(&path)?;
+            return Store::encrypt_plain(path, credentials);
+        }
+        let (key, actor) = crate::accounts::unlock(&path, credentials)?;
+        let wrong = || match credentials {
+            Credentials::RecoveryKey(_) => Error::field("recovery_key", "wrong_recovery_key"),
+            _ => Error::NotOurs(path.display().to_string()),
+        };
+        let conn = connect(&path, &key).map_err(|_| wrong())?;
+        Store::finish_open(conn, path, key, actor)
+    }
+
+    /// Creates an encrypted database at `path` (which must not hold one)
+    /// with its first account, a manager, and its device identity. Returns
+    /// the store and the recovery key, to be shown once. Nothing is left
+    /// behind when any part of it is refused.
+    pub fn create_device(
+        path: impl AsRef<Path>,
+        account: &str,
+        passphrase: &str,
+        device: &str,
+        coordinator: &str,
+    ) -> Result<(Store, Zeroizing<String>)> {
+        let path = path.as_ref();
+        refuse_existing(path)?;
+        crate::accounts::check_new(account, passphrase)?;
+        check_device_names(device, coordinator)?;
+        let made = Store::create(path, account, passphrase)
+            .and_then(|(mut store, recovery)| store.init_device(device, coordinator).map(|_| (store, recovery)));
+        // Only what this call made is removed: the path held nothing.
+        if made.is_err() {
+            for suffix in ["", "-wal", "-shm", ".accounts", ".numbered"] {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(p));
+            }
+        }
+        made
+    }
+
+    /// Creates an encrypted database at `path` (which must not hold one)
+    /// with its first account, a manager. Returns the store and the
+    /// recovery key, to be shown once.
+    pub fn create(path: impl AsRef<Path>, account: &str, passphrase: &str) -> Result<(Store, Zeroizing<String>)> {
+        let path = path.as_ref().to_path_buf();
+        refuse_existing(&path)?;
+        let key = DbKey::random();
+        // The account first: its checks (name, passphrase length) refuse
+        // before any file is made.
+        let actor = Actor { name: account.trim().to_string(), role: Role::Manager };
+        crate::accounts::check_new(account, passphrase)?;
+        let store = Store::create_with_key(&path, key)?;
+        crate::accounts::put(&path, &store.key, account, Role::Manager, passphrase)?;
+        let recovery = store.key.recovery_text();
+        let mut store = store;
+        store.actor = actor;
+        Ok((store, recovery))
+    }
+
+    /// Opens the database at `path` with its key itself, creating it if
+    /// there is none: for tests, benchmarks and tools that hold the key.
+    /// Acts as the key holder.
+    pub fn open_with_key(path: impl AsRef<Path>, key: &DbKey) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) == 0 {
+            return Store::create_with_key(&path, key.clone());
+        }
+        Store::open(path, &Credentials::Key(key.clone()))
+    }
+
+    fn create_with_key(path: &Path, key: DbKey) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::files::private_dir(dir)?;
         }
-        if !is_new {
-            check_ours(&path)?;
-        }
-        let mut conn = Connection::open(&path)?;
-        if is_new {
-            // Personal data of vulnerable people: only this user may read the
-            // file (SQLite gives its -wal and -shm files the same mode).
-            crate::files::restrict(&path, 0o600)?;
-        }
+        // Personal data of vulnerable people: only this user may read the
+        // file (SQLite gives its -wal and -shm files the same mode).
+        crate::files::write_private(path, b"")?;
+        let conn = connect(path, &key)?;
+        Store::finish_open(conn, path.to_path_buf(), key, Actor::key_holder())
+    }
+
+    fn finish_open(mut conn: Connection, path: PathBuf, key: DbKey, actor: Actor) -> Result<Store> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -92,10 +175,9 @@ impl Store {
         }
         schema::migrations().to_latest(&mut conn)?;
         // This computer's key pair, made once (a database of an older schema
-        // gets its pair at its first open): its secrets live in the database
-        // until the database file itself is encrypted (sync/keys.rs).
+        // gets its pair at its first open).
         crate::sync::keys::ensure(&conn)?;
-        let mut store = Store { conn, path, device: None, actor: crate::access::Actor::key_holder() };
+        let mut store = Store { conn, path, device: None, actor, key, new_recovery_key: None };
         store.device = store.load_device()?;
         store.check_same_file()?;
         Ok(store)
@@ -244,12 +326,8 @@ impl Store {
         if let Some(d) = &self.device {
             return Err(Error::AlreadyInitialised(d.name.clone()));
         }
-        let mut c = crate::error::Checker::default();
-        let name = c.take(crate::validate::req_text("device", &Some(name.to_string()), 100));
-        let coordinator = c.take(crate::validate::req_text("coordinator", &Some(coordinator.to_string()), 100));
-        let device = c.finish(|| {
-            Some(Device { id: Uuid::now_v7(), name: name?, coordinator: coordinator?, successor_of: None })
-        })?;
+        let (name, coordinator) = check_device_names(name, coordinator)?;
+        let device = Device { id: Uuid::now_v7(), name, coordinator, successor_of: None };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         crate::sync::keys::ensure(&tx)?;
         register_device(&tx, &device)?;
@@ -271,6 +349,7 @@ impl Store {
     /// Runs `f` in one write transaction with the device and its clock;
     /// nothing is written unless `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+    /// A person read the notice: any account may say so.
         let device = self.device()?.clone();
         let numbered = self.numbered_path();
         let tx = self.transaction()?;
@@ -303,7 +382,15 @@ impl Store {
     /// holds fewer changes of this device than others may have received,
     /// and its next ones must not take the same numbers.
     pub(crate) fn restore_from(&mut self, path: &Path) -> Result<IdentityRenewed> {
-        self.conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        // The copy is encrypted under the same key: opened with it, then
+        // copied page by page over this database.
+        let copy = connect(path, &self.key)?;
+        rusqlite::backup::Backup::new(&copy, &mut self.conn)?.run_to_completion(
+            256,
+            std::time::Duration::ZERO,
+            None,
+        )?;
+        drop(copy);
         // A copy made by an older version is brought up to this one's schema
         // (one made before keys existed gets a key pair, a new one).
         schema::migrations().to_latest(&mut self.conn)?;
@@ -396,6 +483,9 @@ fn check_ours(path: &Path) -> Result<()> {
         .optional()
         .map_err(|_| not_ours())?
         .unwrap_or(false);
+    /// A working setting of this laptop's follow-up plan, the
+    /// coordinator's as her records are (docs/access.md): it changes no
+    /// record and travels nowhere.
     if tables > 0 && (version == 0 || !has_change_log) {
         return Err(not_ours());
     }
@@ -443,3 +533,94 @@ fn clock_get(conn: &Connection) -> Result<Hlc> {
 fn clock_set(conn: &Connection, hlc: Hlc) -> Result<()> {
     meta_set(conn, "hlc", &hlc.to_string())
 }
+/// A device's name and its coordinator's, checked together.
+fn check_device_names(name: &str, coordinator: &str) -> Result<(String, String)> {
+    let mut c = crate::error::Checker::default();
+    let name = c.take(crate::validate::req_text("device", &Some(name.to_string()), 100));
+    let coordinator = c.take(crate::validate::req_text("coordinator", &Some(coordinator.to_string()), 100));
+    c.finish(|| Some((name?, coordinator?)))
+}
+
+/// A bare connection to an encrypted database file (or a backup of it),
+/// opened with its key: for the modules that read copies, and for tools
+/// and tests that read the file directly. An error if the key does not
+/// open it (SQLCipher cannot tell a wrong key from a file that is not a
+/// database). Nothing is migrated or checked.
+pub fn connect(path: &Path, key: &DbKey) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    // A wrong key is our error to tell, in one line: SQLCipher's own log
+    // would print to the terminal too.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE")?;
+    conn.pragma_update(None, "key", &*key.pragma_value())?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
+/// Like [`connect`], with an account's passphrase or the recovery key.
+pub fn connect_with(path: &Path, credentials: &Credentials) -> Result<Connection> {
+    let (key, _) = crate::accounts::unlock(path, credentials)?;
+    connect(path, &key)
+}
+
+/// Whether the file begins as an unencrypted SQLite database does.
+fn is_plain_sqlite(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut head)?;
+    Ok(n == 16 && &head == b"SQLite format 3\0")
+}
+
+/// Refuses to create a database where a file with content already is.
+fn refuse_existing(path: &Path) -> Result<()> {
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > 0 {
+        return Err(Error::DatabaseExists(path.display().to_string()));
+    }
+    Ok(())
+}
+
+/// Replaces a plain SQLite file by an encrypted copy of it under `key`,
+/// written beside it and renamed over it when whole.
+fn encrypt_file_in_place(path: &Path, key: &DbKey) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".encrypting");
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    crate::files::write_private(&tmp, b"")?;
+    let done = (|| -> Result<()> {
+        let plain = Connection::open(path)?;
+        plain.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+        let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        export_encrypted(&plain, &tmp, key)?;
+        // The export copies tables, not the schema version.
+        let enc = connect(&tmp, key)?;
+        enc.pragma_update(None, "user_version", version)?;
+        plain.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
+    })();
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    Ok(())
+}
+
+/// Writes the whole of the database open on `conn` into the empty file at
+/// `dest`, encrypted under `key` (SQLCipher's `sqlcipher_export`).
+pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DbKey) -> Result<()> {
+    conn.execute("ATTACH DATABASE ?1 AS wafira_export KEY ?2", params![dest.to_string_lossy(), &*key.pragma_value()])?;
+    let exported = conn.query_row("SELECT sqlcipher_export('wafira_export')", [], |_| Ok(()));
+    let version: rusqlite::Result<i64> = conn.pragma_query_value(None, "user_version", |r| r.get(0));
+    let versioned = version.and_then(|v| conn.execute_batch(&format!("PRAGMA wafira_export.user_version = {v}")));
+    conn.execute("DETACH DATABASE wafira_export", [])?;
+    exported?;
+    versioned?;
+    Ok(())
+}
+

@@ -1,6 +1,7 @@
 //! Copies of the database taken before each import (the last
-//! [`KEEP`]), in `backups/` beside it, and restoring one. A restore first
-//! copies the current state too, so that it can itself be undone.
+//! [`KEEP`]), in `backups/` beside it, encrypted like it under the same
+//! key, and restoring one. A restore first copies the current state too,
+//! so that it can itself be undone.
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -111,10 +112,16 @@ fn copy_database(store: &Store, path: &Path) -> Result<()> {
         }
         let _ = std::fs::remove_file(path);
     }
-    // VACUUM INTO fills an empty file as it finds it: made owner-only first.
+    // The export fills an empty file as it finds it: made owner-only first,
+    // and encrypted under the same key as the database.
     crate::files::write_private(path, b"")?;
-    conn.execute("VACUUM INTO ?1", [path.to_string_lossy().to_string()])?;
-    Ok(())
+    crate::store::export_encrypted(conn, path, store.key())
+}
+
+/// Opens a copy of the database (a backup) with the database's key: the
+/// one way to read a backup, which is encrypted like the database.
+pub(crate) fn open_copy(store: &Store, path: &Path) -> Result<rusqlite::Connection> {
+    crate::store::connect(path, store.key())
 }
 
 impl Store {
@@ -145,7 +152,8 @@ impl Store {
             .find(|b| b.name == name)
             .ok_or_else(|| Error::NotFound { entity: "backup", id: name.to_string() })?;
         // Check it opens as a database of ours before touching anything.
-        let check = rusqlite::Connection::open_with_flags(&chosen.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let check = open_copy(self, &chosen.path)
+            .map_err(|_| Error::Other(format!("{name} does not open with this database's key")))?;
         let version: i64 = check.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version < 1 || version > crate::store::schema::current_version() {
             return Err(Error::Other(format!("{name} is not a usable copy (schema {version})")));

@@ -103,10 +103,21 @@ pub struct Machine {
     pub _dir: tempfile::TempDir,
 }
 
+/// The key the test databases are encrypted with.
+pub fn key() -> wafira_core::accounts::DbKey {
+    wafira_core::accounts::DbKey::from_bytes([7; 32])
+}
+
+/// A bare connection to a test database: encrypted with [`key`], or a
+/// plain file of an older version.
+pub fn conn(path: &Path) -> rusqlite::Connection {
+    wafira_core::store::connect(path, &key()).unwrap_or_else(|_| rusqlite::Connection::open(path).unwrap())
+}
+
 pub fn machine(name: &str) -> Machine {
     let dir = scratch_dir();
     let path = dir.path().join(format!("{name}.sqlite"));
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_with_key(&path, &key()).unwrap();
     store.init_device(name, &format!("Coordinator of {name}")).unwrap();
     register_keys(name, &path, &store);
     Machine { store, path, _dir: dir }
@@ -222,7 +233,7 @@ fn rows(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
 
 /// Every table of the file, every row, sorted: equal dumps, equal databases.
 pub fn dump(path: &Path) -> String {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = conn(path);
     let tables = rows(&conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     let mut out = String::new();
     for t in tables {
@@ -239,7 +250,7 @@ pub fn dump(path: &Path) -> String {
 /// What must be the same on every machine that has the same changes: the
 /// log, the records as folded, the conflicts, the decisions.
 pub fn state(path: &Path) -> String {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = conn(path);
     let mut out = String::new();
     for sql in [
         "SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base FROM change",
