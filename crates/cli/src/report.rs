@@ -105,7 +105,7 @@ pub enum ExportCmd {
 
 pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
     match cmd {
-        ReportCmd::Indicators(f) => crate::json(store.indicators(&f.input().validate()?)?),
+        ReportCmd::Indicators(f) => crate::json(report::figures(store, &f.input().validate()?)?),
         ReportCmd::Pdf { out, lang, filters } => {
             crate::json(report::print(store, &PrintRequest::Summary { filters: filters.input(), lang }, Some(&out))?)
         }
@@ -117,7 +117,7 @@ pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
             &PrintRequest::Followups { filters: filters.input(), days, lang },
             Some(&out),
         )?),
-        ReportCmd::Targets(TargetsCmd::List) => crate::json(report::targets::list(store.conn())?),
+        ReportCmd::Targets(TargetsCmd::List) => crate::json(store.targets()?),
         ReportCmd::Targets(TargetsCmd::Set) => crate::json(store.set_target_json(crate::stdin_json()?)?),
     }
 }

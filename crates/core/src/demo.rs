@@ -147,8 +147,9 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
 }
 
 /// Adds `n` people with their visits and milestones, in one transaction;
-/// dates end today.
+/// dates end today. Registering people, even made-up ones, is recording.
 pub fn generate(store: &mut Store, n: usize, seed: u64) -> Result<DemoSummary> {
+    store.require(crate::access::Action::Record)?;
     let mut seeded = Seeded::new(seed);
     store.write(|w| generate_in(w, n, &mut seeded, None))
 }

@@ -19,7 +19,7 @@ pub fn indicators(state: State<'_, AppState>, filters: Value) -> Result<Indicato
 
 #[tauri::command]
 pub fn list_targets(state: State<'_, AppState>) -> Result<Vec<Target>> {
-    with_store(&state, |s| report::targets::list(s.conn()))
+    with_store(&state, |s| s.targets())
 }
 
 #[tauri::command]

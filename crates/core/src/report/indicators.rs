@@ -18,6 +18,7 @@
 //!   money is summed and its median taken exactly, in `Decimal`.
 
 use super::targets::{self, Applied};
+use crate::access::Action;
 use crate::beneficiary::Beneficiary;
 use crate::codes::{MilestoneKind, Sex, VisitKind};
 use crate::error::{Checker, Error, FieldError, Result};
@@ -337,11 +338,13 @@ struct Reached {
 impl Store {
     /// The indicators for these filters, as of today.
     pub fn indicators(&self, filters: &Filters) -> Result<Indicators> {
+        self.require(Action::Read)?;
         compute(self, filters, Store::today())
     }
 
     /// The indicators for filters given as JSON (the window, the CLI).
     pub fn indicators_json(&self, filters: serde_json::Value) -> Result<Indicators> {
+        self.require(Action::Read)?;
         let input: FiltersInput = crate::validate::from_json(filters)?;
         self.indicators(&input.validate()?)
     }

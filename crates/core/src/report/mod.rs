@@ -3,7 +3,8 @@
 //! the PDF layouts (summary, profile sheet, follow-up list) and the CSV and
 //! XLSX exports, with their pseudonymised variant.
 //!
-//! [`print`] and [`export`] are what the window and the CLI call: the
+//! [`print`], [`export`] and [`figures`] are what the window and the CLI
+//! call, each checking the account's role first (docs/access.md): the
 //! window lets them name the file in `reports/` next to the database, the
 //! CLI gives the path.
 
@@ -16,6 +17,7 @@ pub mod words;
 
 pub use indicators::{Filters, FiltersInput, Indicators};
 
+use crate::access::Action;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -69,8 +71,14 @@ fn lang(l: &Option<String>) -> &str {
 }
 
 /// Prints a PDF into `out`, or into `reports/` next to the database under
-/// a clear name when `out` is `None`.
+/// a clear name when `out` is `None`. The summary is the programme's
+/// report, the manager's; a profile sheet or the follow-up list is for the
+/// field.
 pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Result<Saved> {
+    store.require(match request {
+        PrintRequest::Summary { .. } => Action::PrintReport,
+        PrintRequest::Profile { .. } | PrintRequest::Followups { .. } => Action::PrintFieldSheet,
+    })?;
     let (printed, what) = match request {
         PrintRequest::Summary { filters, lang: l } => {
             (pdf::summary(store, &filters.validate()?, lang(l))?, "summary".to_string())
@@ -103,6 +111,7 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
 /// Exports the live records as CSV files or a workbook, into `out` or
 /// into `reports/` under a clear name.
 pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Path>) -> Result<export::ExportSummary> {
+    store.require(Action::ExportData)?;
     let what = if pseudonymise { "export-pseudonymised" } else { "export" };
     match format {
         Format::Csv => {
@@ -120,6 +129,14 @@ pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Pa
             export::write_xlsx(store, &path, pseudonymise)
         }
     }
+}
+
+/// The indicators as the programme's report gives them to scripts
+/// (`wafira report indicators`): the figures of the summary PDF, so its
+/// role. The dashboard shows them to every role ([`Store::indicators`]).
+pub fn figures(store: &Store, filters: &Filters) -> Result<Indicators> {
+    store.require(Action::PrintReport)?;
+    store.indicators(filters)
 }
 
 /// The folder next to the database where the app writes the files it

@@ -3,7 +3,9 @@
 //! Writing a target is the store's (`Writer::set_target`): targets are
 //! logged records and travel with bundles.
 
+use crate::access::Action;
 use crate::error::Result;
+use crate::store::Store;
 use crate::target::Target;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
@@ -11,6 +13,14 @@ use serde::Serialize;
 
 /// The programme's target of beneficiaries when none is set.
 pub const DEFAULT_BENEFICIARIES_TARGET: i64 = 3000;
+
+impl Store {
+    /// Every live target (see [`list`]), as the window and the CLI show them.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        self.require(Action::Read)?;
+        list(self.conn())
+    }
+}
 
 /// Every live target, by indicator then region (programme-wide first).
 pub fn list(conn: &Connection) -> Result<Vec<Target>> {

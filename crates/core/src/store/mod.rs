@@ -281,7 +281,9 @@ impl Store {
         })
     }
 
+    /// A person read the notice: any account may say so.
     pub fn dismiss_identity_notice(&mut self) -> Result<()> {
+        self.require(crate::access::Action::Read)?;
         self.conn.execute("DELETE FROM meta WHERE key = ?1", params![RENEWED_KEY])?;
         Ok(())
     }
@@ -349,7 +351,6 @@ impl Store {
     /// Runs `f` in one write transaction with the device and its clock;
     /// nothing is written unless `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-    /// A person read the notice: any account may say so.
         let device = self.device()?.clone();
         let numbered = self.numbered_path();
         let tx = self.transaction()?;
@@ -410,7 +411,11 @@ impl Store {
         Ok(stored.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_FOLLOWUP_DAYS))
     }
 
+    /// A working setting of this laptop's follow-up plan, the
+    /// coordinator's as her records are (docs/access.md): it changes no
+    /// record and travels nowhere.
     pub fn set_followup_days(&mut self, days: i64) -> Result<()> {
+        self.require(crate::access::Action::Record)?;
         crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
         meta_set(&self.conn, "setting.followup_days", &days.to_string())
     }
@@ -483,9 +488,6 @@ fn check_ours(path: &Path) -> Result<()> {
         .optional()
         .map_err(|_| not_ours())?
         .unwrap_or(false);
-    /// A working setting of this laptop's follow-up plan, the
-    /// coordinator's as her records are (docs/access.md): it changes no
-    /// record and travels nowhere.
     if tables > 0 && (version == 0 || !has_change_log) {
         return Err(not_ours());
     }

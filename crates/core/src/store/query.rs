@@ -3,6 +3,7 @@
 
 use super::log::{change_from_row, Entity, Op, CHANGE_COLUMNS};
 use super::{Store, Writer};
+use crate::access::Action;
 use crate::beneficiary::{age_on, Beneficiary, BeneficiaryInput};
 use crate::codes::{MilestoneKind, Phase, Sex};
 use crate::error::{Error, Result};
@@ -629,14 +630,17 @@ pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uu
 
 impl Store {
     pub fn beneficiary(&self, id: Uuid) -> Result<Beneficiary> {
+        self.require(Action::Read)?;
         beneficiary(&self.conn, id)
     }
 
     pub fn list_beneficiaries(&self, q: &ListQuery) -> Result<Page> {
+        self.require(Action::Read)?;
         list(&self.conn, q)
     }
 
     pub fn profile(&self, id: Uuid) -> Result<Profile> {
+        self.require(Action::Read)?;
         let b = beneficiary(&self.conn, id)?;
         let (stage, last, next): (Option<String>, Option<String>, Option<String>) = self.conn.query_row(
             "SELECT stage, last_visit_date, next_visit_date FROM beneficiary WHERE id = ?1",
@@ -660,6 +664,7 @@ impl Store {
     /// without a visit for `days` days, grouped by region, province, commune.
     /// `days` is checked as the setting is (1 to 365).
     pub fn followups(&self, days: i64) -> Result<Vec<FollowupGroup>> {
+        self.require(Action::Read)?;
         crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
         followups(&self.conn, days, Store::today())
     }
@@ -667,6 +672,7 @@ impl Store {
     /// Likely matches of a person about to be registered (the input need
     /// not be valid as a whole: what can be read is compared).
     pub fn possible_duplicates(&self, input: &BeneficiaryInput) -> Result<Vec<Candidate>> {
+        self.require(Action::Read)?;
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
         // Without a readable birth date, a date nobody has: then only CIN,
         // phone or a similar name in the same commune can match.

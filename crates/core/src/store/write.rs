@@ -4,6 +4,7 @@
 
 use super::log::{self, Change, Entity, Op};
 use super::{Store, Writer};
+use crate::access::Action;
 use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin, EDITABLE};
 use crate::clock::Hlc;
 use crate::error::{Error, FieldError, Result};
@@ -208,22 +209,26 @@ impl Writer<'_> {
 
 impl Store {
     pub fn set_target_json(&mut self, input: Value) -> Result<Target> {
+        self.require(Action::SetTargets)?;
         let input: TargetInput = from_json(input)?;
         self.write(|w| w.set_target(&input))
     }
 
     /// Registers a person from a JSON object (form or CLI).
     pub fn add_beneficiary_json(&mut self, input: Value) -> Result<Beneficiary> {
+        self.require(Action::Record)?;
         self.add_beneficiary(&from_json(input)?)
     }
 
     pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
+        self.require(Action::Record)?;
         self.write(|w| w.add_beneficiary(input))
     }
 
     /// Changes some fields of a person; `patch` holds only those fields
     /// (`null` clears one). The whole record is checked again.
     pub fn update_beneficiary(&mut self, id: Uuid, patch: Value) -> Result<Beneficiary> {
+        self.require(Action::Record)?;
         let Value::Object(patch) = patch else {
             return Err(Error::field("input", "invalid_type"));
         };
@@ -263,6 +268,7 @@ impl Store {
     /// reason is required, so that whoever reads the history later knows
     /// why she left the list.
     pub fn archive_beneficiary(&mut self, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
+        self.require(Action::Record)?;
         let reason = crate::validate::req_text("archive_reason", &reason, 500).map_err(|e| Error::invalid(vec![e]))?;
         self.write(|w| {
             let current = w.beneficiary(id)?;
@@ -275,23 +281,28 @@ impl Store {
     }
 
     pub fn add_visit_json(&mut self, input: Value) -> Result<Visit> {
+        self.require(Action::Record)?;
         self.add_visit(&from_json(input)?)
     }
 
     pub fn add_visit(&mut self, input: &VisitInput) -> Result<Visit> {
+        self.require(Action::Record)?;
         self.write(|w| w.add_visit(input))
     }
 
     pub fn add_milestone_json(&mut self, input: Value) -> Result<Milestone> {
+        self.require(Action::Record)?;
         self.add_milestone(&from_json(input)?)
     }
 
     pub fn add_milestone(&mut self, input: &MilestoneInput) -> Result<Milestone> {
+        self.require(Action::Record)?;
         self.write(|w| w.add_milestone(input))
     }
 
     /// Archives a visit or milestone entered by mistake.
     pub fn archive_record(&mut self, entity: Entity, id: Uuid) -> Result<()> {
+        self.require(Action::Record)?;
         self.write(|w| {
             let exists: bool =
                 w.tx.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?

@@ -3,6 +3,7 @@
 //! key, and restoring one. A restore first copies the current state too,
 //! so that it can itself be undone.
 
+use crate::access::Action;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use serde::Serialize;
@@ -127,6 +128,7 @@ pub(crate) fn open_copy(store: &Store, path: &Path) -> Result<rusqlite::Connecti
 impl Store {
     /// The copies kept, newest first.
     pub fn backups(&self) -> Result<Vec<BackupFile>> {
+        self.require(Action::Read)?;
         let dir = folder(self);
         let stem = stem(self);
         let mut out = Vec::new();
@@ -146,6 +148,7 @@ impl Store {
     /// [`Store::backups`]), after copying the current state. The database
     /// then goes on under a new device identity (see [`Store::restore_from`]).
     pub fn restore_backup(&mut self, name: &str) -> Result<Restored> {
+        self.require(Action::Restore)?;
         let chosen = self
             .backups()?
             .into_iter()

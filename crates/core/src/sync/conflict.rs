@@ -11,6 +11,7 @@
 //! one by keeping a value or entering another: a normal change plus a
 //! logged `resolution` record, so that both travel.
 
+use crate::access::Action;
 use crate::beneficiary::{BeneficiaryInput, Origin};
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Change, Entity, Op, CHANGE_COLUMNS};
@@ -321,6 +322,7 @@ impl Writer<'_> {
 impl Store {
     /// Conflicts to settle; with `all`, settled ones too.
     pub fn conflicts(&self, all: bool) -> Result<Vec<ConflictView>> {
+        self.require(Action::Read)?;
         list(self.conn(), all)
     }
 
@@ -328,6 +330,7 @@ impl Store {
     /// logs the decision. An archive stays an archive: keeping it, or a
     /// value, leaves the record archived.
     pub fn resolve_conflict(&mut self, id: &str, choice: Choice) -> Result<ConflictView> {
+        self.require(Action::Settle)?;
         let not_found = || Error::NotFound { entity: "conflict", id: id.to_string() };
         let conflict = view(self.conn(), id)?.ok_or_else(not_found)?;
         let value = match &choice {

@@ -3,6 +3,7 @@
 //! changes stamped in the future (a clock set wrong).
 
 use super::backup::BackupFile;
+use crate::access::Action;
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::Result;
 use crate::store::{Device, Store};
@@ -133,6 +134,7 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
 impl Store {
     /// Every device whose changes this database holds, this one first.
     pub fn devices(&self) -> Result<Vec<DeviceStatus>> {
+        self.require(Action::Read)?;
         let me = self.device()?.id.to_string();
         let rows: Vec<(String, String, String)> = self
             .conn()
@@ -143,6 +145,7 @@ impl Store {
     }
 
     pub fn sync_status(&self) -> Result<SyncStatus> {
+        self.require(Action::Read)?;
         let last = self.last_export()?;
         Ok(SyncStatus {
             device: self.device()?.clone(),

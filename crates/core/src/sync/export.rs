@@ -9,6 +9,7 @@
 //! send it to, an export is refused, saying how to add one.
 
 use super::bundle::{self, DeviceRef, Manifest, Tally};
+use crate::access::Action;
 use crate::error::{Error, Result};
 use crate::store::{meta_get, meta_set, schema, Store};
 use rusqlite::{params, Connection};
@@ -100,6 +101,7 @@ impl Store {
     /// later ones of its device were exported, still leaves in the next
     /// bundle. A bundle is made full when another machine asked for one.
     pub fn build_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
+        self.require(Action::ExportBundle)?;
         self.build(full, true).map(|(bytes, manifest, _)| (bytes, manifest))
     }
 
@@ -109,6 +111,7 @@ impl Store {
     /// costs with it, and tests stand for an older version with it.
     #[doc(hidden)]
     pub fn build_unprotected_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
+        self.require(Action::ExportBundle)?;
         self.build(full, false).map(|(bytes, manifest, _)| (bytes, manifest))
     }
 
@@ -197,6 +200,7 @@ impl Store {
     /// Exports a bundle to `path` (written whole, then renamed into place),
     /// then records it as exported.
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
+        self.require(Action::ExportBundle)?;
         crate::files::check_output(self.path(), path)?;
         let (bytes, manifest, last_rcv) = self.build(full, true)?;
         crate::files::write_private(path, &bytes)?;
@@ -207,6 +211,7 @@ impl Store {
     /// Exports into `bundles/` beside the database, named after the device
     /// and the bundle number.
     pub fn export_bundle_to_folder(&mut self, full: bool) -> Result<ExportSummary> {
+        self.require(Action::ExportBundle)?;
         let me = self.device()?;
         let number = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
         let slug: String =
@@ -219,6 +224,7 @@ impl Store {
 
     /// The number and date of this device's last export, if any.
     pub fn last_export(&self) -> Result<Option<(i64, String)>> {
+        self.require(Action::Read)?;
         let n = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse().ok());
         let at = meta_get(self.conn(), "sync.last_export_at")?;
         Ok(n.zip(at))

@@ -12,6 +12,7 @@
 //! her visits and milestones land under the person kept. Undoing is one
 //! more change to the decision; everything folds back.
 
+use crate::access::Action;
 use crate::beneficiary::Beneficiary;
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
@@ -699,12 +700,14 @@ impl Writer<'_> {
 impl Store {
     /// Pairs of possible duplicates (see [`list`]).
     pub fn duplicates(&self, all: bool) -> Result<Vec<DuplicatePair>> {
+        self.require(Action::Read)?;
         list(self.conn(), all)
     }
 
     /// Merges `other` into `kept`: one identity, `kept`'s, showing the
     /// visits and milestones of both. Never done without a person asking.
     pub fn merge_persons(&mut self, kept: Uuid, other: Uuid) -> Result<Decision> {
+        self.require(Action::Settle)?;
         if kept == other {
             return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
         }
@@ -724,6 +727,7 @@ impl Store {
 
     /// Undoes a merge of the pair: both show as before, the pair is open again.
     pub fn unmerge_persons(&mut self, a: Uuid, b: Uuid) -> Result<Decision> {
+        self.require(Action::Settle)?;
         self.write(|w| match w.status_of(a, b)? {
             Some(d) if d.status == Status::Merged => w.decide(d.kept, d.other, Status::Open),
             _ => Err(Error::invalid(vec![FieldError::new("other", "not_merged")])),
@@ -732,6 +736,7 @@ impl Store {
 
     /// Records that the pair are two different people: no longer listed.
     pub fn dismiss_duplicate(&mut self, a: Uuid, b: Uuid) -> Result<Decision> {
+        self.require(Action::Settle)?;
         if a == b {
             return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
         }
