@@ -23,6 +23,7 @@ use super::bundle::{self, DeviceRef, Manifest, Refusal, Unpacked};
 use super::export::{OWE_PREFIX, SERVED_PREFIX, WANT_FULL_KEY};
 use super::keys::{self, Admitted, OwnKeys};
 use super::{check, conflict};
+use crate::access::{Action, Role};
 use crate::clock::{Hlc, HOLD_AHEAD_MS, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
 use crate::store::log::{self, Deferred, Entity, Materialised, Op};
@@ -312,7 +313,13 @@ struct Imported {
 }
 
 /// Imports one checked bundle into the open transaction.
-fn import_one(w: &mut Writer<'_>, received: Received, options: ImportOptions, own: &OwnKeys) -> Result<Imported> {
+fn import_one(
+    w: &mut Writer<'_>,
+    received: Received,
+    options: ImportOptions,
+    own: &OwnKeys,
+    role: Role,
+) -> Result<Imported> {
     let warnings = received.warnings();
     let bundle = match received.decoded {
         Decoded::Known(m) => {
@@ -325,7 +332,7 @@ fn import_one(w: &mut Writer<'_>, received: Received, options: ImportOptions, ow
     let m = bundle.manifest.clone();
     // Its source first: nothing of a bundle from a computer not approved here
     // is looked at further.
-    let admitted = keys::admit(tx, &m, received.signed && bundle.signed, own, options.approve_new)?;
+    let admitted = keys::admit(tx, &m, received.signed && bundle.signed, own, options.approve_new, role)?;
     let already: bool = tx
         .prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1")?
         .exists(params![m.bundle_id.to_string()])?;
@@ -541,8 +548,9 @@ impl Store {
     /// Decrypts a bundle with this computer's identity and checks it whole
     /// (its signature too), writing nothing; gives its manifest.
     pub fn inspect_bundle(&self, bytes: &[u8]) -> Result<Inspected> {
+        self.require(Action::Read)?;
         let encrypted = bundle::is_sealed(bytes);
-        let plain = if encrypted { bundle::unseal(bytes, &self.own_keys()?.identity)? } else { bytes.to_vec() };
+        let plain = if encrypted { bundle::unseal(bytes, &keys::load(self.conn())?.identity)? } else { bytes.to_vec() };
         let u = bundle::unpack(&plain)?;
         let fingerprint = u.manifest.keys.as_ref().filter(|_| u.signed).map(|k| keys::fingerprint(&k.signing_key));
         Ok(Inspected { encrypted, signed: u.signed, fingerprint, manifest: u.manifest })
@@ -552,6 +560,7 @@ impl Store {
     /// what they would bring (together, in the order given) and writes
     /// nothing. A copy of the database is kept before a real import.
     pub fn import_bundles(&mut self, files: Vec<(String, Vec<u8>)>, dry_run: bool) -> Result<ImportReport> {
+        self.require(Action::ImportApproved)?;
         self.import_bundles_with(files, ImportOptions { dry_run, ..ImportOptions::default() })
     }
 
@@ -561,9 +570,10 @@ impl Store {
         files: Vec<(String, Vec<u8>)>,
         options: ImportOptions,
     ) -> Result<ImportReport> {
+        self.require(Action::ImportApproved)?;
         let dry_run = options.dry_run;
         self.device()?;
-        let own = self.own_keys()?;
+        let own = keys::load(self.conn())?;
         let decoded: Vec<(String, Result<Received>)> =
             files.into_iter().map(|(name, bytes)| (name, decode(self.conn(), &bytes, &own))).collect();
         let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
@@ -595,6 +605,7 @@ impl Store {
 
     /// Imports one bundle, failing if it is refused.
     pub fn import_bundle(&mut self, bytes: Vec<u8>) -> Result<ImportSummary> {
+        self.require(Action::ImportApproved)?;
         let mut report = self.import_bundles(vec![(String::new(), bytes)], false)?;
         let outcome = report.files.remove(0);
         match (outcome.summary, outcome.error) {
@@ -614,13 +625,14 @@ impl Store {
         report: &mut ImportReport,
     ) -> Result<Vec<(String, Result<ImportSummary>)>> {
         let mut outcomes: Vec<(String, Result<ImportSummary>)> = Vec::new();
+        let role = self.actor().role;
         if options.dry_run {
             self.preview(|w| {
                 for (name, b) in decoded {
                     let result = match b {
                         Ok(b) => {
                             w.tx().execute_batch("SAVEPOINT bundle")?;
-                            let r = import_one(w, b, options, own).map(|i| i.summary);
+                            let r = import_one(w, b, options, own, role).map(|i| i.summary);
                             if r.is_err() {
                                 w.tx().execute_batch("ROLLBACK TO bundle")?;
                             }
@@ -641,7 +653,7 @@ impl Store {
             }
             for (name, b) in decoded {
                 let result = match b {
-                    Ok(b) => self.write(|w| import_one(w, b, options, own)),
+                    Ok(b) => self.write(|w| import_one(w, b, options, own, role)),
                     Err(e) => Err(e),
                 };
                 let result = match result {

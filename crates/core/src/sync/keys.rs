@@ -24,6 +24,7 @@
 //!   that new identity is approved with it.
 
 use super::bundle::{self, Manifest, Refusal, SourceKeys};
+use crate::access::{Action, Role};
 use crate::error::{Error, FieldError, Result};
 use crate::store::Store;
 use age::secrecy::ExposeSecret;
@@ -201,8 +202,19 @@ pub(crate) enum Admitted {
 
 /// Decides whether a bundle's source may be taken in, inside the import's
 /// transaction (so that a refusal leaves nothing): pins its key at its
-/// first bundle once approved, and enrols its recipient.
-pub(crate) fn admit(tx: &Connection, m: &Manifest, signed: bool, own: &OwnKeys, approve_new: bool) -> Result<Admitted> {
+/// first bundle once approved, and enrols its recipient. Approving a
+/// computer never seen, or taking a bundle no approved computer signed, is
+/// an enrolment, which `role` must be allowed (docs/access.md); a bundle of
+/// a computer approved here, or of a new identity of one (the same key),
+/// is not.
+pub(crate) fn admit(
+    tx: &Connection,
+    m: &Manifest,
+    signed: bool,
+    own: &OwnKeys,
+    approve_new: bool,
+    role: Role,
+) -> Result<Admitted> {
     let source = m.source.id;
     let row: Option<(Option<String>, Option<String>)> = tx
         .prepare_cached("SELECT signing_key, fingerprint FROM device_key WHERE device_id = ?1")?
@@ -215,6 +227,7 @@ pub(crate) fn admit(tx: &Connection, m: &Manifest, signed: bool, own: &OwnKeys, 
         if let Some((Some(_), _)) = row {
             return Err(Error::Refused(Refusal::Unsigned { device: source, name: m.source.name.clone() }));
         }
+        may_enrol(role)?;
         return Ok(Admitted::Unsigned);
     };
     let key = keys.signing_key.to_ascii_lowercase();
@@ -252,6 +265,9 @@ pub(crate) fn admit(tx: &Connection, m: &Manifest, signed: bool, own: &OwnKeys, 
                     fingerprint: print,
                 }));
             }
+            if !same_computer {
+                may_enrol(role)?;
+            }
             tx.execute(
                 "INSERT INTO device_key (device_id, approved_at) VALUES (?1, ?2)",
                 params![source.to_string(), crate::now_utc()],
@@ -272,6 +288,17 @@ pub(crate) fn admit(tx: &Connection, m: &Manifest, signed: bool, own: &OwnKeys, 
     Ok(admitted)
 }
 
+/// Refuses an enrolment to a role that may not enrol, as
+/// [`Store::require`] refuses any action.
+fn may_enrol(role: Role) -> Result<()> {
+    let action = Action::EnrolDevice;
+    if role.may(action) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden { action: action.as_str(), needs: action.needs(), role })
+    }
+}
+
 fn pin(tx: &Connection, device: Uuid, key: &str) -> Result<()> {
     tx.execute(
         "UPDATE device_key SET signing_key = ?2, fingerprint = ?3, pinned_at = ?4 WHERE device_id = ?1",
@@ -281,14 +308,19 @@ fn pin(tx: &Connection, device: Uuid, key: &str) -> Result<()> {
 }
 
 impl Store {
-    /// This computer's secret keys.
+    /// This computer's secret keys: whoever holds them reads every bundle
+    /// sent here and signs as this computer, so they are the manager's, as
+    /// [`Store::write_identity_file`] is. The store's own work reads them
+    /// with [`load`].
     pub fn own_keys(&self) -> Result<OwnKeys> {
+        self.require(Action::ManageAccounts)?;
         load(self.conn())
     }
 
     /// This computer's public keys and the computers it encrypts to.
     pub fn keys(&self) -> Result<KeysView> {
-        let own = self.own_keys()?;
+        self.require(Action::Read)?;
+        let own = load(self.conn())?;
         Ok(KeysView {
             recipient: own.recipient().to_string(),
             signing_key: own.signing_key(),
@@ -298,6 +330,7 @@ impl Store {
     }
 
     pub fn trusted_recipients(&self) -> Result<Vec<TrustedRecipient>> {
+        self.require(Action::Read)?;
         let mut stmt = self
             .conn()
             .prepare_cached("SELECT recipient, name, device_id, added_at FROM trusted_recipient ORDER BY added_at")?;
@@ -316,6 +349,7 @@ impl Store {
     /// `wafira keys show` on that computer) too. Trusting one already
     /// trusted changes nothing.
     pub fn trust_recipient(&mut self, name: &str, recipient: &str) -> Result<TrustedRecipient> {
+        self.require(Action::EnrolDevice)?;
         let mut c = crate::error::Checker::default();
         let name = c.take(crate::validate::req_text("name", &Some(name.to_string()), 100));
         let recipient = recipient.trim();
@@ -335,6 +369,7 @@ impl Store {
     /// Stops encrypting bundles to `recipient` (a station key lost or
     /// replaced); says whether it was trusted.
     pub fn untrust_recipient(&mut self, recipient: &str) -> Result<bool> {
+        self.require(Action::EnrolDevice)?;
         Ok(self.conn().execute("DELETE FROM trusted_recipient WHERE recipient = ?1", params![recipient.trim()])? > 0)
     }
 
@@ -344,6 +379,7 @@ impl Store {
     /// another key (reinstalled) is approved afresh: its old key, and the
     /// recipient it was enrolled with, are forgotten.
     pub fn approve_device(&mut self, device: Uuid, fingerprint: Option<&str>, reenrol: bool) -> Result<Approval> {
+        self.require(Action::EnrolDevice)?;
         let tx = self.transaction()?;
         let pinned: Option<Option<String>> = tx
             .query_row("SELECT signing_key FROM device_key WHERE device_id = ?1", params![device.to_string()], |r| {
@@ -406,8 +442,9 @@ impl Store {
     /// over an existing file. Whoever holds it reads every bundle sent to
     /// this computer: keep it offline, e.g. on paper in a safe.
     pub fn write_identity_file(&self, path: &Path) -> Result<()> {
+        self.require(Action::ManageAccounts)?;
         use std::io::Write;
-        let own = self.own_keys()?;
+        let own = load(self.conn())?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
