@@ -110,9 +110,14 @@ export function errorText(err) {
   if (err && Array.isArray(err.fields) && err.fields.length) {
     return err.fields.map((fe) => `${t(`field.${fe.field}`)} : ${fieldErrorText(fe)}`).join(' · ');
   }
-  // A refused bundle names its computer (and key fingerprint) in `details`.
+  // A refused bundle names its computer (and key fingerprint) in `details`;
+  // a refused action the role it needs and the account's (`needs`, `role`).
   if (err && err.code && has(`error.${err.code}`)) {
-    return t(`error.${err.code}`, { message: err.message || '', ...(err.details || {}) });
+    const details = { ...(err.details || {}) };
+    for (const k of ['needs', 'role']) {
+      if (details[k] && has(`role.${details[k]}`)) details[k] = t(`role.${details[k]}`);
+    }
+    return t(`error.${err.code}`, { message: err.message || '', ...details });
   }
   return (err && err.message) || String(err);
 }

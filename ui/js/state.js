@@ -4,9 +4,19 @@
 import { t } from './i18n.js';
 
 export const app = {
-  /** From the `app_info` command: device, database, regions, countries, codes. */
+  /** From the `app_info` command: device, database, the account (`actor`), regions, countries, codes. */
   info: null,
 };
+
+/**
+ * Whether the account signed in may do `action` (an action code of
+ * docs/access.md, e.g. 'settle'): screens hide what it may not. The core
+ * refuses it anyway.
+ */
+export function may(action) {
+  const actor = app.info && app.info.actor;
+  return Boolean(actor && actor.may.includes(action));
+}
 
 export function navigate(hash) {
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));

@@ -218,6 +218,10 @@ impl Serialize for Error {
                 st.serialize_field("details", &d)?;
             }
         }
+        // A refused action names the role it needs, for the window to say so.
+        if let Error::Forbidden { action, needs, role } = self {
+            st.serialize_field("details", &serde_json::json!({ "action": action, "needs": needs, "role": role }))?;
+        }
         let empty = Vec::new();
         st.serialize_field(
             "fields",

@@ -6,13 +6,16 @@ use crate::AppState;
 use serde_json::{json, Value};
 use tauri::State;
 use uuid::Uuid;
+use wafira_core::access::{Action, Actor};
 use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
 use wafira_core::store::log::Entity;
 use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Profile};
 use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Device, Result};
 
 /// What the window needs at start: the database, its device (absent on
-/// first run), settings and the reference lists.
+/// first run), the account signed in and what its role may do (the screens
+/// hide the rest; the core refuses it anyway), settings and the reference
+/// lists.
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
     with_store(&state, |s| {
@@ -21,6 +24,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
             "database": s.path(),
             "schema_version": s.schema_version()?,
             "device": s.device().ok(),
+            "actor": actor(s.actor()),
             "followup_days": s.followup_days()?,
             "regions": reference::regions(),
             "codes": {
@@ -33,6 +37,12 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
             "countries": reference::COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
         }))
     })
+}
+
+/// `{name, role, may: [action codes]}` (docs/access.md).
+fn actor(a: &Actor) -> Value {
+    let may: Vec<&str> = Action::ALL.into_iter().filter(|x| a.role.may(*x)).map(Action::as_str).collect();
+    json!({ "name": a.name, "role": a.role, "may": may })
 }
 
 fn codes<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, fieldErrorText, formatInstant, has, t } from '../i18n.js';
-import { el, esc, toast } from '../state.js';
+import { el, esc, may, toast } from '../state.js';
 
 let showAll = false;
 
@@ -44,10 +44,12 @@ function cardHtml(c) {
       <span class="value">${esc(shown(s.value, s.op))}</span>
       <span class="muted">${esc(t('conflicts.by', { device: s.device_name, coordinator: s.coordinator, at: formatInstant(s.at) }))}</span>
       ${s.current ? `<span class="badge">${esc(t('conflicts.current'))}</span>` : ''}
-      ${c.resolved ? '' : `<button class="keep" data-hlc="${esc(s.hlc)}">${esc(t('conflicts.keep'))}</button>`}
+      ${c.resolved || !may('settle') ? '' : `<button class="keep" data-hlc="${esc(s.hlc)}">${esc(t('conflicts.keep'))}</button>`}
     </li>`).join('');
   const settled = c.resolved
     ? `<p class="settled">${esc(t('conflicts.settled', { by: c.resolved.by, at: formatInstant(c.resolved.at), value: shown(c.resolved.value) }))}</p>`
+    : !may('settle')
+    ? ''
     : `<form class="third row" novalidate>
         <label for="third-${esc(c.id)}">${esc(t('conflicts.third'))}</label>
         <input id="third-${esc(c.id)}" name="value" aria-describedby="third-err-${esc(c.id)}">

@@ -8,7 +8,7 @@
 import * as api from '../api.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatDate, formatInstant, t } from '../i18n.js';
-import { codeOptions, el, esc, regionOptions } from '../state.js';
+import { codeOptions, el, esc, may, regionOptions } from '../state.js';
 
 const SPEC = [
   { name: 'from', type: 'date' },
@@ -80,6 +80,9 @@ export async function render(main) {
     el('<button type="button" id="dash-reset" data-i18n="dash.reset"></button>'),
   );
   view.querySelector('#dash-lang').value = currentLang();
+  // The summary is the programme's report, the manager's (docs/access.md).
+  view.querySelector('#print-pdf').hidden = !may('print_report');
+  view.querySelector('#print-followups').hidden = !may('print_field_sheet');
   applyTranslations(view);
   form.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatDate, formatInstant, t } from '../i18n.js';
-import { el, esc, fullName, phoneText, toast } from '../state.js';
+import { el, esc, fullName, may, phoneText, toast } from '../state.js';
 
 let showAll = false;
 
@@ -48,19 +48,23 @@ function personHtml(p, kept) {
 
 function pairHtml(p) {
   const reasons = p.reasons.map((r) => t(`dup.reason.${r}`)).join(' · ');
+  // Merging and telling apart are the assistant's (docs/access.md).
+  const settle = may('settle');
   let actions;
   if (p.status === 'merged') {
     // A merge that does not take effect (decided apart from another one
     // on the same people): a person looks at it again.
     const aside = p.in_effect ? '' : `<p class="badge overdue">${esc(t('duplicates.not_in_effect'))}</p>`;
     actions = `<p>${esc(t('duplicates.merged', { by: p.decided_by, at: formatInstant(p.decided_at) }))}</p>${aside}
-      <button class="unmerge">${esc(t('duplicates.unmerge'))}</button>`;
+      ${settle ? `<button class="unmerge">${esc(t('duplicates.unmerge'))}</button>` : ''}`;
   } else if (p.status === 'distinct') {
     actions = `<p>${esc(t('duplicates.distinct', { by: p.decided_by, at: formatInstant(p.decided_at) }))}</p>`;
-  } else {
+  } else if (settle) {
     actions = `<button class="primary merge-a">${esc(t('duplicates.merge_keep', { name: fullName(p.a) }))}</button>
       <button class="primary merge-b">${esc(t('duplicates.merge_keep', { name: fullName(p.b) }))}</button>
       <button class="dismiss">${esc(t('duplicates.dismiss'))}</button>`;
+  } else {
+    actions = '';
   }
   return `<article class="card pair" data-id="${esc(p.id)}" data-a="${esc(p.a.id)}" data-b="${esc(p.b.id)}">
     <p><span class="badge">${esc(t('duplicates.score', { score: p.score }))}</span> ${esc(reasons)}</p>

@@ -8,7 +8,7 @@
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { app, codeOptions, el, esc, phoneHtml, toast } from '../state.js';
+import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -102,6 +102,7 @@ export async function render(main, id) {
     view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
     view.querySelector('#archive').addEventListener('click', (e) => openArchive(panel, b, e.currentTarget));
     view.querySelector('#print-sheet').addEventListener('click', (e) => printSheet(b, e.currentTarget));
+    view.querySelector('#print-sheet').hidden = !may('print_field_sheet');
   }
 }
 

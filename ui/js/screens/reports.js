@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
-import { el, esc, regionOptions, toast } from '../state.js';
+import { el, esc, may, regionOptions, toast } from '../state.js';
 
 const INDICATORS = [
   'beneficiaries_registered',
@@ -37,9 +37,9 @@ export async function render(main) {
       </tr></thead><tbody></tbody></table>
       <p id="targets-empty" class="muted" data-i18n="targets.empty" hidden></p>
     </div>
-    <div class="card"><p class="muted" data-i18n="targets.hint"></p><form id="target-form"></form></div>
-    <h2 data-i18n="export.title"></h2>
-    <div class="card">
+    <div class="card" id="target-card"><p class="muted" data-i18n="targets.hint"></p><form id="target-form"></form></div>
+    <h2 data-i18n="export.title" id="export-title"></h2>
+    <div class="card" id="export-card">
       <p class="muted" data-i18n="export.intro"></p>
       <p><label class="checkbox-inline"><input type="checkbox" id="export-pseudonymise">
         <span data-i18n="export.pseudonymise"></span></label></p>
@@ -54,6 +54,11 @@ export async function render(main) {
   const form = view.querySelector('form');
   const actions = renderForm(form, SPEC, {});
   actions.append(el('<button type="submit" class="primary" id="target-save" data-i18n="targets.save"></button>'));
+  // Targets and exports are the manager's (docs/access.md); the list of
+  // targets is everyone's.
+  view.querySelector('#target-card').hidden = !may('set_targets');
+  view.querySelector('#export-title').hidden = !may('export_data');
+  view.querySelector('#export-card').hidden = !may('export_data');
   applyTranslations(view);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

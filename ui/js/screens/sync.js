@@ -6,7 +6,7 @@
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
-import { el, esc, toast } from '../state.js';
+import { el, esc, may, toast } from '../state.js';
 
 let chosen = [];
 
@@ -49,7 +49,7 @@ export async function render(main) {
       <p><span data-i18n="sync.keys_fingerprint"></span> <code id="keys-fingerprint" dir="ltr"></code></p>
       <h3 data-i18n="sync.trust_title"></h3>
       <ul id="trusted" class="plain-list"></ul>
-      <div class="row">
+      <div class="row" id="trust-row">
         <input id="trust-name" data-i18n-placeholder="sync.trust_name" aria-label="name">
         <input id="trust-recipient" dir="ltr" placeholder="age1…" aria-label="recipient">
         <button id="trust-add" data-i18n="sync.trust_add"></button>
@@ -74,6 +74,9 @@ export async function render(main) {
   </section>`);
   main.append(view);
   const $ = (id) => view.querySelector(`#${id}`);
+  // Trusting a computer is an enrolment (docs/access.md): hidden from a
+  // role that may not.
+  $('trust-row').hidden = !may('enrol_device');
   applyTranslations(view);
 
   $('export-bundle').addEventListener('click', async () => {
@@ -209,7 +212,7 @@ function reportHtml(report, preview) {
   const lines = report.files.map((f) => {
     if (f.error) {
       const d = f.error.details || {};
-      const approve = preview && f.error.code === 'bundle_unknown_device'
+      const approve = preview && f.error.code === 'bundle_unknown_device' && may('enrol_device')
         ? ` <button data-approve="${esc(d.device)}" data-name="${esc(d.name)}" data-fingerprint="${esc(d.fingerprint)}">${esc(t('sync.approve'))}</button>`
         : '';
       // The laptop, record and field at fault, one click away.
@@ -249,7 +252,7 @@ async function loadStatus(view) {
   }
   view.querySelector('#backups').innerHTML = status.backups.length
     ? status.backups.map((b) => `<li>${esc(formatInstant(b.created_at))} · ${esc(t(`sync.backup_reason.${b.reason}`))}
-        · ${esc(Math.round(b.bytes / 1024))} ko <button data-name="${esc(b.name)}">${esc(t('sync.restore'))}</button></li>`).join('')
+        · ${esc(Math.round(b.bytes / 1024))} ko${may('restore') ? ` <button data-name="${esc(b.name)}">${esc(t('sync.restore'))}</button>` : ''}</li>`).join('')
     : `<li class="muted">${esc(t('sync.no_backups'))}</li>`;
 }
 
