@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod beneficiary;
 pub mod clock;
 pub mod codes;

@@ -21,7 +21,7 @@ pub fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Optio
 /// allowed, for notes) and the bidirectional overrides, embeddings and
 /// isolates that can show "Fatima" as another name in a list or a PDF.
 /// The marks a keyboard types in Arabic (U+200E, U+200F) stay allowed.
-fn hidden(c: char) -> bool {
+pub(crate) fn hidden(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)

@@ -18,6 +18,7 @@ pub mod words;
 pub use indicators::{Filters, FiltersInput, Indicators};
 
 use crate::access::Action;
+use crate::audit::{Act, Note};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,7 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
     };
     crate::files::check_output(store.path(), &path)?;
     write_file(&path, &printed.bytes)?;
+    store.log(print_note(request, &printed.fingerprint))?;
     Ok(Saved {
         path,
         bytes: printed.bytes.len() as u64,
@@ -113,7 +115,7 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
 pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Path>) -> Result<export::ExportSummary> {
     store.require(Action::ExportData)?;
     let what = if pseudonymise { "export-pseudonymised" } else { "export" };
-    match format {
+    let summary = match format {
         Format::Csv => {
             let dir = match out {
                 Some(p) => p.to_path_buf(),
@@ -127,6 +129,38 @@ pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Pa
                 None => output_path(&reports_dir(store)?, what, Some("xlsx")),
             };
             export::write_xlsx(store, &path, pseudonymise)
+        }
+    }?;
+    let act = match format {
+        Format::Csv => Act::ExportCsv,
+        Format::Xlsx => Act::ExportXlsx,
+    };
+    let detail = format!(
+        "{}: {} people, {} visits, {} milestones, {} targets",
+        if pseudonymise { "pseudonymised" } else { "named" },
+        summary.beneficiaries,
+        summary.visits,
+        summary.milestones,
+        summary.targets
+    );
+    store.log(Note::new(act, "records").detail(detail))?;
+    Ok(summary)
+}
+
+/// The audit entry of a print: the kind of report and what it covers (the
+/// person's id for a profile sheet), never a name; the fingerprint of the
+/// data it shows, printed on it.
+fn print_note(request: &PrintRequest, fingerprint: &str) -> Note {
+    match request {
+        PrintRequest::Summary { lang: l, .. } => {
+            Note::new(Act::PrintSummary, "summary").detail(format!("{}, data {fingerprint}", lang(l)))
+        }
+        PrintRequest::Profile { id, lang: l } => {
+            Note::new(Act::PrintProfile, id).detail(format!("{}, data {fingerprint}", lang(l)))
+        }
+        PrintRequest::Followups { lang: l, days, .. } => {
+            let days = days.map(|d| format!(", {d} days")).unwrap_or_default();
+            Note::new(Act::PrintFollowups, "followups").detail(format!("{}{days}, data {fingerprint}", lang(l)))
         }
     }
 }

@@ -297,13 +297,38 @@ CREATE TABLE device_key (
 CREATE INDEX device_key_signing ON device_key(signing_key);
 "#;
 
+/// The audit trail (crates/core/src/audit.rs): one chain of entries per
+/// machine, each carrying the hash of the one before it. Entries of other
+/// machines arrive in bundles and are kept as they came; `rcv` is the
+/// order in which this database received (or made) each, what an export
+/// sends after (`sync.exported_audit_rcv`).
+const V4: &str = r#"
+CREATE TABLE audit (
+    machine   TEXT NOT NULL,                -- device id of the chain
+    seq       INTEGER NOT NULL CHECK (seq > 0),
+    at        TEXT NOT NULL,                -- UTC instant, milliseconds
+    who       TEXT NOT NULL,                -- the account
+    role      TEXT NOT NULL,
+    action    TEXT NOT NULL,                -- a stable code (audit::Act)
+    subject   TEXT NOT NULL,                -- record id, bundle file, report kind
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL,                -- SHA-256 of the entry, prev_hash included
+    rcv       INTEGER NOT NULL UNIQUE CHECK (rcv > 0),
+    PRIMARY KEY (machine, seq)
+) WITHOUT ROWID;
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX audit_action ON audit(action, at);
+CREATE INDEX audit_who ON audit(who, at);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    3
+    4
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use super::log::{self, Change, Entity, Op};
 use super::{Store, Writer};
 use crate::access::Action;
+use crate::audit::{Act, Note};
 use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin, EDITABLE};
 use crate::clock::Hlc;
 use crate::error::{Error, FieldError, Result};
@@ -68,8 +69,9 @@ impl Writer<'_> {
     }
 
     /// Emits the fields of `new` that differ from `current`, with the values
-    /// and stamps they replace. Gives false when nothing changed.
-    fn update<T: Serialize>(&mut self, entity: Entity, id: Uuid, current: &T, new: &T) -> Result<bool> {
+    /// and stamps they replace. Gives the names of the fields changed (none
+    /// when nothing changed).
+    fn update<T: Serialize>(&mut self, entity: Entity, id: Uuid, current: &T, new: &T) -> Result<Vec<String>> {
         let (Value::Object(cur), Value::Object(new)) = (serde_json::to_value(current)?, serde_json::to_value(new)?)
         else {
             return Err(Error::Other("internal: a record is not a JSON object".into()));
@@ -85,10 +87,11 @@ impl Writer<'_> {
             }
         }
         if fields.is_empty() {
-            return Ok(false);
+            return Ok(Vec::new());
         }
+        let changed = fields.keys().cloned().collect();
         self.emit(entity, id, Op::Update, fields, old, base)?;
-        Ok(true)
+        Ok(changed)
     }
 
     /// Archives a record: kept, hidden, never erased. The change carries the
@@ -211,7 +214,12 @@ impl Store {
     pub fn set_target_json(&mut self, input: Value) -> Result<Target> {
         self.require(Action::SetTargets)?;
         let input: TargetInput = from_json(input)?;
-        self.write(|w| w.set_target(&input))
+        self.write_noted(|w| {
+            let t = w.set_target(&input)?;
+            let region = t.region.as_deref().map(|r| format!(", region {r}")).unwrap_or_default();
+            let note = Note::new(Act::TargetSet, t.id).detail(format!("{}{region}", t.indicator));
+            Ok((t, Some(note)))
+        })
     }
 
     /// Registers a person from a JSON object (form or CLI).
@@ -222,7 +230,11 @@ impl Store {
 
     pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
         self.require(Action::Record)?;
-        self.write(|w| w.add_beneficiary(input))
+        self.write_noted(|w| {
+            let b = w.add_beneficiary(input)?;
+            let note = Note::new(Act::PersonAdd, b.id);
+            Ok((b, Some(note)))
+        })
     }
 
     /// Changes some fields of a person; `patch` holds only those fields
@@ -243,7 +255,7 @@ impl Store {
             return Err(Error::invalid(errors));
         }
         let today = Store::today();
-        self.write(|w| {
+        self.write_noted(|w| {
             let current = w.beneficiary(id)?;
             if current.archived_at.is_some() {
                 return Err(Error::invalid(vec![FieldError::new("id", "archived_beneficiary").with("id", id)]));
@@ -259,8 +271,10 @@ impl Store {
             new.archived_at = current.archived_at.clone();
             new.archive_reason = current.archive_reason.clone();
             w.check_cin_free(&new, Some(&current))?;
-            w.update(Entity::Beneficiary, id, &current, &new)?;
-            w.beneficiary(id)
+            // The audit names the fields changed, never their values.
+            let changed = w.update(Entity::Beneficiary, id, &current, &new)?;
+            let note = (!changed.is_empty()).then(|| Note::new(Act::PersonUpdate, id).detail(changed.join(", ")));
+            Ok((w.beneficiary(id)?, note))
         })
     }
 
@@ -270,13 +284,14 @@ impl Store {
     pub fn archive_beneficiary(&mut self, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
         self.require(Action::Record)?;
         let reason = crate::validate::req_text("archive_reason", &reason, 500).map_err(|e| Error::invalid(vec![e]))?;
-        self.write(|w| {
+        self.write_noted(|w| {
             let current = w.beneficiary(id)?;
             if current.archived_at.is_some() {
-                return Ok(current);
+                return Ok((current, None));
             }
+            // Not the reason: free text, it may name someone.
             w.archive(Entity::Beneficiary, id, Some(reason))?;
-            w.beneficiary(id)
+            Ok((w.beneficiary(id)?, Some(Note::new(Act::PersonArchive, id))))
         })
     }
 
@@ -287,7 +302,11 @@ impl Store {
 
     pub fn add_visit(&mut self, input: &VisitInput) -> Result<Visit> {
         self.require(Action::Record)?;
-        self.write(|w| w.add_visit(input))
+        self.write_noted(|w| {
+            let v = w.add_visit(input)?;
+            let note = Note::new(Act::VisitAdd, v.id).detail(format!("person {}", v.beneficiary_id));
+            Ok((v, Some(note)))
+        })
     }
 
     pub fn add_milestone_json(&mut self, input: Value) -> Result<Milestone> {
@@ -297,20 +316,32 @@ impl Store {
 
     pub fn add_milestone(&mut self, input: &MilestoneInput) -> Result<Milestone> {
         self.require(Action::Record)?;
-        self.write(|w| w.add_milestone(input))
+        self.write_noted(|w| {
+            let m = w.add_milestone(input)?;
+            let note =
+                Note::new(Act::MilestoneAdd, m.id).detail(format!("person {}, {}", m.beneficiary_id, m.kind.as_str()));
+            Ok((m, Some(note)))
+        })
     }
 
     /// Archives a visit or milestone entered by mistake.
     pub fn archive_record(&mut self, entity: Entity, id: Uuid) -> Result<()> {
         self.require(Action::Record)?;
-        self.write(|w| {
+        self.write_noted(|w| {
             let exists: bool =
                 w.tx.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
                     .exists(params![id.to_string()])?;
             if !exists {
                 return Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() });
             }
-            w.archive(entity, id, None)
+            w.archive(entity, id, None)?;
+            let note = match entity {
+                Entity::Visit => Note::new(Act::VisitArchive, id),
+                Entity::Milestone => Note::new(Act::MilestoneArchive, id),
+                Entity::Beneficiary => Note::new(Act::PersonArchive, id),
+                other => Note::new(Act::RecordArchive, id).detail(other.as_str()),
+            };
+            Ok(((), Some(note)))
         })
     }
 

@@ -163,7 +163,10 @@ impl Store {
         }
         drop(check);
         take(self, "before-restore")?;
+        // The audit trail made since the copy was taken is put back after it.
+        let trail = crate::audit::all(self.conn())?;
         let identity = self.restore_from(&chosen.path)?;
+        self.log_restore(&trail, &chosen.name, &identity)?;
         Ok(Restored { backup: chosen, identity })
     }
 }

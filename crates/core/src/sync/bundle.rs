@@ -118,6 +118,15 @@ pub enum Refusal {
     },
     /// An export with no computer to send it to but this one.
     NoRecipient,
+    /// An audit entry that is not whole, or does not link to the entries
+    /// of its machine's chain held here or carried with it: the bundle
+    /// (or that machine's log) was edited by hand.
+    AuditBroken {
+        device: Uuid,
+        name: String,
+        seq: i64,
+        problem: String,
+    },
 }
 
 impl Refusal {
@@ -139,6 +148,7 @@ impl Refusal {
             Refusal::KeyChanged { .. } => "bundle_key_changed",
             Refusal::Unsigned { .. } => "bundle_unsigned",
             Refusal::NoRecipient => "bundle_no_recipient",
+            Refusal::AuditBroken { .. } => "bundle_audit_broken",
         }
     }
 
@@ -154,6 +164,9 @@ impl Refusal {
             ),
             Refusal::Unsigned { device, name } => Some(serde_json::json!({ "device": device, "name": name })),
             Refusal::AheadOfClock { device, at } => Some(serde_json::json!({ "name": device, "at": at })),
+            Refusal::AuditBroken { device, name, seq, .. } => {
+                Some(serde_json::json!({ "device": device, "name": name, "seq": seq }))
+            }
             _ => None,
         }
     }
@@ -208,6 +221,11 @@ impl fmt::Display for Refusal {
                 "no other computer to send this bundle to: add the station's key with \
                  `wafira keys trust --name NAME RECIPIENT` (its recipient, age1…, is shown by `wafira keys show` \
                  on the station)"
+            ),
+            Refusal::AuditBroken { device, name, seq, problem } => write!(
+                f,
+                "the audit log of {name} ({device}) in this bundle is broken at entry {seq}: {problem}; the bundle \
+                 or that computer's log was edited"
             ),
         }
     }
@@ -289,6 +307,11 @@ pub struct Manifest {
     /// absent from bundles of versions before signed bundles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<SourceKeys>,
+    /// The audit entries that follow the change lines in the content
+    /// (crates/core/src/audit.rs): absent from bundles of versions before
+    /// the audit trail, and from bundles that carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditSection>,
 }
 
 /// A computer's public keys, as its manifests carry them.
@@ -327,6 +350,8 @@ pub struct Unpacked {
     pub lines: Vec<Line>,
     /// Its manifest is signed with the key it names (the signature checked).
     pub signed: bool,
+    /// The audit entries it carries, each whole (crates/core/src/audit.rs).
+    pub audit: Vec<crate::audit::Entry>,
 }
 
 /// One change as a bundle line holds it, its JSON objects left as text:
@@ -457,17 +482,39 @@ pub fn content_line(out: &mut Vec<u8>, c: &Change) -> Result<()> {
 /// bytes, unsigned: what versions before signed bundles wrote (the tests
 /// and the sync bench make such bundles; the app signs, [`encode_signed`]).
 pub fn encode(manifest: Manifest, content: &[u8]) -> Result<(Vec<u8>, Manifest)> {
-    encode_with(manifest, content, None)
+    encode_with(manifest, content, None, None)
 }
 
 /// [`encode`], the manifest naming `keys`' public keys and signed with
 /// its signing key: the plaintext of a bundle, before [`seal`].
-pub fn encode_signed(mut manifest: Manifest, content: &[u8], keys: &OwnKeys) -> Result<(Vec<u8>, Manifest)> {
-    manifest.keys = Some(keys.source_keys());
-    encode_with(manifest, content, Some(&keys.signing))
+pub fn encode_signed(manifest: Manifest, content: &[u8], keys: &OwnKeys) -> Result<(Vec<u8>, Manifest)> {
+    encode_signed_with_audit(manifest, content, None, keys)
 }
 
-fn encode_with(mut manifest: Manifest, content: &[u8], signer: Option<&SigningKey>) -> Result<(Vec<u8>, Manifest)> {
+/// [`encode_signed`], the last `audit.bytes` bytes of `content` being the
+/// audit entries `audit` describes (one JSON entry per line, after the
+/// change lines). Without `audit` the bundle carries none (a bundle
+/// rewritten from its changes alone drops them).
+pub fn encode_signed_with_audit(
+    mut manifest: Manifest,
+    content: &[u8],
+    audit: Option<crate::audit::AuditSection>,
+    keys: &OwnKeys,
+) -> Result<(Vec<u8>, Manifest)> {
+    manifest.keys = Some(keys.source_keys());
+    encode_with(manifest, content, audit, Some(&keys.signing))
+}
+
+fn encode_with(
+    mut manifest: Manifest,
+    content: &[u8],
+    audit: Option<crate::audit::AuditSection>,
+    signer: Option<&SigningKey>,
+) -> Result<(Vec<u8>, Manifest)> {
+    if audit.as_ref().is_some_and(|a| a.bytes > content.len() as u64) {
+        return Err(Error::Other("internal: the audit entries are longer than the content".into()));
+    }
+    manifest.audit = audit.filter(|a| a.entries > 0);
     manifest.format = FORMAT;
     manifest.content_bytes = content.len() as u64;
     manifest.content_sha256 = super::sha256_hex(content);
@@ -679,6 +726,16 @@ fn check_manifest(m: &Manifest) -> Result<()> {
     if !(1..=MAX_SEQ).contains(&m.number) {
         return inconsistent(format!("its number {} is not between 1 and {MAX_SEQ}", m.number));
     }
+    if let Some(a) = &m.audit {
+        if a.entries as u64 > a.bytes || a.machines.len() > a.entries {
+            return inconsistent(format!(
+                "it declares {} audit entries in {} bytes, naming {} machines",
+                a.entries,
+                a.bytes,
+                a.machines.len()
+            ));
+        }
+    }
     for r in &m.devices {
         let numbered = |n: i64| (1..=MAX_SEQ).contains(&n);
         // Both numbers within 1..=MAX_SEQ: the span cannot overflow.
@@ -779,7 +836,20 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle> {
 /// manifest lists, and that no change claims a device that did not make it.
 pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let (manifest, payload, signed) = open(bytes)?;
-    let content = inflate(payload, manifest.content_bytes)?;
+    let whole = inflate(payload, manifest.content_bytes)?;
+    // The audit entries follow the change lines (checked against the
+    // whole content's checksum below, with the changes).
+    let audit_bytes = manifest.audit.as_ref().map_or(0, |a| a.bytes);
+    let Some(changes_end) = usize::try_from(audit_bytes).ok().and_then(|a| whole.len().checked_sub(a)) else {
+        return refuse(Refusal::Inconsistent(format!(
+            "it declares {audit_bytes} bytes of audit entries in {} bytes of content",
+            whole.len()
+        )));
+    };
+    let (content, audit_lines) = whole.split_at(changes_end);
+    if !content.is_empty() && !content.ends_with(b"\n") {
+        return refuse(Refusal::Inconsistent("the audit entries do not begin on a line of their own".into()));
+    }
     // Two cores: the checksum and the first half of the lines on one, the
     // second half on the other (the hash runs beside the first half, so
     // that both take about as long).
@@ -791,7 +861,7 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let first_lines = first.iter().filter(|b| **b == b'\n').count();
     let lost = || Error::Refused(Refusal::Corrupt("the content cannot be read".into()));
     let (hash, a, b) = std::thread::scope(|s| {
-        let hash = s.spawn(|| super::sha256_hex(&content));
+        let hash = s.spawn(|| super::sha256_hex(&whole));
         let other = s.spawn(|| parse_lines(second, first_lines));
         let a = parse_lines(first, 0);
         (hash.join().map_err(|_| lost()), a, other.join().unwrap_or_else(|_| Err(lost())))
@@ -803,7 +873,13 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked> {
     let (more, bad_b) = b?;
     lines.extend(more);
     check_against_manifest(&manifest, &lines, bad_a.or(bad_b))?;
-    Ok(Unpacked { manifest, lines, signed })
+    let audit = match &manifest.audit {
+        Some(section) => {
+            crate::audit::read_section(audit_lines, section, manifest.source.id, &crate::audit::names(&manifest))?
+        }
+        None => Vec::new(),
+    };
+    Ok(Unpacked { manifest, lines, signed, audit })
 }
 
 /// Reads content lines, one change each; `skip` lines came before them.

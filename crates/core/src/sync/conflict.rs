@@ -12,6 +12,7 @@
 //! logged `resolution` record, so that both travel.
 
 use crate::access::Action;
+use crate::audit::{Act, Note};
 use crate::beneficiary::{BeneficiaryInput, Origin};
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Change, Entity, Op, CHANGE_COLUMNS};
@@ -342,7 +343,7 @@ impl Store {
             }
             Choice::Value(v) => Some(v.clone()),
         };
-        self.write(|w| {
+        self.write_noted(|w| {
             let archived = current_of(w.tx(), conflict.entity, conflict.record_id)?
                 .0
                 .get("archived_at")
@@ -370,7 +371,10 @@ impl Store {
             };
             fields.remove("id");
             w.emit(Entity::Resolution, record.id, Op::Create, fields, Map::new(), Map::new())?;
-            Ok(())
+            // The conflict and the field settled, not the value kept.
+            let how = if matches!(choice, Choice::Keep(_)) { "a side kept" } else { "another value" };
+            let detail = format!("{} {} {}: {how}", conflict.entity.as_str(), conflict.record_id, conflict.field);
+            Ok(((), Some(Note::new(Act::ConflictResolve, &conflict.id).detail(detail))))
         })?;
         view(self.conn(), id)?.ok_or_else(not_found)
     }

@@ -21,6 +21,16 @@ use uuid::Uuid;
 const NUMBER_KEY: &str = "sync.export_number";
 /// The last receipt number (`change.rcv`) exported.
 const EXPORTED_KEY: &str = "sync.exported_rcv";
+/// The last receipt number of an audit entry (`audit.rcv`) exported.
+const AUDIT_EXPORTED_KEY: &str = "sync.exported_audit_rcv";
+
+/// Where a bundle stops: the last receipt numbers of the changes and of
+/// the audit entries it holds.
+#[derive(Debug, Clone, Copy)]
+struct Upto {
+    changes: i64,
+    audit: i64,
+}
 /// This database asks the machines it sends bundles to for a full bundle
 /// back (after a restore or a copy: what it lost may be held elsewhere);
 /// the value is the request's id.
@@ -117,7 +127,7 @@ impl Store {
 
     /// [`Store::build_bundle`], with the last receipt number the bundle
     /// holds; signed and encrypted with `protect`.
-    fn build(&self, full: bool, protect: bool) -> Result<(Vec<u8>, Manifest, i64)> {
+    fn build(&self, full: bool, protect: bool) -> Result<(Vec<u8>, Manifest, Upto)> {
         let me = self.device()?;
         let conn = self.conn();
         // Refused before any work when there is nobody to send it to.
@@ -168,25 +178,58 @@ impl Store {
             wants_full: meta_get(conn, WANT_FULL_KEY)?.and_then(|r| Uuid::parse_str(&r).ok()),
             serves,
             keys: None,
+            audit: None,
         };
         tally.fill(&mut manifest, &names);
-        let (bytes, manifest) = match keys {
-            Some((own, recipients)) => {
-                let (plain, manifest) = bundle::encode_signed(manifest, &content, &own)?;
-                (bundle::seal(&plain, &recipients)?, manifest)
-            }
-            None => bundle::encode(manifest, &content)?,
+        // The audit entries received or made since the last export follow
+        // the changes; all of them in a full bundle and when bundle numbers
+        // start over (a new identity). Bundles as older versions made them
+        // carry none.
+        let audit_after: i64 = if full || number == 1 {
+            0
+        } else {
+            meta_get(conn, AUDIT_EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0)
         };
-        Ok((bytes, manifest, last_rcv))
+        let (bytes, manifest, audit_rcv) = match keys {
+            Some((own, recipients)) => {
+                let (section, lines, audit_rcv) = crate::audit::outgoing(conn, audit_after)?;
+                content.extend_from_slice(&lines);
+                let (plain, manifest) = bundle::encode_signed_with_audit(manifest, &content, Some(section), &own)?;
+                (bundle::seal(&plain, &recipients)?, manifest, audit_rcv)
+            }
+            None => {
+                let (bytes, manifest) = bundle::encode(manifest, &content)?;
+                (bytes, manifest, audit_after)
+            }
+        };
+        Ok((bytes, manifest, Upto { changes: last_rcv, audit: audit_rcv }))
     }
 
-    /// Records a bundle as exported: the next one starts after it.
-    fn mark_exported(&mut self, m: &Manifest, last_rcv: i64) -> Result<()> {
+    /// Records a bundle as exported: the next one starts after it. The
+    /// export is logged in the same transaction.
+    fn mark_exported(&mut self, m: &Manifest, upto: Upto, path: &Path) -> Result<()> {
+        let actor = self.actor().clone();
+        let me = self.device()?.id;
         let tx = self.transaction()?;
         let done: i64 = meta_get(&tx, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
-        if last_rcv > done {
-            meta_set(&tx, EXPORTED_KEY, &last_rcv.to_string())?;
+        if upto.changes > done {
+            meta_set(&tx, EXPORTED_KEY, &upto.changes.to_string())?;
         }
+        let audit_done: i64 = meta_get(&tx, AUDIT_EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        if upto.audit > audit_done {
+            meta_set(&tx, AUDIT_EXPORTED_KEY, &upto.audit.to_string())?;
+        }
+        let file = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let audit = m.audit.as_ref().map_or(0, |a| a.entries);
+        let detail = format!(
+            "bundle {} #{}{}: {} changes, {audit} audit entries",
+            m.bundle_id,
+            m.number,
+            if m.full { " (full)" } else { "" },
+            m.changes
+        );
+        let note = crate::audit::Note::new(crate::audit::Act::BundleExport, file).detail(detail);
+        crate::audit::append(&tx, me, &actor, note)?;
         for r in &m.serves {
             tx.execute("DELETE FROM meta WHERE key = ?1", params![format!("{OWE_PREFIX}{r}")])?;
             meta_set(&tx, &format!("{SERVED_PREFIX}{r}"), &m.created_at)?;
@@ -202,9 +245,9 @@ impl Store {
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
         self.require(Action::ExportBundle)?;
         crate::files::check_output(self.path(), path)?;
-        let (bytes, manifest, last_rcv) = self.build(full, true)?;
+        let (bytes, manifest, upto) = self.build(full, true)?;
         crate::files::write_private(path, &bytes)?;
-        self.mark_exported(&manifest, last_rcv)?;
+        self.mark_exported(&manifest, upto, path)?;
         Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })
     }
 

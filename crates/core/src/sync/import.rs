@@ -310,6 +310,8 @@ fn invalid(e: Error) -> Error {
 struct Imported {
     summary: ImportSummary,
     own_changes_seen: bool,
+    /// Audit entries this database did not have.
+    audit_new: usize,
 }
 
 /// Imports one checked bundle into the open transaction.
@@ -323,7 +325,7 @@ fn import_one(
     let warnings = received.warnings();
     let bundle = match received.decoded {
         Decoded::Known(m) => {
-            return Ok(Imported { summary: known_summary(w.tx(), m, warnings)?, own_changes_seen: false })
+            return Ok(Imported { summary: known_summary(w.tx(), m, warnings)?, own_changes_seen: false, audit_new: 0 })
         }
         Decoded::Fresh(b) => b,
     };
@@ -341,6 +343,9 @@ fn import_one(
         register_device(tx, &Device::from(&r.device))?;
     }
     let fresh = fresh_changes(tx, &bundle)?;
+    // Its audit entries: each links to its machine's chain, or the bundle
+    // is refused (audit.rs).
+    let audit = crate::audit::take_in(tx, &bundle.audit, me, &crate::audit::names(&m))?;
     let before = Counts::of(tx)?;
     let now = Hlc::now_millis();
     let horizon = now.saturating_add(MAX_DRIFT_MS);
@@ -363,7 +368,7 @@ fn import_one(
     // person accepted it: then edits made here must still win over the
     // changes accepted. History shows wall-clock times (`at`), not stamps.
     let latest = fresh.iter().map(|i| bundle.lines[*i].hlc).filter(|h| options.accept_future || h.millis <= hold).max();
-    let own_changes_seen = fresh.iter().any(|i| bundle.lines[*i].device_id == me);
+    let own_changes_seen = fresh.iter().any(|i| bundle.lines[*i].device_id == me) || audit.own_seen;
     let decisions =
         fresh.iter().filter(|i| matches!(bundle.lines[**i].entity, Entity::Merge | Entity::Resolution)).count();
 
@@ -483,7 +488,30 @@ fn import_one(
         approved: admitted == Admitted::Approved,
         warnings,
     };
-    Ok(Imported { summary, own_changes_seen })
+    Ok(Imported { summary, own_changes_seen, audit_new: audit.new })
+}
+
+/// Logs a bundle taken in, in its import's transaction, when the import
+/// wrote anything (a bundle imported again writes nothing, not even this).
+fn log_import(w: &Writer<'_>, actor: &crate::access::Actor, file: &str, i: &Imported) -> Result<()> {
+    let s = &i.summary;
+    if s.already_imported && s.new_changes == 0 && i.audit_new == 0 {
+        return Ok(());
+    }
+    let file = std::path::Path::new(file).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let subject = if file.is_empty() { s.bundle_id.to_string() } else { file };
+    let detail = format!(
+        "bundle {} #{} of {}: {} new changes, {} audit entries{}",
+        s.bundle_id,
+        s.number,
+        s.source.name,
+        s.new_changes,
+        i.audit_new,
+        if s.approved { "; computer approved" } else { "" }
+    );
+    let note = crate::audit::Note::new(crate::audit::Act::BundleImport, subject).detail(detail);
+    crate::audit::append(w.tx(), w.device.id, actor, note)?;
+    Ok(())
 }
 
 /// A bundle that asks for a full bundle back: the next export here will
@@ -651,13 +679,18 @@ impl Store {
             if worth_a_copy {
                 report.backup = Some(backup::take(self, "before-import")?);
             }
+            let actor = self.actor().clone();
             for (name, b) in decoded {
                 let result = match b {
-                    Ok(b) => self.write(|w| import_one(w, b, options, own, role)),
+                    Ok(b) => self.write(|w| {
+                        let imported = import_one(w, b, options, own, role)?;
+                        log_import(w, &actor, &name, &imported)?;
+                        Ok(imported)
+                    }),
                     Err(e) => Err(e),
                 };
                 let result = match result {
-                    Ok(Imported { summary, own_changes_seen }) => {
+                    Ok(Imported { summary, own_changes_seen, .. }) => {
                         if own_changes_seen {
                             self.renew_identity(Renewal::SeenElsewhere)?;
                         }

@@ -25,6 +25,7 @@
 
 use super::bundle::{self, Manifest, Refusal, SourceKeys};
 use crate::access::{Action, Role};
+use crate::audit::{Act, Note};
 use crate::error::{Error, FieldError, Result};
 use crate::store::Store;
 use age::secrecy::ExposeSecret;
@@ -359,7 +360,11 @@ impl Store {
         }
         let (name, parsed) = c.finish(|| Some((name?, parsed.ok()?)))?;
         let recipient = parsed.to_string();
-        add_recipient(self.conn(), &recipient, &name, None)?;
+        self.with_note(|conn| {
+            add_recipient(conn, &recipient, &name, None)?;
+            // One already trusted is no change, and no entry.
+            Ok(((), (conn.changes() > 0).then(|| Note::new(Act::KeyTrust, &recipient))))
+        })?;
         self.trusted_recipients()?
             .into_iter()
             .find(|t| t.recipient == recipient)
@@ -370,7 +375,11 @@ impl Store {
     /// replaced); says whether it was trusted.
     pub fn untrust_recipient(&mut self, recipient: &str) -> Result<bool> {
         self.require(Action::EnrolDevice)?;
-        Ok(self.conn().execute("DELETE FROM trusted_recipient WHERE recipient = ?1", params![recipient.trim()])? > 0)
+        self.with_note(|conn| {
+            let removed =
+                conn.execute("DELETE FROM trusted_recipient WHERE recipient = ?1", params![recipient.trim()])? > 0;
+            Ok((removed, removed.then(|| Note::new(Act::KeyUntrust, recipient.trim()))))
+        })
     }
 
     /// A person approves computer `device`: its next bundle's signing key
@@ -380,6 +389,7 @@ impl Store {
     /// recipient it was enrolled with, are forgotten.
     pub fn approve_device(&mut self, device: Uuid, fingerprint: Option<&str>, reenrol: bool) -> Result<Approval> {
         self.require(Action::EnrolDevice)?;
+        let (actor, me) = (self.actor().clone(), self.device().ok().map(|d| d.id));
         let tx = self.transaction()?;
         let pinned: Option<Option<String>> = tx
             .query_row("SELECT signing_key FROM device_key WHERE device_id = ?1", params![device.to_string()], |r| {
@@ -433,6 +443,15 @@ impl Store {
                 })
             },
         )?;
+        if let Some(me) = me {
+            let detail = match (reenrol, given) {
+                (true, Some(f)) => format!("enrolled again, fingerprint {f}"),
+                (true, None) => "enrolled again".to_string(),
+                (false, Some(f)) => format!("fingerprint {f}"),
+                (false, None) => String::new(),
+            };
+            crate::audit::append(&tx, me, &actor, Note::new(Act::DeviceApprove, device).detail(detail))?;
+        }
         tx.commit()?;
         Ok(approval)
     }
@@ -459,6 +478,7 @@ impl Store {
             own.identity_text()
         )?;
         file.sync_all()?;
-        Ok(())
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        self.log(Note::new(Act::KeyExportIdentity, name))
     }
 }

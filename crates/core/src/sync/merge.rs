@@ -13,6 +13,7 @@
 //! more change to the decision; everything folds back.
 
 use crate::access::Action;
+use crate::audit::{Act, Note};
 use crate::beneficiary::Beneficiary;
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
@@ -711,7 +712,7 @@ impl Store {
         if kept == other {
             return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
         }
-        self.write(|w| {
+        self.write_noted(|w| {
             let mut errors = Vec::new();
             for (field, id) in [("kept", kept), ("other", other)] {
                 if let Err(Error::Invalid(i)) = w.live_person(field, id) {
@@ -721,15 +722,17 @@ impl Store {
             if !errors.is_empty() {
                 return Err(Error::invalid(errors));
             }
-            w.decide(kept, other, Status::Merged)
+            w.decide(kept, other, Status::Merged).map(|d| noted(Act::DuplicateMerge, d))
         })
     }
 
     /// Undoes a merge of the pair: both show as before, the pair is open again.
     pub fn unmerge_persons(&mut self, a: Uuid, b: Uuid) -> Result<Decision> {
         self.require(Action::Settle)?;
-        self.write(|w| match w.status_of(a, b)? {
-            Some(d) if d.status == Status::Merged => w.decide(d.kept, d.other, Status::Open),
+        self.write_noted(|w| match w.status_of(a, b)? {
+            Some(d) if d.status == Status::Merged => {
+                w.decide(d.kept, d.other, Status::Open).map(|d| noted(Act::DuplicateUnmerge, d))
+            }
             _ => Err(Error::invalid(vec![FieldError::new("other", "not_merged")])),
         })
     }
@@ -740,11 +743,11 @@ impl Store {
         if a == b {
             return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
         }
-        self.write(|w| match w.status_of(a, b)? {
+        self.write_noted(|w| match w.status_of(a, b)? {
             Some(d) if d.status == Status::Merged => {
                 Err(Error::invalid(vec![FieldError::new("other", "already_merged").with("id", d.other)]))
             }
-            Some(d) => w.decide(d.kept, d.other, Status::Distinct),
+            Some(d) => w.decide(d.kept, d.other, Status::Distinct).map(|d| noted(Act::DuplicateDismiss, d)),
             None => {
                 for id in [a, b] {
                     if crate::store::log::clocks_of(w.tx(), Entity::Beneficiary, id)?.is_none() {
@@ -753,8 +756,15 @@ impl Store {
                         ]));
                     }
                 }
-                w.decide(a, b, Status::Distinct)
+                w.decide(a, b, Status::Distinct).map(|d| noted(Act::DuplicateDismiss, d))
             }
         })
     }
+}
+
+/// A decision on a pair, with its audit entry: the pair's decision id,
+/// and the two people by id.
+fn noted(act: Act, d: Decision) -> (Decision, Option<Note>) {
+    let note = Note::new(act, d.id).detail(format!("kept {}, other {}", d.kept, d.other));
+    (d, Some(note))
 }
