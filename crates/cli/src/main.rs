@@ -2,6 +2,7 @@
 //! assistant's batch work, scripts and tests. Exit status 0 on success;
 //! otherwise 1 and one line on stderr that names the problem.
 
+mod audit;
 mod report;
 mod sync;
 mod unlock;
@@ -88,6 +89,10 @@ enum Command {
     /// The live records as CSV files or an XLSX workbook.
     #[command(subcommand)]
     Export(report::ExportCmd),
+    /// The audit trail: who did what, when, on which machine; verify its
+    /// chains, export it.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Add realistic synthetic people, visits and milestones.
     Demo {
         #[arg(long)]
@@ -185,8 +190,9 @@ fn parse_sex(s: &str) -> std::result::Result<Sex, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match run(cli, &command_words(&matches)) {
         Ok(out) => {
             if let Some(v) = out {
                 // A reader that stops early (`| head`) is no error of ours.
@@ -205,6 +211,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The subcommands a run was given (`beneficiary list`), for the audit
+/// trail: never their arguments.
+fn command_words(matches: &clap::ArgMatches) -> String {
+    let mut words = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        words.push(name);
+        m = sub;
+    }
+    words.join(" ")
 }
 
 fn stdin_json() -> Result<Value> {
@@ -232,13 +250,13 @@ fn init(path: &std::path::Path, device: &str, coordinator: &str, user: Option<&s
     }))
 }
 
-fn run(cli: Cli) -> Result<Option<Value>> {
+fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
     let path = paths::database_path(cli.db)?;
     if let Command::Init { device, coordinator, user } = &cli.command {
         return init(&path, device, coordinator, user.as_deref());
     }
     let mut store = unlock::open(&path)?;
-    match cli.command {
+    let out = match cli.command {
         Command::Init { .. } => Ok(None),
         Command::User(cmd) => match cmd {
             UserCmd::Add { name, role } => {
@@ -299,6 +317,7 @@ fn run(cli: Cli) -> Result<Option<Value>> {
         Command::Backup(cmd) => sync::backup(&mut store, cmd),
         Command::Report(cmd) => report::report(&mut store, cmd),
         Command::Export(cmd) => report::export(&store, cmd),
+        Command::Audit(cmd) => audit::audit(&mut store, cmd),
         Command::Demo { beneficiaries, seed } => {
             if !store.is_initialised() {
                 eprintln!("note: this database had no device identity; it is now device 'demo'");
@@ -306,5 +325,9 @@ fn run(cli: Cli) -> Result<Option<Value>> {
             }
             json(demo::generate(&mut store, beneficiaries, seed)?)
         }
-    }
+    }?;
+    // The account signed in for this command: logged once it succeeded (a
+    // command refused or failed changes nothing, the trail included).
+    store.log_sign_in(&format!("cli {words}"))?;
+    Ok(out)
 }

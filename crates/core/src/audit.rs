@@ -840,10 +840,11 @@ impl Store {
         Ok(())
     }
 
-    /// Logs that the account that unlocked this store signed in: the window
-    /// calls it once unlocked, the CLI once per command it runs.
-    pub fn log_sign_in(&mut self) -> Result<()> {
-        self.log(Note::new(Act::SignIn, ""))
+    /// Logs that the account that unlocked this store signed in, `via`
+    /// the window (once unlocked) or a command of the CLI (once it
+    /// succeeded: `cli beneficiary list`, never its arguments).
+    pub fn log_sign_in(&mut self, via: &str) -> Result<()> {
+        self.log(Note::new(Act::SignIn, via))
     }
 
     /// The entries that match `filter`, newest first.
