@@ -160,8 +160,14 @@ fn fill(store: &mut Store, seed: usize) {
     }
 }
 
+/// The key of the bench's databases (no passphrase: the unlock is timed
+/// apart, in `at_rest`).
+fn key() -> wafira_core::accounts::DbKey {
+    wafira_core::accounts::DbKey::from_bytes([7; 32])
+}
+
 fn machine(dir: &std::path::Path, name: &str) -> Store {
-    let mut s = Store::open_with_key(dir.join(format!("{name}.sqlite")), &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
+    let mut s = Store::open_with_key(dir.join(format!("{name}.sqlite")), &key()).expect("open");
     s.init_device(name, "Bench").expect("init");
     s
 }
@@ -202,8 +208,19 @@ fn rows(store: &Store, table: &str, columns: &str) -> Rows {
 /// connection settings an import uses (statement journals in memory, a
 /// 128 MiB page cache); gives the time it took, commit included.
 fn plain_insert(path: &std::path::Path, tables: &[(&str, Rows)]) -> Span {
-    let plain = Store::open_with_key(path, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open plain");
-    let conn = plain.conn();
+    let store = Store::open_with_key(path, &key()).expect("open plain");
+    insert_rows(store.conn(), tables)
+}
+
+/// The same into an unencrypted file of the same schema.
+fn plain_insert_unencrypted(path: &std::path::Path, tables: &[(&str, Rows)]) -> Span {
+    let mut conn = rusqlite::Connection::open(path).expect("open unencrypted");
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL").expect("settings");
+    wafira_core::store::schema::migrations().to_latest(&mut conn).expect("schema");
+    insert_rows(&conn, tables)
+}
+
+fn insert_rows(conn: &rusqlite::Connection, tables: &[(&str, Rows)]) -> Span {
     conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -131072").expect("settings");
     let t = Span::start();
     conn.execute_batch("BEGIN").expect("begin");
@@ -227,7 +244,7 @@ fn generated(dir: &std::path::Path, name: &str, seed: usize) -> Store {
     let file = format!("{name}.sqlite");
     if let Some(cached) = cache.as_ref().map(|c| c.join(&file)).filter(|f| f.exists()) {
         std::fs::copy(cached, dir.join(&file)).expect("copy cached laptop");
-        return Store::open_with_key(dir.join(&file), &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
+        return Store::open_with_key(dir.join(&file), &key()).expect("open");
     }
     let mut s = machine(dir, name);
     fill(&mut s, seed);
@@ -399,8 +416,71 @@ fn main() {
         plain_all / import_empty,
         plain_records / import_empty,
     );
+    let t = plain_insert_unencrypted(&dir.path().join("unencrypted-all.sqlite"), &all_tables);
+    println!(
+        "the same plain insert into an unencrypted file: {} = encrypted file x{:.2}",
+        t.show(),
+        plain_all / t.secs()
+    );
+    at_rest(dir.path(), laptop.path());
     println!(
         "targets: export {export_s:.2} s, import into empty {import_empty:.2} s, into full {import_full:.2} s (each < 2 s); \
          again {again_s:.3} s (< 0.1 s)"
+    );
+}
+
+/// Opening and reading the encrypted database against an unencrypted copy
+/// of it (SQLCipher's export with an empty key), each the best of a few
+/// runs on a new connection; and the unlock with a passphrase (Argon2id).
+fn at_rest(dir: &std::path::Path, laptop: &std::path::Path) {
+    let plain = dir.join("laptop-unencrypted.sqlite");
+    let conn = wafira_core::store::connect(laptop, &key()).expect("connect");
+    conn.execute("ATTACH DATABASE ?1 AS plain KEY ''", [plain.to_string_lossy()]).expect("attach");
+    conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(())).expect("export plain");
+    conn.execute_batch("DETACH DATABASE plain").expect("detach");
+    drop(conn);
+    let best = |f: &dyn Fn() -> rusqlite::Connection, sql: &str| -> f64 {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                let c = f();
+                c.query_row(sql, [], |r| r.get::<_, i64>(0)).expect("query");
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let encrypted = || wafira_core::store::connect(laptop, &key()).expect("open encrypted");
+    let unencrypted = || rusqlite::Connection::open(&plain).expect("open plain");
+    let first_page = "SELECT count(*) FROM (SELECT id FROM beneficiary ORDER BY last_name, first_name LIMIT 50)";
+    let scan = "SELECT sum(length(fields)) FROM change";
+    let (open_e, open_p) = (best(&encrypted, first_page), best(&unencrypted, first_page));
+    let (scan_e, scan_p) = (best(&encrypted, scan), best(&unencrypted, scan));
+    println!(
+        "at rest: open + first page of the list {:.1} ms encrypted vs {:.1} ms unencrypted = x{:.2}; \
+         reading the whole change log ({} MB file) {:.0} ms vs {:.0} ms = x{:.2}",
+        open_e * 1e3,
+        open_p * 1e3,
+        open_e / open_p,
+        std::fs::metadata(laptop).map(|m| m.len()).unwrap_or(0) / 1_000_000,
+        scan_e * 1e3,
+        scan_p * 1e3,
+        scan_e / scan_p,
+    );
+    let path = dir.join("unlock.sqlite");
+    let pass = "une phrase de passe de banc";
+    let (created, recovery_text) = Store::create(&path, "Bench", pass).expect("create");
+    drop(created);
+    let t = Instant::now();
+    let credentials = wafira_core::accounts::Credentials::passphrase(None, pass);
+    drop(Store::open(&path, &credentials).expect("unlock"));
+    let with_pass = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let recovery = wafira_core::accounts::Credentials::RecoveryKey(recovery_text);
+    drop(Store::open(&path, &recovery).expect("open with the recovery key"));
+    println!(
+        "unlock with a passphrase (Argon2id 64 MiB, 3 passes, then the store opened): {:.0} ms; the store opened with \
+         the recovery key (no derivation): {:.0} ms",
+        with_pass * 1e3,
+        t.elapsed().as_secs_f64() * 1e3
     );
 }
