@@ -76,7 +76,13 @@ fn init_prints_a_recovery_key_and_the_database_is_unreadable_without_it() {
 fn a_wrong_passphrase_names_the_passphrase_and_changes_no_byte() {
     let (_dir, db, _) = field();
     let before = files(&db);
-    let out = command().arg("--db").arg(&db).args(["beneficiary", "list"]).env("WAFIRA_PASSPHRASE", "not the right one").output().unwrap();
+    let out = command()
+        .arg("--db")
+        .arg(&db)
+        .args(["beneficiary", "list"])
+        .env("WAFIRA_PASSPHRASE", "not the right one")
+        .output()
+        .unwrap();
     let err = failed(out);
     assert!(err.contains("passphrase"), "{err}");
     assert!(!err.contains(PASSPHRASE));
@@ -120,7 +126,14 @@ fn the_recovery_key_opens_the_database_when_the_passphrase_is_lost_and_sets_a_ne
     // A wrong recovery key changes nothing.
     let before = files(&db);
     let wrong = "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA";
-    let out = command().arg("--db").arg(&db).arg("info").env_remove("WAFIRA_PASSPHRASE").env("WAFIRA_RECOVERY_KEY", wrong).output().unwrap();
+    let out = command()
+        .arg("--db")
+        .arg(&db)
+        .arg("info")
+        .env_remove("WAFIRA_PASSPHRASE")
+        .env("WAFIRA_RECOVERY_KEY", wrong)
+        .output()
+        .unwrap();
     assert!(failed(out).contains("recovery_key"));
     assert_eq!(files(&db), before);
 }
@@ -148,14 +161,27 @@ fn accounts_each_open_the_database_with_their_own_passphrase_and_role() {
     assert!(!std::fs::read_to_string(wafira_core::accounts::accounts_path(&db)).unwrap().contains("phrase"));
 
     let as_user = |user: &str, pass: &str, args: &[&str]| {
-        command().arg("--db").arg(&db).args(args).env("WAFIRA_USER", user).env("WAFIRA_PASSPHRASE", pass).output().unwrap()
+        command()
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("WAFIRA_USER", user)
+            .env("WAFIRA_PASSPHRASE", pass)
+            .output()
+            .unwrap()
     };
     let info = ok_json(as_user("amal", "phrase de la coordinatrice", &["info"]));
     assert_eq!(info["account"]["role"], "coordinator");
     // Another account's passphrase does not open hers.
     assert!(failed(as_user("Amal", "phrase de l'assistant", &["info"])).contains("passphrase"));
     // With several accounts, none named: the passphrase finds its own.
-    let out = command().arg("--db").arg(&db).arg("info").env("WAFIRA_PASSPHRASE", "phrase de la coordinatrice").output().unwrap();
+    let out = command()
+        .arg("--db")
+        .arg(&db)
+        .arg("info")
+        .env("WAFIRA_PASSPHRASE", "phrase de la coordinatrice")
+        .output()
+        .unwrap();
     assert_eq!(ok_json(out)["account"]["name"], "Amal");
     // A coordinator cannot manage accounts: the refusal names the role.
     let before = files(&db);
@@ -179,12 +205,8 @@ fn init_refuses_an_existing_database_and_bad_input_leaves_no_file() {
     assert_eq!(files(&db), before);
 
     let fresh = dir.path().join("fresh/new.sqlite");
-    let out = command()
-        .arg("--db")
-        .arg(&fresh)
-        .args(["init", "--device", "", "--coordinator", "Samira"])
-        .output()
-        .unwrap();
+    let out =
+        command().arg("--db").arg(&fresh).args(["init", "--device", "", "--coordinator", "Samira"]).output().unwrap();
     assert!(failed(out).contains("device"));
     let out = command()
         .arg("--db")
@@ -195,4 +217,31 @@ fn init_refuses_an_existing_database_and_bad_input_leaves_no_file() {
         .unwrap();
     assert!(failed(out).contains("passphrase"));
     assert!(!fresh.exists());
+}
+
+#[test]
+fn every_backup_is_as_unreadable_as_the_database() {
+    let (dir, station, _) = field();
+    let laptop = dir.path().join("laptop/laptop.sqlite");
+    ok_json(wafira(&laptop, &["init", "--device", "Portable Larache", "--coordinator", "Naïma"], None));
+    let recipient = ok_json(wafira(&station, &["keys", "show"], None))["recipient"].as_str().unwrap().to_string();
+    ok_json(wafira(&laptop, &["keys", "trust", "--name", "Station", &recipient], None));
+    let khadija = AMINA.replace("Amina", "Khadija").replace("BK765432", "BK111111").replace("0661234567", "0662222222");
+    ok_json(wafira(&laptop, &["beneficiary", "add"], Some(&khadija)));
+    let bundle = dir.path().join("larache.wafira");
+    ok_json(wafira(&laptop, &["bundle", "export", "--out", bundle.to_str().unwrap()], None));
+    ok_json(wafira(&station, &["bundle", "import", "--approve-new", bundle.to_str().unwrap()], None));
+    ok_json(wafira(&station, &["bundle", "import", "--approve-new", bundle.to_str().unwrap()], None));
+    let backups: Vec<PathBuf> =
+        std::fs::read_dir(dir.path().join("backups")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(!backups.is_empty(), "an import takes a backup");
+    for b in backups {
+        let bytes = std::fs::read(&b).unwrap();
+        assert!(!holds(&bytes, "Zerhouni") && !holds(&bytes, "BK765432"), "{} in the clear", b.display());
+        let out =
+            std::process::Command::new("sqlite3").arg(&b).arg("SELECT count(*) FROM beneficiary").output().unwrap();
+        assert!(!out.status.success(), "sqlite3 read {}", b.display());
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&b).unwrap().permissions()) & 0o777;
+        assert_eq!(mode, 0o600, "{}", b.display());
+    }
 }
