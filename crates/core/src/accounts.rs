@@ -88,10 +88,7 @@ pub enum Credentials {
 
 impl Credentials {
     pub fn passphrase(user: Option<&str>, passphrase: &str) -> Credentials {
-        Credentials::Passphrase {
-            user: user.map(str::to_string),
-            passphrase: Zeroizing::new(passphrase.to_string()),
-        }
+        Credentials::Passphrase { user: user.map(str::to_string), passphrase: Zeroizing::new(passphrase.to_string()) }
     }
 }
 
@@ -166,10 +163,7 @@ fn write_file(db: &Path, file: &AccountsFile) -> Result<()> {
 pub fn list(db: &Path) -> Result<Vec<Account>> {
     Ok(read_file(db)?
         .map(|f| {
-            f.accounts
-                .into_iter()
-                .map(|w| Account { name: w.name, role: w.role, created_at: w.created_at })
-                .collect()
+            f.accounts.into_iter().map(|w| Account { name: w.name, role: w.role, created_at: w.created_at }).collect()
         })
         .unwrap_or_default())
 }
