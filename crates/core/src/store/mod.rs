@@ -20,6 +20,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub const DEFAULT_FOLLOWUP_DAYS: i64 = 60;
+pub const DEFAULT_LOCK_MINUTES: i64 = 10;
 
 /// This database's own identity: the laptop (or station) that writes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -181,6 +182,78 @@ impl Store {
         store.device = store.load_device()?;
         store.check_same_file()?;
         Ok(store)
+    }
+
+    /// A database left unencrypted by an older version is encrypted under
+    /// a new key: copied whole into an encrypted file (SQLCipher's
+    /// export), which then replaces it; its backups likewise. The person
+    /// who opened it with a passphrase becomes its first manager; the
+    /// recovery key is kept for [`Store::take_new_recovery_key`].
+    fn encrypt_plain(path: PathBuf, credentials: &Credentials) -> Result<Store> {
+        let (key, actor, account) = match credentials {
+            Credentials::Key(k) => (k.clone(), Actor::key_holder(), None),
+            Credentials::RecoveryKey(_) => return Err(Error::field("recovery_key", "wrong_recovery_key")),
+            Credentials::Passphrase { user, passphrase } => {
+                let name = user.clone().unwrap_or_else(|| "admin".into());
+                crate::accounts::check_new(&name, passphrase)?;
+                (DbKey::random(), Actor { name: name.trim().to_string(), role: Role::Manager }, Some(passphrase))
+            }
+        };
+        encrypt_file_in_place(&path, &key)?;
+        let backups = path.parent().map(|d| d.join("backups")).unwrap_or_default();
+        if let Ok(entries) = std::fs::read_dir(&backups) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().ends_with(".sqlite") && is_plain_sqlite(&e.path()).unwrap_or(false) {
+                    encrypt_file_in_place(&e.path(), &key)?;
+                }
+            }
+        }
+        if let Some(passphrase) = account {
+            crate::accounts::put(&path, &key, &actor.name, Role::Manager, passphrase)?;
+        }
+        let conn = connect(&path, &key)?;
+        let mut store = Store::finish_open(conn, path, key, actor)?;
+        if account.is_some() {
+            store.new_recovery_key = Some(store.key.recovery_text());
+        }
+        Ok(store)
+    }
+
+    /// The recovery key made when this open encrypted an older plain
+    /// database, once.
+    pub fn take_new_recovery_key(&mut self) -> Option<Zeroizing<String>> {
+        self.new_recovery_key.take()
+    }
+
+    /// The database key, for the modules that open its backups.
+    pub(crate) fn key(&self) -> &DbKey {
+        &self.key
+    }
+
+    /// Adds an account to this database (or gives an existing one a new
+    /// passphrase and role).
+    pub fn put_account(&mut self, name: &str, role: Role, passphrase: &str) -> Result<crate::accounts::Account> {
+        self.require(crate::access::Action::ManageAccounts)?;
+        crate::accounts::put(&self.path, &self.key, name, role, passphrase)
+    }
+
+    /// The accounts that open this database.
+    pub fn accounts(&self) -> Result<Vec<crate::accounts::Account>> {
+        self.require(crate::access::Action::ManageAccounts)?;
+        crate::accounts::list(&self.path)
+    }
+
+    /// Removes an account (never the last manager).
+    pub fn remove_account(&mut self, name: &str) -> Result<bool> {
+        self.require(crate::access::Action::ManageAccounts)?;
+        crate::accounts::remove(&self.path, name)
+    }
+
+    /// Changes the passphrase of the account that unlocked the store, which
+    /// any account may do for itself.
+    pub fn change_own_passphrase(&mut self, passphrase: &str) -> Result<crate::accounts::Account> {
+        let Actor { name, role } = self.actor.clone();
+        crate::accounts::put(&self.path, &self.key, &name, role, passphrase)
     }
 
     /// A database copied to another file (or restored by hand from a copy)
@@ -411,6 +484,21 @@ impl Store {
         Ok(stored.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_FOLLOWUP_DAYS))
     }
 
+    /// Minutes without use after which the window locks (drops the key
+    /// from memory and asks for a passphrase again).
+    pub fn lock_minutes(&self) -> Result<i64> {
+        let stored = meta_get(&self.conn, "setting.lock_minutes")?;
+        Ok(stored.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_LOCK_MINUTES))
+    }
+
+    /// Sets the lock delay, 1 to 120 minutes: a rule of the machine, the
+    /// manager's to set, so that nobody turns the lock off.
+    pub fn set_lock_minutes(&mut self, minutes: i64) -> Result<()> {
+        self.require(crate::access::Action::ManageAccounts)?;
+        crate::validate::in_range("lock_minutes", minutes, 1, 120).map_err(|e| Error::invalid(vec![e]))?;
+        meta_set(&self.conn, "setting.lock_minutes", &minutes.to_string())
+    }
+
     /// A working setting of this laptop's follow-up plan, the
     /// coordinator's as her records are (docs/access.md): it changes no
     /// record and travels nowhere.
@@ -472,69 +560,6 @@ pub fn register_device(conn: &Connection, d: &Device) -> Result<()> {
     Ok(())
 }
 
-/// Refuses, before changing anything in it, a file that is not one of our
-/// databases: another program's SQLite file (tables, but no schema version
-/// of ours) or not SQLite at all. Read-only, so the file stays as it was.
-fn check_ours(path: &Path) -> Result<()> {
-    let not_ours = || Error::NotOurs(path.display().to_string());
-    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
-        return Ok(());
-    }
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_ours())?;
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
-    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
-    let has_change_log: bool = conn
-        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change'", [], |_| Ok(true))
-        .optional()
-        .map_err(|_| not_ours())?
-        .unwrap_or(false);
-    if tables > 0 && (version == 0 || !has_change_log) {
-        return Err(not_ours());
-    }
-    Ok(())
-}
-
-/// The number of `device`'s last change here.
-fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
-        .query_row(params![device.to_string()], |r| r.get(0))?)
-}
-
-/// Records the number of this device's last change beside the database
-/// ([`Store::numbered_path`]). Not a write the data depends on: a failure
-/// only loses a check.
-fn note_numbered(path: &Path, device: Uuid, seq: i64) {
-    let _ = crate::files::write_private(path, format!("{device} {seq}\n").as_bytes());
-}
-
-const FILE_KEY: &str = "file_identity";
-const RENEWED_KEY: &str = "identity_renewed";
-
-/// What tells this file from a copy of it: its device and inode.
-#[cfg(unix)]
-fn file_identity(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    Some(format!("{}:{}", m.dev(), m.ino()))
-}
-
-/// Elsewhere, its full path: a copy lives at another path.
-#[cfg(not(unix))]
-fn file_identity(path: &Path) -> Option<String> {
-    std::fs::canonicalize(path).ok().map(|p| p.display().to_string())
-}
-
-fn clock_get(conn: &Connection) -> Result<Hlc> {
-    match meta_get(conn, "hlc")? {
-        Some(s) => s.parse().map_err(Error::Other),
-        None => Ok(Hlc::ZERO),
-    }
-}
-
-fn clock_set(conn: &Connection, hlc: Hlc) -> Result<()> {
-    meta_set(conn, "hlc", &hlc.to_string())
-}
 /// A device's name and its coordinator's, checked together.
 fn check_device_names(name: &str, coordinator: &str) -> Result<(String, String)> {
     let mut c = crate::error::Checker::default();
@@ -626,3 +651,66 @@ pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DbKey) -> R
     Ok(())
 }
 
+/// Refuses, before changing anything in it, a file that is not one of our
+/// databases: another program's SQLite file (tables, but no schema version
+/// of ours) or not SQLite at all. Read-only, so the file stays as it was.
+fn check_ours(path: &Path) -> Result<()> {
+    let not_ours = || Error::NotOurs(path.display().to_string());
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_ours())?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
+    let has_change_log: bool = conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change'", [], |_| Ok(true))
+        .optional()
+        .map_err(|_| not_ours())?
+        .unwrap_or(false);
+    if tables > 0 && (version == 0 || !has_change_log) {
+        return Err(not_ours());
+    }
+    Ok(())
+}
+
+/// The number of `device`'s last change here.
+fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+        .query_row(params![device.to_string()], |r| r.get(0))?)
+}
+
+/// Records the number of this device's last change beside the database
+/// ([`Store::numbered_path`]). Not a write the data depends on: a failure
+/// only loses a check.
+fn note_numbered(path: &Path, device: Uuid, seq: i64) {
+    let _ = crate::files::write_private(path, format!("{device} {seq}\n").as_bytes());
+}
+
+const FILE_KEY: &str = "file_identity";
+const RENEWED_KEY: &str = "identity_renewed";
+
+/// What tells this file from a copy of it: its device and inode.
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!("{}:{}", m.dev(), m.ino()))
+}
+
+/// Elsewhere, its full path: a copy lives at another path.
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<String> {
+    std::fs::canonicalize(path).ok().map(|p| p.display().to_string())
+}
+
+fn clock_get(conn: &Connection) -> Result<Hlc> {
+    match meta_get(conn, "hlc")? {
+        Some(s) => s.parse().map_err(Error::Other),
+        None => Ok(Hlc::ZERO),
+    }
+}
+
+fn clock_set(conn: &Connection, hlc: Hlc) -> Result<()> {
+    meta_set(conn, "hlc", &hlc.to_string())
+}
