@@ -3,15 +3,18 @@
 //! of the domain lives here.
 
 mod commands;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
-use wafira_core::{paths, Store};
+use std::time::Duration;
+use tauri::{Emitter, Manager};
+use wafira_core::paths;
 
-/// What every command shares: the one open database.
+/// What every command shares: the database, open between an unlock and a
+/// lock (session.rs).
 pub struct AppState {
-    pub store: Mutex<Store>,
+    pub session: session::Session,
 }
 
 /// `--db PATH` on the command line, if given.
@@ -29,15 +32,27 @@ fn db_arg() -> Option<PathBuf> {
 }
 
 pub fn run() -> ExitCode {
-    let store = match paths::database_path(db_arg()).and_then(Store::open) {
-        Ok(s) => s,
+    let path = match paths::database_path(db_arg()) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot open the database: {e}");
+            eprintln!("error: cannot find the database: {e}");
             return ExitCode::FAILURE;
         }
     };
     let result = tauri::Builder::default()
-        .manage(AppState { store: Mutex::new(store) })
+        .manage(AppState { session: session::Session::new(path) })
+        .setup(|app| {
+            // The lock after inactivity, kept here whatever the window does:
+            // the key leaves memory and the window is told to hide the data.
+            let handle = app.handle().clone();
+            std::thread::spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(2));
+                if handle.state::<AppState>().session.lock_if_idle() {
+                    let _ = handle.emit("locked", ());
+                }
+            });
+            Ok(())
+        })
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     match result {

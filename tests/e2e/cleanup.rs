@@ -5,7 +5,7 @@ use crate::harness::{suite_processes, App, Proc, Turn};
 use std::time::{Duration, Instant};
 
 fn with_device(db: &std::path::Path) {
-    let mut store = wafira_core::Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open test database");
+    let mut store = crate::harness::open_store(db);
     store.init_device("Portable de test", "Samira Test").expect("init device");
 }
 

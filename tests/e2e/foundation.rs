@@ -71,8 +71,22 @@ async fn first_run_names_the_laptop_and_loads_demo_data() {
     let app = App::launch_fresh().await;
     app.type_into("#f-device", "Portable Larache").await;
     app.type_into("#f-coordinator", "Naïma").await;
+    assert_eq!(app.wait_for("#f-account").await.prop("value").await.unwrap().as_deref(), Some("Naïma"));
+    app.type_into("#f-passphrase", crate::harness::PASSPHRASE).await;
+    app.type_into("#f-passphrase_again", "une autre phrase").await;
     app.set_value("#f-demo", "true").await;
     app.click("#welcome-start").await;
+    app.wait_until("the mismatch", "document.querySelector('#err-passphrase_again').textContent.length > 0").await;
+    assert!(!app.db.exists(), "nothing made while the form is refused");
+    app.type_into("#f-passphrase_again", crate::harness::PASSPHRASE).await;
+    app.click("#welcome-start").await;
+    // The recovery key, shown once, must be confirmed kept before going on.
+    let key = app.text("#recovery-key").await;
+    assert_eq!(key.trim().split('-').count(), 13, "{key}");
+    let ready = app.wait_for("#recovery-continue").await;
+    assert_eq!(ready.attr("disabled").await.unwrap().is_some(), true);
+    app.set_value("#recovery-kept", "true").await;
+    app.click("#recovery-continue").await;
     app.wait_until(
         "the list with demo people",
         "(document.querySelector('#list-count')?.textContent || '').includes('300')",

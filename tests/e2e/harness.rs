@@ -330,11 +330,27 @@ impl Drop for Group {
     }
 }
 
+/// The test account's name and passphrase: the tests' databases are made
+/// as the set-up screen makes them, and opened through the unlock screen.
+pub const ACCOUNT: &str = "Samira Test";
+pub const PASSPHRASE: &str = "une phrase de passe de test";
+
+/// The app's database, opened (created, encrypted, with the test account,
+/// if there is none yet) as the core opens it.
+pub fn open_store(db: &Path) -> wafira_core::Store {
+    if db.exists() {
+        wafira_core::Store::open(db, &wafira_core::accounts::Credentials::passphrase(None, PASSPHRASE))
+            .expect("open test database")
+    } else {
+        wafira_core::Store::create(db, ACCOUNT, PASSPHRASE).expect("create test database").0
+    }
+}
+
 impl App {
     /// The app on a database that already has its device identity.
     pub async fn launch() -> App {
         App::launch_with(|db| {
-            let mut store = wafira_core::Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open test database");
+            let mut store = open_store(db);
             store.init_device("Portable de test", "Samira Test").expect("init device");
         })
         .await
@@ -359,6 +375,14 @@ impl App {
     /// Like `launch_with`, for a test that holds the turn itself, to look at
     /// the machine before the window opens and after it is gone.
     pub async fn launch_holding(_turn: &Turn, prepare: impl FnOnce(&Path)) -> App {
+        let app = App::connect(_turn, prepare).await;
+        if app.db.exists() {
+            app.unlock().await;
+        }
+        app
+    }
+
+    async fn connect(_turn: &Turn, prepare: impl FnOnce(&Path)) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "no display: run the end-to-end tests under Xvfb (scripts/test does, with xvfb-run)"
@@ -392,6 +416,18 @@ impl App {
         let app = App { client, db, group, _dir: dir, _turn: None };
         app.wait_for("body[data-ready='true']").await;
         app
+    }
+
+    /// The app on a prepared database, left at its unlock screen.
+    pub async fn launch_locked(turn: &Turn, prepare: impl FnOnce(&Path)) -> App {
+        App::connect(turn, prepare).await
+    }
+
+    /// Opens the database through the unlock screen, as its coordinator.
+    pub async fn unlock(&self) {
+        self.type_into("#f-passphrase", PASSPHRASE).await;
+        self.click("#unlock-submit").await;
+        self.wait_until("the unlocked window", "!document.getElementById('nav').hidden").await;
     }
 
     /// The process group of this window's tauri-driver, WebKitWebDriver and app.
@@ -489,8 +525,8 @@ impl App {
     /// Opens the SQLite file the app writes, read-only, as a person checking
     /// the data would.
     pub fn database(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open the app's database")
+        let credentials = wafira_core::accounts::Credentials::passphrase(None, PASSPHRASE);
+        wafira_core::store::connect_with(&self.db, &credentials).expect("open the app's database")
     }
 
     pub fn count(&self, sql: &str) -> i64 {

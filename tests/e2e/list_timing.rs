@@ -50,7 +50,7 @@ async fn list_screen_time_to_show_results_at_10000_people() {
             std::fs::copy(path, db).unwrap_or_else(|e| panic!("copying {}: {e}", path.display()));
         }
         None => {
-            let mut store = wafira_core::Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
+            let mut store = crate::harness::open_store(db);
             store.init_device("bench", "Benchmark").expect("init");
             eprintln!("writing 10,000 people with 20 visits each (set WAFIRA_BENCH_DB to reuse a prepared file)…");
             wafira_core::demo::generate_with_visits(&mut store, 10_000, 7, 20, 1000, |_| {}).expect("demo data");

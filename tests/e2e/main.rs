@@ -6,6 +6,7 @@ mod cleanup;
 mod foundation;
 mod harness;
 mod list_timing;
+mod protection;
 mod report;
 mod sync;
 mod workflows;

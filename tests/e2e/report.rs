@@ -89,7 +89,7 @@ async fn assert_same_numbers(app: &App, cli: &Value) {
 }
 
 fn prepared(db: &Path) {
-    let mut store = wafira_core::Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open");
+    let mut store = crate::harness::open_store(db);
     store.init_device("Portable de test", "Samira Test").expect("init");
     wafira_core::demo::generate(&mut store, 60, 3).expect("demo data");
     store.set_target_json(json!({"indicator": "iga_launched", "target": "25"})).expect("target");

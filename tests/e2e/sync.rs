@@ -29,7 +29,7 @@ fn export(store: &mut Store, path: PathBuf) -> PathBuf {
 fn prepare(dir: &Path, station_path: &Path) -> (PathBuf, PathBuf) {
     let mut a = laptop(dir, "Portable Larache");
     let mut b = laptop(dir, "Portable Kénitra");
-    let mut station = Store::open_with_key(station_path, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open station");
+    let mut station = crate::harness::open_store(station_path);
     station.init_device("Station Rabat", "Assia").expect("init station");
     // Both laptops send their bundles to the station; A's first goes to B too.
     let station_key = station.keys().expect("keys").recipient;

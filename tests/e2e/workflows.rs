@@ -31,7 +31,7 @@ fn dmy(iso: &str) -> String {
 
 /// A database with this laptop's identity and the people `add` registers.
 fn prepared(db: &Path, add: impl FnOnce(&mut Store)) {
-    let mut store = Store::open_with_key(db, &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open test database");
+    let mut store = crate::harness::open_store(db);
     store.init_device("Portable de test", "Samira Test").expect("init device");
     add(&mut store);
 }

@@ -5,7 +5,23 @@ const invoke = (cmd, args = {}) => window.__TAURI__.core.invoke(cmd, args);
 
 export const locale = (lang, namespace) => invoke('locale', { lang, namespace });
 export const appInfo = () => invoke('app_info');
-export const initDevice = (device, coordinator) => invoke('init_device', { device, coordinator });
+
+// The session (src-tauri/src/commands/session.rs): set-up, unlock, lock.
+/** {state: 'new'|'locked'|'open', database, accounts: [names]}. */
+export const sessionStatus = () => invoke('session_status');
+/** {device, coordinator, account, passphrase, passphraseAgain}; gives {recovery_key}, once. */
+export const setupDatabase = (v) => invoke('setup_database', v);
+export const unlock = (user, passphrase) => invoke('unlock', { user, passphrase });
+/** {recoveryKey, user, passphrase, passphraseAgain}: opens and gives the account a new passphrase. */
+export const unlockWithRecoveryKey = (v) => invoke('unlock_with_recovery_key', v);
+export const lock = () => invoke('lock');
+/** The person is at the keyboard: the lock's idle time starts again. */
+export const touch = () => invoke('touch');
+export const setLockMinutes = (minutes) => invoke('set_lock_minutes', { minutes });
+export const listAccounts = () => invoke('list_accounts');
+export const putAccount = (name, role, passphrase, passphraseAgain) =>
+  invoke('put_account', { name, role, passphrase, passphraseAgain });
+export const changePassphrase = (passphrase, passphraseAgain) => invoke('change_passphrase', { passphrase, passphraseAgain });
 export const loadDemo = (count) => invoke('load_demo', { count });
 export const setFollowupDays = (days) => invoke('set_followup_days', { days });
 

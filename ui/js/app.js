@@ -7,6 +7,7 @@ import { app } from './state.js';
 
 const screens = {
   welcome: () => import('./screens/welcome.js'),
+  unlock: () => import('./screens/unlock.js'),
   beneficiaries: () => import('./screens/beneficiaries.js'),
   register: () => import('./screens/register.js'),
   profile: () => import('./screens/profile.js'),
@@ -34,28 +35,62 @@ function registerReferenceNames(info) {
   }
 }
 
+/** Where the session stands: 'new' (set-up), 'locked' or 'open'. */
+let session = { state: 'locked' };
+
+/** Screens that show no data: the only ones while the database is closed. */
+const CLOSED = { new: 'welcome', locked: 'unlock' };
+
 async function render() {
   const main = document.getElementById('main');
   const [name, arg] = location.hash.replace(/^#\/?/, '').split('/');
-  const route = !app.info.device ? 'welcome' : screens[name] ? name : 'beneficiaries';
+  const route = CLOSED[session.state] || (!app.info.device ? 'welcome' : screens[name] && !['welcome', 'unlock'].includes(name) ? name : 'beneficiaries');
   document.querySelectorAll('#nav a').forEach((a) => {
     if (a.dataset.route === route) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
-  document.getElementById('nav').hidden = route === 'welcome';
+  document.getElementById('nav').hidden = route === 'welcome' || route === 'unlock';
+  document.getElementById('lock-now').hidden = session.state !== 'open';
   try {
     current = await screens[route]();
     main.innerHTML = '';
-    await current.render(main, arg ? decodeURIComponent(arg) : undefined);
+    await current.render(main, arg ? decodeURIComponent(arg) : undefined, session);
     applyTranslations(main);
   } catch (err) {
+    if (err && err.code === 'locked') return showLocked();
     main.textContent = errorText(err);
   }
 }
 
 export async function reloadInfo() {
+  session = await api.sessionStatus();
+  if (session.state !== 'open') return;
   app.info = await api.appInfo();
   registerReferenceNames(app.info);
+}
+
+/** The database locked (idle too long, or by hand): nothing of it stays on screen. */
+async function showLocked() {
+  if (session.state === 'open' && !location.hash.startsWith('#/unlock')) {
+    sessionStorage.setItem('wafira.before_lock', location.hash);
+  }
+  app.info = null;
+  session = await api.sessionStatus();
+  document.getElementById('main').innerHTML = '';
+  await render();
+}
+
+/** Key presses and clicks tell the core a person is there (at most every 10 s). */
+function reportActivity() {
+  let last = 0;
+  const seen = () => {
+    const now = Date.now();
+    if (session.state === 'open' && now - last > 10_000) {
+      last = now;
+      api.touch().catch(() => {});
+    }
+  };
+  for (const type of ['keydown', 'pointerdown', 'wheel']) document.addEventListener(type, seen, { passive: true });
 }
 
 async function start() {
@@ -68,6 +103,15 @@ async function start() {
     if (current && current.onLanguageChange) current.onLanguageChange();
   });
   window.addEventListener('hashchange', render);
+  window.addEventListener('unhandledrejection', (e) => {
+    if (e.reason && e.reason.code === 'locked') showLocked();
+  });
+  window.__TAURI__.event.listen('locked', showLocked);
+  document.getElementById('lock-now').addEventListener('click', async () => {
+    await api.lock();
+    await showLocked();
+  });
+  reportActivity();
   await render();
   document.body.dataset.ready = 'true';
 }

@@ -2,7 +2,7 @@
 // each field, values read back for the core. The core decides what is
 // valid; this only shows its answer beside the right field.
 
-import { t, fieldErrorText, applyTranslations } from './i18n.js';
+import { t, errorText, fieldErrorText, applyTranslations } from './i18n.js';
 
 /**
  * Field spec: {name, type: text|date|select|checkbox|number|textarea|list,
@@ -112,7 +112,7 @@ export function showErrors(form, err) {
     const general = document.createElement('p');
     general.className = 'form-error';
     general.setAttribute('role', 'alert');
-    general.textContent = unplaced.length ? unplaced.join(' · ') : (err && err.message) || String(err);
+    general.textContent = unplaced.length ? unplaced.join(' · ') : errorText(err);
     form.querySelector('.form-actions').before(general);
   }
   if (first) first.focus();

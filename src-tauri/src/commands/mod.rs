@@ -6,14 +6,15 @@
 mod records;
 mod report;
 mod sync;
+mod session;
 
 use crate::AppState;
 use wafira_core::{Error, Result, Store};
 
-/// Runs `f` with the store, the lock held for the command's length.
+/// Runs `f` with the open store, the lock held for the command's length
+/// (`locked` while the database is locked).
 pub(crate) fn with_store<T>(state: &tauri::State<'_, AppState>, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-    let mut store = state.store.lock().map_err(|_| Error::Other("the database lock was poisoned".into()))?;
-    f(&mut store)
+    state.session.with_store(f)
 }
 
 /// One locale file of the window, read from the assets embedded in the
@@ -35,7 +36,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         locale,
         records::app_info,
-        records::init_device,
+        session::session_status,
+        session::setup_database,
+        session::unlock,
+        session::unlock_with_recovery_key,
+        session::lock,
+        session::touch,
+        session::set_lock_minutes,
+        session::list_accounts,
+        session::put_account,
+        session::change_passphrase,
         records::load_demo,
         records::set_followup_days,
         records::list_beneficiaries,

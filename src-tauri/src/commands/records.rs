@@ -10,7 +10,7 @@ use wafira_core::access::{Action, Actor};
 use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
 use wafira_core::store::log::Entity;
 use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Profile};
-use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Device, Result};
+use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Result};
 
 /// What the window needs at start: the database, its device (absent on
 /// first run), the account signed in and what its role may do (the screens
@@ -27,6 +27,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
             "actor": actor(s.actor()),
             "followup_days": s.followup_days()?,
             "regions": reference::regions(),
+            "lock_minutes": s.lock_minutes()?,
             "codes": {
                 "sex": codes(Sex::ALL.iter().map(|c| c.as_str())),
                 "phase": codes(Phase::ALL.iter().map(|c| c.as_str())),
@@ -47,11 +48,6 @@ fn actor(a: &Actor) -> Value {
 
 fn codes<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     items.collect()
-}
-
-#[tauri::command]
-pub fn init_device(state: State<'_, AppState>, device: String, coordinator: String) -> Result<Device> {
-    with_store(&state, |s| s.init_device(&device, &coordinator))
 }
 
 #[tauri::command]

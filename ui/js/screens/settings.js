@@ -4,7 +4,7 @@ import * as api from '../api.js';
 import { reloadInfo } from '../app.js';
 import { renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, t } from '../i18n.js';
-import { app, el, esc, toast } from '../state.js';
+import { app, el, esc, may, toast } from '../state.js';
 
 const SPEC = [{ name: 'followup_days', label: 'settings.followup_days', type: 'number', attrs: { min: '1', max: '365' } }];
 
@@ -24,6 +24,17 @@ export function render(main) {
       </dl>
     </div>
     <div class="card"><h2 data-i18n="settings.followups"></h2><form id="settings-form"></form></div>
+    <div class="card" id="security"><h2 data-i18n="session.security"></h2>
+      <p id="signed-in"></p>
+      <form id="lock-form"></form>
+      <h3 data-i18n="session.change_passphrase"></h3>
+      <form id="passphrase-form"></form>
+    </div>
+    <div class="card" id="accounts-card" hidden><h2 data-i18n="session.accounts"></h2>
+      <table class="list"><thead><tr><th data-i18n="field.name"></th><th data-i18n="session.role"></th></tr></thead><tbody id="accounts"></tbody></table>
+      <h3 data-i18n="session.add_account"></h3>
+      <form id="account-form"></form>
+    </div>
   </section>`);
   main.append(card);
   const form = card.querySelector('form');
@@ -31,6 +42,7 @@ export function render(main) {
   const save = el('<button type="submit" class="primary" data-i18n="form.save"></button>');
   actions.append(save);
   applyTranslations(card);
+  renderSecurity(card);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
@@ -41,4 +53,81 @@ export function render(main) {
       showErrors(form, err);
     }
   });
+}
+
+const LOCK = [{ name: 'lock_minutes', label: 'session.lock_minutes', type: 'number', attrs: { min: '1', max: '120' } }];
+const PASS = [
+  { name: 'passphrase', label: 'session.new_passphrase', type: 'password', required: true, attrs: { autocomplete: 'new-password' } },
+  { name: 'passphrase_again', label: 'session.passphrase_again', type: 'password', required: true, attrs: { autocomplete: 'new-password' } },
+];
+const ROLES = ['coordinator', 'assistant', 'manager'];
+const ACCOUNT = [
+  { name: 'name', label: 'field.name', required: true, attrs: { autocomplete: 'off' } },
+  { name: 'role', label: 'session.role', type: 'select', required: true, options: ROLES.map((r) => ({ value: r, key: `role.${r}` })) },
+  ...PASS,
+];
+
+/** The lock delay (a manager's to set), one's own passphrase, and the accounts (a manager's). */
+function renderSecurity(card) {
+  const actor = app.info.actor;
+  card.querySelector('#signed-in').textContent = t('session.signed_in', { name: actor.name, role: t(`role.${actor.role}`) });
+  const manager = may('manage_accounts');
+
+  const lock = card.querySelector('#lock-form');
+  const lockActions = renderForm(lock, LOCK, { lock_minutes: app.info.lock_minutes });
+  lock.elements.lock_minutes.disabled = !manager;
+  if (manager) {
+    const save = el('<button type="submit" id="lock-save" data-i18n="form.save"></button>');
+    lockActions.append(save);
+    lock.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api.setLockMinutes(readForm(lock, LOCK).lock_minutes ?? 0);
+        await reloadInfo();
+        toast(t('form.saved'));
+      } catch (err) {
+        showErrors(lock, err);
+      }
+    });
+  }
+
+  const pass = card.querySelector('#passphrase-form');
+  pass.id = 'passphrase-form';
+  renderForm(pass, PASS).append(el('<button type="submit" data-i18n="form.save"></button>'));
+  pass.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api.changePassphrase(pass.elements.passphrase.value, pass.elements.passphrase_again.value);
+      pass.reset();
+      toast(t('form.saved'));
+    } catch (err) {
+      showErrors(pass, err);
+    }
+  });
+
+  if (!manager) return;
+  const box = card.querySelector('#accounts-card');
+  box.hidden = false;
+  const list = async () => {
+    const accounts = await api.listAccounts();
+    box.querySelector('#accounts').innerHTML = accounts
+      .map((a) => `<tr><td>${esc(a.name)}</td><td>${esc(t(`role.${a.role}`))}</td></tr>`)
+      .join('');
+  };
+  const form = box.querySelector('#account-form');
+  renderForm(form, ACCOUNT, { role: 'coordinator' }).append(el('<button type="submit" id="account-save" data-i18n="form.save"></button>'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = readForm(form, ACCOUNT);
+    try {
+      await api.putAccount(v.name || '', v.role || '', form.elements.passphrase.value, form.elements.passphrase_again.value);
+      form.reset();
+      await list();
+      toast(t('form.saved'));
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  applyTranslations(card);
+  list();
 }
