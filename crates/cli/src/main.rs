@@ -190,14 +190,36 @@ fn parse_sex(s: &str) -> std::result::Result<Sex, String> {
 }
 
 fn main() -> ExitCode {
-    let matches = <Cli as clap::CommandFactory>::command().get_matches();
-    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let parsed = <Cli as clap::CommandFactory>::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (m, cli)));
+    let (matches, cli) = match parsed {
+        Ok(p) => p,
+        Err(e) => return argument_error(e),
+    };
     match run(cli, &command_words(&matches)) {
         Ok(out) => {
             if let Some(v) = out {
                 // A reader that stops early (`| head`) is no error of ours.
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();
                 if let Err(e) = writeln!(std::io::stdout().lock(), "{text}") {
+/// A mistyped command is one line, like every other error (the help and
+/// the version print as they are).
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("error: {first} (wafira --help lists the commands)");
+    ExitCode::from(2)
+}
+
                     if e.kind() != std::io::ErrorKind::BrokenPipe {
                         eprintln!("error: cannot write the output: {e}");
                         return ExitCode::FAILURE;

@@ -125,3 +125,20 @@ fn a_new_database_is_readable_by_its_owner_only() {
     assert_eq!(mode(&wafira_core::accounts::accounts_path(&path)), 0o600);
     assert_eq!(mode(path.parent().unwrap()), 0o700);
 }
+
+#[test]
+fn a_mistyped_command_is_one_line_that_names_the_problem() {
+    let db = db();
+    for (args, names) in [
+        (&["--bogus"][..], "--bogus"),
+        (&["beneficiary", "list", "--sex", "X"][..], "sex"),
+        (&["beneficiary", "frobnicate"][..], "frobnicate"),
+    ] {
+        let out = wafira(&db.path, args, None);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("error: ") && err.contains(names), "{err}");
+    }
+    assert!(!db.path.exists(), "nothing made");
+}
