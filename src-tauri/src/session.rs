@@ -49,8 +49,10 @@ impl Session {
         out
     }
 
-    /// Holds `store` as the open database.
-    pub fn unlocked(&self, store: Store) -> Result<()> {
+    /// Holds `store` as the open database, the account's sign-in logged
+    /// in the audit trail.
+    pub fn unlocked(&self, mut store: Store) -> Result<()> {
+        store.log_sign_in("window")?;
         let minutes = store.lock_minutes()?;
         let mut open = self.open()?;
         open.store = Some(store);

@@ -66,3 +66,13 @@ export const setTarget = (input) => invoke('set_target', { input });
 export const printReport = (request) => invoke('print_report', { request });
 /** format: 'csv' | 'xlsx'; gives {path, …}. */
 export const exportData = (format, pseudonymise) => invoke('export_data', { format, pseudonymise });
+
+// The audit trail (crates/core/src/audit.rs, src-tauri/src/commands/audit.rs).
+/** filter: {machine, action, who, since, until, limit, offset}; gives {total, entries}, newest first. */
+export const auditList = (filter) => invoke('audit_list', { filter });
+/** The machines and accounts the log names, and every action code. */
+export const auditFacets = () => invoke('audit_facets');
+/** {ok, entries, machines, first_broken: {machine, machine_name, seq, problem}|null, waiting: [..]}. */
+export const auditVerify = () => invoke('audit_verify');
+/** Writes the log as CSV into reports/; gives {path, entries}. */
+export const auditExport = () => invoke('audit_export');

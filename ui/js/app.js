@@ -3,7 +3,7 @@
 
 import * as api from './api.js';
 import { addTranslations, applyTranslations, currentLang, errorText, setLanguage } from './i18n.js';
-import { app } from './state.js';
+import { app, may } from './state.js';
 
 const screens = {
   welcome: () => import('./screens/welcome.js'),
@@ -18,6 +18,7 @@ const screens = {
   duplicates: () => import('./screens/duplicates.js'),
   dashboard: () => import('./screens/dashboard.js'),
   reports: () => import('./screens/reports.js'),
+  audit: () => import('./screens/audit.js'),
 };
 
 let current = null;
@@ -50,6 +51,8 @@ async function render() {
     else a.removeAttribute('aria-current');
   });
   document.getElementById('nav').hidden = route === 'welcome' || route === 'unlock';
+  // The audit log is the managers' (the core refuses it to other roles).
+  document.querySelector('#nav a[data-route="audit"]').hidden = !may('manage_accounts');
   document.getElementById('lock-now').hidden = session.state !== 'open';
   try {
     current = await screens[route]();

@@ -3,6 +3,7 @@
 //! Each command is a few lines that call the core; errors reach the window
 //! as `{code, message, fields}`.
 
+mod audit;
 mod records;
 mod report;
 mod sync;
@@ -77,5 +78,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         report::set_target,
         report::print_report,
         report::export_data,
+        audit::audit_list,
+        audit::audit_facets,
+        audit::audit_verify,
+        audit::audit_export,
     ]
 }

@@ -1,0 +1,32 @@
+//! Commands of the Audit log screen: the entries (filtered), what the
+//! filters offer, the verification of every chain, and the CSV export
+//! into `reports/` next to the database.
+
+use super::with_store;
+use crate::AppState;
+use serde_json::Value;
+use tauri::State;
+use wafira_core::audit::{AuditExport, AuditFacets, AuditPage, Verification};
+use wafira_core::Result;
+
+/// `filter`: {machine, action, who, since, until, limit, offset}, each optional.
+#[tauri::command]
+pub fn audit_list(state: State<'_, AppState>, filter: Value) -> Result<AuditPage> {
+    with_store(&state, |s| s.audit_list_json(filter))
+}
+
+#[tauri::command]
+pub fn audit_facets(state: State<'_, AppState>) -> Result<AuditFacets> {
+    with_store(&state, |s| s.audit_facets())
+}
+
+#[tauri::command]
+pub fn audit_verify(state: State<'_, AppState>) -> Result<Verification> {
+    with_store(&state, |s| s.audit_verify())
+}
+
+/// Writes the whole log as CSV into `reports/`; gives where.
+#[tauri::command]
+pub fn audit_export(state: State<'_, AppState>) -> Result<AuditExport> {
+    with_store(&state, |s| s.audit_export_to_folder())
+}
