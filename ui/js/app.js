@@ -115,6 +115,15 @@ async function start() {
     await showLocked();
   });
   reportActivity();
+  // "Aller au contenu" goes to the screen's content, not to a route named
+  // #main: the hash is the router's.
+  document.querySelector('a.skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    const main = document.getElementById('main');
+    const target = main.querySelector('h1') || main;
+    if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target.focus();
+  });
   await render();
   document.body.dataset.ready = 'true';
 }

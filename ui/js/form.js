@@ -84,15 +84,27 @@ export function readForm(form, spec) {
 }
 
 export function clearErrors(form) {
+  form.lastError = null;
   form.querySelectorAll('[data-field-error]').forEach((p) => (p.textContent = ''));
   form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
   const general = form.querySelector('.form-error');
   if (general) general.remove();
 }
 
+/** Forms showing an error, to show it again in a new language. */
+const showing = new Set();
+document.addEventListener('languagechange', () => {
+  for (const form of [...showing]) {
+    if (form.isConnected && form.lastError) showErrors(form, form.lastError, { keepFocus: true });
+    else showing.delete(form);
+  }
+});
+
 /** Shows a core error beside its fields; anything else above the buttons. */
-export function showErrors(form, err) {
+export function showErrors(form, err, { keepFocus = false } = {}) {
   clearErrors(form);
+  form.lastError = err;
+  showing.add(form);
   let first = null;
   const unplaced = [];
   for (const fe of (err && err.fields) || []) {
@@ -115,5 +127,5 @@ export function showErrors(form, err) {
     general.textContent = unplaced.length ? unplaced.join(' · ') : errorText(err);
     form.querySelector('.form-actions').before(general);
   }
-  if (first) first.focus();
+  if (first && !keepFocus) first.focus();
 }

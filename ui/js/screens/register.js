@@ -50,12 +50,20 @@ export async function render(main, id) {
     actions.append(el(`<button type="submit" class="primary" id="save" data-i18n="form.save"></button>`));
     actions.append(el(`<a class="button" href="${editing ? `#/profile/${esc(id)}` : '#/beneficiaries'}" data-i18n="form.cancel"></a>`));
     applyTranslations(form);
+    // The provinces follow the region in place: the form is not rebuilt,
+    // so the region list keeps the focus and its arrow keys.
     form.elements.region.addEventListener('change', () => {
-      const kept = readForm(form, spec);
-      delete kept.province;
-      spec = beneficiarySpec(kept.region);
-      build(kept);
-      form.elements.province.focus();
+      spec = beneficiarySpec(form.elements.region.value);
+      const province = form.elements.province;
+      province.innerHTML = '';
+      const blank = el('<option value="" data-i18n="form.none"></option>');
+      province.append(blank, ...provinceOptions(form.elements.region.value).map((o) => {
+        const opt = document.createElement('option');
+        opt.value = o.value;
+        opt.dataset.i18n = o.key;
+        return opt;
+      }));
+      applyTranslations(province);
     });
   };
   build(values);
