@@ -84,8 +84,8 @@ fn codes_with_english() -> BTreeSet<String> {
 
 /// The codes of the errors other than field errors that the field
 /// workflows can give the window (`Error::code`).
-const ERROR_KINDS: [&str; 7] =
-    ["not_found", "not_initialised", "already_initialised", "database", "io", "json", "other"];
+const ERROR_KINDS: [&str; 8] =
+    ["not_found", "not_initialised", "already_initialised", "forbidden", "database", "io", "json", "other"];
 
 /// The field error codes of the field workflows' sources (other areas
 /// check their own).
