@@ -1043,6 +1043,7 @@ impl Store {
     /// [`Store::audit_export_csv`] into `reports/` beside the database,
     /// under a clear name (the window's export).
     pub fn audit_export_to_folder(&self) -> Result<AuditExport> {
+        self.require(crate::access::Action::ManageAccounts)?;
         let dir = crate::report::reports_dir(self)?;
         self.audit_export_csv(&crate::report::output_path(&dir, "audit", Some("csv")))
     }
