@@ -91,10 +91,18 @@ pub enum Act {
     /// This computer's secret identity written to a file.
     KeyExportIdentity,
     DeviceApprove,
+    /// An account added, or given another role or passphrase, by a manager.
+    AccountPut,
+    AccountRemove,
+    /// An account changed its own passphrase.
+    AccountPassphrase,
+    /// A setting of this computer (its name in the subject, the value in
+    /// the detail).
+    SettingChange,
 }
 
 impl Act {
-    pub const ALL: [Act; 28] = [
+    pub const ALL: [Act; 32] = [
         Act::SignIn,
         Act::PersonAdd,
         Act::PersonUpdate,
@@ -123,6 +131,10 @@ impl Act {
         Act::KeyUntrust,
         Act::KeyExportIdentity,
         Act::DeviceApprove,
+        Act::AccountPut,
+        Act::AccountRemove,
+        Act::AccountPassphrase,
+        Act::SettingChange,
     ];
 
     /// The code stored in entries, the same on every machine and version:
@@ -158,6 +170,10 @@ impl Act {
             KeyUntrust => "keys.untrust",
             KeyExportIdentity => "keys.export_identity",
             DeviceApprove => "device.approve",
+            AccountPut => "account.put",
+            AccountRemove => "account.remove",
+            AccountPassphrase => "account.passphrase",
+            SettingChange => "setting.change",
         }
     }
 }

@@ -397,3 +397,19 @@ fn the_log_is_exported_as_csv_for_its_owner_only_and_never_over_the_database() {
     let err = a.store.audit_export_csv(&a.path).unwrap_err();
     assert!(err.as_invalid().unwrap().has("out", "is_the_database"), "{err}");
 }
+
+#[test]
+fn accounts_and_settings_changed_are_logged_without_a_passphrase() {
+    let mut a = machine("Portable A");
+    a.store.put_account("Amal", wafira_core::access::Role::Coordinator, "une phrase assez longue").unwrap();
+    a.store.set_followup_days(45).unwrap();
+    assert!(a.store.set_followup_days(0).is_err(), "refused: nothing logged");
+    a.store.change_own_passphrase("une autre phrase assez longue").unwrap();
+    assert!(a.store.remove_account("Amal").unwrap());
+    let entries = own_trail(&a);
+    assert_eq!(actions(&entries), ["account.put", "setting.change", "account.passphrase", "account.remove"]);
+    assert_eq!((entries[0].subject.as_str(), entries[0].detail.as_str()), ("Amal", "coordinator"));
+    assert_eq!((entries[1].subject.as_str(), entries[1].detail.as_str()), ("followup_days", "45"));
+    let text = serde_json::to_string(&entries).unwrap();
+    assert!(!text.contains("assez longue"), "no passphrase in the log: {text}");
+}

@@ -11,6 +11,7 @@ pub use query::*;
 
 use crate::access::{Actor, Role};
 use crate::accounts::{Credentials, DbKey};
+use crate::audit::{Act, Note};
 use crate::clock::Hlc;
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -234,7 +235,9 @@ impl Store {
     /// passphrase and role).
     pub fn put_account(&mut self, name: &str, role: Role, passphrase: &str) -> Result<crate::accounts::Account> {
         self.require(crate::access::Action::ManageAccounts)?;
-        crate::accounts::put(&self.path, &self.key, name, role, passphrase)
+        let account = crate::accounts::put(&self.path, &self.key, name, role, passphrase)?;
+        self.log(Note::new(Act::AccountPut, &account.name).detail(account.role.as_str()))?;
+        Ok(account)
     }
 
     /// The accounts that open this database.
@@ -246,14 +249,20 @@ impl Store {
     /// Removes an account (never the last manager).
     pub fn remove_account(&mut self, name: &str) -> Result<bool> {
         self.require(crate::access::Action::ManageAccounts)?;
-        crate::accounts::remove(&self.path, name)
+        let removed = crate::accounts::remove(&self.path, name)?;
+        if removed {
+            self.log(Note::new(Act::AccountRemove, name.trim()))?;
+        }
+        Ok(removed)
     }
 
     /// Changes the passphrase of the account that unlocked the store, which
     /// any account may do for itself.
     pub fn change_own_passphrase(&mut self, passphrase: &str) -> Result<crate::accounts::Account> {
         let Actor { name, role } = self.actor.clone();
-        crate::accounts::put(&self.path, &self.key, &name, role, passphrase)
+        let account = crate::accounts::put(&self.path, &self.key, &name, role, passphrase)?;
+        self.log(Note::new(Act::AccountPassphrase, &account.name))?;
+        Ok(account)
     }
 
     /// A database copied to another file (or restored by hand from a copy)
@@ -496,7 +505,10 @@ impl Store {
     pub fn set_lock_minutes(&mut self, minutes: i64) -> Result<()> {
         self.require(crate::access::Action::ManageAccounts)?;
         crate::validate::in_range("lock_minutes", minutes, 1, 120).map_err(|e| Error::invalid(vec![e]))?;
-        meta_set(&self.conn, "setting.lock_minutes", &minutes.to_string())
+        self.with_note(|conn| {
+            meta_set(conn, "setting.lock_minutes", &minutes.to_string())?;
+            Ok(((), Some(Note::new(Act::SettingChange, "lock_minutes").detail(minutes.to_string()))))
+        })
     }
 
     /// A working setting of this laptop's follow-up plan, the
@@ -505,7 +517,10 @@ impl Store {
     pub fn set_followup_days(&mut self, days: i64) -> Result<()> {
         self.require(crate::access::Action::Record)?;
         crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
-        meta_set(&self.conn, "setting.followup_days", &days.to_string())
+        self.with_note(|conn| {
+            meta_set(conn, "setting.followup_days", &days.to_string())?;
+            Ok(((), Some(Note::new(Act::SettingChange, "followup_days").detail(days.to_string()))))
+        })
     }
 }
 
