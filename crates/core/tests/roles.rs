@@ -172,7 +172,7 @@ fn call(what: &'static str, commands: &'static [&'static str], setup: Setup, run
 }
 
 fn import_call(what: &'static str, setup: Setup, run: Run) -> Call {
-    Call { what, commands: &["import_bundles"], setup, run, copies_first: true }
+    Call { what, commands: &["import_bundles", "import_bundle_files"], setup, run, copies_first: true }
 }
 
 use Setup::*;
@@ -387,7 +387,9 @@ fn calls(action: Action) -> Vec<Call> {
 
 /// The window's commands that need no role: the page's own texts, what
 /// the window needs to start, the set-up of a new database (once, before
-/// any account exists), signing in, locking, changing one's own passphrase.
+/// any account exists), signing in, locking, changing one's own passphrase;
+/// where a file may be saved (names and drives, no data), opening or
+/// showing a file the app itself saved, the bundle the app was opened with.
 const UNGUARDED_COMMANDS: &[&str] = &[
     "locale",
     "app_info",
@@ -398,6 +400,11 @@ const UNGUARDED_COMMANDS: &[&str] = &[
     "lock",
     "touch",
     "change_passphrase",
+    "save_places",
+    "removable_drives",
+    "open_saved",
+    "reveal_saved",
+    "take_pending_bundle",
 ];
 
 // --- Checks --------------------------------------------------------------
