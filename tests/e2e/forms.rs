@@ -41,7 +41,10 @@ async fn the_skip_link_goes_to_the_screen_content() {
     skip.send_keys(&Key::Enter.to_string()).await.expect("press Enter on the skip link");
     let state = app
         .client
-        .execute("return [location.hash, document.activeElement.tagName, document.activeElement.closest('#main') !== null];", vec![])
+        .execute(
+            "return [location.hash, document.activeElement.tagName, document.activeElement.closest('#main') !== null];",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(state, json!(["#/followups", "H1", true]), "still on the screen, focus on its title");
@@ -59,10 +62,18 @@ async fn a_shown_error_follows_a_change_of_language() {
     let french = app.text("#err-first_name").await;
     app.set_value("#lang", "en").await;
     app.wait_until("English", "document.documentElement.lang === 'en'").await;
-    app.wait_until("the error in English", &format!("document.querySelector('#err-first_name').textContent !== {}", json!(french))).await;
+    app.wait_until(
+        "the error in English",
+        &format!("document.querySelector('#err-first_name').textContent !== {}", json!(french)),
+    )
+    .await;
     let english = app.text("#err-first_name").await;
     assert!(english.to_lowercase().contains("required"), "{english}");
     app.set_value("#lang", "ar").await;
-    app.wait_until("the error in Arabic", "/[\\u0600-\\u06FF]/.test(document.querySelector('#err-first_name').textContent)").await;
+    app.wait_until(
+        "the error in Arabic",
+        "/[\\u0600-\\u06FF]/.test(document.querySelector('#err-first_name').textContent)",
+    )
+    .await;
     app.close().await;
 }

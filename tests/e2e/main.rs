@@ -9,5 +9,6 @@ mod harness;
 mod list_timing;
 mod protection;
 mod report;
+mod small_screen;
 mod sync;
 mod workflows;

@@ -10,7 +10,8 @@ use wafira_core::{Error, Result, Store};
 
 #[derive(Subcommand)]
 pub enum BundleCmd {
-    /// Write a bundle of the changes not exported yet (all with --full).
+    /// Write a bundle of the changes not exported yet (all with --full);
+    /// with none, print {"nothing_new": true} and write nothing.
     Export {
         #[arg(long)]
         out: PathBuf,
@@ -126,7 +127,12 @@ fn json(v: impl serde::Serialize) -> Result<Option<Value>> {
 
 pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
     match cmd {
-        BundleCmd::Export { out, full } => json(store.export_bundle_to(&out, full)?),
+        // Nothing new since the last bundle is no failure: nothing is
+        // written, and a script can tell from the answer.
+        BundleCmd::Export { out, full } => match store.export_bundle_to(&out, full) {
+            Err(Error::NothingNew { .. }) => json(serde_json::json!({ "nothing_new": true })),
+            other => json(other?),
+        },
         BundleCmd::Import { files, dry_run, accept_future, approve_new } => {
             let mut read = Vec::new();
             for f in &files {

@@ -114,3 +114,26 @@ fn a_laptop_trusts_the_station_which_approves_it_before_importing() {
     let report = ok_json(wafira(&laptop, &["bundle", "import", "--approve-new", back.to_str().unwrap()], None));
     assert_eq!(report["totals"]["added"]["beneficiaries"], 1, "the other laptop's person");
 }
+
+#[test]
+fn bundle_export_with_nothing_new_says_so_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = computer(dir.path(), "Portable Agadir 1");
+    let station = computer(dir.path(), "Station Rabat");
+    let station_keys = ok_json(wafira(&station, &["keys", "show"], None));
+    let recipient = station_keys["recipient"].as_str().unwrap();
+    ok_json(wafira(&laptop, &["keys", "trust", "--name", "Station Rabat", recipient], None));
+    ok_json(wafira(&laptop, &["beneficiary", "add"], Some(PERSON)));
+    let first = dir.path().join("agadir-1.wafira");
+    let written = ok_json(wafira(&laptop, &["bundle", "export", "--out", first.to_str().unwrap()], None));
+    assert_eq!(written["records"]["beneficiaries"], 1, "{written}");
+
+    let again = dir.path().join("agadir-2.wafira");
+    let answer = ok_json(wafira(&laptop, &["bundle", "export", "--out", again.to_str().unwrap()], None));
+    assert_eq!(answer, serde_json::json!({ "nothing_new": true }));
+    assert!(!again.exists(), "no empty numbered bundle");
+    // --full still writes, under the next number.
+    let full = ok_json(wafira(&laptop, &["bundle", "export", "--full", "--out", again.to_str().unwrap()], None));
+    assert_eq!((full["manifest"]["number"].as_i64(), full["manifest"]["full"].as_bool()), (Some(2), Some(true)));
+    assert!(again.exists());
+}

@@ -144,6 +144,10 @@ pub enum Error {
     Refused(crate::sync::Refusal),
     #[error("{0}")]
     Conflict(String),
+    /// An export with no change since the last bundle: nothing was written
+    /// (a full export writes one all the same).
+    #[error("nothing new since the last bundle{}: no bundle written (--full sends everything again)", last_number.map(|n| format!(" (number {n})")).unwrap_or_default())]
+    NothingNew { last_number: Option<i64> },
     /// The account's role does not allow the action; nothing was done.
     #[error("this needs the {needs} role (this account is {role}): {action} refused")]
     Forbidden { action: &'static str, needs: crate::access::Role, role: crate::access::Role },
@@ -179,6 +183,7 @@ impl Error {
             Error::Bundle(_) => "bundle_refused",
             Error::Refused(r) => r.code(),
             Error::Conflict(_) => "conflict",
+            Error::NothingNew { .. } => "nothing_new",
             Error::Forbidden { .. } => "forbidden",
             Error::Db(_) | Error::Migration(_) => "database",
             Error::Io(_) => "io",

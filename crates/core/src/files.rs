@@ -77,8 +77,9 @@ fn create_private(path: &Path) -> Result<std::fs::File> {
 }
 
 /// Refuses an output path that is the database `db`, one of its `-wal`,
-/// `-shm` or `-journal` files, or a file of its `backups/` folder: a
-/// mistyped `--out` must never replace the data.
+/// `-shm` or `-journal` files, its `.accounts` file (the keys that open
+/// it), or a file of its `backups/` folder: a mistyped `--out`, or a file
+/// chosen in a Save-as dialog, must never replace the data.
 pub fn check_output(db: &Path, out: &Path) -> Result<()> {
     let canon = |p: &Path| -> PathBuf {
         // The file may not exist yet: resolve its folder, keep its name.
@@ -93,7 +94,7 @@ pub fn check_output(db: &Path, out: &Path) -> Result<()> {
     let out = canon(out);
     let db = canon(db);
     let mut forbidden = vec![db.clone()];
-    for suffix in ["-wal", "-shm", "-journal"] {
+    for suffix in ["-wal", "-shm", "-journal", ".accounts"] {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);
         forbidden.push(PathBuf::from(p));
@@ -125,7 +126,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("wafira.sqlite");
         std::fs::write(&db, b"x").unwrap();
-        for bad in ["wafira.sqlite", "wafira.sqlite-wal", "wafira.sqlite-shm", "backups/copy.sqlite"] {
+        for bad in
+            ["wafira.sqlite", "wafira.sqlite-wal", "wafira.sqlite-shm", "wafira.sqlite.accounts", "backups/copy.sqlite"]
+        {
             let err = check_output(&db, &dir.path().join(bad)).unwrap_err();
             assert!(err.as_invalid().is_some_and(|i| i.has("out", "is_the_database")), "{bad}");
         }

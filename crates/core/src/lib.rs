@@ -10,6 +10,7 @@ pub mod beneficiary;
 pub mod clock;
 pub mod codes;
 pub mod demo;
+pub mod drives;
 pub mod error;
 pub mod files;
 pub mod identity;

@@ -190,8 +190,8 @@ impl World {
                 let _ = self.machines[on % n].store.unmerge_persons(a, b);
             }
             Step::Export { on } => {
-                let b = self.machines[on % n].export();
-                self.pool.push(b);
+                // Nothing new since its last bundle: none is written.
+                self.pool.extend(self.machines[on % n].export_if_new(false));
             }
             Step::Import { on, bundle } => {
                 if !self.pool.is_empty() {
@@ -223,7 +223,7 @@ impl World {
         let mut imported: Vec<HashSet<usize>> = vec![HashSet::new(); self.machines.len()];
         for round in 0..rounds {
             for m in self.machines.iter_mut() {
-                self.pool.push(m.export());
+                self.pool.extend(m.export_if_new(false));
             }
             for (mi, m) in self.machines.iter_mut().enumerate() {
                 let mut order: Vec<usize> = (0..self.pool.len()).collect();

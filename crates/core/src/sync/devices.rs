@@ -61,12 +61,51 @@ pub struct SyncStatus {
     pub device: Device,
     pub last_export_number: Option<i64>,
     pub last_export_at: Option<String>,
+    /// What has not left on a bundle yet.
+    pub unsent: super::export::Unsent,
     pub drift_tolerance_minutes: i64,
     pub devices: Vec<DeviceStatus>,
     pub backups: Vec<BackupFile>,
     /// This database took a new identity (restored, copied) and the person
     /// has not been told yet.
     pub identity_notice: Option<crate::store::IdentityRenewed>,
+}
+
+/// The bundles of device `id` taken in here: number, full, made, imported.
+fn bundles_of(conn: &Connection, id: &str) -> Result<Vec<(i64, bool, String, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT number, full, created_at, imported_at FROM bundle_import WHERE source = ?1 ORDER BY number",
+        )?
+        .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Bundle numbers below the last one that never arrived, past the last
+/// full bundle (which covers every number before it).
+fn gaps(bundles: &[(i64, bool, String, String)]) -> Vec<Gap> {
+    let covered = bundles.iter().filter(|b| b.1).map(|b| b.0).max().unwrap_or(0);
+    let numbers: std::collections::BTreeSet<i64> = bundles.iter().map(|b| b.0).filter(|n| *n > covered).collect();
+    let mut missing_bundles = Vec::new();
+    let mut expected = covered + 1;
+    for n in numbers {
+        if n > expected {
+            missing_bundles.push(Gap { from: expected, to: n - 1 });
+        }
+        expected = n.saturating_add(1);
+    }
+    missing_bundles
+}
+
+/// The bundles of device `id` missing here below bundle `number`: what
+/// an import preview puts first ("bundle 2 of … is missing").
+pub(crate) fn missing_before(conn: &Connection, id: &str, number: i64) -> Result<Vec<Gap>> {
+    let bundles = bundles_of(conn, id)?;
+    Ok(gaps(&bundles)
+        .into_iter()
+        .filter(|g| g.from < number)
+        .map(|g| Gap { from: g.from, to: g.to.min(number - 1) })
+        .collect())
 }
 
 fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me: &str) -> Result<DeviceStatus> {
@@ -91,23 +130,9 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
     for gap in stmt.query_map(params![id], |r| Ok(Gap { from: r.get(0)?, to: r.get(1)? }))? {
         missing_changes.push(gap?);
     }
-    let bundles: Vec<(i64, bool, String, String)> = conn
-        .prepare_cached(
-            "SELECT number, full, created_at, imported_at FROM bundle_import WHERE source = ?1 ORDER BY number",
-        )?
-        .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let bundles = bundles_of(conn, id)?;
     let last = bundles.iter().max_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
-    let covered = bundles.iter().filter(|b| b.1).map(|b| b.0).max().unwrap_or(0);
-    let numbers: std::collections::BTreeSet<i64> = bundles.iter().map(|b| b.0).filter(|n| *n > covered).collect();
-    let mut missing_bundles = Vec::new();
-    let mut expected = covered + 1;
-    for n in numbers {
-        if n > expected {
-            missing_bundles.push(Gap { from: expected, to: n - 1 });
-        }
-        expected = n.saturating_add(1);
-    }
+    let missing_bundles = gaps(&bundles);
     let horizon = format!("{:015}", Hlc::now_millis() + MAX_DRIFT_MS);
     let (future_changes, furthest): (i64, Option<String>) = conn
         .prepare_cached("SELECT count(*), max(hlc) FROM change WHERE device_id = ?1 AND hlc > ?2")?
@@ -151,6 +176,7 @@ impl Store {
             device: self.device()?.clone(),
             last_export_number: last.as_ref().map(|l| l.0),
             last_export_at: last.map(|l| l.1),
+            unsent: self.unsent()?,
             drift_tolerance_minutes: MAX_DRIFT_MS / 60_000,
             devices: self.devices()?,
             backups: self.backups()?,

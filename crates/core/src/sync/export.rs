@@ -6,15 +6,20 @@
 //!
 //! Every bundle is signed with this computer's key and encrypted to itself
 //! and the computers it trusts (sync/keys.rs); with no other computer to
-//! send it to, an export is refused, saying how to add one.
+//! send it to, an export is refused, saying how to add one. With no change
+//! since the last export, an export (not a full one) is refused as
+//! [`Error::NothingNew`] rather than writing an empty numbered bundle; audit
+//! entries alone (the last export's own entry, a print) wait for the next
+//! bundle. [`Store::unsent`] says what the next bundle would carry.
 
 use super::bundle::{self, DeviceRef, Manifest, Tally};
+use super::import::Counts;
 use crate::access::Action;
 use crate::error::{Error, Result};
 use crate::store::{meta_get, meta_set, schema, Store};
 use rusqlite::{params, Connection};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -46,6 +51,38 @@ pub struct ExportSummary {
     pub path: PathBuf,
     pub bytes: u64,
     pub manifest: Manifest,
+    /// The records it carries a change of (each counted once, however many
+    /// changes it has): what the window tells a person, "412 people".
+    pub records: Counts,
+}
+
+/// What has not left this computer on a bundle yet: the records changed
+/// (made here or received) since the last export, each counted once, and
+/// when that export was.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Unsent {
+    pub records: Counts,
+    /// Decisions on conflicts and duplicates, and erasures.
+    pub decisions: i64,
+    pub changes: i64,
+    /// An export now would be refused as [`Error::NothingNew`].
+    pub nothing_new: bool,
+    pub last_export_number: Option<i64>,
+    pub last_export_at: Option<String>,
+}
+
+/// Counts a record once per entity kind.
+fn count_record(records: &mut Counts, seen: &mut HashSet<(String, String)>, entity: &str, id: &str) {
+    if !seen.insert((entity.to_string(), id.to_string())) {
+        return;
+    }
+    match entity {
+        "beneficiary" => records.beneficiaries += 1,
+        "visit" => records.visits += 1,
+        "milestone" => records.milestones += 1,
+        "target" => records.targets += 1,
+        _ => {}
+    }
 }
 
 /// The ids of the meta keys under `prefix`.
@@ -112,7 +149,7 @@ impl Store {
     /// bundle. A bundle is made full when another machine asked for one.
     pub fn build_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
         self.require(Action::ExportBundle)?;
-        self.build(full, true).map(|(bytes, manifest, _)| (bytes, manifest))
+        self.build(full, true).map(|(bytes, manifest, _, _)| (bytes, manifest))
     }
 
     /// [`Store::build_bundle`] as versions before signed bundles made it:
@@ -122,12 +159,13 @@ impl Store {
     #[doc(hidden)]
     pub fn build_unprotected_bundle(&self, full: bool) -> Result<(Vec<u8>, Manifest)> {
         self.require(Action::ExportBundle)?;
-        self.build(full, false).map(|(bytes, manifest, _)| (bytes, manifest))
+        self.build(full, false).map(|(bytes, manifest, _, _)| (bytes, manifest))
     }
 
     /// [`Store::build_bundle`], with the last receipt number the bundle
-    /// holds; signed and encrypted with `protect`.
-    fn build(&self, full: bool, protect: bool) -> Result<(Vec<u8>, Manifest, Upto)> {
+    /// holds and the records it carries; signed and encrypted with
+    /// `protect`.
+    fn build(&self, full: bool, protect: bool) -> Result<(Vec<u8>, Manifest, Upto, Counts)> {
         let me = self.device()?;
         let conn = self.conn();
         // Refused before any work when there is nobody to send it to.
@@ -145,6 +183,8 @@ impl Store {
         let names = device_refs(conn)?;
         let mut content = Vec::new();
         let mut tally = Tally::default();
+        let mut records = Counts::default();
+        let mut seen = HashSet::new();
         let mut last_rcv = after;
         let mut stmt = conn.prepare_cached(
             "SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv
@@ -160,6 +200,7 @@ impl Store {
                 return Err(Error::Other(format!("change received {} is corrupt", row.get::<_, i64>(11)?)));
             };
             tally.add(device, row.get(1)?, entity, op);
+            count_record(&mut records, &mut seen, entity.as_str(), row.get_ref(4)?.as_str().unwrap_or_default());
             last_rcv = last_rcv.max(row.get(11)?);
         }
         let mut manifest = Manifest {
@@ -202,7 +243,7 @@ impl Store {
                 (bytes, manifest, audit_after)
             }
         };
-        Ok((bytes, manifest, Upto { changes: last_rcv, audit: audit_rcv }))
+        Ok((bytes, manifest, Upto { changes: last_rcv, audit: audit_rcv }, records))
     }
 
     /// Records a bundle as exported: the next one starts after it. The
@@ -241,27 +282,85 @@ impl Store {
     }
 
     /// Exports a bundle to `path` (written whole, then renamed into place),
-    /// then records it as exported.
+    /// then records it as exported. Refused with [`Error::NothingNew`],
+    /// writing nothing, when no change came or was made since the last
+    /// export (and no other machine asked for a full bundle): `full`
+    /// writes one all the same.
     pub fn export_bundle_to(&mut self, path: &Path, full: bool) -> Result<ExportSummary> {
         self.require(Action::ExportBundle)?;
         crate::files::check_output(self.path(), path)?;
-        let (bytes, manifest, upto) = self.build(full, true)?;
+        if !full && self.nothing_new()? {
+            return Err(Error::NothingNew { last_number: self.last_export()?.map(|l| l.0) });
+        }
+        let (bytes, manifest, upto, records) = self.build(full, true)?;
         crate::files::write_private(path, &bytes)?;
         self.mark_exported(&manifest, upto, path)?;
-        Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest })
+        Ok(ExportSummary { path: path.to_path_buf(), bytes: bytes.len() as u64, manifest, records })
+    }
+
+    /// Whether an export would carry no change: none since the last one,
+    /// no full bundle owed to another machine, and no request of this one
+    /// for a full bundle back (after a restore or a copy) still to send.
+    fn nothing_new(&self) -> Result<bool> {
+        let conn = self.conn();
+        if !ids_under(conn, OWE_PREFIX)?.is_empty() || meta_get(conn, WANT_FULL_KEY)?.is_some() {
+            return Ok(false);
+        }
+        let after: i64 = meta_get(conn, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        let any = conn.prepare_cached("SELECT 1 FROM change WHERE rcv > ?1 LIMIT 1")?.exists(params![after])?;
+        Ok(!any)
+    }
+
+    /// What has not left on a bundle yet: the records changed since the
+    /// last export (made here or received from other machines, since the
+    /// next bundle carries both), each counted once, and that export's
+    /// number and date. The Sync screen shows it.
+    pub fn unsent(&self) -> Result<Unsent> {
+        self.require(Action::Read)?;
+        let conn = self.conn();
+        let after: i64 = meta_get(conn, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        let mut out = Unsent::default();
+        let mut stmt = conn.prepare_cached(
+            "SELECT entity, count(DISTINCT record_id), count(*) FROM change WHERE rcv > ?1 GROUP BY entity",
+        )?;
+        let rows =
+            stmt.query_map(params![after], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        for row in rows {
+            let (entity, records, changes) = row?;
+            match entity.as_str() {
+                "beneficiary" => out.records.beneficiaries = records,
+                "visit" => out.records.visits = records,
+                "milestone" => out.records.milestones = records,
+                "target" => out.records.targets = records,
+                _ => out.decisions += records,
+            }
+            out.changes += changes;
+        }
+        out.nothing_new = self.nothing_new()?;
+        let last = self.last_export()?;
+        out.last_export_number = last.as_ref().map(|l| l.0);
+        out.last_export_at = last.map(|l| l.1);
+        Ok(out)
+    }
+
+    /// The name a bundle of this computer is saved under when a person
+    /// does not choose one: the device, the bundle's number and the time,
+    /// e.g. `portable-agadir-1-0003-20260314-101500.wafira`.
+    pub fn bundle_file_name(&self) -> Result<String> {
+        let me = self.device()?;
+        let number = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
+        let slug: String =
+            crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let date = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        Ok(format!("{}-{number:04}-{date}.wafira", slug.trim_matches('-')))
     }
 
     /// Exports into `bundles/` beside the database, named after the device
     /// and the bundle number.
     pub fn export_bundle_to_folder(&mut self, full: bool) -> Result<ExportSummary> {
         self.require(Action::ExportBundle)?;
-        let me = self.device()?;
-        let number = meta_get(self.conn(), NUMBER_KEY)?.and_then(|n| n.parse::<i64>().ok()).unwrap_or(0) + 1;
-        let slug: String =
-            crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-        let date = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let dir = self.path().parent().map(Path::to_path_buf).unwrap_or_default().join("bundles");
-        let path = dir.join(format!("{}-{number:04}-{date}.wafira", slug.trim_matches('-')));
+        let path = dir.join(self.bundle_file_name()?);
         self.export_bundle_to(&path, full)
     }
 

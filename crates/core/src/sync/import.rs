@@ -88,6 +88,9 @@ pub struct ImportSummary {
     pub updated: usize,
     /// Visits and milestones whose person has not arrived yet (in all).
     pub waiting: i64,
+    /// Earlier bundles of the same computer that never arrived here: their
+    /// changes, and what depends on them, wait for them.
+    pub missing_before: Vec<super::devices::Gap>,
     /// New conflicts to settle.
     pub conflicts: usize,
     /// New pairs of possible duplicates.
@@ -208,6 +211,7 @@ fn decode(conn: &Connection, bytes: &[u8], own: &OwnKeys) -> Result<Received> {
 /// replayed, even an older one, writes nothing).
 fn known_summary(tx: &Transaction<'_>, m: Manifest, warnings: Vec<&'static str>) -> Result<ImportSummary> {
     let waiting: i64 = tx.query_row("SELECT count(*) FROM waiting WHERE parent_id <> ''", [], |r| r.get(0))?;
+    let missing_before = super::devices::missing_before(tx, &m.source.id.to_string(), m.number)?;
     Ok(ImportSummary {
         bundle_id: m.bundle_id,
         source: m.source,
@@ -218,6 +222,7 @@ fn known_summary(tx: &Transaction<'_>, m: Manifest, warnings: Vec<&'static str>)
         added: Counts::default(),
         updated: 0,
         waiting,
+        missing_before,
         conflicts: 0,
         possible_duplicates: 0,
         decisions: 0,
@@ -468,6 +473,7 @@ fn import_one(
         ])?;
     }
     take_full_requests(tx, &m)?;
+    let missing_before = super::devices::missing_before(tx, &m.source.id.to_string(), m.number)?;
     if let Some(latest) = latest {
         w.observe(latest);
     }
@@ -481,6 +487,7 @@ fn import_one(
         added,
         updated,
         waiting,
+        missing_before,
         conflicts,
         possible_duplicates,
         decisions,

@@ -24,7 +24,7 @@ pub use backup::BackupFile;
 pub use bundle::{Manifest, Refusal};
 pub use conflict::{Choice, ConflictView};
 pub use devices::DeviceStatus;
-pub use export::ExportSummary;
+pub use export::{ExportSummary, Unsent};
 pub use import::{ImportOptions, ImportReport, ImportSummary};
 pub use keys::{Approval, KeysView, OwnKeys, TrustedRecipient};
 pub use merge::DuplicatePair;

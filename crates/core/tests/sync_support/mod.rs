@@ -168,10 +168,24 @@ impl Machine {
     /// A bundle (everything with `full`), encrypted to every machine of
     /// this test.
     pub fn export_with(&mut self, full: bool) -> Vec<u8> {
+        self.export_if_new(full).expect("an export with nothing new since the last one (use export_if_new)")
+    }
+
+    /// A bundle, or `None` when nothing is new since the last export (the
+    /// core then writes none).
+    pub fn export_if_new(&mut self, full: bool) -> Option<Vec<u8>> {
         trust_registered(&mut self.store);
         let out = self.path.with_extension(format!("{}.wafira", Uuid::now_v7()));
-        self.store.export_bundle_to(&out, full).unwrap();
-        std::fs::read(out).unwrap()
+        match self.store.export_bundle_to(&out, full) {
+            Err(wafira_core::Error::NothingNew { .. }) => {
+                assert!(!out.exists(), "nothing new writes no file");
+                None
+            }
+            other => {
+                other.unwrap();
+                Some(std::fs::read(out).unwrap())
+            }
+        }
     }
 
     /// Imports a bundle, approving its computer if never seen. A bundle
