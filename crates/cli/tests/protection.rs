@@ -245,3 +245,20 @@ fn every_backup_is_as_unreadable_as_the_database() {
         assert_eq!(mode, 0o600, "{}", b.display());
     }
 }
+
+#[test]
+fn the_recovery_key_names_no_account_of_its_own() {
+    let (_dir, db, recovery) = field();
+    let before = files(&db);
+    let out = command()
+        .arg("--db")
+        .arg(&db)
+        .args(["user", "passphrase"])
+        .env_remove("WAFIRA_PASSPHRASE")
+        .env("WAFIRA_RECOVERY_KEY", &recovery)
+        .env("WAFIRA_NEW_PASSPHRASE", "une toute nouvelle phrase")
+        .output()
+        .unwrap();
+    assert!(failed(out).contains("user add"));
+    assert_eq!(files(&db), before, "no account called 'recovery key' was made");
+}

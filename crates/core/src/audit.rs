@@ -773,14 +773,9 @@ fn machine_names(conn: &Connection) -> Result<HashMap<String, String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// What a CSV cell must not begin with: a spreadsheet would run it as a
-/// formula. Entries come from other machines too, so text is defused.
+/// Entries come from other machines too, so text is defused.
 fn csv_text(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
+    crate::text::csv_safe(s)
 }
 
 impl Store {

@@ -78,6 +78,7 @@ impl FieldError {
             "last_manager" => "is the last manager: add another manager first".into(),
             "unknown_role" => "must be coordinator, assistant or manager".into(),
             "account_exists" => "already exists on this computer".into(),
+            "no_own_account" => "is not open with an account (the recovery key opened it): name one with `wafira user add`".into(),
             "fingerprint_mismatch" => "is not that of the key approved for this computer (use --reenrol)".into(),
             other => other.replace('_', " "),
         }

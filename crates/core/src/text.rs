@@ -158,3 +158,15 @@ mod tests {
         assert!(!similar_names("Zineb", "Hafsa"));
     }
 }
+
+/// A CSV cell as a spreadsheet may open it: text beginning with what a
+/// spreadsheet reads as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading apostrophe, so that a name typed as
+/// `=HYPERLINK(…)` on a laptop stays text on the manager's computer.
+pub fn csv_safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}

@@ -140,3 +140,17 @@ fn an_export_into_a_path_that_cannot_be_written_fails_cleanly() {
     assert!(report::export(&p.store, Format::Csv, false, Some(&blocker.join("sub"))).is_err());
     assert!(report::export(&p.store, Format::Xlsx, false, Some(&blocker.join("x.xlsx"))).is_err());
 }
+
+#[test]
+fn a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_stays_text() {
+    let mut p = programme();
+    let mut input = serde_json::json!({ "first_name": "=HYPERLINK(\"http://x\")", "last_name": "@SUM(A1)",
+        "sex": "F", "birth_date": "1990-03-14", "region": "04", "phone": "0612345678", "consent": true });
+    p.store.add_beneficiary_json(input.take()).unwrap();
+    let dir = p.dir.path().join("formula");
+    report::export(&p.store, Format::Csv, false, Some(&dir)).unwrap();
+    let (h, rows) = read_csv(&dir.join("beneficiaries.csv"));
+    assert!(column(&h, &rows, "first_name").contains(&"'=HYPERLINK(\"http://x\")"));
+    assert!(column(&h, &rows, "last_name").contains(&"'@SUM(A1)"));
+    assert!(column(&h, &rows, "phone").contains(&"'+212612345678"), "a leading + is read as a formula too");
+}

@@ -60,7 +60,7 @@ impl Cell {
     fn to_csv(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => crate::text::csv_safe(s),
             Cell::Int(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Amount(a) => format!("{a:.2}"),

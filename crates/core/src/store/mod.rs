@@ -259,6 +259,11 @@ impl Store {
     /// Changes the passphrase of the account that unlocked the store, which
     /// any account may do for itself.
     pub fn change_own_passphrase(&mut self, passphrase: &str) -> Result<crate::accounts::Account> {
+        // Opened with the recovery key, there is no account of one's own:
+        // an account is named with `put_account` instead.
+        if self.actor == Actor::key_holder() {
+            return Err(Error::field("account", "no_own_account"));
+        }
         let Actor { name, role } = self.actor.clone();
         let account = crate::accounts::put(&self.path, &self.key, &name, role, passphrase)?;
         self.log(Note::new(Act::AccountPassphrase, &account.name))?;
