@@ -39,7 +39,23 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A double-clicked `.wafira` file: its preview, once the database is open.
+    let files = commands::files::Files::default();
+    if let Some(bundle) = commands::files::bundle_arg(std::env::args_os(), std::env::current_dir().ok().as_deref()) {
+        files.open_later(bundle);
+    }
     let result = tauri::Builder::default()
+        // First: a second window on the same database hands its arguments
+        // over to this one and exits.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(commands::files::instance_id(&path))
+                .callback(commands::files::second_launch)
+                .build(),
+        )
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(files)
         .manage(AppState { session: session::Session::new(path) })
         .setup(|app| {
             // The lock after inactivity, kept here whatever the window does:

@@ -38,10 +38,14 @@ export const followups = (days) => invoke('followups', { days });
 
 // Sync and consolidation (crates/core/src/sync, src-tauri/src/commands/sync.rs).
 export const syncStatus = () => invoke('sync_status');
-export const exportBundle = (full) => invoke('export_bundle', { full });
+/** path: the file chosen (Save as, or the USB stick); gives {path, manifest, records}; `nothing_new` when nothing is. */
+export const exportBundle = (full, path = null) => invoke('export_bundle', { full, path });
 /** files: [{name, bytes: [..]}]; preview: only say what they would bring. */
 export const importBundles = (files, preview, acceptFuture = false, approveNew = false) =>
   invoke('import_bundles', { files, preview, acceptFuture, approveNew });
+/** The same, on files chosen in the open dialog: the core reads them, not the window. */
+export const importBundleFiles = (paths, preview, acceptFuture = false, approveNew = false) =>
+  invoke('import_bundle_files', { paths, preview, acceptFuture, approveNew });
 /** This computer's recipient (age1…), fingerprint, and the computers it encrypts to. */
 export const keysShow = () => invoke('keys_show');
 export const trustRecipient = (name, recipient) => invoke('trust_recipient', { name, recipient });
@@ -63,9 +67,23 @@ export const indicators = (filters) => invoke('indicators', { filters });
 export const listTargets = () => invoke('list_targets');
 export const setTarget = (input) => invoke('set_target', { input });
 /** request: {kind: 'summary'|'followups', filters, lang} or {kind: 'profile', id, lang}; gives {path, pages, …}. */
-export const printReport = (request) => invoke('print_report', { request });
+export const printReport = (request, path = null) => invoke('print_report', { request, path });
 /** format: 'csv' | 'xlsx'; gives {path, …}. */
-export const exportData = (format, pseudonymise) => invoke('export_data', { format, pseudonymise });
+export const exportData = (format, pseudonymise, path = null) => invoke('export_data', { format, pseudonymise, path });
+
+// Files to and from people (src-tauri/src/commands/files.rs, ui/js/save.js).
+/** {name, drives: [{path, label}], suggested, usb}: where a Save-as opens, and the one-click USB path. */
+export const savePlaces = (what, ext = null) => invoke('save_places', { what, ext });
+export const removableDrives = () => invoke('removable_drives');
+/** The system's Save-as dialog (tauri-plugin-dialog): the path chosen, or null. */
+export const saveDialog = (options) => invoke('plugin:dialog|save', { options });
+/** The system's Open dialog: a path, a list of paths with `multiple`, or null. */
+export const openDialog = (options) => invoke('plugin:dialog|open', { options });
+/** Opens, or shows in its folder, a file the app saved (no other). */
+export const openSaved = (path) => invoke('open_saved', { path });
+export const revealSaved = (path) => invoke('reveal_saved', { path });
+/** The .wafira file the app was opened with (double-click, second launch), once; or null. */
+export const takePendingBundle = () => invoke('take_pending_bundle');
 
 // The audit trail (crates/core/src/audit.rs, src-tauri/src/commands/audit.rs).
 /** filter: {machine, action, who, since, until, limit, offset}; gives {total, entries}, newest first. */

@@ -46,6 +46,16 @@ async function render() {
   const main = document.getElementById('main');
   const [name, arg] = location.hash.replace(/^#\/?/, '').split('/');
   const route = CLOSED[session.state] || (!app.info.device ? 'welcome' : screens[name] && !['welcome', 'unlock'].includes(name) ? name : 'beneficiaries');
+  // A .wafira file the app was opened with: its preview on the Sync
+  // screen, once the data are open (sync.js takes it).
+  if (session.state === 'open' && app.info.device) {
+    const pending = await api.takePendingBundle().catch(() => null);
+    if (pending) app.pendingBundle = pending;
+    if (app.pendingBundle && route !== 'sync') {
+      location.hash = '#/sync';
+      return;
+    }
+  }
   document.querySelectorAll('#nav a').forEach((a) => {
     if (a.dataset.route === route) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -110,6 +120,8 @@ async function start() {
     if (e.reason && e.reason.code === 'locked') showLocked();
   });
   window.__TAURI__.event.listen('locked', showLocked);
+  // A second launch handed over a .wafira file (the window came to front).
+  window.__TAURI__.event.listen('open-bundle', () => session.state === 'open' && render());
   document.getElementById('lock-now').addEventListener('click', async () => {
     await api.lock();
     await showLocked();

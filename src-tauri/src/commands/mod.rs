@@ -4,6 +4,7 @@
 //! as `{code, message, fields}`.
 
 mod audit;
+pub(crate) mod files;
 mod records;
 mod report;
 mod sync;
@@ -62,6 +63,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::sync_status,
         sync::export_bundle,
         sync::import_bundles,
+        sync::import_bundle_files,
         sync::keys_show,
         sync::trust_recipient,
         sync::approve_device,
@@ -82,5 +84,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         audit::audit_facets,
         audit::audit_verify,
         audit::audit_export,
+        files::save_places,
+        files::removable_drives,
+        files::open_saved,
+        files::reveal_saved,
+        files::take_pending_bundle,
     ]
 }

@@ -3,10 +3,11 @@
 //! framework, printing a PDF and exporting CSV or XLSX into `reports/` next
 //! to the database, then opening what was written.
 
+use super::files::Files;
 use super::with_store;
 use crate::AppState;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tauri::State;
 use wafira_core::report::{self, export::ExportSummary, Format, Indicators, PrintRequest, Saved};
 use wafira_core::target::Target;
@@ -27,20 +28,39 @@ pub fn set_target(state: State<'_, AppState>, input: Value) -> Result<Target> {
     with_store(&state, |s| s.set_target_json(input))
 }
 
-/// Prints a PDF (summary, profile sheet or follow-up list) into `reports/`
-/// and opens it; gives where it is.
+/// Prints a PDF (summary, profile sheet or follow-up list) to `path`, the
+/// file a person chose (the window then offers to open it); without one,
+/// into `reports/`, and opens it. Gives where it is.
 #[tauri::command]
-pub fn print_report(state: State<'_, AppState>, request: PrintRequest) -> Result<Saved> {
-    let saved = with_store(&state, |s| report::print(s, &request, None))?;
-    open_with_system(&saved.path);
+pub fn print_report(
+    state: State<'_, AppState>,
+    files: State<'_, Files>,
+    request: PrintRequest,
+    path: Option<PathBuf>,
+) -> Result<Saved> {
+    let saved = with_store(&state, |s| report::print(s, &request, path.as_deref()))?;
+    files.remember(&saved.path);
+    if path.is_none() {
+        open_with_system(&saved.path);
+    }
     Ok(saved)
 }
 
-/// Exports the records into `reports/` and shows them; gives where.
+/// Exports the records to `path` (a workbook, or a folder of CSV files),
+/// chosen by a person; without one, into `reports/`, and shows them.
 #[tauri::command]
-pub fn export_data(state: State<'_, AppState>, format: Format, pseudonymise: bool) -> Result<ExportSummary> {
-    let summary = with_store(&state, |s| report::export(s, format, pseudonymise, None))?;
-    open_with_system(&summary.path);
+pub fn export_data(
+    state: State<'_, AppState>,
+    files: State<'_, Files>,
+    format: Format,
+    pseudonymise: bool,
+    path: Option<PathBuf>,
+) -> Result<ExportSummary> {
+    let summary = with_store(&state, |s| report::export(s, format, pseudonymise, path.as_deref()))?;
+    files.remember(&summary.path);
+    if path.is_none() {
+        open_with_system(&summary.path);
+    }
     Ok(summary)
 }
 

@@ -1,10 +1,13 @@
 //! Commands of sync and consolidation: the Sync screen (laptops, export,
 //! import with a preview, backups), the Conflicts and Duplicates screens.
 
+use super::files::Files;
 use super::with_store;
 use crate::AppState;
 use serde::Deserialize;
 use serde_json::Value;
+use std::io::Read;
+use std::path::PathBuf;
 use tauri::State;
 use uuid::Uuid;
 use wafira_core::sync::backup::Restored;
@@ -21,10 +24,48 @@ pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
     with_store(&state, |s| s.sync_status())
 }
 
-/// Writes a bundle into `bundles/` beside the database; gives its path.
+/// Writes a bundle to `path`, the file a person chose (Save as, or the USB
+/// stick), or without one into `bundles/` beside the database; gives where
+/// and what it carries. Nothing new since the last export: `nothing_new`.
 #[tauri::command]
-pub fn export_bundle(state: State<'_, AppState>, full: bool) -> Result<ExportSummary> {
-    with_store(&state, |s| s.export_bundle_to_folder(full))
+pub fn export_bundle(
+    state: State<'_, AppState>,
+    files: State<'_, Files>,
+    full: bool,
+    path: Option<PathBuf>,
+) -> Result<ExportSummary> {
+    let summary = with_store(&state, |s| match &path {
+        Some(p) => s.export_bundle_to(p, full),
+        None => s.export_bundle_to_folder(full),
+    })?;
+    files.remember(&summary.path);
+    Ok(summary)
+}
+
+/// [`import_bundles`] on files chosen in the open dialog (or the bundle
+/// the app was opened with), read here rather than in the window. A file
+/// larger than a bundle can be is refused before it is read whole.
+#[tauri::command]
+pub fn import_bundle_files(
+    state: State<'_, AppState>,
+    paths: Vec<PathBuf>,
+    preview: bool,
+    accept_future: Option<bool>,
+    approve_new: Option<bool>,
+) -> Result<ImportReport> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let named = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+        let mut bytes = Vec::new();
+        // A sealed bundle is its content plus a little: anything past the
+        // bound is refused by the core's own check on the size.
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(wafira_core::sync::bundle::MAX_CONTENT + (1 << 20)).read_to_end(&mut bytes))
+            .map_err(named)?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().to_string());
+        files.push(BundleFile { name, bytes });
+    }
+    import_bundles(state, files, preview, accept_future, approve_new)
 }
 
 /// A file chosen in the window, with its bytes.

@@ -1,13 +1,14 @@
 // The dashboard: the programme's indicators with filters (period, region,
 // cohort, sex). The core computes every number (the same module feeds the
 // PDF and `wafira report indicators`); this screen only lays them out, and
-// prints the PDF summary or follow-up list into reports/ next to the data.
+// saves the PDF summary or follow-up list where a person chooses (save.js).
 // Each figure carries data-figure (its path in the indicators) and
 // data-value (the raw value), so the numbers can be checked against the CLI.
 
 import * as api from '../api.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatDate, formatInstant, t } from '../i18n.js';
+import { offerSave, tHtml } from '../save.js';
 import { codeOptions, el, esc, may, regionOptions } from '../state.js';
 
 const SPEC = [
@@ -69,7 +70,7 @@ export async function render(main) {
       <button type="button" class="primary" id="print-pdf" data-i18n="dash.print"></button>
       <button type="button" id="print-followups" data-i18n="dash.print_followups"></button>
     </div>
-    <p id="dash-print-result" role="status" aria-live="polite"></p>
+    <div id="dash-print-result" aria-live="polite"></div>
     <div id="dash-output" aria-live="polite"><p class="muted" data-i18n="dash.loading"></p></div>
   </section>`);
   main.append(view);
@@ -94,26 +95,20 @@ export async function render(main) {
     for (const f of SPEC) form.elements[f.name].value = '';
     load(view, form);
   });
-  view.querySelector('#print-pdf').addEventListener('click', () =>
-    print(view, form, { kind: 'summary', filters, lang: view.querySelector('#dash-lang').value }));
-  view.querySelector('#print-followups').addEventListener('click', () =>
-    print(view, form, { kind: 'followups', filters: { region: filters.region, cohort: filters.cohort, sex: filters.sex }, lang: view.querySelector('#dash-lang').value }));
+  const pdf = (what, request) => ({
+    what,
+    ext: 'pdf',
+    filter: 'save.pdf_files',
+    out: view.querySelector('#dash-print-result'),
+    write: (path) => api.printReport(request(), path),
+    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+    failed: (err) => err && err.fields && err.fields.length && showErrors(form, err),
+  });
+  offerSave(view.querySelector('#print-pdf'),
+    pdf('summary', () => ({ kind: 'summary', filters, lang: view.querySelector('#dash-lang').value })));
+  offerSave(view.querySelector('#print-followups'), pdf('followups', () => (
+    { kind: 'followups', filters: { region: filters.region, cohort: filters.cohort, sex: filters.sex }, lang: view.querySelector('#dash-lang').value })));
   await load(view, form);
-}
-
-async function print(view, form, request) {
-  const out = view.querySelector('#dash-print-result');
-  out.textContent = t('dash.printing');
-  for (const b of view.querySelectorAll('.print-row button')) b.disabled = true;
-  try {
-    const saved = await api.printReport(request);
-    out.innerHTML = `${esc(t('dash.saved_to', { path: '' }))}<code id="dash-print-path">${esc(saved.path)}</code>`;
-  } catch (err) {
-    if (err && err.fields && err.fields.length) showErrors(form, err);
-    out.textContent = errorText(err);
-  } finally {
-    for (const b of view.querySelectorAll('.print-row button')) b.disabled = false;
-  }
 }
 
 async function load(view, form) {

@@ -9,6 +9,7 @@ import * as api from '../api.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
+import { offerSave, tHtml } from '../save.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -101,22 +102,25 @@ export async function render(main, id) {
     view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
     view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
     view.querySelector('#archive').addEventListener('click', (e) => openArchive(panel, b, e.currentTarget));
-    view.querySelector('#print-sheet').addEventListener('click', (e) => printSheet(b, e.currentTarget));
     view.querySelector('#print-sheet').hidden = !may('print_field_sheet');
+    printSheet(b, view.querySelector('#print-sheet'));
   }
 }
 
-/** The one-person sheet for her paper file, as a PDF in the reports folder. */
-async function printSheet(b, button) {
-  button.disabled = true;
-  try {
-    const saved = await api.printReport({ kind: 'profile', id: b.id, lang: currentLang() });
-    toast(t('dash.saved_to', { path: saved.path }));
-  } catch (err) {
-    toast(errorText(err));
-  } finally {
-    button.disabled = false;
-  }
+/** The one-person sheet for her paper file, as a PDF saved where a person chooses (save.js). */
+function printSheet(b, button) {
+  const out = document.createElement('div');
+  out.id = 'sheet-result';
+  out.setAttribute('aria-live', 'polite');
+  (button.closest('.row') || button).after(out);
+  offerSave(button, {
+    what: 'profile',
+    ext: 'pdf',
+    filter: 'save.pdf_files',
+    out,
+    write: (path) => api.printReport({ kind: 'profile', id: b.id, lang: currentLang() }, path),
+    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+  });
 }
 
 /** Parts of a place, each isolated so that Latin and Arabic names keep their order in either direction. */

@@ -1,11 +1,12 @@
 // Targets and exports: the results framework (a target per indicator, for
 // the programme or a region; the core checks and logs each, so targets
 // travel with bundles), and the CSV / XLSX exports of the records, plain or
-// pseudonymised, written into reports/ next to the database.
+// pseudonymised, saved where a person chooses (save.js).
 
 import * as api from '../api.js';
 import { renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
+import { offerSave, peopleHtml } from '../save.js';
 import { el, esc, may, regionOptions, toast } from '../state.js';
 
 const INDICATORS = [
@@ -47,7 +48,7 @@ export async function render(main) {
         <button type="button" id="export-csv" data-i18n="export.csv"></button>
         <button type="button" id="export-xlsx" data-i18n="export.xlsx"></button>
       </div>
-      <p id="export-result" role="status" aria-live="polite"></p>
+      <div id="export-result" aria-live="polite"></div>
     </div>
   </section>`);
   main.append(view);
@@ -83,7 +84,16 @@ export async function render(main) {
     form.elements.target.focus();
   });
   for (const format of ['csv', 'xlsx']) {
-    view.querySelector(`#export-${format}`).addEventListener('click', () => exportData(view, format));
+    const pseudonymised = () => view.querySelector('#export-pseudonymise').checked;
+    offerSave(view.querySelector(`#export-${format}`), {
+      // A folder of CSV files, or one workbook.
+      get what() { return pseudonymised() ? 'export-pseudonymised' : 'export'; },
+      ext: format === 'xlsx' ? 'xlsx' : null,
+      filter: 'save.xlsx_files',
+      out: view.querySelector('#export-result'),
+      write: (path) => api.exportData(format, pseudonymised(), path),
+      describe: (summary) => peopleHtml(summary),
+    });
   }
   await loadTargets(view);
 }
@@ -103,21 +113,6 @@ async function loadTargets(view) {
     <td>${esc(t(`indicator.${x.indicator}`))}</td><td>${esc(x.region ? t(`region.${x.region}`) : t('targets.programme'))}</td>
     <td class="num">${esc(x.baseline ?? '—')}</td><td class="num">${esc(x.target)}</td>
     <td class="muted">${esc(formatInstant(x.created_at))}</td></tr>`).join('');
-}
-
-async function exportData(view, format) {
-  const out = view.querySelector('#export-result');
-  const buttons = view.querySelectorAll('#export-csv, #export-xlsx');
-  buttons.forEach((b) => (b.disabled = true));
-  out.textContent = t('export.working');
-  try {
-    const summary = await api.exportData(format, view.querySelector('#export-pseudonymise').checked);
-    out.innerHTML = `${esc(t('export.done', { path: '' }))}<code id="export-path">${esc(summary.path)}</code>`;
-  } catch (err) {
-    out.textContent = errorText(err);
-  } finally {
-    buttons.forEach((b) => (b.disabled = false));
-  }
 }
 
 export function onLanguageChange() {

@@ -1,14 +1,34 @@
-// The Sync screen: export a bundle for the station, import bundles (a
-// preview of what they bring, then confirm; a computer never seen is
+// The Sync screen: what has not left on a bundle yet, export a bundle for
+// the station (Save as, or one click onto the USB stick), import bundles
+// chosen in the system's Open dialog (a preview of what they bring, a
+// missing earlier bundle first, then confirm; a computer never seen is
 // approved from its refusal), every laptop with its last bundle, what is
 // missing and clock warnings; this computer's keys and the computers it
 // sends bundles to; the backups kept before imports.
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
-import { el, esc, may, toast } from '../state.js';
+import { offerSave, number, peopleHtml, tHtml } from '../save.js';
+import { app, el, esc, may, toast } from '../state.js';
 
+/** The paths of the bundles chosen, previewed, not yet imported. */
 let chosen = [];
+/** The screen on display, for `choosePaths`. */
+let shown = null;
+
+/**
+ * Previews the bundles at `paths`: what the Open dialog's button does with
+ * the files chosen, and what a double-clicked .wafira file leads to. The
+ * end-to-end tests call it too, as WebDriver cannot drive a native dialog.
+ */
+export async function choosePaths(paths) {
+  if (!shown || !shown.isConnected) return;
+  chosen = paths.map(String);
+  shown.querySelector('#accept-future').checked = false;
+  shown.querySelector('#import-chosen').innerHTML = chosen
+    .map((p) => `<li><bdi dir="ltr">${esc(p.split(/[\\/]/).pop())}</bdi></li>`).join('');
+  await shown.previewChosen();
+}
 
 export async function render(main) {
   const view = el(`<section>
@@ -19,19 +39,20 @@ export async function render(main) {
     </div>
     <div class="card">
       <h2 data-i18n="sync.export_title"></h2>
+      <p id="unsent" class="summary" aria-live="polite"></p>
       <p class="muted" data-i18n="sync.export_help"></p>
       <div class="row">
         <label class="checkbox-inline"><input type="checkbox" id="export-full"> <span data-i18n="sync.export_full"></span></label>
         <button class="primary" id="export-bundle" data-i18n="sync.export"></button>
       </div>
-      <p id="export-result" aria-live="polite"></p>
+      <div id="export-result" aria-live="polite"></div>
     </div>
     <div class="card">
       <h2 data-i18n="sync.import_title"></h2>
-      <div class="field">
-        <label for="import-files" data-i18n="sync.import_choose"></label>
-        <input type="file" id="import-files" multiple accept=".wafira">
+      <div class="row">
+        <button type="button" id="import-choose" data-i18n="sync.import_choose"></button>
       </div>
+      <ul id="import-chosen" class="plain-list"></ul>
       <div id="import-preview" aria-live="polite"></div>
       <label class="checkbox-inline" id="accept-future-row" hidden>
         <input type="checkbox" id="accept-future"> <span data-i18n="sync.accept_future"></span>
@@ -79,21 +100,36 @@ export async function render(main) {
   $('trust-row').hidden = !may('enrol_device');
   applyTranslations(view);
 
-  $('export-bundle').addEventListener('click', async () => {
-    try {
-      const out = await api.exportBundle($('export-full').checked);
-      $('export-result').textContent = t('sync.exported', { path: out.path, changes: out.manifest.changes });
-      await loadStatus(view);
-    } catch (err) {
-      $('export-result').textContent = errorText(err);
-    }
+  offerSave($('export-bundle'), {
+    what: 'bundle',
+    ext: 'wafira',
+    filter: 'sync.bundle_files',
+    out: $('export-result'),
+    // Nothing new: said at once, no dialog, no empty numbered bundle (the
+    // core refuses it too).
+    before: async () => {
+      const status = await api.syncStatus().catch(() => null);
+      if (status && status.unsent.nothing_new && !$('export-full').checked) {
+        $('export-result').innerHTML = `<p class="nothing-new">${nothingNewHtml(status.unsent)}</p>`;
+        return false;
+      }
+      return true;
+    },
+    write: async (path) => {
+      try {
+        return await api.exportBundle($('export-full').checked, path);
+      } finally {
+        await loadStatus(view);
+      }
+    },
+    describe: (out) => peopleHtml(out.records),
   });
 
   const preview = async () => {
     $('import-result').innerHTML = '';
     if (!chosen.length) return;
     try {
-      const report = await api.importBundles(chosen, true, $('accept-future').checked);
+      const report = await api.importBundleFiles(chosen, true, $('accept-future').checked);
       $('import-preview').innerHTML = reportHtml(report, true);
       // A laptop's clock far ahead: a person may accept its changes.
       const ahead = report.files.some((f) => f.error && f.error.code === 'bundle_ahead_of_clock');
@@ -104,13 +140,21 @@ export async function render(main) {
       $('import-preview').textContent = errorText(err);
     }
   };
-  $('import-files').addEventListener('change', async (e) => {
-    chosen = [];
-    $('accept-future').checked = false;
-    for (const file of e.target.files) {
-      chosen.push({ name: file.name, bytes: Array.from(new Uint8Array(await file.arrayBuffer())) });
+  view.previewChosen = preview;
+  shown = view;
+  $('import-choose').addEventListener('click', async () => {
+    try {
+      const drives = await api.removableDrives();
+      const picked = await api.openDialog({
+        title: t('sync.import_choose'),
+        multiple: true,
+        filters: [{ name: t('sync.bundle_files'), extensions: ['wafira'] }],
+        defaultPath: drives.length ? drives[0].path : null,
+      });
+      if (picked && picked.length) await choosePaths(Array.isArray(picked) ? picked : [picked]);
+    } catch (err) {
+      $('import-preview').textContent = errorText(err);
     }
-    await preview();
   });
   $('accept-future').addEventListener('change', preview);
   // A computer never seen: a person compares the fingerprint with the one
@@ -139,7 +183,7 @@ export async function render(main) {
   });
   $('import-cancel').addEventListener('click', () => {
     chosen = [];
-    $('import-files').value = '';
+    $('import-chosen').innerHTML = '';
     $('import-preview').innerHTML = '';
     $('import-actions').hidden = true;
     $('accept-future-row').hidden = true;
@@ -147,7 +191,7 @@ export async function render(main) {
   $('import-confirm').addEventListener('click', async () => {
     $('import-confirm').disabled = true;
     try {
-      const report = await api.importBundles(chosen, false, $('accept-future').checked);
+      const report = await api.importBundleFiles(chosen, false, $('accept-future').checked);
       $('import-preview').innerHTML = '';
       $('import-actions').hidden = true;
       $('import-result').innerHTML = reportHtml(report, false);
@@ -157,7 +201,7 @@ export async function render(main) {
       $('import-result').textContent = errorText(err);
     } finally {
       $('import-confirm').disabled = false;
-      $('import-files').value = '';
+      $('import-chosen').innerHTML = '';
       chosen = [];
     }
   });
@@ -182,6 +226,37 @@ export async function render(main) {
   });
   await loadStatus(view);
   await loadKeys(view);
+  // Opened on a .wafira file (double-click, or handed over by a second
+  // launch): its preview.
+  if (app.pendingBundle) {
+    const path = app.pendingBundle;
+    app.pendingBundle = null;
+    await choosePaths([path]);
+  }
+}
+
+/** "Rien de nouveau depuis le paquet n° 3 du 14/03/2026 10:15 : aucun paquet écrit." */
+function nothingNewHtml(u) {
+  return u.last_export_number
+    ? tHtml('sync.nothing_new_since', { n: u.last_export_number, at: formatInstant(u.last_export_at) })
+    : esc(t('error.nothing_new'));
+}
+
+/** What has not left on a bundle yet, and when the last one was made. */
+function unsentHtml(u) {
+  const last = u.last_export_number
+    ? tHtml('sync.last_export', { n: u.last_export_number, at: formatInstant(u.last_export_at) })
+    : esc(t('sync.never_exported'));
+  if (u.nothing_new) return `${nothingNewHtml(u)} `;
+  return `<strong>${esc(t('sync.unsent_title'))}</strong> ${peopleHtml(u.records)}${
+    u.decisions ? ` · ${tHtml('sync.unsent_decisions', { n: number(u.decisions) })}` : ''} · ${last}`;
+}
+
+/** A missing earlier bundle of the laptop, said before anything else. */
+function missingHtml(s) {
+  return s.missing_before.map((g) => `<p class="gap missing-bundle" role="alert">${g.from === g.to
+    ? tHtml('sync.missing_one', { n: g.from, name: s.source.name })
+    : tHtml('sync.missing_range', { from: g.from, to: g.to, name: s.source.name })}</p>`).join('');
 }
 
 async function loadKeys(view) {
@@ -231,7 +306,9 @@ function reportHtml(report, preview) {
   });
   const tt = report.totals;
   const total = counts({ added: tt.added, conflicts: tt.conflicts, possible_duplicates: tt.possible_duplicates });
-  return `<p class="summary"><strong>${esc(t(preview ? 'sync.preview_total' : 'sync.import_total'))}</strong> ${esc(total)}</p>
+  const missing = report.files.filter((f) => f.summary && (f.summary.missing_before || []).length)
+    .map((f) => missingHtml(f.summary)).join('');
+  return `${missing}<p class="summary"><strong>${esc(t(preview ? 'sync.preview_total' : 'sync.import_total'))}</strong> ${esc(total)}</p>
     <ul class="plain-list">${lines.join('')}</ul>`;
 }
 
@@ -244,6 +321,7 @@ async function loadStatus(view) {
     return;
   }
   view.querySelector('#devices-table tbody').innerHTML = status.devices.map(deviceRow).join('');
+  view.querySelector('#unsent').innerHTML = unsentHtml(status.unsent);
   const notice = status.identity_notice;
   view.querySelector('#identity-notice').hidden = !notice;
   if (notice) {
