@@ -53,6 +53,7 @@ pub fn run() -> ExitCode {
                 .callback(commands::files::second_launch)
                 .build(),
         )
+        .plugin(commands::files::keep_web_dialogs())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(files)

@@ -53,6 +53,21 @@ impl Files {
     }
 }
 
+/// Keeps the web view's own `alert` and `confirm`. tauri-plugin-dialog's
+/// script replaces them with native dialogs whose `confirm` answers a
+/// promise: every `if (!window.confirm(…)) return;` of the screens would
+/// go on without asking (restoring a backup, approving a computer). This
+/// plugin, registered before it, makes them ignore being replaced.
+pub fn keep_web_dialogs<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("keep-web-dialogs")
+        .js_init_script(
+            "(function () { for (const k of ['alert', 'confirm', 'prompt']) { const f = window[k]; \
+             Object.defineProperty(window, k, { get: () => f, set: () => {}, configurable: false }); } })();"
+                .to_string(),
+        )
+        .build()
+}
+
 /// The first `.wafira` file among command-line arguments (after the
 /// program's name), skipping the value of `--db`.
 pub fn bundle_arg(args: impl IntoIterator<Item = OsString>, cwd: Option<&Path>) -> Option<PathBuf> {
