@@ -47,6 +47,13 @@ impl Turn {
     }
 }
 
+/// What a test adds to the app's command line and environment.
+#[derive(Default)]
+pub struct Launch {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
 pub struct App {
     pub client: Client,
     pub db: PathBuf,
@@ -221,7 +228,7 @@ struct Group {
 }
 
 impl Group {
-    fn start(port: u16, native_port: u16, db: &Path) -> Group {
+    fn start(port: u16, native_port: u16, db: &Path, env: &[(String, String)]) -> Group {
         let parent = std::process::id() as c_int;
         let mut cmd = Command::new("/bin/sh");
         cmd.arg("-c")
@@ -230,6 +237,7 @@ impl Group {
             .arg(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("WAFIRA_DB", db)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env(OWNER_VAR, owner_mark())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -382,7 +390,25 @@ impl App {
         app
     }
 
+    /// The app on a prepared database with `launch`'s extra arguments and
+    /// environment (a `.wafira` file to open, a folder standing for a USB
+    /// stick), unlocked through the unlock screen.
+    #[allow(clippy::await_holding_lock)]
+    pub async fn launch_opts(launch: Launch, prepare: impl FnOnce(&Path)) -> App {
+        let turn = Turn::take();
+        let mut app = App::connect_with(&turn, prepare, &launch).await;
+        if app.db.exists() {
+            app.unlock().await;
+        }
+        app._turn = Some(turn);
+        app
+    }
+
     async fn connect(_turn: &Turn, prepare: impl FnOnce(&Path)) -> App {
+        App::connect_with(_turn, prepare, &Launch::default()).await
+    }
+
+    async fn connect_with(_turn: &Turn, prepare: impl FnOnce(&Path), launch: &Launch) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "no display: run the end-to-end tests under Xvfb (scripts/test does, with xvfb-run)"
@@ -393,10 +419,13 @@ impl App {
         let port = free_port();
         let native_port = free_port();
         // Ended when dropped, should anything below panic.
-        let group = Group::start(port, native_port, &db);
+        let group = Group::start(port, native_port, &db, &launch.env);
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({ "application": env!("CARGO_BIN_EXE_wafira-field") }));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": env!("CARGO_BIN_EXE_wafira-field"), "args": launch.args }),
+        );
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {

@@ -122,8 +122,8 @@ async fn the_station_confirms_a_new_laptop_by_its_fingerprint_before_importing()
     .await;
     app.set_value("#lang", "fr").await;
     app.go("#/sync").await;
-    let input = app.wait_for("#import-files").await;
-    input.send_keys(&bundle.display().to_string()).await.expect("choose the bundle");
+    // The file as the Open dialog would give it (not driven).
+    crate::files::choose_bundles(&app, &[&bundle]).await;
     app.wait_for("#import-preview button[data-approve]").await;
     let refusal = app.text("#import-preview .refused").await;
     assert!(refusal.contains("Portable Kénitra"), "names the laptop: {refusal}");

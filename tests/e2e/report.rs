@@ -4,7 +4,7 @@
 //! targets are edited with errors beside their field; exports write files.
 //! `WAFIRA_NO_OPEN` keeps the system viewer closed during tests.
 
-use crate::harness::App;
+use crate::harness::{App, Launch};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,8 +23,14 @@ fn cli() -> PathBuf {
 
 /// `wafira report indicators ARGS` on the app's database, as JSON.
 fn cli_indicators(db: &Path, args: &[&str]) -> Value {
-    let out =
-        Command::new(cli()).arg("--db").arg(db).args(["report", "indicators"]).args(args).output().expect("run wafira");
+    let out = Command::new(cli())
+        .arg("--db")
+        .arg(db)
+        .args(["report", "indicators"])
+        .args(args)
+        .env("WAFIRA_PASSPHRASE", crate::harness::PASSPHRASE)
+        .output()
+        .expect("run wafira");
     assert!(out.status.success(), "wafira report indicators: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON from wafira")
 }
@@ -137,15 +143,20 @@ async fn a_bad_period_is_shown_beside_its_field() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn print_pdf_writes_the_summary_into_the_reports_folder() {
+async fn print_pdf_saves_the_summary_on_the_usb_stick_in_one_click() {
     no_viewer();
-    let app = App::launch_with(prepared).await;
+    // A folder stands for the stick (the Save-as dialog is not driven).
+    let stick = tempfile::tempdir().expect("the stick");
+    let launch =
+        Launch { args: Vec::new(), env: vec![("WAFIRA_REMOVABLE_DRIVES".into(), stick.path().display().to_string())] };
+    let app = App::launch_opts(launch, prepared).await;
     app.go("#/dashboard").await;
     app.wait_for("#dash-output [data-figure]").await;
-    app.click("#print-pdf").await;
-    let path = app.text("#dash-print-path").await;
-    let path = PathBuf::from(path.trim());
-    assert_eq!(path.parent(), Some(app.db.with_file_name("reports").as_path()), "{}", path.display());
+    app.wait_until("the USB button", "!document.querySelector('#print-pdf-usb').hidden").await;
+    app.click("#print-pdf-usb").await;
+    app.wait_for("#dash-print-result .saved-path").await;
+    let path = PathBuf::from(app.text("#dash-print-result .saved-path").await.trim());
+    assert_eq!(path.parent(), Some(stick.path()), "{}", path.display());
     let bytes = std::fs::read(&path).expect("the PDF is there");
     assert!(bytes.starts_with(b"%PDF"));
     let text = Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext");
@@ -189,20 +200,29 @@ async fn targets_are_edited_in_the_window_and_logged() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn exports_write_a_workbook_and_csv_files() {
+async fn exports_save_a_workbook_and_csv_files_on_the_usb_stick() {
     no_viewer();
-    let app = App::launch_with(prepared).await;
+    let stick = tempfile::tempdir().expect("the stick");
+    let launch =
+        Launch { args: Vec::new(), env: vec![("WAFIRA_REMOVABLE_DRIVES".into(), stick.path().display().to_string())] };
+    let app = App::launch_opts(launch, prepared).await;
     app.go("#/reports").await;
-    app.click("#export-xlsx").await;
-    let xlsx = PathBuf::from(app.text("#export-path").await.trim());
+    app.wait_until("the USB button", "!document.querySelector('#export-xlsx-usb').hidden").await;
+    app.click("#export-xlsx-usb").await;
+    app.wait_for("#export-result .saved-path").await;
+    let xlsx = PathBuf::from(app.text("#export-result .saved-path").await.trim());
+    assert_eq!(xlsx.parent(), Some(stick.path()));
     assert!(xlsx.extension().is_some_and(|e| e == "xlsx"), "{}", xlsx.display());
     assert!(std::fs::read(&xlsx).expect("the workbook").starts_with(b"PK"));
 
     app.set_value("#export-pseudonymise", "true").await;
-    app.click("#export-csv").await;
-    app.wait_until("the CSV folder", "document.querySelector('#export-path')?.textContent.includes('pseudonymised')")
-        .await;
-    let dir = PathBuf::from(app.text("#export-path").await.trim());
+    app.click("#export-csv-usb").await;
+    app.wait_until(
+        "the CSV folder",
+        "document.querySelector('#export-result .saved-path')?.textContent.includes('pseudonymised')",
+    )
+    .await;
+    let dir = PathBuf::from(app.text("#export-result .saved-path").await.trim());
     let people = std::fs::read_to_string(dir.join("beneficiaries.csv")).expect("beneficiaries.csv");
     assert!(people.starts_with('\u{feff}') && people.contains("pseudonym"), "{people}");
     app.close().await;

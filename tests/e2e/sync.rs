@@ -8,7 +8,9 @@ use wafira_core::sync::ImportOptions;
 use wafira_core::Store;
 
 fn laptop(dir: &Path, name: &str) -> Store {
-    let mut s = Store::open_with_key(dir.join(format!("{name}.sqlite")), &wafira_core::accounts::DbKey::from_bytes([7; 32])).expect("open laptop");
+    let mut s =
+        Store::open_with_key(dir.join(format!("{name}.sqlite")), &wafira_core::accounts::DbKey::from_bytes([7; 32]))
+            .expect("open laptop");
     s.init_device(name, &format!("Coordinatrice {name}")).expect("init laptop");
     s
 }
@@ -63,9 +65,8 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     app.set_value("#lang", "fr").await;
     app.wait_until("French", "document.documentElement.lang === 'fr'").await;
     app.go("#/sync").await;
-    let input = app.wait_for("#import-files").await;
-    let paths = format!("{}\n{}", bundles.0.display(), bundles.1.display());
-    input.send_keys(&paths).await.expect("choose the two bundle files");
+    // The two files as the Open dialog would give them (not driven).
+    crate::files::choose_bundles(&app, &[&bundles.0, &bundles.1]).await;
     app.wait_until("the preview", "document.querySelector('#import-preview').textContent.includes('+2')").await;
     let preview = app.text("#import-preview").await;
     assert!(preview.contains("1 conflits") && preview.contains("1 doublons possibles"), "preview: {preview}");
