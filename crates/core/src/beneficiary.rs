@@ -224,6 +224,13 @@ fn is_arabic_script(s: &str) -> bool {
 }
 
 impl Beneficiary {
+    /// Whether her identifying data was erased (consent withdrawn): an
+    /// erasure leaves both names empty, which no form can write
+    /// (erasure.rs).
+    pub fn is_erased(&self) -> bool {
+        self.first_name.is_empty() && self.last_name.is_empty()
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod codes;
 pub mod demo;
 pub mod drives;
+pub mod erasure;
 pub mod error;
 pub mod files;
 pub mod identity;

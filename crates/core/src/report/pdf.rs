@@ -48,6 +48,9 @@ fn footer(w: &Words, title: &str, fingerprint: &str) -> String {
 /// A person's name as printed: both scripts when her Arabic name is
 /// recorded, the page's own script first.
 fn name_of(w: &Words, b: &Beneficiary) -> String {
+    if b.is_erased() {
+        return w.t("person.erased");
+    }
     match &b.name_ar {
         Some(ar) if w.rtl() => format!("{ar} · {} {}", b.first_name, b.last_name),
         Some(ar) => format!("{} {} · {ar}", b.first_name, b.last_name),
@@ -563,7 +566,8 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
     let mut s = Sheet::new(&title, &w, footer(&w, &title, &fingerprint))?;
     s.rect(-4.0, 14.0, WIDTH + 8.0, 26.0, Some(ACCENT_LIGHT), None)?;
     s.text(2.0, 22.0, 9.5, Weight::Regular, ACCENT, Side::Start, &title)?;
-    s.text(2.0, 31.0, 17.0, Weight::Bold, INK, Side::Start, &format!("{} {}", b.first_name, b.last_name))?;
+    let heading = if b.is_erased() { w.t("person.erased") } else { format!("{} {}", b.first_name, b.last_name) };
+    s.text(2.0, 31.0, 17.0, Weight::Bold, INK, Side::Start, &heading)?;
     if let Some(ar) = &b.name_ar {
         s.text(WIDTH - 2.0, 31.0, 17.0, Weight::Bold, INK, Side::End, ar)?;
     }
@@ -577,7 +581,12 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
         (w.t("field.sex"), w.code("sex", b.sex.as_str())),
         (
             w.t("field.birth_date"),
-            format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())])),
+            // Erased: the year alone is kept.
+            if p.erased {
+                b.birth_date.format("%Y").to_string()
+            } else {
+                format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())]))
+            },
         ),
         (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
         (w.t("field.phone"), b.phone.as_deref().map_or_else(dash, |c| ltr(&w, &phone_national(c)))),

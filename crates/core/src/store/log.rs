@@ -10,10 +10,13 @@
 //! so that they travel in bundles like any record. A merge takes effect
 //! here, when records are folded: the merged-away person is hidden and her
 //! visits and milestones land under the person kept; undoing it is one more
-//! change, after which they fold back.
+//! change, after which they fold back. An erasure (consent withdrawn,
+//! erasure.rs) is logged too; it rewrites the stored values of her changes
+//! themselves, so that what they fold to no longer identifies her.
 
 use crate::beneficiary::Beneficiary;
 use crate::clock::Hlc;
+use crate::erasure::Erasure;
 use crate::error::{Error, Result};
 use crate::milestone::{self, Milestone};
 use crate::sync::conflict::Resolution;
@@ -41,11 +44,21 @@ pub enum Entity {
     Resolution,
     /// A person's decision on a pair of possible duplicates (sync/merge.rs).
     Merge,
+    /// A person's identifying data erased on withdrawn consent; its id is
+    /// hers (erasure.rs).
+    Erasure,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 6] =
-        [Entity::Beneficiary, Entity::Visit, Entity::Milestone, Entity::Target, Entity::Resolution, Entity::Merge];
+    pub const ALL: [Entity; 7] = [
+        Entity::Beneficiary,
+        Entity::Visit,
+        Entity::Milestone,
+        Entity::Target,
+        Entity::Resolution,
+        Entity::Merge,
+        Entity::Erasure,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +68,7 @@ impl Entity {
             Entity::Target => "target",
             Entity::Resolution => "resolution",
             Entity::Merge => "merge",
+            Entity::Erasure => "erasure",
         }
     }
 
@@ -90,6 +104,7 @@ impl Entity {
             Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
             Entity::Resolution => &["id", "conflict_id", "created_at", "archived_at"],
             Entity::Merge => &["id", "kept", "other", "status", "created_at", "archived_at"],
+            Entity::Erasure => &["id", "created_at"],
         }
     }
 }
@@ -520,6 +535,7 @@ fn canonical_from_text(entity: Entity, id: Uuid, fields: &str) -> Option<Map<Str
         Entity::Target => typed::<Target>(&text)?,
         Entity::Resolution => typed::<Resolution>(&text)?,
         Entity::Merge => typed::<Decision>(&text)?,
+        Entity::Erasure => typed::<Erasure>(&text)?,
     };
     match canonical {
         Value::Object(doc) => Some(doc),
@@ -666,7 +682,7 @@ fn place(
                 merged_into = Some(kept.to_string());
             }
         }
-        Entity::Target | Entity::Resolution | Entity::Merge => {}
+        Entity::Target | Entity::Resolution | Entity::Merge | Entity::Erasure => {}
     }
     let rowid = match write_row(tx, &record, merged_into.as_deref(), landing)? {
         Written::Inserted(rowid) => Some(rowid),
@@ -734,7 +750,7 @@ fn place(
                 d.written_behind();
             }
         }
-        Entity::Target | Entity::Resolution => {}
+        Entity::Target | Entity::Resolution | Entity::Erasure => {}
     }
     Ok(Materialised::Done)
 }
@@ -765,6 +781,7 @@ fn canonical(entity: Entity, value: &Value, id: Uuid) -> Result<Map<String, Valu
         Entity::Target => typed::<Target>(value, entity, id)?,
         Entity::Resolution => typed::<Resolution>(value, entity, id)?,
         Entity::Merge => typed::<Decision>(value, entity, id)?,
+        Entity::Erasure => typed::<Erasure>(value, entity, id)?,
     };
     match canonical {
         Value::Object(doc) => Ok(doc),

@@ -97,6 +97,9 @@ pub struct ListRow {
     pub last_visit_date: Option<NaiveDate>,
     pub next_visit_date: Option<NaiveDate>,
     pub visit_count: u32,
+    /// Her identifying data was erased (consent withdrawn): shown as an
+    /// erased person.
+    pub erased: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,8 +121,10 @@ fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
 
 fn to_list_row(raw: RawRow) -> Result<ListRow> {
     let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    let beneficiary: Beneficiary = doc(&raw.0)?;
     Ok(ListRow {
-        beneficiary: doc(&raw.0)?,
+        erased: beneficiary.is_erased(),
+        beneficiary,
         stage: raw.1.as_deref().and_then(MilestoneKind::from_code),
         last_visit_date: date(raw.2),
         next_visit_date: date(raw.3),
@@ -303,6 +308,9 @@ pub struct Profile {
     pub visits: Vec<Visit>,
     pub milestones: Vec<Milestone>,
     pub history: Vec<HistoryEntry>,
+    /// Her identifying data was erased (consent withdrawn): when, why, by whom.
+    pub erased: bool,
+    pub erasure: Option<crate::erasure::ErasureView>,
 }
 
 /// The history of a person: every change of her record, and the creation,
@@ -420,6 +428,10 @@ pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Resul
     let mut groups: Vec<FollowupGroup> = Vec::new();
     for raw in rows {
         let person = to_list_row(raw?)?;
+        // Consent withdrawn: nobody to visit or call.
+        if person.erased {
+            continue;
+        }
         let b = &person.beneficiary;
         let registered = NaiveDate::parse_from_str(b.created_at.get(..10).unwrap_or(""), "%Y-%m-%d").unwrap_or(today);
         let last = person.last_visit_date.unwrap_or(registered);
@@ -456,6 +468,11 @@ pub struct Candidate {
 /// What two records share that makes them likely one person; the rule of
 /// both the registration warning and the consolidation's duplicate list.
 pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
+    // An erased person has nothing left to match on (and empty names would
+    // match each other).
+    if a.is_erased() || b.is_erased() {
+        return (0, Vec::new());
+    }
     let mut reasons = Vec::new();
     let mut score = 0;
     if a.cin.is_some() && a.cin == b.cin {
@@ -656,6 +673,8 @@ impl Store {
             visits: visits_of(&self.conn, id)?,
             milestones: milestones_of(&self.conn, id)?,
             history: person_history(&self.conn, id)?,
+            erasure: crate::erasure::view(&self.conn, id)?,
+            erased: b.is_erased() || crate::erasure::is_erased(&self.conn, id)?,
             beneficiary: b,
         })
     }

@@ -14,8 +14,15 @@ use uuid::Uuid;
 /// The order kinds of record are folded in: decisions first, people before
 /// their visits. Any order must give the same result; this one is the
 /// cheapest.
-const ORDER: [Entity; 6] =
-    [Entity::Merge, Entity::Beneficiary, Entity::Target, Entity::Visit, Entity::Milestone, Entity::Resolution];
+const ORDER: [Entity; 7] = [
+    Entity::Erasure,
+    Entity::Merge,
+    Entity::Beneficiary,
+    Entity::Target,
+    Entity::Visit,
+    Entity::Milestone,
+    Entity::Resolution,
+];
 
 impl Store {
     /// Drops every derived table and folds the whole change log again, in
@@ -25,7 +32,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM visit; DELETE FROM milestone; DELETE FROM beneficiary_fts; DELETE FROM beneficiary;
              DELETE FROM target; DELETE FROM resolution; DELETE FROM merge; DELETE FROM waiting;
-             DELETE FROM conflict; DELETE FROM duplicate;",
+             DELETE FROM conflict; DELETE FROM duplicate; DELETE FROM erasure;",
         )?;
         for entity in ORDER {
             let ids: Vec<String> = tx

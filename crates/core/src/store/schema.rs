@@ -322,13 +322,25 @@ CREATE INDEX audit_action ON audit(action, at);
 CREATE INDEX audit_who ON audit(who, at);
 "#;
 
+/// Consent withdrawn (crates/core/src/erasure.rs): the people whose
+/// identifying data was erased, one row each, folded from the logged
+/// `erasure` record whose id is hers, like any record.
+const V5: &str = r#"
+CREATE TABLE erasure (
+    id         TEXT PRIMARY KEY,        -- the person erased
+    created_at TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    clocks     TEXT NOT NULL
+);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    4
+    5
 }
 
 #[cfg(test)]

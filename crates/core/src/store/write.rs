@@ -25,10 +25,12 @@ impl Writer<'_> {
         entity: Entity,
         record_id: Uuid,
         op: Op,
-        fields: Map<String, Value>,
-        old: Map<String, Value>,
+        mut fields: Map<String, Value>,
+        mut old: Map<String, Value>,
         base: Map<String, Value>,
     ) -> Result<Change> {
+        // Nothing identifying is written for an erased person again.
+        crate::erasure::scrub_outgoing(&self.tx, entity, record_id, &mut fields, &mut old)?;
         let seq: i64 = self
             .tx
             .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM change WHERE device_id = ?1")?
@@ -144,6 +146,8 @@ impl Writer<'_> {
         let code = match archived {
             None => "unknown_beneficiary",
             Some(Some(_)) => "archived_beneficiary",
+            // Her consent was withdrawn: nothing more is recorded about her.
+            Some(None) if crate::erasure::is_erased(&self.tx, id)? => "erased_beneficiary",
             Some(None) => return Ok(()),
         };
         Err(Error::invalid(vec![FieldError::new("beneficiary_id", code).with("id", id)]))
@@ -260,14 +264,26 @@ impl Store {
             if current.archived_at.is_some() {
                 return Err(Error::invalid(vec![FieldError::new("id", "archived_beneficiary").with("id", id)]));
             }
+            // Her identifying data was erased: it cannot be entered again;
+            // her other fields are checked with stand-ins for it.
+            let erased = current.is_erased() || crate::erasure::is_erased(w.tx(), id)?;
+            if erased {
+                crate::erasure::refuse_identifying(Entity::Beneficiary, patch.keys())?;
+            }
             let mut merged = match serde_json::to_value(current.to_input())? {
                 Value::Object(m) => m,
                 _ => Map::new(),
             };
             merged.extend(patch);
+            if erased {
+                crate::erasure::stand_in_identity(&mut merged, today);
+            }
             let input: BeneficiaryInput = from_json(Value::Object(merged))?;
             let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
             let mut new = input.validate(today, origin)?;
+            if erased {
+                crate::erasure::keep_identity(&mut new, &current);
+            }
             new.archived_at = current.archived_at.clone();
             new.archive_reason = current.archive_reason.clone();
             w.check_cin_free(&new, Some(&current))?;

@@ -165,7 +165,11 @@ impl Store {
         take(self, "before-restore")?;
         // The audit trail made since the copy was taken is put back after it.
         let trail = crate::audit::all(self.conn())?;
+        // So are the erasures (consent withdrawn): a copy taken before one
+        // never brings her data back.
+        let erasures = crate::erasure::before_restore(self)?;
         let identity = self.restore_from(&chosen.path)?;
+        crate::erasure::after_restore(self, erasures)?;
         self.log_restore(&trail, &chosen.name, &identity)?;
         Ok(Restored { backup: chosen, identity })
     }

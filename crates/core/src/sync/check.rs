@@ -21,7 +21,15 @@
 //! - an **archive** carries `archived_at` (an instant) and, for a person,
 //!   her `archive_reason`, nothing else;
 //! - dates are judged on the day the change was made (its stamp), not the
-//!   day it is imported: an age checked then stays valid.
+//!   day it is imported: an age checked then stays valid;
+//! - an **erasure** (consent withdrawn) is a creation carrying only a
+//!   reason (no control characters, at most 500 characters) and who made
+//!   it when; it is never changed or archived. A change of an erased
+//!   person, scrubbed by the erasure, holds values no form writes (empty
+//!   names, a birth date reduced to `YYYY-01-01`, an empty reason): when
+//!   every identifying value it carries is as an erasure leaves it, it is
+//!   judged with stand-ins for those (a year of birth stands for a day of
+//!   that year the age rule accepts), erasure.rs.
 //!
 //! Rules that relate a record to others (a milestone's order among the
 //! person's milestones, a visit's person existing) depend on what else a
@@ -43,6 +51,7 @@
 use crate::beneficiary::{Beneficiary, Origin};
 use crate::clock::Hlc;
 use crate::codes::{MilestoneKind, Phase, Sex, VisitKind};
+use crate::erasure::Erasure;
 use crate::error::{Error, FieldError, Result};
 use crate::milestone::Milestone;
 use crate::store::log::{Entity, Op};
@@ -67,14 +76,23 @@ pub fn editable(entity: Entity) -> &'static [&'static str] {
         Entity::Milestone => crate::milestone::EDITABLE,
         Entity::Target => &["baseline", "target"],
         Entity::Merge => &["kept", "other", "status", "decided_at", "decided_by"],
-        Entity::Resolution => &[],
+        Entity::Resolution | Entity::Erasure => &[],
     }
 }
 
 /// Checks one change of a bundle; the refusal names the laptop (by
 /// `device_name`), the record and the field.
 pub fn check_line(line: &Line, device_name: &str) -> Result<()> {
-    check(line).map_err(|e| {
+    // A change as an erasure left it holds values the form never writes
+    // (empty names, a year of birth): judged with stand-ins for them.
+    let erased = |e: FieldError| {
+        let today = stamp_day(line.hlc).succ_opt().unwrap_or(NaiveDate::MAX);
+        match crate::erasure::stand_in(line, today) {
+            Some(stand_in) => check(&stand_in).map_err(|_| e),
+            None => Err(e),
+        }
+    };
+    check(line).or_else(erased).map_err(|e| {
         Error::Refused(Refusal::InvalidRecord(format!(
             "{device_name} ({}), change {}: {} {}: {e}",
             line.device_id,
@@ -189,6 +207,12 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
             }
             (r.created_by, r.created_at)
         }
+        Entity::Erasure => {
+            let value: Value = typed(&record)?;
+            validated(line.entity, &value, today, None)?;
+            let e: Erasure = typed(&record)?;
+            (e.created_by, e.created_at)
+        }
     };
     if created_by != line.device_id {
         return Err(FieldError::new("created_by", "not_editable"));
@@ -239,6 +263,10 @@ fn check_update(line: &Line, fields: Map<String, Value>, today: NaiveDate) -> st
 }
 
 fn check_archive(entity: Entity, fields: &Map<String, Value>) -> std::result::Result<(), FieldError> {
+    if entity == Entity::Erasure {
+        // An erasure is final.
+        return Err(FieldError::new("archived_at", "not_editable"));
+    }
     for k in fields.keys() {
         let allowed = k == "archived_at" || (entity == Entity::Beneficiary && k == "archive_reason");
         if !allowed {
@@ -390,6 +418,16 @@ fn validated(
             crate::validate::req_text("resolved_by", &Some(r.resolved_by.clone()), 100)?;
             Some(serde_json::to_value(r).map_err(|e| FieldError::new("fields", "invalid_type").with("detail", e))?)
         }
+        Entity::Erasure => {
+            // Only a reason: a short text with no control characters,
+            // stored trimmed.
+            let e: Erasure = typed(record)?;
+            let reason = crate::validate::req_text("reason", &Some(e.reason.clone()), crate::erasure::REASON_MAX)?;
+            if reason != e.reason {
+                return Err(FieldError::new("reason", "not_canonical").with("expected", reason));
+            }
+            Some(serde_json::to_value(e).map_err(|e| FieldError::new("fields", "invalid_type").with("detail", e))?)
+        }
     };
     Ok(canonical.unwrap_or(Value::Null))
 }
@@ -513,6 +551,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_by: by,
             archived_at: None,
         }),
+        Entity::Erasure => serde_json::to_value(Erasure { id, reason: "R".into(), created_at: at, created_by: by }),
         Entity::Resolution => serde_json::to_value(Resolution {
             id,
             conflict_id: String::new(),

@@ -241,7 +241,7 @@ fn label_of(entity: Entity, doc: &Map<String, Value>) -> String {
         Entity::Beneficiary => format!("{} {}", s("first_name"), s("last_name")),
         Entity::Visit | Entity::Milestone => format!("{} {}", s("date"), s("kind")),
         Entity::Target => format!("{} {}", s("indicator"), s("region")),
-        Entity::Resolution | Entity::Merge => s("id").to_string(),
+        Entity::Resolution | Entity::Merge | Entity::Erasure => s("id").to_string(),
     }
 }
 
@@ -287,6 +287,12 @@ impl Writer<'_> {
             };
             if !crate::beneficiary::EDITABLE.contains(&field) {
                 return Err(Error::invalid(vec![FieldError::new(field, "not_editable")]));
+            }
+            // Her identifying data was erased: never entered again; her
+            // other fields are checked with stand-ins for it.
+            if b.is_erased() {
+                crate::erasure::refuse_identifying(entity, [&field.to_string()])?;
+                crate::erasure::stand_in_identity(&mut input, Store::today());
             }
             input.insert(field.to_string(), value);
             let input: BeneficiaryInput = crate::validate::from_json(Value::Object(input))?;

@@ -97,6 +97,11 @@ pub struct ImportSummary {
     pub possible_duplicates: usize,
     /// Merges and conflict resolutions received.
     pub decisions: usize,
+    /// People whose identifying data the bundle erased here (consent
+    /// withdrawn).
+    pub erased: usize,
+    /// Changes held here whose values an erasure scrubbed.
+    pub scrubbed: usize,
     /// Changes stamped beyond the tolerance ahead of this machine's clock.
     pub future_changes: usize,
     /// This import approved the computer that made the bundle: a new one
@@ -226,6 +231,8 @@ fn known_summary(tx: &Transaction<'_>, m: Manifest, warnings: Vec<&'static str>)
         conflicts: 0,
         possible_duplicates: 0,
         decisions: 0,
+        erased: 0,
+        scrubbed: 0,
         future_changes: 0,
         approved: false,
         warnings,
@@ -242,6 +249,7 @@ fn rank(e: Entity) -> u8 {
         Entity::Visit => 3,
         Entity::Milestone => 4,
         Entity::Resolution => 5,
+        Entity::Erasure => 6,
     }
 }
 
@@ -276,8 +284,14 @@ fn fresh_changes(tx: &Transaction<'_>, bundle: &Unpacked) -> Result<Vec<usize>> 
             && text(1)? == c.entity.as_str()
             && text(2)? == c.record_id.to_string()
             && text(3)? == c.op.as_str()
-            && same_object(text(4)?, c.fields.get())
-            && same_object(text(5)?, c.old.get())
+            && ((same_object(text(4)?, c.fields.get()) && same_object(text(5)?, c.old.get()))
+                // Held scrubbed by an erasure and sent again as made (or
+                // the other way round): the same change.
+                || crate::erasure::same_but_scrubbed(
+                    c.entity,
+                    (text(4)?, text(5)?),
+                    (c.fields.get(), c.old.get()),
+                ))
             && same_object(text(6)?, c.base.get());
         if !same {
             return Err(Error::Refused(Refusal::Forged(format!(
@@ -387,9 +401,13 @@ fn import_one(
         let c = &bundle.lines[*i];
         groups.entry((rank(c.entity), c.entity, c.record_id)).or_default().push(*i);
     }
+    // Erasures the bundle brings, and its changes of erased people's
+    // records: those are stored scrubbed (erasure.rs).
+    let erasing = crate::erasure::Incoming::prepare(tx, &bundle.lines, &fresh)?;
     // Records whose creation arrives alone, not waiting: each lands from
     // that one change. Decisions on a pair share one id, so two machines
-    // may both have created it: those always fold from the whole log.
+    // may both have created it: those always fold from the whole log, and
+    // so do the records of erased people.
     let alone: Vec<usize> = groups
         .iter()
         .filter(|((_, entity, id), idxs)| {
@@ -397,6 +415,7 @@ fn import_one(
                 && bundle.lines[idxs[0]].op == Op::Create
                 && *entity != Entity::Merge
                 && !waiting_before.contains(&(entity.as_str().to_string(), id.to_string()))
+                && !erasing.records.contains(&(*entity, *id))
         })
         .map(|(_, idxs)| idxs[0])
         .collect();
@@ -420,13 +439,21 @@ fn import_one(
                 .collect()
         });
         for i in &fresh {
-            log::append_change(tx, &lines[*i].row(), rcv).map_err(invalid)?;
+            let mut row = lines[*i].row();
+            if let Some((fields, old)) = erasing.scrubbed.get(i) {
+                (row.fields, row.old) = (fields, old);
+            }
+            log::append_change(tx, &row, rcv).map_err(invalid)?;
             rcv += 1;
         }
         checker.join().map_err(|_| Error::Other("internal: checking the changes failed".into()))??;
         worker.join().map_err(|_| Error::Other("internal: preparing the records failed".into()))
     })?
     .into_iter();
+    // What this machine held of the records of people now erased, and of
+    // erased people's records the bundle reveals (a visit's creation
+    // after its corrections), is scrubbed before anything is folded.
+    let (scrubbed_records, rewritten) = erasing.scrub_held(tx)?;
     let mut deferred = Deferred::default();
     let (mut updated, mut conflicts) = (0, 0);
     let mut next_alone = alone.iter().peekable();
@@ -447,6 +474,9 @@ fn import_one(
                 conflicts += conflict::detect(tx, entity, id)?;
             }
         }
+    }
+    if !scrubbed_records.is_empty() {
+        crate::erasure::Incoming::refold(&scrubbed_records, tx, &mut deferred)?;
     }
     let possible_duplicates = deferred.finish(tx)?;
     check::check_relations(tx, &m, &bundle.lines, &fresh)?;
@@ -491,6 +521,8 @@ fn import_one(
         conflicts,
         possible_duplicates,
         decisions,
+        erased: erasing.new_people.len(),
+        scrubbed: rewritten,
         future_changes,
         approved: admitted == Admitted::Approved,
         warnings,
@@ -687,6 +719,7 @@ impl Store {
                 report.backup = Some(backup::take(self, "before-import")?);
             }
             let actor = self.actor().clone();
+            let mut erased = false;
             for (name, b) in decoded {
                 let result = match b {
                     Ok(b) => self.write(|w| {
@@ -701,11 +734,17 @@ impl Store {
                         if own_changes_seen {
                             self.renew_identity(Renewal::SeenElsewhere)?;
                         }
+                        erased |= summary.erased > 0 || summary.scrubbed > 0;
                         Ok(summary)
                     }
                     Err(e) => Err(e),
                 };
                 outcomes.push((name, result));
+            }
+            // Erased values must not outlive the import in freed pages or
+            // in the backups (the one just taken holds them).
+            if erased {
+                crate::erasure::secure(self)?;
             }
         }
         Ok(outcomes)
