@@ -1,9 +1,9 @@
 //! Property: laptops and stations making random edits (the same fields of
-//! the same people, archives, visits, new people, merges and unmerges at
-//! several machines), exchanging **incremental** bundles in random orders
-//! (stations exporting between imports, bundles arriving late or twice,
-//! laptop-to-laptop hand-overs), restoring backups and running copies of
-//! their databases, end with the same database once every machine has
+//! the same people, archives, visits, new people, merges and unmerges,
+//! erasures on withdrawn consent, at several machines), exchanging
+//! **incremental** bundles in random orders (stations exporting between
+//! imports, bundles arriving late or twice, laptop-to-laptop hand-overs),
+//! restoring backups and running copies of their databases, end with the same database once every machine has
 //! imported every bundle made; what each built step by step is what its
 //! change log folds to from scratch; nobody is hidden behind nobody; and no
 //! write is silently lost: each is the value now, or was replaced by
@@ -74,6 +74,11 @@ enum Step {
         on: usize,
         bundle: usize,
     },
+    /// Erase a person's identifying data (consent withdrawn).
+    Erase {
+        on: usize,
+        person: usize,
+    },
     /// Put back the newest backup (taken before an import or a restore).
     Restore {
         on: usize,
@@ -99,6 +104,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (on.clone(), 0..5usize, 0..5usize).prop_map(|(on, a, b)| Step::Unmerge { on, a, b }),
         4 => on.clone().prop_map(|on| Step::Export { on }),
         6 => (on.clone(), 0..64usize).prop_map(|(on, bundle)| Step::Import { on, bundle }),
+        1 => (on.clone(), 0..5usize).prop_map(|(on, person)| Step::Erase { on, person }),
         1 => on.clone().prop_map(|on| Step::Restore { on }),
         1 => (0..MACHINES).prop_map(|from| Step::Copy { from }),
     ]
@@ -109,7 +115,7 @@ const VALUES: [[&str; 3]; 3] =
     [["0611111111", "0622222222", "0633333333"], ["Zirara", "Mnasra", "Azla"], ["2024-A", "2024-B", "2025-A"]];
 
 fn live(m: &Machine, person: Uuid) -> bool {
-    m.store.beneficiary(person).map(|b| b.archived_at.is_none()).unwrap_or(false)
+    m.store.beneficiary(person).map(|b| b.archived_at.is_none() && !b.is_erased()).unwrap_or(false)
 }
 
 struct World {
@@ -198,6 +204,11 @@ impl World {
                     let b = self.pool[bundle % self.pool.len()].clone();
                     self.machines[on % n].import(&b);
                 }
+            }
+            Step::Erase { on, person } => {
+                let p = self.person(person);
+                // Refused when she is not here yet or already erased.
+                let _ = self.machines[on % n].store.erase_beneficiary(p, "retrait du consentement");
             }
             Step::Restore { on } => {
                 let m = &mut self.machines[on % n];
