@@ -116,6 +116,15 @@ enum BeneficiaryCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Consent withdrawn: erase her identifying data here, in the history
+    /// and the backups, and on every machine through the next bundles.
+    /// Final. The reason is kept and travels: it must name nobody. Prints
+    /// what was erased, in counts.
+    Erase {
+        id: Uuid,
+        #[arg(long)]
+        reason: String,
+    },
     /// A JSON array of people.
     List {
         #[arg(long)]
@@ -301,6 +310,7 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
             BeneficiaryCmd::Update { id } => json(store.update_beneficiary(id, stdin_json()?)?),
             BeneficiaryCmd::Show { id } => json(store.profile(id)?),
             BeneficiaryCmd::Archive { id, reason } => json(store.archive_beneficiary(id, reason)?),
+            BeneficiaryCmd::Erase { id, reason } => json(store.erase_beneficiary(id, &reason)?),
             BeneficiaryCmd::List { search, region, province, phase, stage, sex, cohort, archived, sort, limit } => {
                 let q = ListQuery {
                     search,
