@@ -29,6 +29,8 @@ export const listBeneficiaries = (query) => invoke('list_beneficiaries', { query
 export const addBeneficiary = (input) => invoke('add_beneficiary', { input });
 export const updateBeneficiary = (id, patch) => invoke('update_beneficiary', { id, patch });
 export const archiveBeneficiary = (id, reason) => invoke('archive_beneficiary', { id, reason });
+/** Consent withdrawn: erases her identifying data here and, through bundles, everywhere; gives counts. */
+export const eraseBeneficiary = (id, reason) => invoke('erase_beneficiary', { id, reason });
 export const profile = (id) => invoke('profile', { id });
 export const possibleDuplicates = (input) => invoke('possible_duplicates', { input });
 export const addVisit = (input) => invoke('add_visit', { input });

@@ -75,7 +75,9 @@ export function phoneHtml(e164) {
   return e164 ? `<bdi dir="ltr">${esc(phoneText(e164))}</bdi>` : '';
 }
 
+/** A person's name as shown; a person whose data was erased (consent withdrawn) shows as such. */
 export function fullName(b) {
+  if (b.erased) return t('person.erased');
   return `${b.first_name} ${b.last_name}`;
 }
 

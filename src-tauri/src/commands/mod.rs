@@ -54,6 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         records::add_beneficiary,
         records::update_beneficiary,
         records::archive_beneficiary,
+        records::erase_beneficiary,
         records::profile,
         records::possible_duplicates,
         records::add_visit,

@@ -8,6 +8,7 @@ use tauri::State;
 use uuid::Uuid;
 use wafira_core::access::{Action, Actor};
 use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
+use wafira_core::erasure::Erased;
 use wafira_core::store::log::Entity;
 use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Profile};
 use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Result};
@@ -78,6 +79,13 @@ pub fn update_beneficiary(state: State<'_, AppState>, id: Uuid, patch: Value) ->
 #[tauri::command]
 pub fn archive_beneficiary(state: State<'_, AppState>, id: Uuid, reason: Option<String>) -> Result<Beneficiary> {
     with_store(&state, |s| s.archive_beneficiary(id, reason))
+}
+
+/// Consent withdrawn: erases her identifying data (counts of what was
+/// erased, never values).
+#[tauri::command]
+pub fn erase_beneficiary(state: State<'_, AppState>, id: Uuid, reason: String) -> Result<Erased> {
+    with_store(&state, |s| s.erase_beneficiary(id, &reason))
 }
 
 #[tauri::command]

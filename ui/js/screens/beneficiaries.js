@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
-import { app, codeOptions, el, esc, navigate, phoneHtml, provinceOptions, regionOptions } from '../state.js';
+import { app, codeOptions, el, esc, fullName, navigate, phoneHtml, provinceOptions, regionOptions } from '../state.js';
 
 const PAGE = 200;
 let state = { search: '', region: '', province: '', phase: '', stage: '', sex: '', cohort: '', sort: 'name', limit: PAGE };
@@ -120,7 +120,7 @@ function rowHtml(r) {
   const ar = r.name_ar ? ` <span class="arabic">${esc(r.name_ar)}</span>` : '';
   const stage = r.stage ? `<span class="badge stage-${esc(r.stage)}">${esc(codeLabel('milestone', r.stage))}</span>` : '';
   return `<tr data-id="${esc(r.id)}">
-    <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(r.first_name)} ${esc(r.last_name)}</a>${ar}</td>
+    <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(fullName(r))}</a>${ar}</td>
     <td>${esc(r.cin || '')}</td><td>${phoneHtml(r.phone)}</td><td>${esc(place)}</td>
     <td>${esc(codeLabel('phase', r.phase))}</td><td>${stage}</td><td>${esc(formatDate(r.last_visit_date))}</td>
   </tr>`;

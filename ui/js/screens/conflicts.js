@@ -57,7 +57,7 @@ function cardHtml(c) {
         <p class="field-error" id="third-err-${esc(c.id)}" role="alert"></p>
       </form>`;
   return `<article class="card conflict" data-id="${esc(c.id)}">
-    <h2>${esc(c.label)} · ${esc(fieldLabel(c.field))}</h2>
+    <h2>${esc(c.label.trim() || t('person.erased'))} · ${esc(fieldLabel(c.field))}</h2>
     <p>${esc(t('conflicts.now'))} <strong class="now">${esc(shown(c.current))}</strong></p>
     <ul class="plain-list sides">${sides}</ul>
     ${settled}

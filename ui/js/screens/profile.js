@@ -44,6 +44,7 @@ export function milestoneSpec() {
 }
 
 const ARCHIVE_SPEC = [{ name: 'archive_reason', type: 'textarea', required: true, wide: true }];
+const ERASE_SPEC = [{ name: 'reason', type: 'textarea', required: true, wide: true, attrs: { 'aria-describedby': 'err-reason erase-hint' } }];
 
 let shown = null; // { id, profile } of the profile on screen
 
@@ -52,14 +53,21 @@ export async function render(main, id) {
   shown = { id, profile };
   const b = profile.beneficiary;
   const archived = Boolean(b.archived_at);
-  const view = el(`<section class="profile" data-id="${esc(b.id)}">
+  // Consent withdrawn: her identifying data is gone; nothing more is recorded about her.
+  const erased = Boolean(profile.erased);
+  const heading = erased
+    ? `<span data-i18n="person.erased"></span>`
+    : `${esc(b.first_name)} ${esc(b.last_name)}${b.name_ar ? ` <span class="arabic" lang="ar">${esc(b.name_ar)}</span>` : ''}`;
+  const view = el(`<section class="profile${erased ? ' erased' : ''}" data-id="${esc(b.id)}">
     <div class="row">
-      <h1 id="profile-name" tabindex="-1">${esc(b.first_name)} ${esc(b.last_name)}${b.name_ar ? ` <span class="arabic" lang="ar">${esc(b.name_ar)}</span>` : ''}</h1>
+      <h1 id="profile-name" tabindex="-1">${heading}</h1>
       <span class="spacer"></span>
       <a class="button no-print" href="#/beneficiaries" data-i18n="profile.back"></a>
     </div>
     ${archived ? `<p class="card archived-note" id="archived-note" role="status"><strong data-i18n="profile.archived_note"></strong>
       ${esc(formatInstant(b.archived_at))}${b.archive_reason ? ` — ${esc(b.archive_reason)}` : ''}</p>` : ''}
+    ${erased ? `<p class="card erased-note" id="erased-note" role="status"><strong data-i18n="profile.erased_note"></strong>
+      ${profile.erasure ? `<bdi>${esc(formatInstant(profile.erasure.at))}</bdi> — <bdi>${esc(profile.erasure.reason)}</bdi>` : ''}</p>` : ''}
     <div class="profile-cards">
       <div class="card">
         <h2 data-i18n="profile.identity"></h2>
@@ -78,11 +86,12 @@ export async function render(main, id) {
       </div>
     </div>
     ${archived ? '' : `<div class="row no-print" id="profile-actions">
-      <button type="button" class="primary" id="add-visit" aria-controls="panel" data-i18n="profile.add_visit"></button>
+      ${erased ? '' : `<button type="button" class="primary" id="add-visit" aria-controls="panel" data-i18n="profile.add_visit"></button>
       <button type="button" class="primary" id="add-milestone" aria-controls="panel" data-i18n="profile.add_milestone"></button>
-      <a class="button" id="edit" href="#/register/${esc(b.id)}" data-i18n="profile.edit"></a>
+      <a class="button" id="edit" href="#/register/${esc(b.id)}" data-i18n="profile.edit"></a>`}
       <button type="button" id="print-sheet" data-i18n="profile.print_sheet"></button>
       <span class="spacer"></span>
+      ${erased || !may('erase') ? '' : `<button type="button" class="danger" id="erase" aria-controls="panel" data-i18n="profile.erase"></button>`}
       <button type="button" class="danger" id="archive" aria-controls="panel" data-i18n="profile.archive"></button>
     </div>`}
     <div id="panel" class="card no-print" hidden></div>
@@ -99,8 +108,12 @@ export async function render(main, id) {
   applyTranslations(view);
   if (!archived) {
     const panel = view.querySelector('#panel');
-    view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
-    view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
+    if (!erased) {
+      view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
+      view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
+    }
+    const erase = view.querySelector('#erase');
+    if (erase) erase.addEventListener('click', (e) => openErase(panel, b, e.currentTarget));
     view.querySelector('#archive').addEventListener('click', (e) => openArchive(panel, b, e.currentTarget));
     view.querySelector('#print-sheet').hidden = !may('print_field_sheet');
     printSheet(b, view.querySelector('#print-sheet'));
@@ -130,11 +143,13 @@ export function placeHtml(parts) {
 
 function identityFacts(p) {
   const b = p.beneficiary;
+  // Erased: the year of birth alone is kept.
+  const born = p.erased ? String(b.birth_date).slice(0, 4) : `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`;
   const place = { html: placeHtml([t(`region.${b.region}`), b.province && t(`province.${b.province}`), b.commune, b.douar]) };
   const phone = b.phone ? { html: phoneHtml(b.phone) } : '';
   const facts = [
     ['field.sex', codeLabel('sex', b.sex)],
-    ['field.birth_date', `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`],
+    ['field.birth_date', born],
     ['field.cin', b.cin],
     ['field.phone', phone],
     ['profile.place', place],
@@ -301,6 +316,25 @@ function openArchive(panel, b, opener) {
     toast(t('profile.archived_toast', { name: `${b.first_name} ${b.last_name}` }));
     await reload('profile-name');
   });
+}
+
+/**
+ * Erasing her data on withdrawn consent: the reason is required (and must
+ * name nobody: it is kept and travels), and the panel says plainly that it
+ * cannot be undone and reaches every computer.
+ */
+function openErase(panel, b, opener) {
+  const form = openPanel(panel, { titleKey: 'profile.erase_title', formId: 'erase-form', spec: ERASE_SPEC, values: {}, saveKey: 'profile.erase_confirm', danger: true, intro: 'profile.erase_intro' }, opener, async (input) => {
+    await api.eraseBeneficiary(b.id, input.reason ?? '');
+    toast(t('profile.erased_toast'));
+    await reload('profile-name');
+  });
+  const final = el(`<p class="erase-final" id="erase-final" role="alert"><strong data-i18n="profile.erase_final"></strong></p>`);
+  form.before(final);
+  const hint = el(`<p class="muted" id="erase-hint" data-i18n="profile.erase_reason_hint"></p>`);
+  form.elements.reason.closest('.field').append(hint);
+  applyTranslations(final);
+  applyTranslations(hint);
 }
 
 export function onLanguageChange() {
