@@ -491,6 +491,16 @@ fn a_refused_erasure_changes_nothing() {
 
     store.set_actor(Actor { name: "Nadia".into(), role: Role::Assistant });
     store.erase_beneficiary(her, "retrait du consentement").unwrap();
+    // The audit trail says who erased whom (by id) and why, never her name.
+    let logged: Vec<(String, String, String, String)> = store
+        .conn()
+        .prepare("SELECT who, action, subject, detail FROM audit WHERE action = 'person.erase'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(logged, [("Nadia".into(), "person.erase".into(), her.to_string(), "retrait du consentement".into())]);
     let after = dump(&store);
     assert_eq!(common::field_errors(store.erase_beneficiary(her, "encore")), [("id".into(), "already_erased".into())]);
     assert_eq!(dump(&store), after, "erasing twice writes nothing");
