@@ -49,6 +49,17 @@ impl Session {
         out
     }
 
+    /// Replaces the open store with the one `f` makes from it (the
+    /// practice database, opened from the real one).
+    pub fn switch(&self, f: impl FnOnce(&mut Store) -> Result<Store>) -> Result<()> {
+        let mut open = self.open()?;
+        let store = open.store.as_mut().ok_or(Error::Locked)?;
+        let next = f(store)?;
+        open.store = Some(next);
+        open.last_used = Instant::now();
+        Ok(())
+    }
+
     /// Holds `store` as the open database, the account's sign-in logged
     /// in the audit trail.
     pub fn unlocked(&self, mut store: Store) -> Result<()> {

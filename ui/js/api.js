@@ -21,6 +21,9 @@ export const setLockMinutes = (minutes) => invoke('set_lock_minutes', { minutes 
 export const listAccounts = () => invoke('list_accounts');
 export const putAccount = (name, role, passphrase, passphraseAgain) =>
   invoke('put_account', { name, role, passphrase, passphraseAgain });
+/** The practice database (made-up people) instead of the real one, and back (to the unlock screen). */
+export const openPractice = () => invoke('open_practice');
+export const leavePractice = () => invoke('leave_practice');
 export const changePassphrase = (passphrase, passphraseAgain) => invoke('change_passphrase', { passphrase, passphraseAgain });
 export const loadDemo = (count) => invoke('load_demo', { count });
 export const setFollowupDays = (days) => invoke('set_followup_days', { days });

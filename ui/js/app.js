@@ -64,6 +64,7 @@ async function render() {
   // The audit log is the managers' (the core refuses it to other roles).
   document.querySelector('#nav a[data-route="audit"]').hidden = !may('manage_accounts');
   document.getElementById('lock-now').hidden = session.state !== 'open';
+  document.getElementById('practice-banner').hidden = !(session.state === 'open' && app.info && app.info.practice);
   try {
     current = await screens[route]();
     main.innerHTML = '';
@@ -82,8 +83,8 @@ export async function reloadInfo() {
   registerReferenceNames(app.info);
 }
 
-/** The database locked (idle too long, or by hand): nothing of it stays on screen. */
-async function showLocked() {
+/** The database locked (idle too long, by hand, or leaving practice): nothing of it stays on screen. */
+export async function showLocked() {
   if (session.state === 'open' && !location.hash.startsWith('#/unlock')) {
     sessionStorage.setItem('wafira.before_lock', location.hash);
   }

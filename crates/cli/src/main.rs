@@ -24,6 +24,10 @@ struct Cli {
     /// The database file (default: $WAFIRA_DB, then the per-OS data folder).
     #[arg(long, global = true)]
     db: Option<PathBuf>,
+    /// Work in the practice database that goes with it (made-up people,
+    /// never sent to a real station), opened with the same passphrase.
+    #[arg(long, global = true)]
+    practice: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -198,6 +202,23 @@ fn parse_sex(s: &str) -> std::result::Result<Sex, String> {
     Sex::parse("sex", s).map_err(|e| e.to_string())
 }
 
+/// A mistyped command is one line, like every other error (the help and
+/// the version print as they are).
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("error: {first} (wafira --help lists the commands)");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let parsed = <Cli as clap::CommandFactory>::command()
         .try_get_matches()
@@ -287,6 +308,9 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
         return init(&path, device, coordinator, user.as_deref());
     }
     let mut store = unlock::open(&path)?;
+    if cli.practice {
+        store = store.open_practice()?;
+    }
     let out = match cli.command {
         Command::Init { .. } => Ok(None),
         Command::User(cmd) => match cmd {

@@ -48,6 +48,17 @@ impl DbKey {
         Some(DbKey(Zeroizing::new(k)))
     }
 
+    /// The key as hex, to keep it inside another encrypted database (the
+    /// practice database's key lives in the real one).
+    pub(crate) fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(HEXLOWER.encode(self.0.as_ref()))
+    }
+
+    pub(crate) fn from_hex(hex: &str) -> Option<DbKey> {
+        let bytes = Zeroizing::new(HEXLOWER.decode(hex.as_bytes()).ok()?);
+        DbKey::from_slice(&bytes)
+    }
+
     /// SQLCipher's raw-key form, `x'…'`: used as is, with no key
     /// derivation of its own (ours is done once, per account).
     pub(crate) fn pragma_value(&self) -> Zeroizing<String> {
@@ -298,12 +309,11 @@ pub(crate) fn put(db: &Path, key: &DbKey, name: &str, role: Role, passphrase: &s
 /// Removes an account; the last manager cannot be removed.
 pub(crate) fn remove(db: &Path, name: &str) -> Result<bool> {
     let Some(mut file) = read_file(db)? else { return Ok(false) };
-    let before = file.accounts.len();
-    file.accounts.retain(|w| !w.name.eq_ignore_ascii_case(name.trim()));
-    if file.accounts.len() == before {
+    let Some(gone) = file.accounts.iter().position(|w| w.name.eq_ignore_ascii_case(name.trim())) else {
         return Ok(false);
-    }
-    if !file.accounts.iter().any(|w| w.role == Role::Manager) {
+    };
+    let removed = file.accounts.remove(gone);
+    if removed.role == Role::Manager && !file.accounts.iter().any(|w| w.role == Role::Manager) {
         return Err(Error::field("account", "last_manager"));
     }
     write_file(db, &file)?;

@@ -150,6 +150,10 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
 /// dates end today. Registering people, even made-up ones, is recording.
 pub fn generate(store: &mut Store, n: usize, seed: u64) -> Result<DemoSummary> {
     store.require(crate::access::Action::Record)?;
+    // Made-up people never mix with real ones: they go into a practice
+    // database (an empty one becomes one), whose bundles no real database
+    // takes.
+    store.mark_practice()?;
     let mut seeded = Seeded::new(seed);
     store.write(|w| generate_in(w, n, &mut seeded, None))
 }
@@ -166,6 +170,8 @@ pub fn generate_with_visits(
     batch: usize,
     mut progress: impl FnMut(usize),
 ) -> Result<DemoSummary> {
+    store.require(crate::access::Action::Record)?;
+    store.mark_practice()?;
     let mut seeded = Seeded::new(seed);
     let mut total = DemoSummary::default();
     let mut done = 0;

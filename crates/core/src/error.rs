@@ -136,6 +136,9 @@ pub enum Error {
     /// `init` where a database already is.
     #[error("{0} already holds a database: nothing was changed")]
     DatabaseExists(String),
+    /// Demo data asked for in a database that holds real records.
+    #[error("{0} holds real records: demo data go into the practice database (`wafira --practice demo …`, or Paramètres in the app)")]
+    RealData(String),
     /// The window was left idle: the key was dropped from memory.
     #[error("the database is locked: sign in again")]
     Locked,
@@ -183,6 +186,7 @@ impl Error {
             Error::NoAccounts(_) => "no_accounts",
             Error::NoDatabase(_) => "no_database",
             Error::Locked => "locked",
+            Error::RealData(_) => "real_data",
             Error::DatabaseExists(_) => "database_exists",
             Error::Bundle(_) => "bundle_refused",
             Error::Refused(r) => r.code(),

@@ -26,3 +26,10 @@ pub fn database_path(explicit: Option<PathBuf>) -> Result<PathBuf> {
         _ => Ok(data_dir()?.join(DB_FILE)),
     }
 }
+
+/// The practice database beside a real one: `wafira.sqlite` →
+/// `wafira.practice.sqlite`.
+pub fn practice_path(real: &std::path::Path) -> PathBuf {
+    let stem = real.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "wafira".into());
+    real.with_file_name(format!("{stem}.practice.sqlite"))
+}

@@ -404,7 +404,11 @@ fn accounts_and_settings_changed_are_logged_without_a_passphrase() {
     a.store.put_account("Amal", wafira_core::access::Role::Coordinator, "une phrase assez longue").unwrap();
     a.store.set_followup_days(45).unwrap();
     assert!(a.store.set_followup_days(0).is_err(), "refused: nothing logged");
+    // Amal, signed in, changes her own passphrase; the manager then removes her.
+    use wafira_core::access::{Actor, Role};
+    a.store.set_actor(Actor { name: "Amal".into(), role: Role::Coordinator });
     a.store.change_own_passphrase("une autre phrase assez longue").unwrap();
+    a.store.set_actor(Actor::key_holder());
     assert!(a.store.remove_account("Amal").unwrap());
     let entries = own_trail(&a);
     assert_eq!(actions(&entries), ["account.put", "setting.change", "account.passphrase", "account.remove"]);

@@ -247,7 +247,11 @@ fn calls(action: Action) -> Vec<Call> {
                 f.station.store.archive_record(Entity::Visit, f.visit)
             }),
             call("Store::set_followup_days", &["set_followup_days"], Plain, |f| f.station.store.set_followup_days(30)),
-            call("demo::generate", &["load_demo"], Plain, |f| demo::generate(&mut f.station.store, 2, 1).map(drop)),
+            call("demo::generate", &["load_demo", "open_practice", "leave_practice"], Plain, |f| {
+                // Made-up people go into the practice database beside it.
+                let mut practice = f.station.store.open_practice()?;
+                demo::generate(&mut practice, 2, 1).map(drop)
+            }),
         ],
         Action::PrintFieldSheet => vec![
             call("report::print (profile sheet)", &["print_report"], Plain, |f| {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 const LANGS: [&str; 3] = ["fr", "ar", "en"];
 /// The namespaces of the field workflows.
-const NAMESPACES: [&str; 2] = ["common", "records"];
+const NAMESPACES: [&str; 3] = ["common", "records", "session"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

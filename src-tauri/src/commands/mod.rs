@@ -48,6 +48,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         session::list_accounts,
         session::put_account,
         session::change_passphrase,
+        session::open_practice,
+        session::leave_practice,
         records::load_demo,
         records::set_followup_days,
         records::list_beneficiaries,

@@ -29,6 +29,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
             "followup_days": s.followup_days()?,
             "regions": reference::regions(),
             "lock_minutes": s.lock_minutes()?,
+            "practice": s.is_practice()?,
             "codes": {
                 "sex": codes(Sex::ALL.iter().map(|c| c.as_str())),
                 "phase": codes(Phase::ALL.iter().map(|c| c.as_str())),
@@ -53,7 +54,13 @@ fn codes<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 #[tauri::command]
 pub fn load_demo(state: State<'_, AppState>, count: usize) -> Result<demo::DemoSummary> {
-    with_store(&state, |s| demo::generate(s, count.min(20_000), 1))
+    with_store(&state, |s| {
+        // Only ever into the practice database (Paramètres opens it).
+        if !s.is_practice()? {
+            return Err(wafira_core::Error::RealData(s.path().display().to_string()));
+        }
+        demo::generate(s, count.min(20_000), 1)
+    })
 }
 
 #[tauri::command]

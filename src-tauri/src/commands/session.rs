@@ -126,3 +126,17 @@ pub fn change_passphrase(
     same_twice("passphrase_again", &passphrase, &passphrase_again)?;
     state.session.with_store(|s| s.change_own_passphrase(&passphrase))
 }
+
+/// Leaves the real data for the practice database (made-up people, a
+/// banner on every screen); its key comes from the real database.
+#[tauri::command]
+pub fn open_practice(state: State<'_, AppState>) -> Result<()> {
+    state.session.switch(|real| real.open_practice())
+}
+
+/// Back to the real data: the practice database is closed and the real
+/// one asks for its passphrase again.
+#[tauri::command]
+pub fn leave_practice(state: State<'_, AppState>) {
+    state.session.lock();
+}

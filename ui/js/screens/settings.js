@@ -1,10 +1,10 @@
 // Settings and about: where the data lives, this laptop, the follow-up threshold.
 
 import * as api from '../api.js';
-import { reloadInfo } from '../app.js';
+import { reloadInfo, showLocked } from '../app.js';
 import { renderForm, readForm, showErrors } from '../form.js';
-import { applyTranslations, t } from '../i18n.js';
-import { app, el, esc, may, toast } from '../state.js';
+import { applyTranslations, errorText, t } from '../i18n.js';
+import { app, el, esc, may, navigate, toast } from '../state.js';
 
 const SPEC = [{ name: 'followup_days', label: 'settings.followup_days', type: 'number', attrs: { min: '1', max: '365' } }];
 
@@ -24,6 +24,13 @@ export function render(main) {
       </dl>
     </div>
     <div class="card"><h2 data-i18n="settings.followups"></h2><form id="settings-form"></form></div>
+    <div class="card" id="practice-card"><h2 data-i18n="practice.title"></h2>
+      <p data-i18n="${info.practice ? 'practice.here' : 'practice.intro'}"></p>
+      <div class="row">
+        <button type="button" id="practice-switch" data-i18n="${info.practice ? 'practice.leave' : 'practice.open'}"></button>
+        <button type="button" id="practice-demo" data-i18n="practice.load" ${info.practice ? '' : 'hidden'}></button>
+      </div>
+    </div>
     <div class="card" id="security"><h2 data-i18n="session.security"></h2>
       <p id="signed-in"></p>
       <form id="lock-form"></form>
@@ -43,6 +50,31 @@ export function render(main) {
   actions.append(save);
   applyTranslations(card);
   renderSecurity(card);
+  card.querySelector('#practice-switch').addEventListener('click', async () => {
+    try {
+      if (info.practice) {
+        await api.leavePractice();
+        await showLocked();
+      } else {
+        await api.openPractice();
+        await reloadInfo();
+        navigate('#/beneficiaries');
+      }
+    } catch (err) {
+      toast(errorText(err));
+    }
+  });
+  card.querySelector('#practice-demo').addEventListener('click', async (e) => {
+    e.target.disabled = true;
+    try {
+      const made = await api.loadDemo(300);
+      toast(t('practice.loaded', { n: made.beneficiaries }));
+    } catch (err) {
+      toast(errorText(err));
+    } finally {
+      e.target.disabled = false;
+    }
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {

@@ -86,7 +86,9 @@ function showRecoveryKey(main, key, demo) {
   go.addEventListener('click', async () => {
     go.disabled = true;
     if (demo) {
+      // Made-up people live in the practice database, never in the real one.
       go.textContent = t('welcome.loading_demo');
+      await api.openPractice();
       await api.loadDemo(300);
     }
     card.querySelector('#recovery-key').textContent = '';

@@ -498,6 +498,55 @@ impl Store {
         Ok(stored.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_FOLLOWUP_DAYS))
     }
 
+    /// Whether this is a practice database: made-up people for learning
+    /// the app, marked on every screen, whose bundles a real database
+    /// never takes (and which takes none from a real one).
+    pub fn is_practice(&self) -> Result<bool> {
+        Ok(meta_get(&self.conn, PRACTICE_KEY)?.as_deref() == Some("1"))
+    }
+
+    /// Marks a database that holds nothing yet as a practice database.
+    pub fn mark_practice(&mut self) -> Result<()> {
+        if !self.is_practice()? && self.holds_records()? {
+            return Err(Error::RealData(self.path.display().to_string()));
+        }
+        meta_set(&self.conn, PRACTICE_KEY, "1")
+    }
+
+    /// Whether any change was ever written or received here.
+    pub(crate) fn holds_records(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM change)", [], |r| r.get(0))?)
+    }
+
+    /// The practice database that goes with this real one: beside it
+    /// (`<name>.practice.sqlite`), encrypted under its own key kept in this
+    /// database (so the real passphrase opens both), with this laptop's
+    /// name and coordinator; made at its first use. The account keeps its
+    /// role there.
+    pub fn open_practice(&mut self) -> Result<Store> {
+        self.require(crate::access::Action::Record)?;
+        if self.is_practice()? {
+            return Err(Error::Other("this is already the practice database".into()));
+        }
+        let key = match meta_get(&self.conn, PRACTICE_DB_KEY)? {
+            Some(hex) => DbKey::from_hex(&hex).ok_or_else(|| Error::Other("the practice key is damaged".into()))?,
+            None => {
+                let key = DbKey::random();
+                meta_set(&self.conn, PRACTICE_DB_KEY, &key.to_hex())?;
+                key
+            }
+        };
+        let path = crate::paths::practice_path(&self.path);
+        let mut practice = Store::open_with_key(&path, &key)?;
+        practice.mark_practice()?;
+        if !practice.is_initialised() {
+            let me = self.device()?.clone();
+            practice.init_device(&format!("{} (entraînement)", me.name), &me.coordinator)?;
+        }
+        practice.actor = self.actor.clone();
+        Ok(practice)
+    }
+
     /// Minutes without use after which the window locks (drops the key
     /// from memory and asks for a passphrase again).
     pub fn lock_minutes(&self) -> Result<i64> {
@@ -708,6 +757,8 @@ fn note_numbered(path: &Path, device: Uuid, seq: i64) {
 }
 
 const FILE_KEY: &str = "file_identity";
+const PRACTICE_KEY: &str = "practice";
+const PRACTICE_DB_KEY: &str = "practice.key";
 const RENEWED_KEY: &str = "identity_renewed";
 
 /// What tells this file from a copy of it: its device and inode.

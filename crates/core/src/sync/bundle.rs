@@ -127,6 +127,11 @@ pub enum Refusal {
         seq: i64,
         problem: String,
     },
+    /// A practice bundle brought to real data, or a real one to practice.
+    PracticeMismatch {
+        name: String,
+        practice: bool,
+    },
 }
 
 impl Refusal {
@@ -149,6 +154,8 @@ impl Refusal {
             Refusal::Unsigned { .. } => "bundle_unsigned",
             Refusal::NoRecipient => "bundle_no_recipient",
             Refusal::AuditBroken { .. } => "bundle_audit_broken",
+            Refusal::PracticeMismatch { practice: true, .. } => "bundle_practice",
+            Refusal::PracticeMismatch { practice: false, .. } => "bundle_real_into_practice",
         }
     }
 
@@ -167,6 +174,7 @@ impl Refusal {
             Refusal::AuditBroken { device, name, seq, .. } => {
                 Some(serde_json::json!({ "device": device, "name": name, "seq": seq }))
             }
+            Refusal::PracticeMismatch { name, .. } => Some(serde_json::json!({ "name": name })),
             _ => None,
         }
     }
@@ -226,6 +234,14 @@ impl fmt::Display for Refusal {
                 f,
                 "the audit log of {name} ({device}) in this bundle is broken at entry {seq}: {problem}; the bundle \
                  or that computer's log was edited"
+            ),
+            Refusal::PracticeMismatch { name, practice: true } => write!(
+                f,
+                "{name} made this bundle in its practice database (made-up people): real data never take it"
+            ),
+            Refusal::PracticeMismatch { name, practice: false } => write!(
+                f,
+                "{name} made this bundle from real data: a practice database takes no real bundle"
             ),
         }
     }
@@ -312,6 +328,10 @@ pub struct Manifest {
     /// the audit trail, and from bundles that carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::AuditSection>,
+    /// Made by a practice database (made-up people): never taken by a real
+    /// database, and a practice database takes no real bundle.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub practice: bool,
 }
 
 /// A computer's public keys, as its manifests carry them.

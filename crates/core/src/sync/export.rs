@@ -220,6 +220,7 @@ impl Store {
             serves,
             keys: None,
             audit: None,
+            practice: meta_get(conn, "practice")?.as_deref() == Some("1"),
         };
         tally.fill(&mut manifest, &names);
         // The audit entries received or made since the last export follow

@@ -351,6 +351,11 @@ fn import_one(
     let me = w.device.id;
     let tx = w.tx();
     let m = bundle.manifest.clone();
+    // Made-up people and real ones never meet (store: is_practice).
+    let practice_here = crate::store::meta_get(tx, "practice")?.as_deref() == Some("1");
+    if m.practice != practice_here {
+        return Err(Error::Refused(Refusal::PracticeMismatch { name: m.source.name.clone(), practice: m.practice }));
+    }
     // Its source first: nothing of a bundle from a computer not approved here
     // is looked at further.
     let admitted = keys::admit(tx, &m, received.signed && bundle.signed, own, options.approve_new, role)?;
