@@ -8,6 +8,7 @@ pub mod schema;
 mod write;
 
 pub use query::*;
+pub(crate) use write::edited_beneficiary;
 
 use crate::access::{Actor, Role};
 use crate::accounts::{Credentials, DbKey};

@@ -311,6 +311,11 @@ pub struct Profile {
     /// Her identifying data was erased (consent withdrawn): when, why, by whom.
     pub erased: bool,
     pub erasure: Option<crate::erasure::ErasureView>,
+    /// Decisions on duplicates she is in (merges, undone, two people),
+    /// in clock order: her history shows them among its lines.
+    pub merges: Vec<crate::sync::merge::MergeEvent>,
+    /// The person she was merged into, when she was (her profile links there).
+    pub merged_into: Option<crate::sync::merge::MergedInto>,
 }
 
 /// The history of a person: every change of her record, and the creation,
@@ -675,6 +680,8 @@ impl Store {
             history: person_history(&self.conn, id)?,
             erasure: crate::erasure::view(&self.conn, id)?,
             erased: b.is_erased() || crate::erasure::is_erased(&self.conn, id)?,
+            merges: crate::sync::merge::events_of(&self.conn, id)?,
+            merged_into: crate::sync::merge::merged_into_view(&self.conn, id)?,
             beneficiary: b,
         })
     }

@@ -13,7 +13,7 @@ use crate::milestone::{self, Milestone, MilestoneInput};
 use crate::target::{Target, TargetInput};
 use crate::validate::from_json;
 use crate::visit::{Visit, VisitInput};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -154,6 +154,53 @@ impl Writer<'_> {
     }
 }
 
+/// The person `id` as she is, and as `patch` (editable fields only, in
+/// the form's shape) would make her, checked as a whole as an edit is.
+/// Writes nothing.
+pub(crate) fn edited_beneficiary(
+    conn: &Connection,
+    id: Uuid,
+    patch: Map<String, Value>,
+) -> Result<(Beneficiary, Beneficiary)> {
+    let today = Store::today();
+    let current = super::query::beneficiary(conn, id)?;
+    if current.archived_at.is_some() {
+        return Err(Error::invalid(vec![FieldError::new("id", "archived_beneficiary").with("id", id)]));
+    }
+    // Her identifying data was erased: it cannot be entered again;
+    // her other fields are checked with stand-ins for it.
+    let erased = current.is_erased() || crate::erasure::is_erased(conn, id)?;
+    if erased {
+        crate::erasure::refuse_identifying(Entity::Beneficiary, patch.keys())?;
+    }
+    let mut merged = match serde_json::to_value(current.to_input())? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    merged.extend(patch);
+    if erased {
+        crate::erasure::stand_in_identity(&mut merged, today);
+    }
+    let input: BeneficiaryInput = from_json(Value::Object(merged))?;
+    let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
+    let mut new = input.validate(today, origin)?;
+    if erased {
+        crate::erasure::keep_identity(&mut new, &current);
+    }
+    new.archived_at = current.archived_at.clone();
+    new.archive_reason = current.archive_reason.clone();
+    Ok((current, new))
+}
+
+impl Writer<'_> {
+    /// Logs an edit [`edited_beneficiary`] made, once the CIN rule
+    /// holds; gives the names of the fields changed.
+    pub(crate) fn save_edit(&mut self, current: &Beneficiary, new: &Beneficiary) -> Result<Vec<String>> {
+        self.check_cin_free(new, Some(current))?;
+        self.update(Entity::Beneficiary, current.id, current, new)
+    }
+}
+
 impl Writer<'_> {
     pub fn add_beneficiary(&mut self, input: &BeneficiaryInput) -> Result<Beneficiary> {
         let b = input.validate(Store::today(), self.origin())?;
@@ -258,37 +305,10 @@ impl Store {
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
-        let today = Store::today();
         self.write_noted(|w| {
-            let current = w.beneficiary(id)?;
-            if current.archived_at.is_some() {
-                return Err(Error::invalid(vec![FieldError::new("id", "archived_beneficiary").with("id", id)]));
-            }
-            // Her identifying data was erased: it cannot be entered again;
-            // her other fields are checked with stand-ins for it.
-            let erased = current.is_erased() || crate::erasure::is_erased(w.tx(), id)?;
-            if erased {
-                crate::erasure::refuse_identifying(Entity::Beneficiary, patch.keys())?;
-            }
-            let mut merged = match serde_json::to_value(current.to_input())? {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
-            merged.extend(patch);
-            if erased {
-                crate::erasure::stand_in_identity(&mut merged, today);
-            }
-            let input: BeneficiaryInput = from_json(Value::Object(merged))?;
-            let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
-            let mut new = input.validate(today, origin)?;
-            if erased {
-                crate::erasure::keep_identity(&mut new, &current);
-            }
-            new.archived_at = current.archived_at.clone();
-            new.archive_reason = current.archive_reason.clone();
-            w.check_cin_free(&new, Some(&current))?;
+            let (current, new) = edited_beneficiary(w.tx(), id, patch)?;
+            let changed = w.save_edit(&current, &new)?;
             // The audit names the fields changed, never their values.
-            let changed = w.update(Entity::Beneficiary, id, &current, &new)?;
             let note = (!changed.is_empty()).then(|| Note::new(Act::PersonUpdate, id).detail(changed.join(", ")));
             Ok((w.beneficiary(id)?, note))
         })

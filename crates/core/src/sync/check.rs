@@ -75,7 +75,7 @@ pub fn editable(entity: Entity) -> &'static [&'static str] {
         Entity::Visit => crate::visit::EDITABLE,
         Entity::Milestone => crate::milestone::EDITABLE,
         Entity::Target => &["baseline", "target"],
-        Entity::Merge => &["kept", "other", "status", "decided_at", "decided_by"],
+        Entity::Merge => &["kept", "other", "status", "decided_at", "decided_by", "taken"],
         Entity::Resolution | Entity::Erasure => &[],
     }
 }
@@ -133,7 +133,9 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
     if let Some(k) = keys.iter().find(|k| *k == "id" || !names.contains(&k.as_ref())) {
         return Err(FieldError::new(k.as_ref(), "unknown_field"));
     }
-    if let Some(k) = names.iter().find(|n| !keys.iter().any(|k| k == *n)) {
+    // A decision of an older version names no fields taken.
+    let optional = |n: &str| line.entity == Entity::Merge && n == "taken";
+    if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
         return Err(FieldError::new(*k, "required"));
     }
     let record =
@@ -310,6 +312,25 @@ fn check_decision_update(line: &Line, fields: &Map<String, Value>) -> std::resul
     if let Some(by) = fields.get("decided_by") {
         crate::validate::req_text("decided_by", &by.as_str().map(str::to_string), 100)?;
     }
+    if let Some(t) = fields.get("taken") {
+        taken(
+            &serde_json::from_value::<Vec<String>>(t.clone()).map_err(|_| FieldError::new("taken", "invalid_type"))?,
+        )?;
+    }
+    Ok(())
+}
+
+/// The fields a merge took: fields a person's edit may change, each once,
+/// in the order the app writes them.
+fn taken(fields: &[String]) -> std::result::Result<(), FieldError> {
+    if let Some(f) = fields.iter().find(|f| !crate::beneficiary::EDITABLE.contains(&f.as_str())) {
+        return Err(FieldError::new("taken", "unknown_field").with("field", f));
+    }
+    let canonical: Vec<&str> =
+        crate::beneficiary::EDITABLE.iter().copied().filter(|e| fields.iter().any(|f| f == e)).collect();
+    if canonical != fields.iter().map(String::as_str).collect::<Vec<_>>() {
+        return Err(FieldError::new("taken", "not_canonical"));
+    }
     Ok(())
 }
 
@@ -406,6 +427,7 @@ fn validated(
         Entity::Merge => {
             let d: Decision = typed(record)?;
             decision_pair(d.id, d.kept, d.other)?;
+            taken(&d.taken)?;
             instant("decided_at", Some(&Value::String(d.decided_at.clone())))?;
             crate::validate::req_text("decided_by", &Some(d.decided_by.clone()), 100)?;
             Some(serde_json::to_value(d).map_err(|e| FieldError::new("fields", "invalid_type").with("detail", e))?)
@@ -550,6 +572,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_at: at,
             created_by: by,
             archived_at: None,
+            taken: Vec::new(),
         }),
         Entity::Erasure => serde_json::to_value(Erasure { id, reason: "R".into(), created_at: at, created_by: by }),
         Entity::Resolution => serde_json::to_value(Resolution {

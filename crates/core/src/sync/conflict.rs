@@ -62,7 +62,7 @@ fn changes_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec<Change>
 }
 
 /// What a person decides about a pair of possible duplicates.
-const DECISION_FIELDS: [&str; 5] = ["kept", "other", "status", "decided_at", "decided_by"];
+const DECISION_FIELDS: [&str; 6] = ["kept", "other", "status", "decided_at", "decided_by", "taken"];
 
 /// The forks among the changes of one record: (field, base) → changes.
 fn forks(changes: &[Change]) -> BTreeMap<(String, String), Vec<&Change>> {

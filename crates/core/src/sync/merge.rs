@@ -14,10 +14,10 @@
 
 use crate::access::Action;
 use crate::audit::{Act, Note};
-use crate::beneficiary::Beneficiary;
+use crate::beneficiary::{Beneficiary, EDITABLE};
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
-use crate::store::{match_candidates, match_reasons, Communes, NameKey, Store, Writer};
+use crate::store::{edited_beneficiary, match_candidates, match_reasons, Communes, NameKey, Store, Writer};
 use crate::text::fold;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,11 @@ pub struct Decision {
     pub created_at: String,
     pub created_by: Uuid,
     pub archived_at: Option<String>,
+    /// The fields of the person kept that took the other's value when
+    /// they were merged (names only; the values travel as an ordinary
+    /// edit of the person kept). Absent from decisions of older versions.
+    #[serde(default)]
+    pub taken: Vec<String>,
 }
 
 /// The id of the decision on a pair, the same on every machine.
@@ -624,8 +629,9 @@ pub(crate) fn list(conn: &Connection, all: bool) -> Result<Vec<DuplicatePair>> {
 impl Writer<'_> {
     /// Logs a decision on the pair: creates its record the first time,
     /// else changes it (with the stamps it replaces, so that two opposite
-    /// decisions made apart show as a conflict).
-    fn decide(&mut self, kept: Uuid, other: Uuid, status: Status) -> Result<Decision> {
+    /// decisions made apart show as a conflict). `taken`: the fields a
+    /// merge took from the other (`None` leaves them as they were).
+    fn decide(&mut self, kept: Uuid, other: Uuid, status: Status, taken: Option<&[String]>) -> Result<Decision> {
         let id = pair_id(kept, other);
         let now = crate::now_utc();
         let current: Option<String> = self
@@ -639,6 +645,9 @@ impl Writer<'_> {
         fields.insert("status".into(), Value::String(status.as_str().into()));
         fields.insert("decided_at".into(), Value::String(now.clone()));
         fields.insert("decided_by".into(), Value::String(self.device.coordinator.clone()));
+        if let Some(taken) = taken {
+            fields.insert("taken".into(), serde_json::to_value(taken)?);
+        }
         match current {
             None => {
                 fields.insert("created_at".into(), Value::String(now));
@@ -706,12 +715,30 @@ impl Store {
     }
 
     /// Merges `other` into `kept`: one identity, `kept`'s, showing the
-    /// visits and milestones of both. Never done without a person asking.
+    /// visits and milestones of both; the fields `kept` lacks take the
+    /// other's values. Never done without a person asking.
     pub fn merge_persons(&mut self, kept: Uuid, other: Uuid) -> Result<Decision> {
+        self.merge_persons_taking(kept, other, &[], true)
+    }
+
+    /// Merges `other` into `kept`, `kept` taking the other's value of each
+    /// field of `take` (and, with `fill_empty`, of each field `kept` lacks
+    /// and the other has, where the record stays valid: see
+    /// [`Store::merge_preview`]). In one transaction: an ordinary edit of
+    /// the person kept (it travels and folds like any edit, conflicts
+    /// included) and the decision, which names the fields taken.
+    pub fn merge_persons_taking(
+        &mut self,
+        kept: Uuid,
+        other: Uuid,
+        take: &[String],
+        fill_empty: bool,
+    ) -> Result<Decision> {
         self.require(Action::Settle)?;
         if kept == other {
             return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
         }
+        check_take(take)?;
         self.write_noted(|w| {
             let mut errors = Vec::new();
             for (field, id) in [("kept", kept), ("other", other)] {
@@ -722,8 +749,51 @@ impl Store {
             if !errors.is_empty() {
                 return Err(Error::invalid(errors));
             }
-            w.decide(kept, other, Status::Merged).map(|d| noted(Act::DuplicateMerge, d))
+            let plan = plan(w.tx(), kept, other, take, fill_empty)?;
+            // The decision first: the other is then merged into the person
+            // kept, so a CIN taken from her is not "already used" by her.
+            let d = w.decide(kept, other, Status::Merged, Some(&plan.taken))?;
+            w.save_edit(&plan.current, &plan.new)?;
+            // Field names only, never their values.
+            let took = if d.taken.is_empty() { String::new() } else { format!("; took {}", d.taken.join(", ")) };
+            let note = Note::new(Act::DuplicateMerge, d.id).detail(format!("kept {}, other {}{took}", d.kept, d.other));
+            Ok((d, Some(note)))
         })
+    }
+
+    /// Both people side by side before a merge of `other` into `kept`:
+    /// every field that differs, and whether the other's value is taken
+    /// unless a person chooses otherwise (where `kept` has none and the
+    /// record stays valid with it).
+    pub fn merge_preview(&self, kept: Uuid, other: Uuid) -> Result<MergePreview> {
+        self.require(Action::Read)?;
+        if kept == other {
+            return Err(Error::invalid(vec![FieldError::new("other", "same_person")]));
+        }
+        let conn = self.conn();
+        let names = crate::sync::devices::device_names(conn)?;
+        let not_found = |id: Uuid| Error::NotFound { entity: "beneficiary", id: id.to_string() };
+        let kept_card = card(conn, kept, &names)?.ok_or_else(|| not_found(kept))?;
+        let other_card = card(conn, other, &names)?.ok_or_else(|| not_found(other))?;
+        let taken = match plan(conn, kept, other, &[], true) {
+            Ok(p) => p.taken,
+            // The person kept cannot be edited as she is (archived,
+            // merged): nothing is proposed; the merge will say why.
+            Err(Error::Invalid(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let (a, b) = (stored(&kept_card.beneficiary)?, stored(&other_card.beneficiary)?);
+        let fields = EDITABLE
+            .iter()
+            .filter(|f| a.get(**f) != b.get(**f))
+            .map(|f| FieldChoice {
+                field: f.to_string(),
+                kept: a.get(*f).cloned().unwrap_or(Value::Null),
+                other: b.get(*f).cloned().unwrap_or(Value::Null),
+                take: taken.iter().any(|t| t == f),
+            })
+            .collect();
+        Ok(MergePreview { kept: kept_card, other: other_card, fields })
     }
 
     /// Undoes a merge of the pair: both show as before, the pair is open again.
@@ -731,7 +801,7 @@ impl Store {
         self.require(Action::Settle)?;
         self.write_noted(|w| match w.status_of(a, b)? {
             Some(d) if d.status == Status::Merged => {
-                w.decide(d.kept, d.other, Status::Open).map(|d| noted(Act::DuplicateUnmerge, d))
+                w.decide(d.kept, d.other, Status::Open, None).map(|d| noted(Act::DuplicateUnmerge, d))
             }
             _ => Err(Error::invalid(vec![FieldError::new("other", "not_merged")])),
         })
@@ -747,7 +817,7 @@ impl Store {
             Some(d) if d.status == Status::Merged => {
                 Err(Error::invalid(vec![FieldError::new("other", "already_merged").with("id", d.other)]))
             }
-            Some(d) => w.decide(d.kept, d.other, Status::Distinct).map(|d| noted(Act::DuplicateDismiss, d)),
+            Some(d) => w.decide(d.kept, d.other, Status::Distinct, None).map(|d| noted(Act::DuplicateDismiss, d)),
             None => {
                 for id in [a, b] {
                     if crate::store::log::clocks_of(w.tx(), Entity::Beneficiary, id)?.is_none() {
@@ -756,10 +826,209 @@ impl Store {
                         ]));
                     }
                 }
-                w.decide(a, b, Status::Distinct).map(|d| noted(Act::DuplicateDismiss, d))
+                w.decide(a, b, Status::Distinct, None).map(|d| noted(Act::DuplicateDismiss, d))
             }
         })
     }
+}
+
+/// One field of the side-by-side merge: both values (as stored), and
+/// whether the other's is taken unless a person chooses otherwise.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldChoice {
+    pub field: String,
+    pub kept: Value,
+    pub other: Value,
+    pub take: bool,
+}
+
+/// Two people before a merge: the one kept, the other, and the fields
+/// where they differ.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergePreview {
+    pub kept: PersonCard,
+    pub other: PersonCard,
+    pub fields: Vec<FieldChoice>,
+}
+
+/// What a merge does to the person kept: her record before and after,
+/// and the fields that change (in the order of `EDITABLE`).
+struct Plan {
+    current: Beneficiary,
+    new: Beneficiary,
+    taken: Vec<String>,
+}
+
+/// Every name of `take` is a field a merge can take (a field a person's
+/// edit may change).
+pub(crate) fn check_take(take: &[String]) -> Result<()> {
+    let errors: Vec<FieldError> = take
+        .iter()
+        .filter(|f| !EDITABLE.contains(&f.as_str()))
+        .map(|f| FieldError::new("take", "unknown_field").with("field", f))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(errors))
+    }
+}
+
+/// A person's record as stored, as a JSON object.
+fn stored(b: &Beneficiary) -> Result<Map<String, Value>> {
+    match serde_json::to_value(b)? {
+        Value::Object(m) => Ok(m),
+        _ => Err(Error::Other("internal: a record is not a JSON object".into())),
+    }
+}
+
+fn is_empty(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// The edit a merge of `other` into `kept` makes: the other's value for
+/// each field of `take`, and with `fill_empty` for each field `kept` lacks
+/// and the other has. A field filled by default that the record's rules
+/// refuse (a province of another region) is left as it is; a field asked
+/// for that they refuse refuses the merge. Writes nothing.
+fn plan(conn: &Connection, kept: Uuid, other: Uuid, take: &[String], fill_empty: bool) -> Result<Plan> {
+    let (k, o) = (crate::store::beneficiary(conn, kept)?, crate::store::beneficiary(conn, other)?);
+    let (ks, os) = (stored(&k)?, stored(&o)?);
+    let Value::Object(input) = serde_json::to_value(o.to_input())? else {
+        return Err(Error::Other("internal: an input is not a JSON object".into()));
+    };
+    let asked: Vec<&str> =
+        EDITABLE.iter().copied().filter(|f| take.iter().any(|t| t == f) && ks.get(*f) != os.get(*f)).collect();
+    let mut defaults: Vec<&str> = if fill_empty {
+        EDITABLE
+            .iter()
+            .copied()
+            .filter(|f| !asked.contains(f) && is_empty(ks.get(*f)) && !is_empty(os.get(*f)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    loop {
+        let patch: Map<String, Value> = asked
+            .iter()
+            .chain(defaults.iter())
+            .map(|f| (f.to_string(), input.get(*f).cloned().unwrap_or(Value::Null)))
+            .collect();
+        match edited_beneficiary(conn, kept, patch) {
+            Ok((current, new)) => {
+                let (before, after) = (stored(&current)?, stored(&new)?);
+                let taken =
+                    EDITABLE.iter().filter(|f| before.get(**f) != after.get(**f)).map(|f| f.to_string()).collect();
+                return Ok(Plan { current, new, taken });
+            }
+            Err(Error::Invalid(errors)) => {
+                let before = defaults.len();
+                defaults.retain(|f| !errors.fields().any(|e| e == *f));
+                if defaults.len() == before {
+                    return Err(Error::Invalid(errors));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One decision on a pair a person is in, as her profile shows it: what
+/// it said after one of its changes (merged, undone, two people), who the
+/// other person is, the fields taken, and who decided, where and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeEvent {
+    pub decision_id: Uuid,
+    pub at: String,
+    pub hlc: String,
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub coordinator: String,
+    pub status: Status,
+    pub kept: Uuid,
+    pub other: Uuid,
+    /// The other person of the pair, and her name.
+    pub with: Uuid,
+    pub with_name: String,
+    pub taken: Vec<String>,
+}
+
+/// The decisions on `person`'s pairs, one event per change of a
+/// decision, in clock order.
+pub(crate) fn events_of(conn: &Connection, person: Uuid) -> Result<Vec<MergeEvent>> {
+    let ids: Vec<String> = conn
+        .prepare_cached("SELECT id FROM merge WHERE kept = ?1 OR other = ?1")?
+        .query_map(params![person.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let names = crate::sync::devices::device_names(conn)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM change WHERE entity = 'merge' AND record_id = ?1 ORDER BY hlc",
+        log::CHANGE_COLUMNS
+    ))?;
+    for id in ids.iter().filter_map(|i| Uuid::parse_str(i).ok()) {
+        // What the decision said after each change, its changes laid one
+        // over the other in clock order.
+        let mut state = Map::new();
+        let changes: Vec<log::Change> =
+            stmt.query_map(params![id.to_string()], log::change_from_row)?.collect::<rusqlite::Result<_>>()?;
+        for c in changes {
+            state.extend(c.fields.clone());
+            let s = |k: &str| state.get(k).and_then(Value::as_str).and_then(|v| Uuid::parse_str(v).ok());
+            let (Some(kept), Some(other)) = (s("kept"), s("other")) else { continue };
+            let Some(status) = state.get("status").and_then(|v| serde_json::from_value::<Status>(v.clone()).ok())
+            else {
+                continue;
+            };
+            let with = if kept == person { other } else { kept };
+            let with_name: Option<String> = conn
+                .prepare_cached("SELECT trim(first_name || ' ' || last_name) FROM beneficiary WHERE id = ?1")?
+                .query_row(params![with.to_string()], |r| r.get(0))
+                .optional()?;
+            out.push(MergeEvent {
+                decision_id: id,
+                at: c.at.clone(),
+                hlc: c.hlc.to_string(),
+                device_id: c.device_id,
+                device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
+                coordinator: c.coordinator.clone(),
+                status,
+                kept,
+                other,
+                with,
+                with_name: with_name.unwrap_or_default(),
+                taken: state.get("taken").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.hlc.cmp(&b.hlc));
+    Ok(out)
+}
+
+/// The person `id` is merged into, for her profile's link.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergedInto {
+    pub id: Uuid,
+    pub name: String,
+    /// When the decision was made.
+    pub at: String,
+}
+
+/// Whom `id` is merged into now (the merge in effect), if anyone.
+pub(crate) fn merged_into_view(conn: &Connection, id: Uuid) -> Result<Option<MergedInto>> {
+    let Some((kept, at)) = merged_into(conn, id)? else { return Ok(None) };
+    let name: Option<String> = conn
+        .prepare_cached("SELECT trim(first_name || ' ' || last_name) FROM beneficiary WHERE id = ?1")?
+        .query_row(params![kept.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(Some(MergedInto { id: kept, name: name.unwrap_or_default(), at }))
 }
 
 /// A decision on a pair, with its audit entry: the pair's decision id,
