@@ -100,12 +100,17 @@ pub enum DuplicatesCmd {
         #[arg(long)]
         all: bool,
     },
-    /// Merge OTHER into KEEP: one identity, the visits and milestones of both.
+    /// Merge OTHER into KEEP: one identity, the visits and milestones of
+    /// both; KEEP's empty fields take OTHER's values.
     Merge {
         #[arg(long)]
         keep: Uuid,
         #[arg(long)]
         other: Uuid,
+        /// Take OTHER's value of this field (cin, phone…) even where KEEP
+        /// has one; repeat for several fields.
+        #[arg(long = "take", value_name = "FIELD")]
+        take: Vec<String>,
     },
     /// Undo the merge of a pair.
     Unmerge { a: Uuid, b: Uuid },
@@ -174,7 +179,7 @@ pub fn conflicts(store: &mut Store, cmd: ConflictsCmd) -> Result<Option<Value>> 
 pub fn duplicates(store: &mut Store, cmd: DuplicatesCmd) -> Result<Option<Value>> {
     match cmd {
         DuplicatesCmd::List { all } => json(store.duplicates(all)?),
-        DuplicatesCmd::Merge { keep, other } => json(store.merge_persons(keep, other)?),
+        DuplicatesCmd::Merge { keep, other, take } => json(store.merge_persons_taking(keep, other, &take, true)?),
         DuplicatesCmd::Unmerge { a, b } => json(store.unmerge_persons(a, b)?),
         DuplicatesCmd::Dismiss { a, b } => json(store.dismiss_duplicate(a, b)?),
     }
