@@ -56,10 +56,10 @@ enum Command {
     Beneficiary(BeneficiaryCmd),
     /// Log coaching visits.
     #[command(subcommand)]
-    Visit(AddCmd),
+    Visit(RecordCmd),
     /// Record IGA milestones.
     #[command(subcommand)]
-    Milestone(AddCmd),
+    Milestone(RecordCmd),
     /// The people to see on the next mission, grouped by place.
     Followups {
         /// Days without a visit that put a person on the plan.
@@ -120,6 +120,9 @@ enum BeneficiaryCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Put an archived person back on the lists (refused while another
+    /// live person holds her CIN).
+    Restore { id: Uuid },
     /// Consent withdrawn: erase her identifying data here, in the history
     /// and the backups, and on every machine through the next bundles.
     /// Final. The reason is kept and travels: it must name nobody. Prints
@@ -182,9 +185,19 @@ fn parse_role(s: &str) -> std::result::Result<Role, String> {
 }
 
 #[derive(Subcommand)]
-enum AddCmd {
+enum RecordCmd {
     /// Add one from a JSON object on stdin; prints the record.
     Add,
+    /// Correct one: the fields to change as a JSON object on stdin (`null`
+    /// clears one); checked again, as a whole. Prints the record.
+    Update { id: Uuid },
+    /// Withdraw one entered by mistake, saying why: kept in the history,
+    /// out of the counts (a milestone's kind can then be entered again).
+    Void {
+        id: Uuid,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -334,6 +347,7 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
             BeneficiaryCmd::Update { id } => json(store.update_beneficiary(id, stdin_json()?)?),
             BeneficiaryCmd::Show { id } => json(store.profile(id)?),
             BeneficiaryCmd::Archive { id, reason } => json(store.archive_beneficiary(id, reason)?),
+            BeneficiaryCmd::Restore { id } => json(store.restore_beneficiary(id)?),
             BeneficiaryCmd::Erase { id, reason } => json(store.erase_beneficiary(id, &reason)?),
             BeneficiaryCmd::List { search, region, province, phase, stage, sex, cohort, archived, sort, limit } => {
                 let q = ListQuery {
@@ -345,6 +359,7 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
                     sex,
                     cohort,
                     include_archived: archived,
+                    archived_only: false,
                     sort: match sort {
                         SortArg::Name => Sort::Name,
                         SortArg::LastVisit => Sort::LastVisit,
@@ -356,8 +371,16 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
                 json(store.list_beneficiaries(&q)?.rows)
             }
         },
-        Command::Visit(AddCmd::Add) => json(store.add_visit_json(stdin_json()?)?),
-        Command::Milestone(AddCmd::Add) => json(store.add_milestone_json(stdin_json()?)?),
+        Command::Visit(cmd) => match cmd {
+            RecordCmd::Add => json(store.add_visit_json(stdin_json()?)?),
+            RecordCmd::Update { id } => json(store.update_visit(id, stdin_json()?)?),
+            RecordCmd::Void { id, reason } => json(store.void_visit(id, Some(reason))?),
+        },
+        Command::Milestone(cmd) => match cmd {
+            RecordCmd::Add => json(store.add_milestone_json(stdin_json()?)?),
+            RecordCmd::Update { id } => json(store.update_milestone(id, stdin_json()?)?),
+            RecordCmd::Void { id, reason } => json(store.void_milestone(id, Some(reason))?),
+        },
         Command::Followups { days } => {
             let days = match days {
                 Some(d) => d,

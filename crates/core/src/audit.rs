@@ -64,11 +64,16 @@ pub enum Act {
     PersonAdd,
     PersonUpdate,
     PersonArchive,
+    /// An archived person put back on the lists.
+    PersonRestore,
     /// A person's identifying data erased on withdrawn consent.
     PersonErase,
     VisitAdd,
+    /// A visit corrected (the fields in the detail).
+    VisitUpdate,
     VisitArchive,
     MilestoneAdd,
+    MilestoneUpdate,
     MilestoneArchive,
     /// Another kind of record archived (its kind in the detail).
     RecordArchive,
@@ -102,15 +107,18 @@ pub enum Act {
 }
 
 impl Act {
-    pub const ALL: [Act; 32] = [
+    pub const ALL: [Act; 35] = [
         Act::SignIn,
         Act::PersonAdd,
         Act::PersonUpdate,
         Act::PersonArchive,
+        Act::PersonRestore,
         Act::PersonErase,
         Act::VisitAdd,
+        Act::VisitUpdate,
         Act::VisitArchive,
         Act::MilestoneAdd,
+        Act::MilestoneUpdate,
         Act::MilestoneArchive,
         Act::RecordArchive,
         Act::TargetSet,
@@ -146,10 +154,13 @@ impl Act {
             PersonAdd => "person.add",
             PersonUpdate => "person.update",
             PersonArchive => "person.archive",
+            PersonRestore => "person.restore",
             PersonErase => "person.erase",
             VisitAdd => "visit.add",
+            VisitUpdate => "visit.update",
             VisitArchive => "visit.archive",
             MilestoneAdd => "milestone.add",
+            MilestoneUpdate => "milestone.update",
             MilestoneArchive => "milestone.archive",
             RecordArchive => "record.archive",
             TargetSet => "target.set",
@@ -422,6 +433,7 @@ pub(crate) fn outgoing(conn: &Connection, after: i64) -> Result<(AuditSection, V
                 name: String::new(),
                 coordinator: String::new(),
                 successor_of: None,
+                coordinator_since: None,
             })
         });
     }

@@ -103,10 +103,17 @@ pub const SCRUBBED: &[(Entity, &[(&str, Scrub)])] = &[
     ),
     (
         Entity::Visit,
-        &[("location", Scrub::Null), ("topics", Scrub::NoItems), ("notes", Scrub::Null), ("next_steps", Scrub::Null)],
+        &[
+            ("location", Scrub::Null),
+            ("topics", Scrub::NoItems),
+            ("notes", Scrub::Null),
+            ("next_steps", Scrub::Null),
+            // Why it was withdrawn: free text, it may name someone.
+            ("archive_reason", Scrub::Null),
+        ],
     ),
     // A stopped activity's reason is required: emptied rather than removed.
-    (Entity::Milestone, &[("reason", Scrub::Empty), ("notes", Scrub::Null)]),
+    (Entity::Milestone, &[("reason", Scrub::Empty), ("notes", Scrub::Null), ("archive_reason", Scrub::Null)]),
 ];
 
 /// The identifying fields of a kind of record.

@@ -59,6 +59,11 @@ impl FieldError {
             "unknown_beneficiary" => format!("names no beneficiary ({})", p("id")),
             "archived_beneficiary" => format!("names an archived beneficiary ({})", p("id")),
             "milestone_exists" => format!("'{}' is already recorded for this person", p("kind")),
+            "milestone_needed" => {
+                format!("'{}' cannot be withdrawn while '{}' stays: withdraw that one first", p("kind"), p("other_kind"))
+            }
+            "voided" => "was withdrawn: enter it again instead of correcting it".into(),
+            "merged_beneficiary" => "was merged into another person: undo the merge instead".into(),
             "milestone_order" => format!("contradicts the {} of {}: {}", p("other_kind"), p("other_date"), p("rule")),
             "milestone_requires" => format!("'{}' needs '{}' to be recorded first", p("kind"), p("other_kind")),
             "reason_required" => "a reason is required when an IGA stops".into(),

@@ -26,13 +26,18 @@ pub struct Milestone {
     pub created_at: String,
     pub created_by: Uuid,
     pub archived_at: Option<String>,
+    /// Why it was withdrawn (voided): entered by mistake, a duplicate…
+    /// Absent from records never voided, so records and bundles of
+    /// earlier versions read and compare as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_reason: Option<String>,
 }
 
 /// The fields of a milestone that a correction may change (never its
 /// person or its kind).
 pub const EDITABLE: &[&str] = &["date", "amount", "reason", "notes"];
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneInput {
     pub beneficiary_id: Option<String>,
@@ -74,6 +79,7 @@ impl MilestoneInput {
                 created_at: origin.created_at,
                 created_by: origin.created_by,
                 archived_at: None,
+                archive_reason: None,
             })
         })
     }

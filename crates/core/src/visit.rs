@@ -25,6 +25,11 @@ pub struct Visit {
     pub created_at: String,
     pub created_by: Uuid,
     pub archived_at: Option<String>,
+    /// Why it was withdrawn (voided): entered by mistake, a duplicate…
+    /// Absent from records never voided, so records and bundles of
+    /// earlier versions read and compare as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_reason: Option<String>,
 }
 
 /// The fields of a visit that a correction may change (never the person
@@ -32,7 +37,7 @@ pub struct Visit {
 pub const EDITABLE: &[&str] =
     &["date", "kind", "location", "duration_minutes", "topics", "notes", "next_steps", "next_visit_date"];
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitInput {
     pub beneficiary_id: Option<String>,
@@ -97,6 +102,7 @@ impl VisitInput {
                 created_at: origin.created_at,
                 created_by: origin.created_by,
                 archived_at: None,
+                archive_reason: None,
             })
         })
     }

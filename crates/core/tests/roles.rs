@@ -246,6 +246,29 @@ fn calls(action: Action) -> Vec<Call> {
             call("Store::archive_record", &["archive_record"], Plain, |f| {
                 f.station.store.archive_record(Entity::Visit, f.visit)
             }),
+            call("Store::update_visit", &["update_visit"], Plain, |f| {
+                f.station.store.update_visit(f.visit, json!({ "notes": "corrigé" })).map(drop)
+            }),
+            call("Store::void_visit", &["void_visit"], Plain, |f| {
+                f.station.store.void_visit(f.visit, Some("entered twice".into())).map(drop)
+            }),
+            call("Store::update_milestone", &["update_milestone"], Plain, |f| {
+                let m = json!({ "beneficiary_id": f.a, "kind": "iga_stopped", "date": days_ago(2), "reason": "r" });
+                let m = f.station.store.add_milestone_json(m)?;
+                f.station.store.update_milestone(m.id, json!({ "date": days_ago(1) })).map(drop)
+            }),
+            call("Store::void_milestone", &["void_milestone"], Plain, |f| {
+                let m = json!({ "beneficiary_id": f.a, "kind": "iga_stopped", "date": days_ago(2), "reason": "r" });
+                let m = f.station.store.add_milestone_json(m)?;
+                f.station.store.void_milestone(m.id, Some("wrong person".into())).map(drop)
+            }),
+            call("Store::restore_beneficiary", &["restore_beneficiary"], Plain, |f| {
+                f.station.store.archive_beneficiary(f.b, Some("registered twice".into()))?;
+                f.station.store.restore_beneficiary(f.b).map(drop)
+            }),
+            call("Store::rename_coordinator", &["rename_coordinator"], Plain, |f| {
+                f.station.store.rename_coordinator("Houda").map(drop)
+            }),
             call("Store::set_followup_days", &["set_followup_days"], Plain, |f| f.station.store.set_followup_days(30)),
             call("demo::generate", &["load_demo", "open_practice", "leave_practice"], Plain, |f| {
                 // Made-up people go into the practice database beside it.

@@ -124,3 +124,36 @@ pub fn archive_record(state: State<'_, AppState>, entity: Entity, id: Uuid) -> R
 pub fn followups(state: State<'_, AppState>, days: i64) -> Result<Vec<FollowupGroup>> {
     with_store(&state, |s| s.followups(days))
 }
+
+/// Corrects a visit: `patch` holds the fields to change.
+#[tauri::command]
+pub fn update_visit(state: State<'_, AppState>, id: Uuid, patch: Value) -> Result<Visit> {
+    with_store(&state, |s| s.update_visit(id, patch))
+}
+
+#[tauri::command]
+pub fn update_milestone(state: State<'_, AppState>, id: Uuid, patch: Value) -> Result<Milestone> {
+    with_store(&state, |s| s.update_milestone(id, patch))
+}
+
+/// Withdraws a visit entered by mistake, with a reason.
+#[tauri::command]
+pub fn void_visit(state: State<'_, AppState>, id: Uuid, reason: Option<String>) -> Result<Visit> {
+    with_store(&state, |s| s.void_visit(id, reason))
+}
+
+#[tauri::command]
+pub fn void_milestone(state: State<'_, AppState>, id: Uuid, reason: Option<String>) -> Result<Milestone> {
+    with_store(&state, |s| s.void_milestone(id, reason))
+}
+
+#[tauri::command]
+pub fn restore_beneficiary(state: State<'_, AppState>, id: Uuid) -> Result<Beneficiary> {
+    with_store(&state, |s| s.restore_beneficiary(id))
+}
+
+/// Paramètres: the name of the coordinator who uses this laptop.
+#[tauri::command]
+pub fn rename_coordinator(state: State<'_, AppState>, name: String) -> Result<wafira_core::store::Device> {
+    with_store(&state, |s| s.rename_coordinator(&name))
+}

@@ -114,6 +114,9 @@ impl Entity {
 pub enum Op {
     Create,
     Update,
+    /// Archives a record (`archived_at` an instant, with a reason for a
+    /// person, a voided visit or milestone), or restores an archived
+    /// person (`archived_at` and `archive_reason` both `null`).
     Archive,
 }
 

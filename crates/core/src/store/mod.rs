@@ -397,6 +397,12 @@ impl Store {
         self.device.is_some()
     }
 
+    /// Reads this device's name and coordinator again (after a rename).
+    pub(crate) fn reload_device(&mut self) -> Result<()> {
+        self.device = self.load_device()?;
+        Ok(())
+    }
+
     fn load_device(&self) -> Result<Option<Device>> {
         let id: Option<String> = meta_get(&self.conn, "device_id")?;
         let Some(id) = id else { return Ok(None) };

@@ -81,6 +81,9 @@ pub struct ListQuery {
     pub sex: Option<Sex>,
     pub cohort: Option<String>,
     pub include_archived: bool,
+    /// Only the archived (not those merged into another person): the
+    /// list's "Archivées" filter, where one is restored.
+    pub archived_only: bool,
     pub sort: Sort,
     /// At most this many rows (all when `None`).
     pub limit: Option<usize>,
@@ -185,8 +188,11 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Page> {
             wheres.push(format!("b.stage = {p}"));
         }
     }
+    if q.archived_only {
+        wheres.push("b.archived_at IS NOT NULL AND b.merged_into IS NULL".into());
+    }
     let filtered = !wheres.is_empty();
-    if !q.include_archived {
+    if !q.include_archived && !q.archived_only {
         wheres.push("b.archived_at IS NULL".into());
     }
     let search = q.search.as_deref().and_then(search_expression);
@@ -297,6 +303,30 @@ pub struct HistoryEntry {
     pub new: Value,
 }
 
+/// A value a settled conflict set aside: what one laptop wrote and the
+/// person who settled it did not keep. The profile's history shows it
+/// ("value X from Portable Y set aside on … by …").
+#[derive(Debug, Clone, Serialize)]
+pub struct SetAside {
+    pub entity: Entity,
+    pub record_id: Uuid,
+    pub field: String,
+    /// The value set aside, and the one kept.
+    pub value: Value,
+    pub kept: Value,
+    pub conflict_id: String,
+    /// The laptop that wrote it, who used it, when.
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub coordinator: String,
+    pub written_at: String,
+    /// When and by whom it was set aside (the resolution), and its stamp,
+    /// for ordering among the history.
+    pub settled_at: String,
+    pub settled_by: String,
+    pub hlc: String,
+}
+
 /// Everything about one person, for her profile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
@@ -308,6 +338,8 @@ pub struct Profile {
     pub visits: Vec<Visit>,
     pub milestones: Vec<Milestone>,
     pub history: Vec<HistoryEntry>,
+    /// The values settled conflicts of her records set aside.
+    pub set_aside: Vec<SetAside>,
     /// Her identifying data was erased (consent withdrawn): when, why, by whom.
     pub erased: bool,
     pub erasure: Option<crate::erasure::ErasureView>,
@@ -367,6 +399,11 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
                     out.push(entry(Some(k.clone()), c.old.get(k).cloned().unwrap_or(Value::Null), v.clone()));
                 }
             }
+            // A restore: `archived_at` back to null, said as such.
+            Op::Archive if c.fields.get("archived_at").is_some_and(Value::is_null) => {
+                let old = c.old.get("archive_reason").cloned().unwrap_or(Value::Null);
+                out.push(entry(Some("archived_at".into()), old, Value::Null));
+            }
             Op::Archive => {
                 let new = c.fields.get("archive_reason").cloned().unwrap_or(Value::Null);
                 out.push(entry(None, Value::Null, new));
@@ -385,6 +422,64 @@ pub(crate) fn history(conn: &Connection, entity: Entity, id: Uuid) -> Result<Vec
             }
         }
     }
+    Ok(out)
+}
+
+/// The values that settled conflicts of these records set aside: one
+/// entry per side not kept, at the resolution's stamp, said by whom it was
+/// settled. Derived from the log (the resolution and both sides' changes
+/// are in it), so every machine shows the same.
+pub(crate) fn set_aside(conn: &Connection, records: &[Uuid]) -> Result<Vec<SetAside>> {
+    let mut ids: Vec<Uuid> = records.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.doc, c.hlc, c.device_id, c.seq FROM resolution r
+         JOIN change c ON c.entity = 'resolution' AND c.record_id = r.id AND c.op = 'create'
+         WHERE r.archived_at IS NULL AND json_extract(r.doc, '$.record_id') = ?1",
+    )?;
+    // The value a settlement wrote is in the change made just before it,
+    // as stored (a phone in E.164), not as the person typed it.
+    let mut written = conn.prepare_cached(
+        "SELECT fields FROM change WHERE device_id = ?1 AND seq = ?2 AND entity = ?3 AND record_id = ?4",
+    )?;
+    for id in ids {
+        let rows: Vec<(String, String, String, i64)> = stmt
+            .query_map(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (doc, hlc, device, seq) in rows {
+            let mut r: crate::sync::conflict::Resolution = serde_json::from_str(&doc)?;
+            let before: Option<String> = written
+                .query_row(params![device, seq - 1, r.entity.as_str(), r.record_id.to_string()], |row| row.get(0))
+                .optional()?;
+            if let Some(v) = before
+                .and_then(|f| serde_json::from_str::<serde_json::Map<String, Value>>(&f).ok())
+                .and_then(|f| f.get(&r.field).cloned())
+            {
+                r.value = v;
+            }
+            let sides = crate::sync::conflict::fork_sides(conn, &r.conflict_id)?;
+            for side in sides.into_iter().filter(|s| s.value != r.value) {
+                out.push(SetAside {
+                    entity: r.entity,
+                    record_id: r.record_id,
+                    field: r.field.clone(),
+                    value: side.value,
+                    kept: r.value.clone(),
+                    conflict_id: r.conflict_id.clone(),
+                    device_id: side.device_id,
+                    device_name: side.device_name,
+                    coordinator: side.coordinator,
+                    written_at: side.at,
+                    settled_at: r.created_at.clone(),
+                    settled_by: r.resolved_by.clone(),
+                    hlc: hlc.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.hlc.cmp(&b.hlc));
     Ok(out)
 }
 
@@ -670,6 +765,9 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+        let history = person_history(&self.conn, id)?;
+        let records: Vec<Uuid> = std::iter::once(id).chain(history.iter().map(|e| e.record_id)).collect();
+        let set_aside = set_aside(&self.conn, &records)?;
         Ok(Profile {
             age: age_on(b.birth_date, Store::today()),
             stage: stage.as_deref().and_then(MilestoneKind::from_code),
@@ -677,7 +775,8 @@ impl Store {
             next_visit_date: date(next),
             visits: visits_of(&self.conn, id)?,
             milestones: milestones_of(&self.conn, id)?,
-            history: person_history(&self.conn, id)?,
+            history,
+            set_aside,
             erasure: crate::erasure::view(&self.conn, id)?,
             erased: b.is_erased() || crate::erasure::is_erased(&self.conn, id)?,
             merges: crate::sync::merge::events_of(&self.conn, id)?,

@@ -390,3 +390,203 @@ impl Store {
 fn is_record_field(k: &str) -> bool {
     matches!(k, "id" | "created_at" | "created_by" | "archived_at" | "archive_reason")
 }
+
+/// Corrections: a visit or milestone entered wrongly is corrected (a
+/// patch of its `EDITABLE` fields, checked again as a whole and, for a
+/// milestone, against the person's others) or withdrawn (voided) with a
+/// reason, and an archived person is restored. Each is one more change in
+/// the log, so it travels, shows in the history and the derived summaries
+/// follow; a refused one writes nothing.
+impl Writer<'_> {
+    fn record_doc<T: serde::de::DeserializeOwned>(&self, entity: Entity, id: Uuid) -> Result<T> {
+        let doc: Option<String> = self
+            .tx
+            .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
+            .query_row(params![id.to_string()], |r| r.get(0))
+            .optional()?;
+        match doc {
+            Some(d) => Ok(serde_json::from_str(&d)?),
+            None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
+        }
+    }
+
+    /// The record's input with `patch` set over it, after checking that the
+    /// patch names only fields a correction may change.
+    fn patched<I: Serialize, O: serde::de::DeserializeOwned>(
+        input: &I,
+        patch: Map<String, Value>,
+        editable: &[&str],
+    ) -> Result<O> {
+        check_patch(&patch, editable)?;
+        let Value::Object(mut merged) = serde_json::to_value(input)? else {
+            return Err(Error::Other("internal: an input is not a JSON object".into()));
+        };
+        merged.extend(patch);
+        from_json(Value::Object(merged))
+    }
+
+    /// A visit corrected by `patch`; gives the fields changed.
+    pub fn correct_visit(&mut self, id: Uuid, patch: Map<String, Value>) -> Result<(Visit, Vec<String>)> {
+        let current: Visit = self.record_doc(Entity::Visit, id)?;
+        refuse_voided(current.archived_at.is_some(), id)?;
+        let input: VisitInput = Self::patched(&current.to_input(), patch, crate::visit::EDITABLE)?;
+        let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
+        let new = input.validate(Store::today(), origin, &current.coordinator)?;
+        let changed = self.update(Entity::Visit, id, &current, &new)?;
+        Ok((self.record_doc(Entity::Visit, id)?, changed))
+    }
+
+    /// A milestone corrected by `patch`, checked against the person's
+    /// other live milestones as the corrected set; gives the fields changed.
+    pub fn correct_milestone(&mut self, id: Uuid, patch: Map<String, Value>) -> Result<(Milestone, Vec<String>)> {
+        let current: Milestone = self.record_doc(Entity::Milestone, id)?;
+        refuse_voided(current.archived_at.is_some(), id)?;
+        let input: MilestoneInput = Self::patched(&current.to_input(), patch, crate::milestone::EDITABLE)?;
+        let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
+        let new = input.validate(Store::today(), origin)?;
+        let others = super::query::milestones_of(&self.tx, current.beneficiary_id)?;
+        milestone::check_against(&new, &others).map_err(|e| Error::invalid(vec![e]))?;
+        let changed = self.update(Entity::Milestone, id, &current, &new)?;
+        Ok((self.record_doc(Entity::Milestone, id)?, changed))
+    }
+
+    /// Withdraws a visit or milestone with a reason (an archive that says
+    /// why). A milestone another one needs (the launch of a first sale)
+    /// is not withdrawn while that one stays. Gives whether it was live.
+    pub fn void(&mut self, entity: Entity, id: Uuid, reason: &Option<String>) -> Result<bool> {
+        let reason = crate::validate::req_text("archive_reason", reason, 500).map_err(|e| Error::invalid(vec![e]))?;
+        let archived = match entity {
+            Entity::Visit => self.record_doc::<Visit>(entity, id)?.archived_at.is_some(),
+            Entity::Milestone => {
+                let m: Milestone = self.record_doc(entity, id)?;
+                let others: Vec<Milestone> = super::query::milestones_of(&self.tx, m.beneficiary_id)?
+                    .into_iter()
+                    .filter(|o| o.id != id)
+                    .collect();
+                let needed_by = others.iter().find(|o| {
+                    milestone::requirement(o.kind) == Some(m.kind) && !others.iter().any(|e| e.kind == m.kind)
+                });
+                if let (None, Some(o)) = (&m.archived_at, needed_by) {
+                    return Err(Error::invalid(vec![FieldError::new("kind", "milestone_needed")
+                        .with("kind", m.kind)
+                        .with("other_kind", o.kind)]));
+                }
+                m.archived_at.is_some()
+            }
+            other => return Err(Error::Other(format!("internal: a {} is not voided", other.as_str()))),
+        };
+        if archived {
+            return Ok(false);
+        }
+        let base = log::clocks_of(&self.tx, entity, id)?.unwrap_or_default();
+        let mut fields = Map::new();
+        fields.insert("archived_at".into(), Value::String(crate::now_utc()));
+        fields.insert("archive_reason".into(), Value::String(reason));
+        self.emit(entity, id, Op::Archive, fields, Map::new(), base)?;
+        Ok(true)
+    }
+
+    /// Puts an archived person back on the lists. Refused while another
+    /// live person of this laptop holds her CIN (given meanwhile), naming
+    /// her; a person merged into another is not restored (undo the merge).
+    pub fn restore_beneficiary(&mut self, id: Uuid) -> Result<Option<Beneficiary>> {
+        let current = self.beneficiary(id)?;
+        if current.archived_at.is_none() {
+            return Ok(None);
+        }
+        if crate::sync::merge::merged_into(&self.tx, id)?.is_some() {
+            return Err(Error::invalid(vec![FieldError::new("id", "merged_beneficiary").with("id", id)]));
+        }
+        self.check_cin_free(&current, None)?;
+        let clocks = log::clocks_of(&self.tx, Entity::Beneficiary, id)?.unwrap_or_default();
+        let (mut fields, mut old, mut base) = (Map::new(), Map::new(), Map::new());
+        for (k, now) in [("archived_at", &current.archived_at), ("archive_reason", &current.archive_reason)] {
+            fields.insert(k.into(), Value::Null);
+            old.insert(k.into(), now.clone().map_or(Value::Null, Value::String));
+            base.insert(k.into(), clocks.get(k).cloned().unwrap_or(Value::Null));
+        }
+        // An archive that sets both back to null: it travels and is checked
+        // as one (sync/check.rs), and an archive made elsewhere meanwhile
+        // with its reason is a conflict on the reason (sync/conflict.rs).
+        self.emit(Entity::Beneficiary, id, Op::Archive, fields, old, base)?;
+        Ok(Some(self.beneficiary(id)?))
+    }
+}
+
+fn refuse_voided(voided: bool, id: Uuid) -> Result<()> {
+    if voided {
+        return Err(Error::invalid(vec![FieldError::new("id", "voided").with("id", id)]));
+    }
+    Ok(())
+}
+
+/// Refuses a correction naming a field it may not change, all at once.
+fn check_patch(patch: &Map<String, Value>, editable: &[&str]) -> Result<()> {
+    let errors: Vec<FieldError> = patch
+        .keys()
+        .filter(|k| !editable.contains(&k.as_str()))
+        .map(|k| {
+            let known = is_record_field(k) || matches!(k.as_str(), "beneficiary_id" | "kind" | "coordinator");
+            FieldError::new(k, if known { "not_editable" } else { "unknown_field" })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(errors))
+    }
+}
+
+impl Store {
+    /// Corrects a visit; `patch` holds only the fields to change (`null`
+    /// clears one).
+    pub fn update_visit(&mut self, id: Uuid, patch: Value) -> Result<Visit> {
+        self.require(Action::Record)?;
+        let Value::Object(patch) = patch else { return Err(Error::field("input", "invalid_type")) };
+        self.write_noted(|w| {
+            let (v, changed) = w.correct_visit(id, patch)?;
+            let note = (!changed.is_empty()).then(|| Note::new(Act::VisitUpdate, id).detail(changed.join(", ")));
+            Ok((v, note))
+        })
+    }
+
+    /// Corrects a milestone; `patch` as for [`Store::update_visit`].
+    pub fn update_milestone(&mut self, id: Uuid, patch: Value) -> Result<Milestone> {
+        self.require(Action::Record)?;
+        let Value::Object(patch) = patch else { return Err(Error::field("input", "invalid_type")) };
+        self.write_noted(|w| {
+            let (m, changed) = w.correct_milestone(id, patch)?;
+            let note = (!changed.is_empty()).then(|| Note::new(Act::MilestoneUpdate, id).detail(changed.join(", ")));
+            Ok((m, note))
+        })
+    }
+
+    /// Withdraws (voids) a visit entered by mistake, saying why: kept in
+    /// the history, out of the counts. Voiding it again changes nothing.
+    pub fn void_visit(&mut self, id: Uuid, reason: Option<String>) -> Result<Visit> {
+        self.require(Action::Record)?;
+        self.write_noted(|w| {
+            let voided = w.void(Entity::Visit, id, &reason)?;
+            Ok((w.record_doc(Entity::Visit, id)?, voided.then(|| Note::new(Act::VisitArchive, id))))
+        })
+    }
+
+    /// Withdraws (voids) a milestone; its kind can then be entered again.
+    pub fn void_milestone(&mut self, id: Uuid, reason: Option<String>) -> Result<Milestone> {
+        self.require(Action::Record)?;
+        self.write_noted(|w| {
+            let voided = w.void(Entity::Milestone, id, &reason)?;
+            Ok((w.record_doc(Entity::Milestone, id)?, voided.then(|| Note::new(Act::MilestoneArchive, id))))
+        })
+    }
+
+    /// Puts an archived person back on the lists (see
+    /// [`Writer::restore_beneficiary`]); restoring a live one changes nothing.
+    pub fn restore_beneficiary(&mut self, id: Uuid) -> Result<Beneficiary> {
+        self.require(Action::Record)?;
+        self.write_noted(|w| match w.restore_beneficiary(id)? {
+            Some(b) => Ok((b, Some(Note::new(Act::PersonRestore, id)))),
+            None => Ok((w.beneficiary(id)?, None)),
+        })
+    }
+}

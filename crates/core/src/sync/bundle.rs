@@ -261,11 +261,22 @@ pub struct DeviceRef {
     /// takes a new one, linked to the old).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub successor_of: Option<Uuid>,
+    /// When its coordinator's name was last changed (a UTC instant): the
+    /// latest change wins where bundles meet (sync/devices.rs). Absent
+    /// when never renamed, and from bundles of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator_since: Option<String>,
 }
 
 impl From<&Device> for DeviceRef {
     fn from(d: &Device) -> Self {
-        DeviceRef { id: d.id, name: d.name.clone(), coordinator: d.coordinator.clone(), successor_of: d.successor_of }
+        DeviceRef {
+            id: d.id,
+            name: d.name.clone(),
+            coordinator: d.coordinator.clone(),
+            successor_of: d.successor_of,
+            coordinator_since: None,
+        }
     }
 }
 
@@ -455,7 +466,13 @@ pub(crate) struct Tally {
 impl Tally {
     pub fn add(&mut self, device: Uuid, seq: i64, entity: Entity, op: Op) {
         let r = self.ranges.entry(device).or_insert_with(|| DeviceRange {
-            device: DeviceRef { id: device, name: String::new(), coordinator: String::new(), successor_of: None },
+            device: DeviceRef {
+                id: device,
+                name: String::new(),
+                coordinator: String::new(),
+                successor_of: None,
+                coordinator_since: None,
+            },
             from_seq: seq,
             to_seq: seq,
             count: 0,

@@ -270,12 +270,21 @@ fn check_archive(entity: Entity, fields: &Map<String, Value>) -> std::result::Re
         return Err(FieldError::new("archived_at", "not_editable"));
     }
     for k in fields.keys() {
-        let allowed = k == "archived_at" || (entity == Entity::Beneficiary && k == "archive_reason");
+        // A person's archive, and a visit's or milestone's withdrawal
+        // (void), say why.
+        let with_reason = matches!(entity, Entity::Beneficiary | Entity::Visit | Entity::Milestone);
+        let allowed = k == "archived_at" || (with_reason && k == "archive_reason");
         if !allowed {
             return Err(FieldError::new(k, "not_editable"));
         }
     }
-    instant("archived_at", fields.get("archived_at"))?;
+    // A person restored: both `null`, nothing else.
+    let restore = entity == Entity::Beneficiary
+        && fields.get("archived_at").is_some_and(Value::is_null)
+        && fields.get("archive_reason").is_none_or(Value::is_null);
+    if !restore {
+        instant("archived_at", fields.get("archived_at"))?;
+    }
     if let Some(reason) = fields.get("archive_reason").filter(|v| !v.is_null()) {
         let text = reason.as_str().map(str::to_string);
         if text.is_none() {
@@ -539,6 +548,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_at: at,
             created_by: by,
             archived_at: None,
+            archive_reason: None,
         }),
         Entity::Milestone => serde_json::to_value(Milestone {
             id,
@@ -551,6 +561,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_at: at,
             created_by: by,
             archived_at: None,
+            archive_reason: None,
         }),
         Entity::Target => serde_json::to_value(Target {
             id,

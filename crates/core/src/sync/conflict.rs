@@ -201,6 +201,37 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
     }))
 }
 
+/// What each side of a conflict wrote at the fork itself (not where its
+/// branch ended, which after a settlement is the value kept): the values
+/// a settlement may set aside, for the person's history (store/query.rs).
+/// Each side's `current` is false: the caller compares with what was kept.
+pub(crate) fn fork_sides(conn: &Connection, id: &str) -> Result<Vec<Side>> {
+    let row: Option<(String, String, String, String)> = conn
+        .prepare_cached("SELECT entity, record_id, field, base FROM conflict WHERE id = ?1")?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((entity, record, field, base)) = row else { return Ok(Vec::new()) };
+    let (Some(entity), Ok(record)) = (Entity::parse(&entity), Uuid::parse_str(&record)) else { return Ok(Vec::new()) };
+    let names = super::devices::device_names(conn)?;
+    let changes = changes_of(conn, entity, record)?;
+    let sides = forks(&changes)
+        .remove(&(field.clone(), base))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Side {
+            hlc: c.hlc.to_string(),
+            device_id: c.device_id,
+            device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
+            coordinator: c.coordinator.clone(),
+            at: c.at.clone(),
+            op: c.op,
+            value: c.fields.get(&field).cloned().unwrap_or(Value::Null),
+            current: false,
+        })
+        .collect();
+    Ok(sides)
+}
+
 /// The latest change of the branch that starts at `c`: a laptop may have
 /// changed the field again after the fork; its side shows where it ended.
 fn head<'a>(changes: &'a [Change], mut c: &'a Change, field: &str) -> &'a Change {

@@ -184,3 +184,64 @@ impl Store {
         })
     }
 }
+
+/// Set while this laptop's new coordinator's name has not left on a
+/// bundle: an export is then not "nothing new".
+pub(crate) const RENAME_UNSENT_KEY: &str = "coordinator.unsent";
+
+fn since_key(id: uuid::Uuid) -> String {
+    format!("coordinator_since.{id}")
+}
+
+/// When the coordinator's name of device `id` was last changed, as known
+/// here (none: never renamed, or no rename has arrived).
+pub(crate) fn coordinator_since(conn: &Connection, id: uuid::Uuid) -> Result<Option<String>> {
+    crate::store::meta_get(conn, &since_key(id))
+}
+
+/// Takes the coordinator's name a bundle gives for a device when it was
+/// changed later than the one held here (instants compare as text: they
+/// are all `YYYY-MM-DDTHH:MM:SS.sssZ`). This machine's own name is its
+/// own to change. An older bundle, or one of an earlier version (no
+/// instant), changes nothing.
+pub(crate) fn adopt_coordinator(conn: &Connection, d: &super::bundle::DeviceRef, me: uuid::Uuid) -> Result<()> {
+    let Some(since) = &d.coordinator_since else { return Ok(()) };
+    if d.id == me || crate::validate::req_text("coordinator", &Some(d.coordinator.clone()), 100).is_err() {
+        return Ok(());
+    }
+    if coordinator_since(conn, d.id)?.is_some_and(|held| held >= *since) {
+        return Ok(());
+    }
+    conn.execute("UPDATE device SET coordinator = ?2 WHERE id = ?1", params![d.id.to_string(), d.coordinator])?;
+    crate::store::meta_set(conn, &since_key(d.id), since)?;
+    Ok(())
+}
+
+impl Store {
+    /// Changes the name of the coordinator who uses this laptop (another
+    /// person takes it over, or it was misspelt). The laptop keeps its
+    /// identity and id; changes it made before keep the name they were
+    /// made under, the next ones carry the new one, and the station's
+    /// devices list takes it from the next bundle. The person using the
+    /// laptop may do it (`Record`): it names who records, as her records do.
+    pub fn rename_coordinator(&mut self, name: &str) -> Result<Device> {
+        self.require(Action::Record)?;
+        let name = crate::validate::req_text("coordinator", &Some(name.to_string()), 100)
+            .map_err(|e| crate::Error::invalid(vec![e]))?;
+        let mut device = self.device()?.clone();
+        if device.coordinator == name {
+            return Ok(device);
+        }
+        let id = device.id;
+        self.with_note(|conn| {
+            conn.execute("UPDATE device SET coordinator = ?2 WHERE id = ?1", params![id.to_string(), name])?;
+            crate::store::meta_set(conn, &since_key(id), &crate::now_utc())?;
+            crate::store::meta_set(conn, RENAME_UNSENT_KEY, "1")?;
+            // The audit names the setting, not the person's name.
+            Ok(((), Some(crate::audit::Note::new(crate::audit::Act::SettingChange, "coordinator"))))
+        })?;
+        self.reload_device()?;
+        device.coordinator = name;
+        Ok(device)
+    }
+}

@@ -109,7 +109,8 @@ pub(crate) fn device_refs(conn: &Connection) -> Result<BTreeMap<Uuid, DeviceRef>
         let (id, name, coordinator, successor_of) = row?;
         if let Ok(id) = Uuid::parse_str(&id) {
             let successor_of = successor_of.and_then(|s| Uuid::parse_str(&s).ok());
-            out.insert(id, DeviceRef { id, name, coordinator, successor_of });
+            let coordinator_since = super::devices::coordinator_since(conn, id)?;
+            out.insert(id, DeviceRef { id, name, coordinator, successor_of, coordinator_since });
         }
     }
     Ok(out)
@@ -223,6 +224,7 @@ impl Store {
             practice: meta_get(conn, "practice")?.as_deref() == Some("1"),
         };
         tally.fill(&mut manifest, &names);
+        manifest.source.coordinator_since = names.get(&manifest.source.id).and_then(|d| d.coordinator_since.clone());
         // The audit entries received or made since the last export follow
         // the changes; all of them in a full bundle and when bundle numbers
         // start over (a new identity). Bundles as older versions made them
@@ -257,6 +259,8 @@ impl Store {
         if upto.changes > done {
             meta_set(&tx, EXPORTED_KEY, &upto.changes.to_string())?;
         }
+        // A new coordinator's name left with it (in its manifest).
+        tx.execute("DELETE FROM meta WHERE key = ?1", params![super::devices::RENAME_UNSENT_KEY])?;
         let audit_done: i64 = meta_get(&tx, AUDIT_EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);
         if upto.audit > audit_done {
             meta_set(&tx, AUDIT_EXPORTED_KEY, &upto.audit.to_string())?;
@@ -304,7 +308,10 @@ impl Store {
     /// for a full bundle back (after a restore or a copy) still to send.
     fn nothing_new(&self) -> Result<bool> {
         let conn = self.conn();
-        if !ids_under(conn, OWE_PREFIX)?.is_empty() || meta_get(conn, WANT_FULL_KEY)?.is_some() {
+        if !ids_under(conn, OWE_PREFIX)?.is_empty()
+            || meta_get(conn, WANT_FULL_KEY)?.is_some()
+            || meta_get(conn, super::devices::RENAME_UNSENT_KEY)?.is_some()
+        {
             return Ok(false);
         }
         let after: i64 = meta_get(conn, EXPORTED_KEY)?.and_then(|n| n.parse().ok()).unwrap_or(0);

@@ -363,8 +363,10 @@ fn import_one(
         .prepare_cached("SELECT 1 FROM bundle_import WHERE bundle_id = ?1")?
         .exists(params![m.bundle_id.to_string()])?;
     register_device(tx, &Device::from(&m.source))?;
+    super::devices::adopt_coordinator(tx, &m.source, me)?;
     for r in &m.devices {
         register_device(tx, &Device::from(&r.device))?;
+        super::devices::adopt_coordinator(tx, &r.device, me)?;
     }
     let fresh = fresh_changes(tx, &bundle)?;
     // Its audit entries: each links to its machine's chain, or the bundle
