@@ -67,7 +67,7 @@ async fn an_invalid_form_shows_the_field_error_and_stores_nothing() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn first_run_names_the_laptop_and_loads_demo_data() {
+async fn first_run_names_the_laptop_and_loads_demo_data_into_the_practice_database() {
     let app = App::launch_fresh().await;
     app.type_into("#f-device", "Portable Larache").await;
     app.type_into("#f-coordinator", "Naïma").await;
@@ -95,6 +95,12 @@ async fn first_run_names_the_laptop_and_loads_demo_data() {
     let (name, coordinator): (String, String) =
         app.database().query_row("SELECT name, coordinator FROM device", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!((name.as_str(), coordinator.as_str()), ("Portable Larache", "Naïma"));
-    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 300);
+    // The made-up people live in the practice database, marked on screen;
+    // the real one holds none of them.
+    let banner = app.wait_for("#practice-banner").await;
+    assert!(banner.is_displayed().await.unwrap(), "the practice banner shows");
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 0);
+    let mut real = crate::harness::open_store(&app.db);
+    assert_eq!(real.open_practice().unwrap().list_beneficiaries(&Default::default()).unwrap().total, 300);
     app.close().await;
 }
