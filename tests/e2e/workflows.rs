@@ -256,9 +256,33 @@ async fn a_second_registration_with_the_same_cin_shows_the_duplicate_warning() {
     let link = js(&app, "return document.querySelector('#duplicates a').getAttribute('href')").await;
     assert_eq!(link, json!(format!("#/profile/{first}")), "the coordinator can open the match");
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "nothing saved before she decides");
-    // Saving anyway: on one laptop a CIN is unique, so the core refuses it beside the field.
-    app.click("#save-anyway").await;
-    app.wait_until("the CIN error", "document.querySelector('#err-cin').textContent.length > 0").await;
+    // On one laptop a CIN is unique: the refusal shows at once, beside the
+    // field and naming whose CIN it is, and "save anyway" is not offered.
+    let cin_error = app.text("#err-cin").await;
+    assert!(cin_error.contains("Khadija Ouazzani"), "{cin_error}");
+    let offered = js(&app, "return document.querySelector('#save-anyway') !== null").await;
+    assert_eq!(offered, json!(false));
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_problem_of_a_registration_shows_at_once() {
+    let app = App::launch_with(|db| prepared(db, |s| drop(register(s, json!({ "cin": "BK123456" }))))).await;
+    language(&app, "fr").await;
+    app.go("#/register").await;
+    app.type_into("#f-first_name", "Khadija").await;
+    app.type_into("#f-last_name", "Ouazzani").await;
+    app.set_value("#f-birth_date", "2099-01-01").await;
+    app.type_into("#f-cin", "BK123456").await;
+    app.click("#save").await;
+    app.wait_until("the errors", "document.querySelector('#err-cin').textContent.length > 0").await;
+    for field in ["sex", "birth_date", "region", "consent", "cin"] {
+        let text = app.text(&format!("#err-{field}")).await;
+        assert!(!text.is_empty(), "{field} has its error at the same time");
+    }
+    assert!(!js(&app, "return document.querySelector('#duplicates').hidden").await.as_bool().unwrap(), "and the duplicate warning");
+    assert_eq!(js(&app, "return document.querySelector('#save-anyway') !== null").await, json!(false));
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1);
     app.close().await;
 }

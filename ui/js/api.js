@@ -36,6 +36,8 @@ export const archiveBeneficiary = (id, reason) => invoke('archive_beneficiary', 
 export const eraseBeneficiary = (id, reason) => invoke('erase_beneficiary', { id, reason });
 export const profile = (id) => invoke('profile', { id });
 export const possibleDuplicates = (input) => invoke('possible_duplicates', { input });
+/** Rejects with every problem the registration would be refused for (field errors, a CIN in use); writes nothing. */
+export const checkBeneficiary = (input) => invoke('check_beneficiary', { input });
 export const addVisit = (input) => invoke('add_visit', { input });
 export const addMilestone = (input) => invoke('add_milestone', { input });
 export const archiveRecord = (entity, id) => invoke('archive_record', { entity, id });

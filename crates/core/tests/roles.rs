@@ -217,6 +217,9 @@ fn calls(action: Action) -> Vec<Call> {
             call("Store::add_beneficiary_json", &["add_beneficiary"], Plain, |f| {
                 f.station.store.add_beneficiary_json(person("Naima", json!({}))).map(drop)
             }),
+            call("Store::check_new_beneficiary", &["check_beneficiary"], Plain, |f| {
+                f.station.store.check_new_beneficiary(person("Naima", json!({})))
+            }),
             call("Store::add_beneficiary", &[], Plain, |f| {
                 let input = serde_json::from_value(person("Naima", json!({}))).unwrap();
                 f.station.store.add_beneficiary(&input).map(drop)

@@ -59,6 +59,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         records::erase_beneficiary,
         records::profile,
         records::possible_duplicates,
+        records::check_beneficiary,
         records::add_visit,
         records::add_milestone,
         records::archive_record,

@@ -100,6 +100,13 @@ pub fn profile(state: State<'_, AppState>, id: Uuid) -> Result<Profile> {
     with_store(&state, |s| s.profile(id))
 }
 
+/// Every problem the registration would be refused for, all at once,
+/// without saving.
+#[tauri::command]
+pub fn check_beneficiary(state: State<'_, AppState>, input: Value) -> Result<()> {
+    with_store(&state, |s| s.check_new_beneficiary(input))
+}
+
 #[tauri::command]
 pub fn possible_duplicates(state: State<'_, AppState>, input: Value) -> Result<Vec<Candidate>> {
     with_store(&state, |s| s.possible_duplicates(&wafira_core::validate::from_json(input)?))

@@ -83,14 +83,23 @@ export async function render(main, id) {
         return;
       }
       if (!confirmedDuplicates) {
-        const matches = await api.possibleDuplicates(input);
+        // Every problem at once: the fields, a CIN already used (whose),
+        // and the possible duplicates; "save anyway" only where saving
+        // would be accepted.
+        const [problems, matches] = await Promise.all([
+          api.checkBeneficiary(input).then(() => null, (err) => err),
+          api.possibleDuplicates(input).catch(() => []),
+        ]);
+        const box = view.querySelector('#duplicates');
+        box.hidden = true;
+        if (problems) showErrors(form, problems);
         if (matches.length) {
-          showDuplicates(view.querySelector('#duplicates'), matches, () => {
+          showDuplicates(box, matches, problems ? null : () => {
             confirmedDuplicates = true;
             form.requestSubmit();
           });
-          return;
         }
+        if (problems || matches.length) return;
       }
       const saved = await api.addBeneficiary(input);
       toast(t('register.saved', { name: `${saved.first_name} ${saved.last_name}` }));
@@ -110,13 +119,15 @@ function showDuplicates(box, matches, saveAnyway) {
       ${m.name_ar ? `<span class="arabic">${esc(m.name_ar)}</span>` : ''}
       — ${esc(formatDate(m.birth_date))}, ${esc(m.commune || '')} ${esc(m.cin || '')}
       <span class="muted">(${m.reasons.map((r) => esc(t(`dup.reason.${r}`))).join(', ')})</span></li>`).join('')}</ul>
-    <div class="row"><button type="button" id="save-anyway" data-i18n="dup.save_anyway"></button></div>`;
+    ${saveAnyway ? '<div class="row"><button type="button" id="save-anyway" data-i18n="dup.save_anyway"></button></div>' : ''}`;
   applyTranslations(box);
-  box.querySelector('#save-anyway').addEventListener('click', () => {
-    box.hidden = true;
-    saveAnyway();
-  });
-  box.querySelector('a').focus();
+  if (saveAnyway) {
+    box.querySelector('#save-anyway').addEventListener('click', () => {
+      box.hidden = true;
+      saveAnyway();
+    });
+    box.querySelector('a').focus();
+  }
 }
 
 export function onLanguageChange() {}

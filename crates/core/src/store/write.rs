@@ -274,6 +274,41 @@ impl Store {
     }
 
     /// Registers a person from a JSON object (form or CLI).
+    /// Every problem a registration would be refused for, at once, without
+    /// writing anything: the form's field errors and a CIN already used
+    /// here (naming whose it is), so that the window shows them all
+    /// together with the duplicate warning.
+    pub fn check_new_beneficiary(&self, input: Value) -> Result<()> {
+        self.require(Action::Record)?;
+        let input: BeneficiaryInput = from_json(input)?;
+        let me = self.device()?.id;
+        let origin = Origin { id: Uuid::now_v7(), created_at: crate::now_utc(), created_by: me };
+        let mut errors = match input.validate(Store::today(), origin) {
+            Ok(_) => Vec::new(),
+            Err(Error::Invalid(i)) => i.0,
+            Err(e) => return Err(e),
+        };
+        let cin = input.cin.as_deref().and_then(|c| crate::identity::parse_cin("cin", c).ok());
+        if let Some(cin) = cin {
+            let other: Option<(String, String, String)> = self
+                .conn()
+                .prepare_cached(
+                    "SELECT id, first_name, last_name FROM beneficiary
+                     WHERE cin = ?1 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
+                )?
+                .query_row(params![cin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if let Some((id, first, last)) = other {
+                errors.push(FieldError::new("cin", "cin_taken").with("id", id).with("name", format!("{first} {last}")));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid(errors))
+        }
+    }
+
     pub fn add_beneficiary_json(&mut self, input: Value) -> Result<Beneficiary> {
         self.require(Action::Record)?;
         self.add_beneficiary(&from_json(input)?)
