@@ -102,9 +102,40 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     app.wait_for(".pair").await;
     let pair = app.text(".pair").await;
     assert!(pair.contains("Fatima") && pair.contains("Fatma"), "{pair}");
+    let ids = app
+        .client
+        .execute("const p = document.querySelector('.pair'); return [p.dataset.a, p.dataset.b];", vec![])
+        .await
+        .unwrap();
+    let (kept, other) = (ids[0].as_str().unwrap().to_string(), ids[1].as_str().unwrap().to_string());
+    // Both records side by side: one radio per differing field (first
+    // name, phone); the assistant takes the other's phone.
     app.click(".pair button.merge-a").await;
+    app.wait_for(".merge-choice tr[data-field='phone']").await;
+    let choice = app.text(".merge-choice").await;
+    assert!(choice.contains("Prénom") && choice.contains("Téléphone"), "{choice}");
+    assert!(choice.contains("07 00 00 00 00") && choice.contains("06 12 34 56 78"), "{choice}");
+    app.click(".merge-choice tr[data-field='phone'] input[value='other']").await;
+    app.click(".merge-choice button.merge-confirm").await;
     app.wait_for(".pair button.unmerge").await;
     assert_eq!(app.count("SELECT count(*) FROM merge WHERE status = 'merged'"), 1);
     assert_eq!(app.count("SELECT count(*) FROM beneficiary WHERE merged_into IS NOT NULL"), 1);
+    let phone = |id: &str| -> String {
+        app.database()
+            .query_row("SELECT coalesce(phone, '') FROM beneficiary WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(phone(&kept), phone(&other), "the person kept took the other's phone");
+
+    // The kept profile's history says so, with the field taken.
+    app.go(&format!("#/profile/{kept}")).await;
+    app.wait_for("#history tr[data-op='merge']").await;
+    let line = app.text("#history tr[data-op='merge']").await;
+    assert!(line.contains("Fusionnée avec") && line.contains("Téléphone"), "{line}");
+    // The merged-away profile links to the kept one.
+    app.go(&format!("#/profile/{other}")).await;
+    app.wait_for("#merged-note a").await;
+    app.click("#merged-note a").await;
+    app.wait_until("the kept profile", &format!("location.hash === '#/profile/{kept}'")).await;
     app.close().await;
 }

@@ -64,7 +64,9 @@ export const dismissIdentityNotice = () => invoke('dismiss_identity_notice');
 export const listConflicts = (all) => invoke('list_conflicts', { all });
 export const resolveConflict = (id, choice) => invoke('resolve_conflict', { id, keep: choice.keep ?? null, value: choice.value ?? null });
 export const listDuplicates = (all) => invoke('list_duplicates', { all });
-export const mergePersons = (kept, other) => invoke('merge_persons', { kept, other });
+export const mergePreview = (kept, other) => invoke('merge_preview', { kept, other });
+// `take`: exactly the fields that take the other's value; omitted, the kept one's empty fields do.
+export const mergePersons = (kept, other, take) => invoke('merge_persons', { kept, other, take });
 export const unmergePersons = (a, b) => invoke('unmerge_persons', { a, b });
 export const dismissDuplicate = (a, b) => invoke('dismiss_duplicate', { a, b });
 

@@ -206,6 +206,9 @@ fn calls(action: Action) -> Vec<Call> {
             call("Store::last_export", &[], Plain, |f| f.station.store.last_export().map(drop)),
             call("Store::conflicts", &["list_conflicts"], Plain, |f| f.station.store.conflicts(true).map(drop)),
             call("Store::duplicates", &["list_duplicates"], Plain, |f| f.station.store.duplicates(true).map(drop)),
+            call("Store::merge_preview", &["merge_preview"], Plain, |f| {
+                f.station.store.merge_preview(f.a, f.b).map(drop)
+            }),
             call("Store::keys", &["keys_show"], Plain, |f| f.station.store.keys().map(drop)),
             call("Store::trusted_recipients", &[], Plain, |f| f.station.store.trusted_recipients().map(drop)),
             call("Store::inspect_bundle", &[], FromApproved, |f| f.station.store.inspect_bundle(&f.bundle).map(drop)),
@@ -354,6 +357,9 @@ fn calls(action: Action) -> Vec<Call> {
             }),
             call("Store::merge_persons", &["merge_persons"], Plain, |f| {
                 f.station.store.merge_persons(f.a, f.b).map(drop)
+            }),
+            call("Store::merge_persons_taking", &["merge_persons"], Plain, |f| {
+                f.station.store.merge_persons_taking(f.a, f.b, &["phone".to_string()], true).map(drop)
             }),
             call("Store::unmerge_persons", &["unmerge_persons"], Merged, |f| {
                 f.station.store.unmerge_persons(f.a, f.b).map(drop)

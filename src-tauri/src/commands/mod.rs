@@ -82,6 +82,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::list_conflicts,
         sync::resolve_conflict,
         sync::list_duplicates,
+        sync::merge_preview,
         sync::merge_persons,
         sync::unmerge_persons,
         sync::dismiss_duplicate,

@@ -12,7 +12,7 @@ use tauri::State;
 use uuid::Uuid;
 use wafira_core::sync::backup::Restored;
 use wafira_core::sync::devices::SyncStatus;
-use wafira_core::sync::merge::Decision;
+use wafira_core::sync::merge::{Decision, MergePreview};
 use wafira_core::sync::{
     Approval, Choice, ConflictView, DuplicatePair, ExportSummary, ImportOptions, ImportReport, KeysView,
     TrustedRecipient,
@@ -156,9 +156,26 @@ pub fn list_duplicates(state: State<'_, AppState>, all: bool) -> Result<Vec<Dupl
     with_store(&state, |s| s.duplicates(all))
 }
 
+/// Both people side by side before a merge, with the fields that differ.
 #[tauri::command]
-pub fn merge_persons(state: State<'_, AppState>, kept: Uuid, other: Uuid) -> Result<Decision> {
-    with_store(&state, |s| s.merge_persons(kept, other))
+pub fn merge_preview(state: State<'_, AppState>, kept: Uuid, other: Uuid) -> Result<MergePreview> {
+    with_store(&state, |s| s.merge_preview(kept, other))
+}
+
+/// Merges `other` into `kept`; `take`, when given, is exactly the fields
+/// that take the other's value (the window's choice); without it, the
+/// fields `kept` lacks do.
+#[tauri::command]
+pub fn merge_persons(
+    state: State<'_, AppState>,
+    kept: Uuid,
+    other: Uuid,
+    take: Option<Vec<String>>,
+) -> Result<Decision> {
+    with_store(&state, |s| match take {
+        Some(take) => s.merge_persons_taking(kept, other, &take, false),
+        None => s.merge_persons(kept, other),
+    })
 }
 
 #[tauri::command]

@@ -1,11 +1,13 @@
 // The Duplicates screen: people brought by bundles who may be the same
 // woman registered on two laptops, with a score and the reasons. Merge
-// (keeping one identity), undo a merge, or say they are two people.
-// Nothing merges without this screen or the CLI.
+// (keeping one identity, choosing field by field which values it keeps,
+// side by side), undo a merge, or say they are two people. Nothing merges
+// without this screen or the CLI.
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatDate, formatInstant, t } from '../i18n.js';
 import { el, esc, fullName, may, phoneText, toast } from '../state.js';
+import { valueText } from './profile.js';
 
 let showAll = false;
 
@@ -70,7 +72,49 @@ function pairHtml(p) {
     <p><span class="badge">${esc(t('duplicates.score', { score: p.score }))}</span> ${esc(reasons)}</p>
     <div class="pair-people">${personHtml(p.a, p.kept)}${personHtml(p.b, p.kept)}</div>
     <div class="row">${actions}</div>
+    <div class="merge-choice" hidden></div>
   </article>`;
+}
+
+/** A value of the side-by-side merge as a person reads it, isolated (CINs, phones, ids stay left to right in Arabic). */
+function choiceValue(field, value) {
+  const text = field === 'phone' && value ? phoneText(value) : valueText(field, value);
+  return `<bdi>${esc(text)}</bdi>`;
+}
+
+/** Both records side by side: one radio per field that differs, the other's value chosen where the kept one is empty. */
+function choiceHtml(preview) {
+  const { kept, other } = preview;
+  const rows = preview.fields.map((f, i) => {
+    const name = `take-${i}`;
+    return `<tr data-field="${esc(f.field)}"><th scope="row">${esc(t(`field.${f.field}`))}</th>
+      <td><label><input type="radio" name="${name}" value="kept"${f.take ? '' : ' checked'}> ${choiceValue(f.field, f.kept)}</label></td>
+      <td><label><input type="radio" name="${name}" value="other"${f.take ? ' checked' : ''}> ${choiceValue(f.field, f.other)}</label></td></tr>`;
+  });
+  return `<h3>${esc(t('merge.title', { kept: fullName(kept), other: fullName(other) }))}</h3>
+    <p class="muted">${esc(t('merge.help'))}</p>
+    ${rows.length ? `<table class="merge-fields">
+      <thead><tr><th scope="col">${esc(t('merge.field'))}</th>
+        <th scope="col">${esc(t('merge.keep_side', { name: fullName(kept) }))}</th>
+        <th scope="col">${esc(t('merge.other_side', { name: fullName(other) }))}</th></tr></thead>
+      <tbody>${rows.join('')}</tbody></table>` : `<p>${esc(t('merge.same_values'))}</p>`}
+    <div class="row"><button type="button" class="primary merge-confirm" data-kept="${esc(kept.id)}" data-other="${esc(other.id)}">${esc(t('merge.confirm'))}</button>
+      <button type="button" class="merge-cancel">${esc(t('merge.cancel'))}</button></div>`;
+}
+
+async function openChoice(card, kept, other) {
+  const box = card.querySelector('.merge-choice');
+  box.innerHTML = choiceHtml(await api.mergePreview(kept, other));
+  box.hidden = false;
+  const first = box.querySelector('input[type=radio]:checked') || box.querySelector('.merge-confirm');
+  if (first) first.focus();
+}
+
+/** The fields whose radio says "the other's". */
+function chosenTakes(card) {
+  return [...card.querySelectorAll('.merge-fields tbody tr')]
+    .filter((tr) => tr.querySelector('input[value=other]').checked)
+    .map((tr) => tr.dataset.field);
 }
 
 async function load(view) {
@@ -91,8 +135,13 @@ async function onClick(view, e) {
   if (!b || !card) return;
   const { a, b: other } = card.dataset;
   try {
-    if (b.classList.contains('merge-a')) await api.mergePersons(a, other);
-    else if (b.classList.contains('merge-b')) await api.mergePersons(other, a);
+    if (b.classList.contains('merge-a')) return await openChoice(card, a, other);
+    if (b.classList.contains('merge-b')) return await openChoice(card, other, a);
+    if (b.classList.contains('merge-cancel')) {
+      card.querySelector('.merge-choice').hidden = true;
+      return;
+    }
+    if (b.classList.contains('merge-confirm')) await api.mergePersons(b.dataset.kept, b.dataset.other, chosenTakes(card));
     else if (b.classList.contains('unmerge')) await api.unmergePersons(a, other);
     else if (b.classList.contains('dismiss')) await api.dismissDuplicate(a, other);
     else return;

@@ -64,7 +64,9 @@ export async function render(main, id) {
       <span class="spacer"></span>
       <a class="button no-print" href="#/beneficiaries" data-i18n="profile.back"></a>
     </div>
-    ${archived ? `<p class="card archived-note" id="archived-note" role="status"><strong data-i18n="profile.archived_note"></strong>
+    ${profile.merged_into ? `<p class="card merged-note" id="merged-note" role="status">${esc(t('profile.merged_into_note', { at: formatInstant(profile.merged_into.at) }))}
+      <a href="#/profile/${esc(profile.merged_into.id)}"><bdi>${esc(profile.merged_into.name)}</bdi></a></p>` : ''}
+    ${archived && !profile.merged_into ? `<p class="card archived-note" id="archived-note" role="status"><strong data-i18n="profile.archived_note"></strong>
       ${esc(formatInstant(b.archived_at))}${b.archive_reason ? ` — ${esc(b.archive_reason)}` : ''}</p>` : ''}
     ${erased ? `<p class="card erased-note" id="erased-note" role="status"><strong data-i18n="profile.erased_note"></strong>
       ${profile.erasure ? `<bdi>${esc(formatInstant(profile.erasure.at))}</bdi> — <bdi>${esc(profile.erasure.reason)}</bdi>` : ''}</p>` : ''}
@@ -204,7 +206,7 @@ function milestoneItem(m) {
 }
 
 /** A stored value as a person reads it: codes translated, dates dd/mm/yyyy. */
-function valueText(field, value) {
+export function valueText(field, value) {
   if (value === null || value === undefined || value === '') return '—';
   if (typeof value === 'boolean') return t(value ? 'profile.yes' : 'profile.no');
   const lists = { sex: 'sex', phase: 'phase', iga_sector: 'sector' };
@@ -215,11 +217,26 @@ function valueText(field, value) {
   return String(value);
 }
 
+/** A decision on a pair she is in, as a line of her history: merged (and the fields taken), undone, two people. */
+function mergeLine(p, m) {
+  const link = `<a href="#/profile/${esc(m.with)}"><bdi>${esc(m.with_name || m.with)}</bdi></a>`;
+  const kept = m.kept === p.beneficiary.id;
+  const key = m.status === 'merged' ? (kept ? 'profile.merge.kept' : 'profile.merge.other') : `profile.merge.${m.status}`;
+  const taken = m.status === 'merged' && kept && m.taken.length
+    ? `<br>${esc(t('profile.merge.taken', { fields: m.taken.map((f) => t(`field.${f}`)).join(', ') }))}` : '';
+  return { what: t('profile.merge.what'), change: `${esc(t(key))} ${link}${taken}` };
+}
+
 function historyHtml(p) {
-  const rows = [...p.history].reverse().map((h) => {
+  // Her decisions on duplicates among the lines, in clock order.
+  const merges = (p.merges || []).map((m) => ({ ...m, op: 'merge' }));
+  const lines = [...p.history, ...merges].sort((x, y) => (x.hlc < y.hlc ? -1 : x.hlc > y.hlc ? 1 : 0));
+  const rows = lines.reverse().map((h) => {
     let what;
     let change;
-    if (h.op === 'update') {
+    if (h.op === 'merge') {
+      ({ what, change } = mergeLine(p, h));
+    } else if (h.op === 'update') {
       const label = t(`field.${h.field}`);
       what = h.entity === 'beneficiary' ? label : `${t(`profile.entity.${h.entity}`)} — ${label}`;
       change = `<bdi class="old">${esc(valueText(h.field, h.old))}</bdi> <span class="arrow" aria-hidden="true">→</span> <bdi class="new">${esc(valueText(h.field, h.new))}</bdi>`;
