@@ -3,6 +3,7 @@
 //! has its own temporary database, handed to the app through `WAFIRA_DB`.
 
 mod cleanup;
+mod corrections;
 mod files;
 mod forms;
 mod foundation;

@@ -41,6 +41,13 @@ export const checkBeneficiary = (input) => invoke('check_beneficiary', { input }
 export const addVisit = (input) => invoke('add_visit', { input });
 export const addMilestone = (input) => invoke('add_milestone', { input });
 export const archiveRecord = (entity, id) => invoke('archive_record', { entity, id });
+// Corrections: a patch of the fields to change; a withdrawal (void) says why.
+export const updateVisit = (id, patch) => invoke('update_visit', { id, patch });
+export const updateMilestone = (id, patch) => invoke('update_milestone', { id, patch });
+export const voidVisit = (id, reason) => invoke('void_visit', { id, reason });
+export const voidMilestone = (id, reason) => invoke('void_milestone', { id, reason });
+export const restoreBeneficiary = (id) => invoke('restore_beneficiary', { id });
+export const renameCoordinator = (name) => invoke('rename_coordinator', { name });
 export const followups = (days) => invoke('followups', { days });
 
 // Sync and consolidation (crates/core/src/sync, src-tauri/src/commands/sync.rs).

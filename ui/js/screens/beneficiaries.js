@@ -7,7 +7,8 @@ import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.
 import { app, codeOptions, el, esc, fullName, navigate, phoneHtml, provinceOptions, regionOptions } from '../state.js';
 
 const PAGE = 200;
-let state = { search: '', region: '', province: '', phase: '', stage: '', sex: '', cohort: '', sort: 'name', limit: PAGE };
+// `status`: '' the people on the lists, 'archived' the archived (where one is restored).
+let state = { search: '', region: '', province: '', phase: '', stage: '', sex: '', cohort: '', status: '', sort: 'name', limit: PAGE };
 let seq = 0;
 
 function options(list, blankKey) {
@@ -29,6 +30,10 @@ export async function render(main) {
       <select id="filter-stage" data-i18n-aria-label="list.stage">${options(stageOpts, 'filter.all_stages')}</select>
       <select id="filter-sex" data-i18n-aria-label="field.sex">${options(codeOptions('sex'), 'filter.all_sexes')}</select>
       <input id="filter-cohort" data-i18n-placeholder="field.cohort" data-i18n-aria-label="field.cohort">
+      <select id="filter-status" data-i18n-aria-label="filter.status">
+        <option value="" data-i18n="filter.live"></option>
+        <option value="archived" data-i18n="filter.archived"></option>
+      </select>
       <select id="sort" data-i18n-aria-label="list.sort">
         <option value="name" data-i18n="sort.name"></option>
         <option value="last_visit" data-i18n="sort.last_visit"></option>
@@ -54,7 +59,8 @@ export async function render(main) {
     applyTranslations($('filter-province'));
   };
   for (const [id, key] of [['search', 'search'], ['filter-region', 'region'], ['filter-province', 'province'],
-    ['filter-phase', 'phase'], ['filter-stage', 'stage'], ['filter-sex', 'sex'], ['filter-cohort', 'cohort'], ['sort', 'sort']]) {
+    ['filter-phase', 'phase'], ['filter-stage', 'stage'], ['filter-sex', 'sex'], ['filter-cohort', 'cohort'],
+    ['filter-status', 'status'], ['sort', 'sort']]) {
     $(id).value = state[key];
   }
   fillProvinces();
@@ -72,7 +78,7 @@ export async function render(main) {
   $('search').addEventListener('input', (e) => changed('search', e.target.value, 120));
   $('filter-cohort').addEventListener('input', (e) => changed('cohort', e.target.value.trim(), 250));
   for (const [id, key] of [['filter-region', 'region'], ['filter-province', 'province'], ['filter-phase', 'phase'],
-    ['filter-stage', 'stage'], ['filter-sex', 'sex'], ['sort', 'sort']]) {
+    ['filter-stage', 'stage'], ['filter-sex', 'sex'], ['filter-status', 'status'], ['sort', 'sort']]) {
     $(id).addEventListener('change', (e) => changed(key, e.target.value));
   }
   $('more').addEventListener('click', () => {
@@ -98,6 +104,7 @@ async function load(view) {
     stage: state.stage || null,
     sex: state.sex || null,
     cohort: state.cohort || null,
+    archived_only: state.status === 'archived',
     sort: state.sort,
     limit: state.limit,
   };
@@ -119,7 +126,7 @@ function rowHtml(r) {
   const place = [t(`region.${r.region}`), r.province && t(`province.${r.province}`), r.commune].filter(Boolean).join(' · ');
   const ar = r.name_ar ? ` <span class="arabic">${esc(r.name_ar)}</span>` : '';
   const stage = r.stage ? `<span class="badge stage-${esc(r.stage)}">${esc(codeLabel('milestone', r.stage))}</span>` : '';
-  return `<tr data-id="${esc(r.id)}">
+  return `<tr data-id="${esc(r.id)}"${r.archived_at ? ' class="archived"' : ''}>
     <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(fullName(r))}</a>${ar}</td>
     <td>${esc(r.cin || '')}</td><td>${phoneHtml(r.phone)}</td><td>${esc(place)}</td>
     <td>${esc(codeLabel('phase', r.phase))}</td><td>${stage}</td><td>${esc(formatDate(r.last_visit_date))}</td>

@@ -67,7 +67,9 @@ export async function render(main, id) {
     ${profile.merged_into ? `<p class="card merged-note" id="merged-note" role="status">${esc(t('profile.merged_into_note', { at: formatInstant(profile.merged_into.at) }))}
       <a href="#/profile/${esc(profile.merged_into.id)}"><bdi>${esc(profile.merged_into.name)}</bdi></a></p>` : ''}
     ${archived && !profile.merged_into ? `<p class="card archived-note" id="archived-note" role="status"><strong data-i18n="profile.archived_note"></strong>
-      ${esc(formatInstant(b.archived_at))}${b.archive_reason ? ` — ${esc(b.archive_reason)}` : ''}</p>` : ''}
+      ${esc(formatInstant(b.archived_at))}${b.archive_reason ? ` — <bdi>${esc(b.archive_reason)}</bdi>` : ''}
+      ${may('record') && !erased ? `<button type="button" class="no-print" id="restore" data-i18n="profile.restore"></button>
+      <span id="restore-error" class="error" role="alert"></span>` : ''}</p>` : ''}
     ${erased ? `<p class="card erased-note" id="erased-note" role="status"><strong data-i18n="profile.erased_note"></strong>
       ${profile.erasure ? `<bdi>${esc(formatInstant(profile.erasure.at))}</bdi> — <bdi>${esc(profile.erasure.reason)}</bdi>` : ''}</p>` : ''}
     <div class="profile-cards">
@@ -108,6 +110,7 @@ export async function render(main, id) {
   </section>`);
   main.append(view);
   applyTranslations(view);
+  wireCorrections(view, profile);
   if (!archived) {
     const panel = view.querySelector('#panel');
     if (!erased) {
@@ -191,7 +194,7 @@ function visitItem(v) {
   return `<li class="timeline-visit" data-id="${esc(v.id)}">
     <time datetime="${esc(v.date)}">${esc(formatDate(v.date))}</time>
     <span class="badge kind" data-i18n="profile.visit"></span> <strong>${esc(codeLabel('visit', v.kind))}</strong>
-    ${details ? `<span class="muted"> — ${esc(details)}</span>` : ''}${lines}</li>`;
+    ${details ? `<span class="muted"> — ${esc(details)}</span>` : ''}${correctButtons('visit', v.id)}${lines}</li>`;
 }
 
 function milestoneItem(m) {
@@ -202,7 +205,7 @@ function milestoneItem(m) {
   return `<li class="timeline-milestone" data-id="${esc(m.id)}" data-kind="${esc(m.kind)}">
     <time datetime="${esc(m.date)}">${esc(formatDate(m.date))}</time>
     <span class="badge stage-${esc(m.kind)}" data-i18n="profile.milestone"></span> <strong>${esc(codeLabel('milestone', m.kind))}</strong>
-    ${m.amount ? ` <span class="amount">${esc(formatAmount(m.amount))}</span>` : ''}${lines}</li>`;
+    ${m.amount ? ` <span class="amount"><bdi>${esc(formatAmount(m.amount))}</bdi></span>` : ''}${correctButtons('milestone', m.id)}${lines}</li>`;
 }
 
 /** A stored value as a person reads it: codes translated, dates dd/mm/yyyy. */
@@ -230,12 +233,26 @@ function mergeLine(p, m) {
 function historyHtml(p) {
   // Her decisions on duplicates among the lines, in clock order.
   const merges = (p.merges || []).map((m) => ({ ...m, op: 'merge' }));
-  const lines = [...p.history, ...merges].sort((x, y) => (x.hlc < y.hlc ? -1 : x.hlc > y.hlc ? 1 : 0));
+  // Values settled conflicts set aside: when and by whom they were settled.
+  const aside = (p.set_aside || []).map((x) => ({
+    ...x, op: 'set_aside', at: x.settled_at, coordinator: x.settled_by, from_device: x.device_name, writer: x.coordinator, device_name: '',
+  }));
+  const lines = [...p.history, ...merges, ...aside].sort((x, y) => (x.hlc < y.hlc ? -1 : x.hlc > y.hlc ? 1 : 0));
   const rows = lines.reverse().map((h) => {
     let what;
     let change;
     if (h.op === 'merge') {
       ({ what, change } = mergeLine(p, h));
+    } else if (h.op === 'set_aside') {
+      // A settled conflict: the value not kept, and where it came from.
+      const label = t(`field.${h.field}`);
+      what = h.entity === 'beneficiary' ? label : `${t(`profile.entity.${h.entity}`)} — ${label}`;
+      change = tHtml('profile.set_aside', {
+        value: valueText(h.field, h.value), device: h.from_device, writer: h.writer, kept: valueText(h.field, h.kept),
+      });
+    } else if (h.op === 'archive' && h.field === 'archived_at') {
+      what = t('profile.restored.beneficiary');
+      change = '';
     } else if (h.op === 'update') {
       const label = t(`field.${h.field}`);
       what = h.entity === 'beneficiary' ? label : `${t(`profile.entity.${h.entity}`)} — ${label}`;
@@ -253,6 +270,78 @@ function historyHtml(p) {
       <td>${esc(h.coordinator)} <span class="muted">(${esc(h.device_name)})</span></td></tr>`;
   });
   return rows.join('');
+}
+
+/** Corriger / Retirer beside a visit or milestone, for whoever may record. */
+function correctButtons(entity, id) {
+  if (!shown || !may('record') || shown.profile.erased || shown.profile.beneficiary.archived_at) return '';
+  return ` <span class="row-actions no-print"><button type="button" class="small" data-correct="${entity}" data-id="${esc(id)}" data-i18n="profile.correct"></button>
+    <button type="button" class="small danger" data-void="${entity}" data-id="${esc(id)}" data-i18n="profile.void"></button></span>`;
+}
+
+/** The timeline's Corriger / Retirer buttons, and Restaurer on an archived profile. */
+function wireCorrections(view, profile) {
+  const panel = view.querySelector('#panel');
+  view.querySelector('#timeline').addEventListener('click', (e) => {
+    const button = e.target.closest('button[data-id]');
+    if (!button) return;
+    const entity = button.dataset.correct || button.dataset.void;
+    const record = (entity === 'visit' ? profile.visits : profile.milestones).find((r) => r.id === button.dataset.id);
+    if (!record) return;
+    if (button.dataset.correct) openCorrect(panel, entity, record, button);
+    else openVoid(panel, entity, record, button);
+  });
+  const restore = view.querySelector('#restore');
+  if (!restore) return;
+  restore.addEventListener('click', async () => {
+    const out = view.querySelector('#restore-error');
+    out.textContent = '';
+    restore.disabled = true;
+    try {
+      await api.restoreBeneficiary(profile.beneficiary.id);
+      toast(t('profile.restored_toast', { name: `${profile.beneficiary.first_name} ${profile.beneficiary.last_name}` }));
+      await reload('profile-name');
+    } catch (err) {
+      // Her CIN given meanwhile to someone else: the error names her.
+      out.textContent = errorText(err);
+      restore.disabled = false;
+    }
+  });
+}
+
+/** The fields a correction may change (the core's EDITABLE), in the form's order. */
+const CORRECTABLE = {
+  visit: ['date', 'kind', 'location', 'duration_minutes', 'topics', 'notes', 'next_steps', 'next_visit_date'],
+  milestone: ['date', 'amount', 'reason', 'notes'],
+};
+
+/** Corrects a visit or milestone: its form filled with what was entered; the core checks it again, whole. */
+function openCorrect(panel, entity, record, opener) {
+  const spec = (entity === 'visit' ? visitSpec() : milestoneSpec()).filter((f) => CORRECTABLE[entity].includes(f.name));
+  const values = {};
+  for (const f of CORRECTABLE[entity]) values[f] = record[f] ?? null;
+  const titleKey = `profile.correct_${entity}`;
+  const form = openPanel(panel, { titleKey, formId: 'correct-form', spec, values, saveKey: 'form.save' }, opener, async (input) => {
+    const patch = {};
+    for (const f of CORRECTABLE[entity]) if (f in input) patch[f] = input[f] ?? null;
+    if (entity === 'visit') await api.updateVisit(record.id, patch);
+    else await api.updateMilestone(record.id, patch);
+    toast(t('profile.corrected_toast'));
+    await reload('profile-name');
+  });
+  if (entity === 'milestone' && record.kind !== 'iga_stopped') form.elements.reason.closest('.field').hidden = true;
+}
+
+/** Withdraws a visit or milestone entered by mistake: the reason is required and stays in her history. */
+function openVoid(panel, entity, record, opener) {
+  const intro = 'profile.void_intro';
+  openPanel(panel, { titleKey: `profile.void_${entity}`, formId: 'void-form', spec: ARCHIVE_SPEC, values: {}, saveKey: 'profile.void_confirm', danger: true, intro }, opener, async (input) => {
+    const reason = input.archive_reason ?? null;
+    if (entity === 'visit') await api.voidVisit(record.id, reason);
+    else await api.voidMilestone(record.id, reason);
+    toast(t('profile.voided_toast'));
+    await reload('profile-name');
+  });
 }
 
 /** Opens a form in the panel; `opener` gets the focus back when it closes. */

@@ -19,11 +19,13 @@ export function render(main) {
         <dt data-i18n="settings.schema"></dt><dd>${esc(info.schema_version)}</dd>
         <dt data-i18n="settings.device"></dt><dd id="device-name">${esc(info.device.name)}</dd>
         <dt data-i18n="settings.device_id"></dt><dd><code>${esc(info.device.id)}</code></dd>
-        <dt data-i18n="settings.coordinator"></dt><dd>${esc(info.device.coordinator)}</dd>
+        <dt data-i18n="settings.coordinator"></dt><dd id="coordinator-name"><bdi>${esc(info.device.coordinator)}</bdi></dd>
         <dt data-i18n="settings.version"></dt><dd>${esc(info.version)}</dd>
       </dl>
     </div>
     <div class="card"><h2 data-i18n="settings.followups"></h2><form id="settings-form"></form></div>
+    ${may('record') ? `<div class="card" id="coordinator-card"><h2 data-i18n="settings.rename_title"></h2>
+      <p class="muted" data-i18n="settings.rename_intro"></p><form id="coordinator-form"></form></div>` : ''}
     <div class="card" id="practice-card"><h2 data-i18n="practice.title"></h2>
       <p data-i18n="${info.practice ? 'practice.here' : 'practice.intro'}"></p>
       <div class="row">
@@ -48,6 +50,7 @@ export function render(main) {
   const actions = renderForm(form, SPEC, { followup_days: info.followup_days });
   const save = el('<button type="submit" class="primary" data-i18n="form.save"></button>');
   actions.append(save);
+  renderRename(card, info);
   applyTranslations(card);
   renderSecurity(card);
   card.querySelector('#practice-switch').addEventListener('click', async () => {
@@ -81,6 +84,30 @@ export function render(main) {
       await api.setFollowupDays(readForm(form, SPEC).followup_days ?? 0);
       await reloadInfo();
       toast(t('form.saved'));
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+}
+
+const RENAME = [{ name: 'coordinator', label: 'settings.coordinator', required: true, attrs: { autocomplete: 'name' } }];
+
+/** The name of who uses this laptop: changed here, it keeps its identity; the station learns it from the next bundle. */
+function renderRename(card, info) {
+  const form = card.querySelector('#coordinator-form');
+  if (!form) return;
+  renderForm(form, RENAME, { coordinator: info.device.coordinator })
+    .append(el('<button type="submit" class="primary" id="coordinator-save" data-i18n="form.save"></button>'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api.renameCoordinator(readForm(form, RENAME).coordinator ?? '');
+      await reloadInfo();
+      toast(t('settings.renamed'));
+      const main = document.getElementById('main');
+      main.innerHTML = '';
+      render(main);
+      document.getElementById('coordinator-save')?.focus();
     } catch (err) {
       showErrors(form, err);
     }
