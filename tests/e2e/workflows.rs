@@ -384,3 +384,47 @@ async fn archiving_asks_for_a_reason_and_keeps_the_record() {
     assert_eq!((count, reason.as_str()), (1, "Inscrite deux fois"), "kept, not erased");
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_followup_plan_is_filtered_to_one_place_and_saved_as_a_pdf_on_the_stick() {
+    std::env::set_var("WAFIRA_NO_OPEN", "1");
+    let stick = tempfile::tempdir().expect("the stick");
+    let launch = crate::harness::Launch {
+        args: Vec::new(),
+        env: vec![("WAFIRA_REMOVABLE_DRIVES".into(), stick.path().display().to_string())],
+    };
+    let app = App::launch_opts(launch, |db| {
+        prepared(db, |s| {
+            for (first, region, province, commune) in [
+                ("Amina", "04", "Kénitra", "Mnasra"),
+                ("Hanane", "04", "Kénitra", "Sidi Taibi"),
+                ("Dounia", "01", "Larache", "Zouada"),
+            ] {
+                let id = register(s, json!({ "first_name": first, "region": region, "province": province, "commune": commune }));
+                s.add_visit_json(json!({ "beneficiary_id": id.to_string(), "date": days_ago(90), "kind": "phone_call" })).unwrap();
+            }
+        })
+    })
+    .await;
+    language(&app, "fr").await;
+    app.click("a[data-route='followups']").await;
+    app.wait_until("the whole plan", "document.querySelectorAll('.fu-place').length === 3").await;
+    app.set_value("#fu-region", "04").await;
+    app.wait_until("the region's plan", "document.querySelectorAll('.fu-place').length === 2").await;
+    app.set_value("#fu-province", "Kénitra").await;
+    app.wait_until("the communes to choose from", "document.querySelectorAll('#fu-commune option').length === 3").await;
+    app.set_value("#fu-commune", "Mnasra").await;
+    app.wait_until("one commune", "document.querySelectorAll('.fu-place').length === 1").await;
+    let plan = app.text("#followups-plan").await;
+    assert!(plan.contains("Amina") && !plan.contains("Hanane") && !plan.contains("Dounia"), "{plan}");
+    // The same list as a PDF, on the stick in one click.
+    app.wait_until("the USB button", "!document.querySelector('#print-usb').hidden").await;
+    app.click("#print-usb").await;
+    app.wait_for("#followups-print-result .saved-path").await;
+    let path = std::path::PathBuf::from(app.text("#followups-print-result .saved-path").await.trim());
+    assert_eq!(path.parent(), Some(stick.path()));
+    let text = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Amina") && !text.contains("Hanane") && !text.contains("Dounia"), "{text}");
+    app.close().await;
+}

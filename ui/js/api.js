@@ -48,7 +48,8 @@ export const voidVisit = (id, reason) => invoke('void_visit', { id, reason });
 export const voidMilestone = (id, reason) => invoke('void_milestone', { id, reason });
 export const restoreBeneficiary = (id) => invoke('restore_beneficiary', { id });
 export const renameCoordinator = (name) => invoke('rename_coordinator', { name });
-export const followups = (days) => invoke('followups', { days });
+/** place: {region, province, commune} (each optional), or null for everywhere. */
+export const followups = (days, place = null) => invoke('followups', { days, place });
 
 // Sync and consolidation (crates/core/src/sync, src-tauri/src/commands/sync.rs).
 export const syncStatus = () => invoke('sync_status');

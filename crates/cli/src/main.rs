@@ -65,6 +65,13 @@ enum Command {
         /// Days without a visit that put a person on the plan.
         #[arg(long)]
         days: Option<i64>,
+        /// Only the people of this region (its code), province or commune.
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long)]
+        commune: Option<String>,
     },
     /// Sync bundles: export for the station, import at the station.
     #[command(subcommand)]
@@ -246,23 +253,6 @@ fn main() -> ExitCode {
                 // A reader that stops early (`| head`) is no error of ours.
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();
                 if let Err(e) = writeln!(std::io::stdout().lock(), "{text}") {
-/// A mistyped command is one line, like every other error (the help and
-/// the version print as they are).
-fn argument_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        e.exit();
-    }
-    let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("error: {first} (wafira --help lists the commands)");
-    ExitCode::from(2)
-}
-
                     if e.kind() != std::io::ErrorKind::BrokenPipe {
                         eprintln!("error: cannot write the output: {e}");
                         return ExitCode::FAILURE;
@@ -381,12 +371,12 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
             RecordCmd::Update { id } => json(store.update_milestone(id, stdin_json()?)?),
             RecordCmd::Void { id, reason } => json(store.void_milestone(id, Some(reason))?),
         },
-        Command::Followups { days } => {
+        Command::Followups { days, region, province, commune } => {
             let days = match days {
                 Some(d) => d,
                 None => store.followup_days()?,
             };
-            json(store.followups(days)?)
+            json(store.followups_at(days, &wafira_core::store::Place { region, province, commune })?)
         }
         Command::Bundle(cmd) => sync::bundle(&mut store, cmd),
         Command::Conflicts(cmd) => sync::conflicts(&mut store, cmd),

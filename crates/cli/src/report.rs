@@ -69,6 +69,12 @@ pub enum ReportCmd {
         days: Option<i64>,
         #[command(flatten)]
         filters: FilterArgs,
+        /// Only this province of the mission (its name as in the list).
+        #[arg(long)]
+        province: Option<String>,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
     },
     /// The results framework: targets per indicator.
     #[command(subcommand)]
@@ -112,11 +118,11 @@ pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
         ReportCmd::Profile { id, out, lang } => {
             crate::json(report::print(store, &PrintRequest::Profile { id, lang }, Some(&out))?)
         }
-        ReportCmd::Followups { out, lang, days, filters } => crate::json(report::print(
-            store,
-            &PrintRequest::Followups { filters: filters.input(), days, lang },
-            Some(&out),
-        )?),
+        ReportCmd::Followups { out, lang, days, filters, province, commune } => {
+            let filters = filters.input();
+            let place = wafira_core::store::Place { region: filters.region.clone(), province, commune };
+            crate::json(report::print(store, &PrintRequest::Followups { filters, place, days, lang }, Some(&out))?)
+        }
         ReportCmd::Targets(TargetsCmd::List) => crate::json(store.targets()?),
         ReportCmd::Targets(TargetsCmd::Set) => crate::json(store.set_target_json(crate::stdin_json()?)?),
     }

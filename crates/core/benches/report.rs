@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let out = dir.path().join("followups.pdf");
-    let request = PrintRequest::Followups { filters: Default::default(), days: None, lang: None };
+    let request = PrintRequest::Followups { filters: Default::default(), place: Default::default(), days: None, lang: None };
     let (t, bytes) = median_of(|| report::print(&store, &request, Some(&out)).map(|s| s.bytes).unwrap_or(0));
     println!("follow-up list PDF: {:.0} ms, {} KiB", t.as_secs_f64() * 1000.0, bytes / 1024);
 

@@ -224,3 +224,38 @@ fn the_app_names_its_files_in_a_reports_folder_next_to_the_database() {
         report::print(&p.store, &PrintRequest::Summary { filters: Default::default(), lang: None }, None).unwrap();
     assert_ne!(second.path, saved.path, "never overwritten");
 }
+
+#[test]
+fn follow_up_list_for_one_province_or_commune_only() {
+    let mut p = programme();
+    // Two more people due a visit, in two communes of Kénitra province.
+    for (first, commune) in [("Hanane", "Mnasra"), ("Souad", "Sidi Taibi")] {
+        let id = p
+            .store
+            .add_beneficiary_json(json!({ "first_name": first, "last_name": "Tazi", "sex": "F",
+                "birth_date": "1990-03-14", "region": "04", "province": "Kénitra", "commune": commune, "consent": true }))
+            .unwrap()
+            .id;
+        visit(&mut p.store, id, "2024-01-10", "follow_up");
+    }
+    let place = |province: &str, commune: Option<&str>| {
+        wafira_core::store::Place { region: Some("04".into()), province: Some(province.into()), commune: commune.map(Into::into) }
+    };
+    let groups = p.store.followups_at(60, &place("Kénitra", None)).unwrap();
+    let names: Vec<&str> = groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.first_name.as_str())).collect();
+    assert!(names.contains(&"Hanane") && names.contains(&"Souad"), "{names:?}");
+    assert!(groups.iter().all(|g| g.province.as_deref() == Some("Kénitra")));
+    // A commune as people type it: case and accents aside.
+    let one = p.store.followups_at(60, &place("Kénitra", Some("sidi  taibi".trim()))).unwrap();
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0].people.len(), 1);
+    let pdf = print(
+        &p,
+        json!({"kind": "followups", "days": 60, "filters": {"region": "04"},
+               "place": {"region": "04", "province": "Kénitra", "commune": "Mnasra"}}),
+        "suivis-mnasra.pdf",
+    );
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    assert!(text.contains("Hanane Tazi") && !text.contains("Souad Tazi"), "{text}");
+}

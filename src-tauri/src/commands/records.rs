@@ -10,7 +10,7 @@ use wafira_core::access::{Action, Actor};
 use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
 use wafira_core::erasure::Erased;
 use wafira_core::store::log::Entity;
-use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Profile};
+use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Place, Profile};
 use wafira_core::{beneficiary::Beneficiary, demo, milestone::Milestone, reference, visit::Visit, Result};
 
 /// What the window needs at start: the database, its device (absent on
@@ -128,8 +128,8 @@ pub fn archive_record(state: State<'_, AppState>, entity: Entity, id: Uuid) -> R
 }
 
 #[tauri::command]
-pub fn followups(state: State<'_, AppState>, days: i64) -> Result<Vec<FollowupGroup>> {
-    with_store(&state, |s| s.followups(days))
+pub fn followups(state: State<'_, AppState>, days: i64, place: Option<Place>) -> Result<Vec<FollowupGroup>> {
+    with_store(&state, |s| s.followups_at(days, &place.unwrap_or_default()))
 }
 
 /// Corrects a visit: `patch` holds the fields to change.

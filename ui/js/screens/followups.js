@@ -1,13 +1,14 @@
 // The plan for the next mission: people whose planned visit is overdue or
 // due within the week, and people without a visit for N days (N from the
 // settings, adjustable here for this plan), grouped by region › province ›
-// commune. The core decides who is on it; the browser's print gives the
-// paper version (print rules in style.css).
+// commune, for one region, province or commune if the mission goes there.
+// The core decides who is on it; the same plan is saved as a PDF.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatDate, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { app, el, esc, phoneHtml } from '../state.js';
+import { offerSave, tHtml } from '../save.js';
+import { app, el, esc, phoneHtml, provinceOptions, regionOptions } from '../state.js';
 import { placeHtml, today } from './profile.js';
 
 const SPEC = [{ name: 'followup_days', label: 'followups.days_label', type: 'number', attrs: { min: '1', max: '365' } }];
@@ -16,6 +17,10 @@ const SPEC = [{ name: 'followup_days', label: 'followups.days_label', type: 'num
 // setting itself changes.
 let days = null;
 let setting = null;
+// The mission's place, kept like the threshold.
+let place = { region: '', province: '', commune: '' };
+// Every group of the plan, whatever the place: the communes to choose from.
+let everywhere = [];
 
 export async function render(main) {
   if (setting !== app.info.followup_days) {
@@ -25,8 +30,14 @@ export async function render(main) {
   const view = el(`<section class="followups">
     <div class="row"><h1 data-i18n="followups.title"></h1><span class="spacer"></span>
       <button type="button" id="print" class="no-print" data-i18n="followups.print"></button></div>
+    <div id="followups-print-result"></div>
     <p class="muted" data-i18n="followups.intro"></p>
     <form id="followups-form" class="no-print compact"></form>
+    <div class="filters no-print" id="followups-place">
+      <select id="fu-region" aria-label="${esc(t('field.region'))}"></select>
+      <select id="fu-province" aria-label="${esc(t('field.province'))}"></select>
+      <select id="fu-commune" aria-label="${esc(t('field.commune'))}"></select>
+    </div>
     <p id="followups-summary" aria-live="polite"></p>
     <div id="followups-plan"></div>
   </section>`);
@@ -41,8 +52,57 @@ export async function render(main) {
     load(view, form, wanted ?? '');
   });
   form.elements.followup_days.addEventListener('change', () => form.requestSubmit());
-  view.querySelector('#print').addEventListener('click', () => window.print());
+  const region = view.querySelector('#fu-region');
+  const province = view.querySelector('#fu-province');
+  const commune = view.querySelector('#fu-commune');
+  region.addEventListener('change', () => {
+    place = { region: region.value, province: '', commune: '' };
+    fillPlace(view);
+    load(view, form, days);
+  });
+  province.addEventListener('change', () => {
+    place = { ...place, province: province.value, commune: '' };
+    fillPlace(view);
+    load(view, form, days);
+  });
+  commune.addEventListener('change', () => {
+    place = { ...place, commune: commune.value };
+    load(view, form, days);
+  });
+  offerSave(view.querySelector('#print'), {
+    what: 'followups',
+    ext: 'pdf',
+    filter: 'save.pdf_files',
+    out: view.querySelector('#followups-print-result'),
+    write: (path) => api.printReport({ kind: 'followups', filters: { region: place.region || null }, place: placeQuery(), days, lang: currentLang() }, path),
+    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+  });
   await load(view, form, days);
+}
+
+/** The place as the core reads it: blanks left out. */
+function placeQuery() {
+  return { region: place.region || null, province: place.province || null, commune: place.commune || null };
+}
+
+/** The three place lists: regions; the region's provinces; the communes the plan has there. */
+function fillPlace(view) {
+  const options = (list, all) => `<option value="">${esc(t(all))}</option>${list.map(([v, label]) => `<option value="${esc(v)}">${esc(label)}</option>`).join('')}`;
+  const region = view.querySelector('#fu-region');
+  const province = view.querySelector('#fu-province');
+  const commune = view.querySelector('#fu-commune');
+  region.innerHTML = options(regionOptions().map((o) => [o.value, t(o.key)]), 'filter.all_regions');
+  region.value = place.region;
+  province.innerHTML = options(provinceOptions(place.region).map((o) => [o.value, t(o.key)]), 'filter.all_provinces');
+  province.disabled = !place.region;
+  province.value = place.province;
+  const communes = [...new Set(everywhere
+    .filter((g) => (!place.region || g.region === place.region) && (!place.province || g.province === place.province))
+    .map((g) => g.commune)
+    .filter(Boolean))].sort((a, b) => a.localeCompare(b));
+  commune.innerHTML = options(communes.map((c) => [c, c]), 'followups.all_communes');
+  commune.disabled = !place.province;
+  commune.value = place.commune;
 }
 
 async function load(view, form, wanted) {
@@ -50,7 +110,10 @@ async function load(view, form, wanted) {
   let groups;
   try {
     // Blank or not a whole number: 0, which the core refuses with the range.
-    groups = await api.followups(typeof wanted === 'number' ? wanted : 0);
+    const n = typeof wanted === 'number' ? wanted : 0;
+    everywhere = await api.followups(n, null);
+    groups = place.region ? await api.followups(n, placeQuery()) : everywhere;
+    fillPlace(view);
   } catch (err) {
     if (err && err.fields) showErrors(form, err);
     else view.querySelector('#followups-summary').textContent = errorText(err);

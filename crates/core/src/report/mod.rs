@@ -41,6 +41,9 @@ pub enum PrintRequest {
     Followups {
         #[serde(default)]
         filters: FiltersInput,
+        /// The mission's region, province, commune.
+        #[serde(default)]
+        place: crate::store::Place,
         /// Days without a visit (default: the laptop's setting).
         days: Option<i64>,
         lang: Option<String>,
@@ -87,12 +90,12 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
         PrintRequest::Profile { id, lang: l } => {
             (pdf::profile(store, *id, lang(l))?, format!("profile-{}", id.simple().to_string().get(..8).unwrap_or("")))
         }
-        PrintRequest::Followups { filters, days, lang: l } => {
+        PrintRequest::Followups { filters, place, days, lang: l } => {
             let days = match days {
                 Some(d) => crate::validate::in_range("days", *d, 1, 365).map_err(|e| Error::invalid(vec![e]))?,
                 None => store.followup_days()?,
             };
-            (pdf::followup_list(store, &filters.validate()?, days, lang(l))?, "followups".to_string())
+            (pdf::followup_list(store, &filters.validate()?, place, days, lang(l))?, "followups".to_string())
         }
     };
     let path = match out {

@@ -665,10 +665,16 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
 
 /// The people to see on the next mission, by region, province and commune,
 /// with a box to tick on paper.
-pub fn followup_list(store: &Store, filters: &Filters, days: i64, lang: &str) -> Result<Printed> {
+pub fn followup_list(
+    store: &Store,
+    filters: &Filters,
+    place: &crate::store::Place,
+    days: i64,
+    lang: &str,
+) -> Result<Printed> {
     let w = Words::new(lang)?;
     let groups: Vec<_> = store
-        .followups(days)?
+        .followups_at(days, place)?
         .into_iter()
         .map(|mut g| {
             g.people.retain(|f| filters.counts_person(&f.person.beneficiary));

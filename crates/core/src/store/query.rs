@@ -513,6 +513,29 @@ pub struct FollowupGroup {
     pub people: Vec<Followup>,
 }
 
+/// Where a follow-up plan is for, each part optional: a region, one of
+/// its provinces, a commune (compared as people type it: case and accents
+/// aside).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Place {
+    pub region: Option<String>,
+    pub province: Option<String>,
+    pub commune: Option<String>,
+}
+
+impl Place {
+    /// Whether the people of `g` are in this place.
+    pub fn holds(&self, g: &FollowupGroup) -> bool {
+        let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let same = |want: &Option<String>, have: &Option<String>| match blank(want) {
+            None => true,
+            Some(w) => have.as_deref().is_some_and(|h| crate::text::fold(h) == crate::text::fold(&w)),
+        };
+        same(&self.region, &Some(g.region.clone())) && same(&self.province, &g.province) && same(&self.commune, &g.commune)
+    }
+}
+
 pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Result<Vec<FollowupGroup>> {
     let soon = today + chrono::Days::new(7);
     let since = today - chrono::Days::new(days.max(0) as u64);
@@ -792,6 +815,14 @@ impl Store {
         self.require(Action::Read)?;
         crate::validate::in_range("followup_days", days, 1, 365).map_err(|e| Error::invalid(vec![e]))?;
         followups(&self.conn, days, Store::today())
+    }
+
+    /// The plan for one place only (a mission to a region, a province, a
+    /// commune).
+    pub fn followups_at(&self, days: i64, place: &Place) -> Result<Vec<FollowupGroup>> {
+        let mut groups = self.followups(days)?;
+        groups.retain(|g| place.holds(g));
+        Ok(groups)
     }
 
     /// Likely matches of a person about to be registered (the input need
