@@ -82,7 +82,7 @@ fn a_correction_that_breaks_the_order_of_milestones_is_refused_and_changes_nothi
     let launch = store.add_milestone_json(milestone(id, "iga_launched", &days_ago(30), json!({}))).unwrap();
     let sale = store.add_milestone_json(milestone(id, "first_sale", &days_ago(10), json!({}))).unwrap();
     let v = store.add_visit_json(visit(id, json!({}))).unwrap();
-    let before = sync_support::state(&store.path().to_path_buf());
+    let before = sync_support::state(store.path());
 
     // A first sale cannot come before the launch.
     assert_refused(&mut store, &[("date", "milestone_order")], |s| {
@@ -105,7 +105,7 @@ fn a_correction_that_breaks_the_order_of_milestones_is_refused_and_changes_nothi
     assert_refused(&mut store, &[("next_visit_date", "before_date")], |s| {
         s.update_visit(v.id, json!({ "next_visit_date": days_ago(30) }))
     });
-    assert_eq!(sync_support::state(&store.path().to_path_buf()), before, "a refused correction changes nothing");
+    assert_eq!(sync_support::state(store.path()), before, "a refused correction changes nothing");
 }
 
 fn laptop_and_station() -> (Machine, Machine, Uuid) {
