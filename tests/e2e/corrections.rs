@@ -3,42 +3,10 @@
 //! entered again, the archived people listed and one restored, the
 //! coordinator's name changed in Paramètres.
 
+use crate::fixtures::*;
 use crate::harness::App;
-use serde_json::{json, Value};
-use std::path::Path;
+use serde_json::json;
 use uuid::Uuid;
-use wafira_core::Store;
-
-fn days_ago(n: u64) -> String {
-    (0..n).fold(Store::today(), |d, _| d.pred_opt().expect("a date")).to_string()
-}
-
-fn prepared(db: &Path, add: impl FnOnce(&mut Store)) {
-    let mut store = crate::harness::open_store(db);
-    store.init_device("Portable de test", "Samira Test").expect("init device");
-    add(&mut store);
-}
-
-fn register(store: &mut Store, extra: Value) -> Uuid {
-    let mut person = json!({
-        "first_name": "Khadija", "last_name": "Ouazzani", "sex": "F", "birth_date": "1988-04-12",
-        "region": "04", "province": "Kénitra", "commune": "Mnasra", "consent": true,
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        person[k] = v.clone();
-    }
-    store.add_beneficiary_json(person).expect("register").id
-}
-
-async fn language(app: &App, lang: &str) {
-    app.set_value("#lang", lang).await;
-    app.wait_until("the language", &format!("document.documentElement.lang === '{lang}'")).await;
-}
-
-async fn open_profile(app: &App, id: Uuid) {
-    app.go(&format!("#/profile/{id}")).await;
-    app.wait_for(&format!("section.profile[data-id='{id}']")).await;
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_visit_is_corrected_from_the_profile_and_the_history_shows_it() {
@@ -59,7 +27,7 @@ async fn a_visit_is_corrected_from_the_profile_and_the_history_shows_it() {
     app.click(&format!("#timeline button[data-correct='visit'][data-id='{visit}']")).await;
     app.wait_for("#correct-form").await;
     // A date in the future is refused beside its field, nothing stored.
-    let future = (0..3).fold(Store::today(), |d, _| d.succ_opt().unwrap()).to_string();
+    let future = days_ahead(3);
     app.set_value("#f-date", &future).await;
     app.click("#correct-form-save").await;
     app.wait_for("#correct-form #err-date:not(:empty)").await;

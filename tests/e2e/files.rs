@@ -94,7 +94,7 @@ fn gap(dir: &Path, station_db: &Path) -> PathBuf {
     station.init_device("Station Rabat", "Assia").expect("init station");
     let mut l = laptop(dir);
     l.trust_recipient("Station Rabat", &station.keys().expect("keys").recipient).expect("trust");
-    let mut export = |l: &mut Store, first: &str, cin: &str, n: u32| {
+    let export = |l: &mut Store, first: &str, cin: &str, n: u32| {
         l.add_beneficiary_json(person(first, cin)).expect("register");
         let path = dir.join(format!("agadir-{n}.wafira"));
         l.export_bundle_to(&path, false).expect("export");

@@ -5,6 +5,7 @@
 mod cleanup;
 mod corrections;
 mod files;
+mod fixtures;
 mod forms;
 mod foundation;
 mod harness;

@@ -3,64 +3,11 @@
 //! stored; Arabic right to left; search; the duplicate warning; the
 //! follow-up plan; the keyboard.
 
+use crate::fixtures::*;
 use crate::harness::App;
 use fantoccini::key::Key;
-use serde_json::{json, Value};
-use std::path::Path;
+use serde_json::json;
 use uuid::Uuid;
-use wafira_core::Store;
-
-/// Today where the laptop is, as the core sees it.
-fn today() -> String {
-    Store::today().to_string()
-}
-
-fn days_ago(n: u64) -> String {
-    (0..n).fold(Store::today(), |d, _| d.pred_opt().expect("a date")).to_string()
-}
-
-fn days_ahead(n: u64) -> String {
-    (0..n).fold(Store::today(), |d, _| d.succ_opt().expect("a date")).to_string()
-}
-
-/// `2026-03-14` → `14/03/2026`, as the screens show dates.
-fn dmy(iso: &str) -> String {
-    let parts: Vec<&str> = iso.split('-').collect();
-    format!("{}/{}/{}", parts[2], parts[1], parts[0])
-}
-
-/// A database with this laptop's identity and the people `add` registers.
-fn prepared(db: &Path, add: impl FnOnce(&mut Store)) {
-    let mut store = crate::harness::open_store(db);
-    store.init_device("Portable de test", "Samira Test").expect("init device");
-    add(&mut store);
-}
-
-fn register(store: &mut Store, extra: Value) -> Uuid {
-    let mut person = json!({
-        "first_name": "Khadija", "last_name": "Ouazzani", "sex": "F", "birth_date": "1988-04-12",
-        "region": "04", "province": "Kénitra", "commune": "Mnasra", "consent": true,
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        person[k] = v.clone();
-    }
-    store.add_beneficiary_json(person).expect("register").id
-}
-
-async fn js(app: &App, script: &str) -> Value {
-    app.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-/// Puts the window in `lang` (the choice persists between launches).
-async fn language(app: &App, lang: &str) {
-    app.set_value("#lang", lang).await;
-    app.wait_until("the language", &format!("document.documentElement.lang === '{lang}'")).await;
-}
-
-async fn open_profile(app: &App, id: Uuid) {
-    app.go(&format!("#/profile/{id}")).await;
-    app.wait_for(&format!("section.profile[data-id='{id}']")).await;
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_visit_then_business_plan_then_launch_show_on_the_profile_with_the_stage_and_the_timeline() {
@@ -268,7 +215,12 @@ async fn a_second_registration_with_the_same_cin_shows_the_duplicate_warning() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_problem_of_a_registration_shows_at_once() {
-    let app = App::launch_with(|db| prepared(db, |s| drop(register(s, json!({ "cin": "BK123456" }))))).await;
+    let app = App::launch_with(|db| {
+        prepared(db, |s| {
+            register(s, json!({ "cin": "BK123456" }));
+        })
+    })
+    .await;
     language(&app, "fr").await;
     app.go("#/register").await;
     app.type_into("#f-first_name", "Khadija").await;
@@ -281,7 +233,10 @@ async fn every_problem_of_a_registration_shows_at_once() {
         let text = app.text(&format!("#err-{field}")).await;
         assert!(!text.is_empty(), "{field} has its error at the same time");
     }
-    assert!(!js(&app, "return document.querySelector('#duplicates').hidden").await.as_bool().unwrap(), "and the duplicate warning");
+    assert!(
+        !js(&app, "return document.querySelector('#duplicates').hidden").await.as_bool().unwrap(),
+        "and the duplicate warning"
+    );
     assert_eq!(js(&app, "return document.querySelector('#save-anyway') !== null").await, json!(false));
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1);
     app.close().await;
@@ -400,8 +355,14 @@ async fn the_followup_plan_is_filtered_to_one_place_and_saved_as_a_pdf_on_the_st
                 ("Hanane", "04", "Kénitra", "Sidi Taibi"),
                 ("Dounia", "01", "Larache", "Zouada"),
             ] {
-                let id = register(s, json!({ "first_name": first, "region": region, "province": province, "commune": commune }));
-                s.add_visit_json(json!({ "beneficiary_id": id.to_string(), "date": days_ago(90), "kind": "phone_call" })).unwrap();
+                let id = register(
+                    s,
+                    json!({ "first_name": first, "region": region, "province": province, "commune": commune }),
+                );
+                s.add_visit_json(
+                    json!({ "beneficiary_id": id.to_string(), "date": days_ago(90), "kind": "phone_call" }),
+                )
+                .unwrap();
             }
         })
     })
