@@ -167,19 +167,13 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
         .unwrap_or_default()
         .into_iter()
         .map(|c| head(&changes, c, &field))
-        .map(|c| Side {
-            hlc: c.hlc.to_string(),
-            device_id: c.device_id,
-            device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
-            coordinator: c.coordinator.clone(),
-            at: c.at.clone(),
-            op: c.op,
-            value: if c.op != Op::Archive || field == "archive_reason" {
+        .map(|c| {
+            let value = if c.op != Op::Archive || field == "archive_reason" {
                 c.fields.get(&field).cloned().unwrap_or(Value::Null)
             } else {
                 Value::Null
-            },
-            current: c.hlc.to_string() == current_stamp,
+            };
+            side_of(c, &names, value, c.hlc.to_string() == current_stamp)
         })
         .collect();
     let resolved = conn
@@ -201,6 +195,20 @@ fn view(conn: &Connection, id: &str) -> Result<Option<ConflictView>> {
     }))
 }
 
+/// A change as one side of a conflict, showing `value`.
+fn side_of(c: &Change, names: &BTreeMap<String, String>, value: Value, current: bool) -> Side {
+    Side {
+        hlc: c.hlc.to_string(),
+        device_id: c.device_id,
+        device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
+        coordinator: c.coordinator.clone(),
+        at: c.at.clone(),
+        op: c.op,
+        value,
+        current,
+    }
+}
+
 /// What each side of a conflict wrote at the fork itself (not where its
 /// branch ended, which after a settlement is the value kept): the values
 /// a settlement may set aside, for the person's history (store/query.rs).
@@ -218,16 +226,7 @@ pub(crate) fn fork_sides(conn: &Connection, id: &str) -> Result<Vec<Side>> {
         .remove(&(field.clone(), base))
         .unwrap_or_default()
         .into_iter()
-        .map(|c| Side {
-            hlc: c.hlc.to_string(),
-            device_id: c.device_id,
-            device_name: names.get(&c.device_id.to_string()).cloned().unwrap_or_default(),
-            coordinator: c.coordinator.clone(),
-            at: c.at.clone(),
-            op: c.op,
-            value: c.fields.get(&field).cloned().unwrap_or(Value::Null),
-            current: false,
-        })
+        .map(|c| side_of(c, &names, c.fields.get(&field).cloned().unwrap_or(Value::Null), false))
         .collect();
     Ok(sides)
 }
