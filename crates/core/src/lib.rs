@@ -30,6 +30,11 @@ pub mod visit;
 pub use error::{Error, FieldError, Result};
 pub use store::{Device, Store};
 
+/// This program's version (the workspace's, so the app, the CLI and the
+/// installers carry the same): shown in Paramètres, written in every
+/// bundle's manifest and printed on every PDF.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The current instant, UTC, ISO 8601 with milliseconds.
 pub fn now_utc() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()

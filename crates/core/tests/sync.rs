@@ -593,7 +593,7 @@ fn every_refusal_and_decision_error_is_translated_in_french_arabic_and_english()
     let mut codes: Vec<String> = [
         Refusal::NotABundle,
         Refusal::UnknownFormat(String::new()),
-        Refusal::UnknownSchema { found: 0, known: 1 },
+        Refusal::UnknownSchema { found: 0, known: 1, version: None },
         Refusal::Encrypted(String::new()),
         Refusal::Truncated,
         Refusal::Corrupt(String::new()),

@@ -20,7 +20,7 @@ export function render(main) {
         <dt data-i18n="settings.device"></dt><dd id="device-name">${esc(info.device.name)}</dd>
         <dt data-i18n="settings.device_id"></dt><dd><code>${esc(info.device.id)}</code></dd>
         <dt data-i18n="settings.coordinator"></dt><dd id="coordinator-name"><bdi>${esc(info.device.coordinator)}</bdi></dd>
-        <dt data-i18n="settings.version"></dt><dd>${esc(info.version)}</dd>
+        <dt data-i18n="settings.version"></dt><dd id="app-version">${esc(info.version)}</dd>
       </dl>
     </div>
     <div class="card"><h2 data-i18n="settings.followups"></h2><form id="settings-form"></form></div>

@@ -42,7 +42,10 @@ fn generated_line(store: &Store, w: &Words) -> String {
 
 fn footer(w: &Words, title: &str, fingerprint: &str) -> String {
     let today = w.date(Store::today());
-    w.tp("report.footer", &[("title", title), ("date", &today), ("fingerprint", fingerprint)])
+    w.tp(
+        "report.footer",
+        &[("title", title), ("date", &today), ("fingerprint", fingerprint), ("version", crate::APP_VERSION)],
+    )
 }
 
 /// A person's name as printed: both scripts when her Arabic name is

@@ -75,9 +75,14 @@ pub const MAX_LINE: usize = 1 << 20;
 pub enum Refusal {
     NotABundle,
     UnknownFormat(String),
+    /// Made by a later program (its schema is newer than this one's):
+    /// `version` is the program that made it, from its manifest (absent
+    /// from bundles of versions before the manifest carried it), so the
+    /// person knows which version to install.
     UnknownSchema {
         found: i64,
         known: i64,
+        version: Option<String>,
     },
     Encrypted(String),
     Truncated,
@@ -175,6 +180,10 @@ impl Refusal {
                 Some(serde_json::json!({ "device": device, "name": name, "seq": seq }))
             }
             Refusal::PracticeMismatch { name, .. } => Some(serde_json::json!({ "name": name })),
+            Refusal::UnknownSchema { version, .. } => Some(serde_json::json!({
+                "version": version.as_deref().unwrap_or("?"),
+                "current": crate::APP_VERSION,
+            })),
             _ => None,
         }
     }
@@ -185,8 +194,13 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::NotABundle => write!(f, "this file is not a Wafira bundle"),
             Refusal::UnknownFormat(v) => write!(f, "unknown bundle format {v:?} (this program reads format {FORMAT})"),
-            Refusal::UnknownSchema { found, known } => {
-                write!(f, "the bundle was made with schema version {found}, this program knows up to {known}")
+            Refusal::UnknownSchema { found, known, version } => {
+                let current = crate::APP_VERSION;
+                write!(f, "the bundle was made with schema version {found}, this program knows up to {known}: ")?;
+                match version {
+                    Some(v) => write!(f, "install Wafira Field {v} or later (this is {current})"),
+                    None => write!(f, "install a later Wafira Field than this one ({current})"),
+                }
             }
             Refusal::Encrypted(e) => write!(f, "the bundle is encrypted ({e}), which this version cannot read"),
             Refusal::Truncated => write!(f, "the file is truncated (incomplete copy?)"),
@@ -343,6 +357,21 @@ pub struct Manifest {
     /// database, and a practice database takes no real bundle.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub practice: bool,
+    /// The version of the program that made it ([`crate::APP_VERSION`]):
+    /// named when a station too old for the bundle refuses it. Absent from
+    /// bundles of versions before it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+}
+
+/// A version as a manifest may name it to a person (`0.2.0`, `1.0.0-rc.1`):
+/// short, and only digits, letters, dots, `-` and `+`. The manifest is read
+/// before its signature is checked, so anything else is not repeated.
+fn is_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 32
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
 }
 
 /// A computer's public keys, as its manifests carry them.
@@ -729,7 +758,8 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], bool)> {
     }
     let known = schema::current_version();
     if manifest.schema_version < 1 || manifest.schema_version > known {
-        return refuse(Refusal::UnknownSchema { found: manifest.schema_version, known });
+        let version = manifest.app_version.as_deref().filter(|v| is_version(v)).map(str::to_string);
+        return refuse(Refusal::UnknownSchema { found: manifest.schema_version, known, version });
     }
     if payload.len() < envelope.payload_bytes {
         return refuse(Refusal::Truncated);

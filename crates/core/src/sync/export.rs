@@ -222,6 +222,7 @@ impl Store {
             keys: None,
             audit: None,
             practice: meta_get(conn, "practice")?.as_deref() == Some("1"),
+            app_version: Some(crate::APP_VERSION.to_string()),
         };
         tally.fill(&mut manifest, &names);
         manifest.source.coordinator_since = names.get(&manifest.source.id).and_then(|d| d.coordinator_since.clone());
