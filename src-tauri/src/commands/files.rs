@@ -103,6 +103,21 @@ pub fn second_launch(app: &AppHandle, args: Vec<String>, cwd: String) {
     }
 }
 
+/// Files the system asks the running app to open (macOS: a double-click in
+/// the Finder arrives as an event): a `.wafira` among them is previewed,
+/// once the database is open.
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub fn opened(app: &AppHandle, urls: Vec<tauri::Url>) {
+    let bundle = urls
+        .into_iter()
+        .filter_map(|u| u.to_file_path().ok())
+        .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("wafira")));
+    if let Some(bundle) = bundle {
+        app.state::<Files>().open_later(bundle);
+        let _ = app.emit("open-bundle", ());
+    }
+}
+
 /// The name D-Bus knows the running app by: one per database (its path
 /// hashed), so that a second window on the same database is refused while
 /// another database may be open beside it. Linux only: on Windows and
