@@ -32,6 +32,7 @@ fn db_arg() -> Option<PathBuf> {
 }
 
 pub fn run() -> ExitCode {
+    commands::measure::mark("main");
     let path = match paths::database_path(db_arg()) {
         Ok(p) => p,
         Err(e) => {
@@ -59,6 +60,7 @@ pub fn run() -> ExitCode {
         .manage(files)
         .manage(AppState { session: session::Session::new(path) })
         .setup(|app| {
+            commands::measure::mark("setup");
             // The lock after inactivity, kept here whatever the window does:
             // the key leaves memory and the window is told to hide the data.
             let handle = app.handle().clone();

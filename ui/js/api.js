@@ -5,6 +5,8 @@ const invoke = (cmd, args = {}) => window.__TAURI__.core.invoke(cmd, args);
 
 export const locale = (lang, namespace) => invoke('locale', { lang, namespace });
 export const appInfo = () => invoke('app_info');
+/** Measurement hook (scripts/bench-start): a screen is drawn; the shell prints it under WAFIRA_REPORT_READY=1, else ignores it. */
+export const ready = (screen, originMs, marks) => invoke('ready', { screen, originMs, marks });
 
 // The session (src-tauri/src/commands/session.rs): set-up, unlock, lock.
 /** {state: 'new'|'locked'|'open', database, accounts: [names]}. */

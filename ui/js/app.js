@@ -21,7 +21,16 @@ const screens = {
   audit: () => import('./screens/audit.js'),
 };
 
+performance.mark('modules');
 let current = null;
+
+/** Measurement (scripts/bench-start): after the frame that shows `screen`, the shell hears of it with the page's marks. */
+function reportDrawn(screen) {
+  requestAnimationFrame(() => setTimeout(() => {
+    const marks = performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)]);
+    api.ready(screen, performance.timeOrigin, marks).catch(() => {});
+  }, 0));
+}
 
 /** Region, province and country names become translations, so that labels follow the language. */
 function registerReferenceNames(info) {
@@ -70,6 +79,7 @@ async function render() {
     main.innerHTML = '';
     await current.render(main, arg ? decodeURIComponent(arg) : undefined, session);
     applyTranslations(main);
+    reportDrawn(route);
   } catch (err) {
     if (err && err.code === 'locked') return showLocked();
     main.textContent = errorText(err);
@@ -110,7 +120,9 @@ function reportActivity() {
 async function start() {
   const select = document.getElementById('lang');
   await reloadInfo();
+  performance.mark('session');
   await setLanguage(currentLang());
+  performance.mark('locales');
   select.value = currentLang();
   select.addEventListener('change', async () => {
     await setLanguage(select.value);

@@ -441,6 +441,8 @@ const UNGUARDED_COMMANDS: &[&str] = &[
     "open_saved",
     "reveal_saved",
     "take_pending_bundle",
+    // scripts/bench-start's hook: prints timings under WAFIRA_REPORT_READY=1.
+    "ready",
 ];
 
 // --- Checks --------------------------------------------------------------

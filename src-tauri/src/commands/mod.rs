@@ -5,6 +5,7 @@
 
 mod audit;
 pub(crate) mod files;
+pub(crate) mod measure;
 mod records;
 mod report;
 mod sync;
@@ -100,5 +101,6 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         files::open_saved,
         files::reveal_saved,
         files::take_pending_bundle,
+        measure::ready,
     ]
 }

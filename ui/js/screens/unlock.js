@@ -33,7 +33,9 @@ export function render(main, _arg, session) {
     e.preventDefault();
     submit.disabled = true;
     try {
+      performance.mark('unlock');
       await api.unlock(form.elements.user.value || null, form.elements.passphrase.value);
+      performance.mark('unlocked');
       form.elements.passphrase.value = '';
       await opened();
     } catch (err) {
@@ -99,6 +101,7 @@ function renderRecovery(main, names) {
 
 async function opened() {
   await reloadInfo();
+  performance.mark('info');
   const back = sessionStorage.getItem('wafira.before_lock');
   sessionStorage.removeItem('wafira.before_lock');
   navigate(back && back !== '#/unlock' ? back : '#/beneficiaries');
