@@ -10,6 +10,7 @@ mod forms;
 mod foundation;
 mod harness;
 mod list_timing;
+mod practice;
 mod protection;
 mod report;
 mod small_screen;
