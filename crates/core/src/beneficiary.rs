@@ -7,7 +7,7 @@ use crate::codes::{Phase, Sector, Sex};
 use crate::error::{Checker, FieldError, Result};
 use crate::identity::{parse_cin, parse_phone};
 use crate::reference;
-use crate::validate::{in_range, opt_date, opt_str, opt_text, past_date, req_date, req_str, req_text};
+use crate::validate::{in_range, opt_date, opt_str, opt_text, parse_date, past_date, req_date, req_str, req_text};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,7 +24,16 @@ pub struct Beneficiary {
     pub last_name: String,
     pub name_ar: Option<String>,
     pub sex: Sex,
+    /// Her date of birth; when only the year is known
+    /// (`birth_date_approx`), 1 January of that year.
     pub birth_date: NaiveDate,
+    /// Only the year of birth is known (said "vers 1985"): the age rule
+    /// and the duplicate finder use the year. Absent (false) from records
+    /// with an exact date, so records and bundles of earlier versions read
+    /// and compare as before; a `null` (an approximate date made exact
+    /// again) reads as false.
+    #[serde(default, deserialize_with = "null_is_false", skip_serializing_if = "std::ops::Not::not")]
+    pub birth_date_approx: bool,
     pub cin: Option<String>,
     /// E.164, e.g. `+212612345678`.
     pub phone: Option<String>,
@@ -61,7 +70,12 @@ pub struct BeneficiaryInput {
     pub last_name: Option<String>,
     pub name_ar: Option<String>,
     pub sex: Option<String>,
+    /// `YYYY-MM-DD`, or a year alone (`1985`) when the exact date is not
+    /// known: the same as `birth_date_approx: true`.
     pub birth_date: Option<String>,
+    /// Only the year of `birth_date` is known; a full date given with it
+    /// keeps its year.
+    pub birth_date_approx: Option<bool>,
     pub cin: Option<String>,
     pub phone: Option<String>,
     pub region: Option<String>,
@@ -85,6 +99,7 @@ pub const EDITABLE: &[&str] = &[
     "name_ar",
     "sex",
     "birth_date",
+    "birth_date_approx",
     "cin",
     "phone",
     "region",
@@ -119,7 +134,12 @@ impl BeneficiaryInput {
             other => Ok(other),
         }));
         let sex = c.take(req_str("sex", &self.sex).and_then(|s| Sex::parse("sex", s)));
-        let birth_date = c.take(req_date("birth_date", &self.birth_date).and_then(|d| check_age(d, today)));
+        let (birth_date, birth_date_approx) = match c.take(
+            parse_birth(&self.birth_date, self.birth_date_approx).and_then(|(d, a)| Ok((check_age(d, today)?, a))),
+        ) {
+            Some((d, a)) => (Some(d), a),
+            None => (None, false),
+        };
         let cin = c.take(opt_text("cin", &self.cin, 20).and_then(|v| v.map(|s| parse_cin("cin", &s)).transpose()));
         let phone =
             c.take(opt_text("phone", &self.phone, 30).and_then(|v| v.map(|s| parse_phone("phone", &s)).transpose()));
@@ -163,6 +183,7 @@ impl BeneficiaryInput {
                 name_ar: name_ar?,
                 sex: sex?,
                 birth_date: birth_date?,
+                birth_date_approx,
                 cin: cin?,
                 phone: phone?,
                 region: region?,
@@ -194,6 +215,27 @@ fn unknown_region(value: &str) -> FieldError {
 fn unknown_country(value: &str) -> FieldError {
     let codes: Vec<&str> = reference::COUNTRIES.iter().map(|c| c.0).collect();
     FieldError::new("destination_country", "unknown_code").with("value", value).with("allowed", codes.join(", "))
+}
+
+/// The birth date given and whether only its year is known: a year alone
+/// (`1985`), or a date with `approx` (its year kept, as 1 January).
+pub(crate) fn parse_birth(value: &Option<String>, approx: Option<bool>) -> Result<(NaiveDate, bool), FieldError> {
+    let text = req_str("birth_date", value)?;
+    if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+        if approx == Some(false) {
+            return Err(FieldError::new("birth_date", "invalid_date"));
+        }
+        return Ok((parse_date("birth_date", &format!("{text}-01-01"))?, true));
+    }
+    let date = req_date("birth_date", value)?;
+    match approx {
+        Some(true) => Ok((parse_date("birth_date", &format!("{:04}-01-01", date.year()))?, true)),
+        _ => Ok((date, false)),
+    }
+}
+
+fn null_is_false<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }
 
 /// Age in whole years on `today`.
@@ -231,6 +273,21 @@ impl Beneficiary {
         self.first_name.is_empty() && self.last_name.is_empty()
     }
 
+    /// The year of birth when only it is known (shown "vers 1985").
+    pub fn approx_birth_year(&self) -> Option<i32> {
+        self.birth_date_approx.then(|| self.birth_date.year())
+    }
+
+    /// Born the same day, or the same year when either knows only the
+    /// year: what the duplicate finder compares.
+    pub fn same_birth(&self, other: &Beneficiary) -> bool {
+        if self.birth_date_approx || other.birth_date_approx {
+            self.birth_date.year() == other.birth_date.year()
+        } else {
+            self.birth_date == other.birth_date
+        }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
@@ -243,6 +300,7 @@ impl Beneficiary {
             name_ar: self.name_ar.clone(),
             sex: Some(self.sex.to_string()),
             birth_date: Some(self.birth_date.to_string()),
+            birth_date_approx: self.birth_date_approx.then_some(true),
             cin: self.cin.clone(),
             phone: self.phone.clone(),
             region: Some(self.region.clone()),

@@ -235,6 +235,7 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: O
             name_ar: rng.random_bool(0.6).then(|| format!("{first_ar} {last_ar}")),
             sex: Some(if woman { "F" } else { "M" }.into()),
             birth_date: Some(birth.to_string()),
+            birth_date_approx: None,
             cin,
             phone,
             region: Some(region),

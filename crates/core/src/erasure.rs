@@ -217,7 +217,9 @@ pub(crate) fn stand_in(line: &Line, today: NaiveDate) -> Option<Line> {
                     fields.insert(k.to_string(), Value::String(stand_in.into()));
                 }
             }
-            if let Some(year) = year {
+            // An approximate birth date is a year already: the form wrote it.
+            let approx = fields.get("birth_date_approx") == Some(&Value::Bool(true));
+            if let Some(year) = year.filter(|_| !approx) {
                 fields.insert("birth_date".into(), Value::String(birth_in(year, today)?.to_string()));
             }
         }

@@ -163,6 +163,18 @@ pub struct Beneficiaries {
     pub by_sector: Vec<Count>,
     pub by_phase: Vec<Count>,
     pub by_cohort: Vec<Count>,
+    /// By age at registration, in the groups of [`AGE_GROUPS`] (`15-24`…);
+    /// a person known by her year of birth alone counts by that year.
+    pub by_age: Vec<Count>,
+}
+
+/// The age groups of `by_age`: first and last age of each, inclusive.
+pub const AGE_GROUPS: &[(i64, i64, &str)] =
+    &[(15, 24, "15-24"), (25, 34, "25-34"), (35, 44, "35-44"), (45, 54, "45-54"), (55, 80, "55-80")];
+
+/// The group of an age, `None` outside the programme's ages.
+pub fn age_group(age: i64) -> Option<&'static str> {
+    AGE_GROUPS.iter().find(|(from, to, _)| (*from..=*to).contains(&age)).map(|g| g.2)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -320,6 +332,8 @@ struct Person {
     phase: String,
     cohort: Option<String>,
     registered: NaiveDate,
+    /// Her birth date (1 January when only the year is known).
+    birth: NaiveDate,
 }
 
 struct VisitRow {
@@ -367,7 +381,7 @@ fn date(field: &str, text: &str) -> Result<NaiveDate> {
 fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sex, region, destination_country, iga_sector, phase, cohort,
-                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10))
+                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)), birth_date
          FROM beneficiary WHERE archived_at IS NULL",
     )?;
     let mut rows = stmt.query([])?;
@@ -384,6 +398,7 @@ fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>
             phase: r.get(5)?,
             cohort: r.get(6)?,
             registered: date("registration date", &registered)?,
+            birth: date("birth date", &r.get::<_, String>(8)?)?,
         });
     }
     Ok((people, index))
@@ -529,6 +544,7 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         by_sector: counts(counted_people().map(|p| p.sector.as_deref())),
         by_phase: counts(counted_people().map(|p| Some(p.phase.as_str()))),
         by_cohort: counts(counted_people().map(|p| p.cohort.as_deref())),
+        by_age: counts(counted_people().map(|p| age_group(crate::beneficiary::age_on(p.birth, p.registered)))),
     };
 
     // Coaching.

@@ -394,11 +394,13 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let phases = b.by_phase.iter().map(|c| (label(&c.code, &|x| w.code("phase", x)), c.count, c.share)).collect();
     let sectors = b.by_sector.iter().map(|c| (label(&c.code, &|x| w.code("sector", x)), c.count, c.share)).collect();
     let cohorts = b.by_cohort.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count, c.share)).collect();
+    let ages = b.by_age.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count, c.share)).collect();
     let tables = vec![
         breakdown(w, &w.t("report.by_country"), countries),
         breakdown(w, &w.t("report.by_phase"), phases),
         breakdown(w, &w.t("report.by_sector"), sectors),
         breakdown(w, &w.t("report.by_cohort"), cohorts),
+        breakdown(w, &w.t("report.by_age"), ages),
     ];
     s.y += 2.0;
     breakdowns(s, tables)
@@ -587,6 +589,12 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
             // Erased: the year alone is kept.
             if p.erased {
                 b.birth_date.format("%Y").to_string()
+            } else if let Some(year) = b.approx_birth_year() {
+                format!(
+                    "{} ({})",
+                    w.tp("birth.approx", &[("year", &year.to_string())]),
+                    w.tp("profile.age", &[("age", &p.age.to_string())])
+                )
             } else {
                 format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())]))
             },

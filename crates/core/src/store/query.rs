@@ -11,7 +11,7 @@ use crate::identity::{parse_cin, parse_phone};
 use crate::milestone::Milestone;
 use crate::text::{fold, levenshtein, name_key, similar_names};
 use crate::visit::Visit;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -611,7 +611,7 @@ pub fn match_reasons(a: &Beneficiary, b: &Beneficiary) -> (u32, Vec<String>) {
         && b.name_ar.is_some()
         && fold(a.name_ar.as_deref().unwrap_or("")) == fold(b.name_ar.as_deref().unwrap_or(""));
     if names || names_ar {
-        if a.birth_date == b.birth_date {
+        if a.same_birth(b) {
             reasons.push("similar_name_same_birth_date".to_string());
             score += 70;
         }
@@ -726,13 +726,37 @@ pub(crate) fn match_candidates(
         }
         Ok(())
     };
-    by_name(
-        &mut conn.prepare_cached(
-            "SELECT id, last_name, name_ar FROM beneficiary
-             WHERE birth_date = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
-        )?,
-        &probe.birth_date.to_string(),
+    // The same day, or the same year where either knows only the year (an
+    // approximate date is 1 January of its year): `match_reasons` decides.
+    let year = probe.birth_date.year();
+    let days = if probe.birth_date_approx {
+        vec![probe.birth_date.to_string()]
+    } else {
+        let first = format!("{year:04}-01-01");
+        let day = probe.birth_date.to_string();
+        if day == first {
+            vec![day]
+        } else {
+            vec![day, first]
+        }
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, last_name, name_ar FROM beneficiary
+         WHERE birth_date = ?1 AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
     )?;
+    for day in &days {
+        by_name(&mut stmt, day)?;
+    }
+    if probe.birth_date_approx {
+        by_name(
+            &mut conn.prepare_cached(
+                "SELECT id, last_name, name_ar FROM beneficiary
+                 WHERE birth_date >= ?1 || '-01-02' AND birth_date <= ?1 || '-12-31'
+                   AND +archived_at IS NULL AND (?2 IS NULL OR created_by <> ?2)",
+            )?,
+            &format!("{year:04}"),
+        )?;
+    }
     if let Some(commune) = &probe.commune {
         let mut stmt = conn.prepare_cached(
             "SELECT id, last_name, name_ar FROM beneficiary
@@ -832,11 +856,9 @@ impl Store {
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
         // Without a readable birth date, a date nobody has: then only CIN,
         // phone or a similar name in the same commune can match.
-        let birth_date = input
-            .birth_date
-            .as_deref()
-            .and_then(|d| crate::validate::parse_date("birth_date", d).ok())
-            .unwrap_or(NaiveDate::MIN);
+        let (birth_date, birth_date_approx) =
+            crate::beneficiary::parse_birth(&input.birth_date, input.birth_date_approx)
+                .unwrap_or((NaiveDate::MIN, false));
         let probe = Beneficiary {
             id: Uuid::nil(),
             first_name: text(&input.first_name),
@@ -844,6 +866,7 @@ impl Store {
             name_ar: input.name_ar.clone().filter(|s| !s.trim().is_empty()),
             sex: Sex::F,
             birth_date,
+            birth_date_approx,
             cin: input.cin.as_deref().and_then(|c| parse_cin("cin", c).ok()),
             phone: input.phone.as_deref().and_then(|p| parse_phone("phone", p).ok()),
             region: text(&input.region),

@@ -80,7 +80,11 @@ impl Writer<'_> {
         };
         let clocks = log::clocks_of(&self.tx, entity, id)?.unwrap_or_default();
         let (mut fields, mut old, mut base) = (Map::new(), Map::new(), Map::new());
-        for (k, v) in new {
+        // A field left out of the new record (an optional one skipped when
+        // empty, as `birth_date_approx`) is cleared: `null`.
+        let gone: Vec<(String, Value)> =
+            cur.keys().filter(|k| !new.contains_key(*k)).map(|k| (k.clone(), Value::Null)).collect();
+        for (k, v) in new.into_iter().chain(gone) {
             let before = cur.get(&k).cloned().unwrap_or(Value::Null);
             if before != v {
                 base.insert(k.clone(), clocks.get(&k).cloned().unwrap_or(Value::Null));

@@ -133,8 +133,12 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
     if let Some(k) = keys.iter().find(|k| *k == "id" || !names.contains(&k.as_ref())) {
         return Err(FieldError::new(k.as_ref(), "unknown_field"));
     }
-    // A decision of an older version names no fields taken.
-    let optional = |n: &str| line.entity == Entity::Merge && n == "taken";
+    // A decision of an older version names no fields taken; a person
+    // with an exact birth date carries no `birth_date_approx`.
+    let optional = |n: &str| {
+        (line.entity == Entity::Merge && n == "taken")
+            || (line.entity == Entity::Beneficiary && n == "birth_date_approx")
+    };
     if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
         return Err(FieldError::new(*k, "required"));
     }
@@ -488,7 +492,16 @@ pub fn field_names(entity: Entity) -> &'static [&'static str] {
         Entity::ALL
             .iter()
             .map(|e| {
-                template(*e).keys().filter(|k| *k != "id").map(|k| &*Box::leak(k.clone().into_boxed_str())).collect()
+                let mut names: Vec<&'static str> = template(*e)
+                    .keys()
+                    .filter(|k| *k != "id")
+                    .map(|k| &*Box::leak(k.clone().into_boxed_str()))
+                    .collect();
+                // Absent from the template, whose birth date is exact.
+                if *e == Entity::Beneficiary {
+                    names.push("birth_date_approx");
+                }
+                names
             })
             .collect()
     });
@@ -514,6 +527,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             name_ar: None,
             sex: Sex::F,
             birth_date: NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(day),
+            birth_date_approx: false,
             cin: None,
             phone: None,
             region: "01".into(),

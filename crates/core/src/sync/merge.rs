@@ -19,6 +19,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
 use crate::store::{edited_beneficiary, match_candidates, match_reasons, Communes, NameKey, Store, Writer};
 use crate::text::fold;
+use chrono::Datelike;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -398,6 +399,10 @@ fn scored_in_bulk(tx: &Transaction<'_>, people: Option<&[Uuid]>) -> Result<Pairs
     let mut by_cin: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_phone: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_birth: HashMap<chrono::NaiveDate, Vec<usize>> = HashMap::new();
+    // Where only a year is known, the year is compared (`same_birth`):
+    // everyone by year of birth, and those known by their year alone.
+    let mut by_year: HashMap<i32, Vec<usize>> = HashMap::new();
+    let mut approx_by_year: HashMap<i32, Vec<usize>> = HashMap::new();
     let mut by_commune: HashMap<String, Vec<usize>> = HashMap::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
     for (i, p) in all.iter().enumerate() {
@@ -409,6 +414,10 @@ fn scored_in_bulk(tx: &Transaction<'_>, people: Option<&[Uuid]>) -> Result<Pairs
             by_phone.entry(ph).or_default().push(i);
         }
         by_birth.entry(p.b.birth_date).or_default().push(i);
+        by_year.entry(p.b.birth_date.year()).or_default().push(i);
+        if p.b.birth_date_approx {
+            approx_by_year.entry(p.b.birth_date.year()).or_default().push(i);
+        }
         if let Some(c) = &p.b.commune {
             by_commune.entry(fold(c)).or_default().push(i);
         }
@@ -431,8 +440,17 @@ fn scored_in_bulk(tx: &Transaction<'_>, people: Option<&[Uuid]>) -> Result<Pairs
             candidates.extend(p.b.phone.as_deref().and_then(|c| by_phone.get(c)).unwrap_or(&empty));
             // A birth date or a commune in common counts only with a
             // similar name; a pair sharing a CIN or phone came in above.
-            let birth = by_birth.get(&p.b.birth_date).unwrap_or(&empty);
+            let year = p.b.birth_date.year();
+            let birth = if p.b.birth_date_approx {
+                by_year.get(&year).unwrap_or(&empty)
+            } else {
+                by_birth.get(&p.b.birth_date).unwrap_or(&empty)
+            };
             candidates.extend(birth.iter().filter(|j| p.name.may_match(&all[**j].name)));
+            if !p.b.birth_date_approx {
+                let approx = approx_by_year.get(&year).unwrap_or(&empty);
+                candidates.extend(approx.iter().filter(|j| p.name.may_match(&all[**j].name)));
+            }
             let commune = p.b.commune.as_deref().map(fold);
             if let Some(bucket) = commune.as_ref().and_then(|c| by_commune.get(c)) {
                 candidates.extend(bucket.iter().filter(|j| p.name.may_match(&all[**j].name)));
