@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod corrections;
+mod dates;
 mod files;
 mod fixtures;
 mod forms;

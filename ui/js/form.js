@@ -3,10 +3,14 @@
 // valid; this only shows its answer beside the right field.
 
 import { t, errorText, fieldErrorText, applyTranslations } from './i18n.js';
+import { dateEntry, dateValue, displayDate } from './dates.js';
 
 /**
  * Field spec: {name, type: text|date|select|checkbox|number|textarea|list,
  * required, wide, options: [{value, key}] (key = translation key), attrs}.
+ * A `date` is the app's own entry (dates.js: dd/mm/yyyy typed and shown,
+ * ISO read); `approx: NAME` names the checkbox field that makes it an
+ * approximate birth date (a year or an age).
  */
 export function renderForm(form, spec, values = {}) {
   form.classList.add('grid');
@@ -38,7 +42,8 @@ export function renderForm(form, spec, values = {}) {
       input.rows = 3;
     } else {
       input = document.createElement('input');
-      input.type = f.type === 'list' ? 'text' : f.type || 'text';
+      // A date is a text box (dates.js), never the system's widget.
+      input.type = f.type === 'list' || f.type === 'date' ? 'text' : f.type || 'text';
     }
     input.id = id;
     input.name = f.name;
@@ -48,6 +53,7 @@ export function renderForm(form, spec, values = {}) {
     const v = values[f.name];
     if (f.type === 'checkbox') input.checked = v === true;
     else if (f.type === 'list') input.value = Array.isArray(v) ? v.join(', ') : v || '';
+    else if (f.type === 'date') input.value = displayDate(v, Boolean(f.approx && values[f.approx] === true));
     else if (v !== undefined && v !== null) input.value = v;
     const err = document.createElement('p');
     err.className = 'field-error';
@@ -61,6 +67,9 @@ export function renderForm(form, spec, values = {}) {
   actions.className = 'form-actions';
   form.append(actions);
   applyTranslations(form);
+  for (const f of spec.filter((x) => x.type === 'date')) {
+    dateEntry(form.elements[f.name], f.approx ? form.elements[f.approx] : null);
+  }
   return actions;
 }
 
@@ -74,7 +83,7 @@ export function readForm(form, spec) {
       out[f.name] = el.checked;
       continue;
     }
-    const raw = el.value.trim();
+    const raw = f.type === 'date' ? dateValue(el) : el.value.trim();
     if (raw === '') continue;
     if (f.type === 'number') out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
     else if (f.type === 'list') out[f.name] = raw.split(',').map((s) => s.trim()).filter(Boolean);

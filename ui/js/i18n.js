@@ -63,6 +63,12 @@ export function formatDate(iso) {
   return d && m && y ? `${d}/${m}/${y}` : String(iso);
 }
 
+/** A person's birth date: `14/03/1990`, or `vers 1985` when only the year is known. */
+export function formatBirth(b) {
+  if (!b || !b.birth_date) return '';
+  return b.birth_date_approx ? t('birth.approx', { year: String(b.birth_date).slice(0, 4) }) : formatDate(b.birth_date);
+}
+
 /** An instant in local time, `14/03/2026 09:05`. */
 export function formatInstant(iso) {
   if (!iso) return '';

@@ -7,6 +7,7 @@
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, has, t } from '../i18n.js';
 import { el, esc, toast } from '../state.js';
+import { dateEntry, dateValue, displayDate } from '../dates.js';
 
 const PAGE = 200;
 let filter = { machine: '', who: '', action: '', since: '', until: '' };
@@ -27,9 +28,9 @@ export async function render(main) {
       <select id="audit-who" data-i18n-aria-label="audit.filter.who"></select>
       <select id="audit-action" data-i18n-aria-label="audit.filter.action"></select>
       <label class="checkbox-inline"><span data-i18n="audit.filter.since"></span>
-        <input type="date" id="audit-since"></label>
+        <input id="audit-since"></label>
       <label class="checkbox-inline"><span data-i18n="audit.filter.until"></span>
-        <input type="date" id="audit-until"></label>
+        <input id="audit-until"></label>
       <button type="button" id="audit-reset" data-i18n="audit.filter.reset"></button>
     </form>
     <div class="row">
@@ -61,14 +62,16 @@ export async function render(main) {
     $('audit-export').hidden = true;
     return;
   }
+  dateEntry($('audit-since'));
+  dateEntry($('audit-until'));
   fillFilters(view);
   const changed = () => {
     filter = {
       machine: $('audit-machine').value,
       who: $('audit-who').value,
       action: $('audit-action').value,
-      since: $('audit-since').value,
-      until: $('audit-until').value,
+      since: dateValue($('audit-since')),
+      until: dateValue($('audit-until')),
     };
     shown = PAGE;
     load(view);
@@ -117,8 +120,8 @@ function fillFilters(view) {
   $('audit-machine').value = filter.machine;
   $('audit-who').value = filter.who;
   $('audit-action').value = filter.action;
-  $('audit-since').value = filter.since;
-  $('audit-until').value = filter.until;
+  $('audit-since').value = displayDate(filter.since);
+  $('audit-until').value = displayDate(filter.until);
 }
 
 function rowHtml(e) {

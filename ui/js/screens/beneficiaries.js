@@ -3,7 +3,7 @@
 // screen shows at most PAGE rows at a time, so 10,000 people stay smooth.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, errorText, formatDate, t } from '../i18n.js';
+import { applyTranslations, codeLabel, errorText, formatBirth, formatDate, t } from '../i18n.js';
 import { app, codeOptions, el, esc, fullName, navigate, phoneHtml, provinceOptions, regionOptions } from '../state.js';
 
 const PAGE = 200;
@@ -125,9 +125,12 @@ async function load(view) {
 function rowHtml(r) {
   const place = [t(`region.${r.region}`), r.province && t(`province.${r.province}`), r.commune].filter(Boolean).join(' · ');
   const ar = r.name_ar ? ` <span class="arabic">${esc(r.name_ar)}</span>` : '';
+  // Only a birth date known by its year shows here ("vers 1985"): the one
+  // thing to know before calling her by her age.
+  const birth = r.birth_date_approx && !r.erased ? ` <span class="muted birth"><bdi>${esc(formatBirth(r))}</bdi></span>` : '';
   const stage = r.stage ? `<span class="badge stage-${esc(r.stage)}">${esc(codeLabel('milestone', r.stage))}</span>` : '';
   return `<tr data-id="${esc(r.id)}"${r.archived_at ? ' class="archived"' : ''}>
-    <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(fullName(r))}</a>${ar}</td>
+    <td><a href="#/profile/${esc(r.id)}" class="person-name">${esc(fullName(r))}</a>${ar}${birth}</td>
     <td>${esc(r.cin || '')}</td><td>${phoneHtml(r.phone)}</td><td>${esc(place)}</td>
     <td>${esc(codeLabel('phase', r.phase))}</td><td>${stage}</td><td>${esc(formatDate(r.last_visit_date))}</td>
   </tr>`;

@@ -198,6 +198,7 @@ function breakdowns(i) {
     ${table('report.by_phase', b.by_phase, (c) => codeLabel('phase', c))}
     ${table('report.by_sector', b.by_sector, (c) => codeLabel('sector', c))}
     ${table('report.by_cohort', b.by_cohort, (c) => c)}
+    ${table('report.by_age', b.by_age || [], (c) => t('report.age_group', { group: c }))}
   </div>`;
 }
 

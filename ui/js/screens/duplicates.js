@@ -5,7 +5,7 @@
 // without this screen or the CLI.
 
 import * as api from '../api.js';
-import { applyTranslations, errorText, formatDate, formatInstant, t } from '../i18n.js';
+import { applyTranslations, errorText, formatBirth, formatInstant, t } from '../i18n.js';
 import { el, esc, fullName, may, phoneText, toast } from '../state.js';
 import { valueText } from './profile.js';
 
@@ -35,7 +35,7 @@ function personHtml(p, kept) {
   const facts = [
     [t('field.cin'), p.cin],
     [t('field.phone'), phoneText(p.phone)],
-    [t('field.birth_date'), formatDate(p.birth_date)],
+    [t('field.birth_date'), formatBirth(p)],
     [t('field.commune'), p.commune],
     [t('duplicates.device'), p.device_name],
     [t('duplicates.visits'), String(p.visit_count)],

@@ -6,7 +6,7 @@
 // their fields.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatDate, formatInstant, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatBirth, formatDate, formatInstant, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
@@ -149,7 +149,11 @@ export function placeHtml(parts) {
 function identityFacts(p) {
   const b = p.beneficiary;
   // Erased: the year of birth alone is kept.
-  const born = p.erased ? String(b.birth_date).slice(0, 4) : `${formatDate(b.birth_date)} (${t('profile.age', { age: p.age })})`;
+  // The date left to right in Arabic too: 14/03/1990, never 1990/03/14.
+  const day = b.birth_date_approx ? `<bdi>${esc(formatBirth(b))}</bdi>` : `<bdi dir="ltr">${esc(formatDate(b.birth_date))}</bdi>`;
+  const born = p.erased
+    ? String(b.birth_date).slice(0, 4)
+    : { html: `<bdi class="birth">${day} (${esc(t('profile.age', { age: p.age }))})</bdi>` };
   const place = { html: placeHtml([t(`region.${b.region}`), b.province && t(`province.${b.province}`), b.commune, b.douar]) };
   const phone = b.phone ? { html: phoneHtml(b.phone) } : '';
   const facts = [

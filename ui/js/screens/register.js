@@ -4,7 +4,7 @@
 // or save anyway.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, formatDate, t } from '../i18n.js';
+import { applyTranslations, codeLabel, formatBirth, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, countryOptions, el, esc, navigate, provinceOptions, regionOptions, toast } from '../state.js';
 
@@ -14,7 +14,8 @@ export function beneficiarySpec(region) {
     { name: 'last_name', required: true, attrs: { autocomplete: 'off' } },
     { name: 'name_ar', attrs: { dir: 'rtl', lang: 'ar', autocomplete: 'off' } },
     { name: 'sex', type: 'select', required: true, options: codeOptions('sex') },
-    { name: 'birth_date', type: 'date', required: true },
+    { name: 'birth_date', type: 'date', required: true, approx: 'birth_date_approx' },
+    { name: 'birth_date_approx', type: 'checkbox' },
     { name: 'cin', attrs: { autocomplete: 'off' } },
     { name: 'phone', type: 'tel', attrs: { dir: 'ltr' } },
     { name: 'region', type: 'select', required: true, options: regionOptions() },
@@ -117,7 +118,7 @@ function showDuplicates(box, matches, saveAnyway) {
     <ul>${matches.map((m) => `<li class="dup-match">
       <a href="#/profile/${esc(m.id)}">${esc(m.first_name)} ${esc(m.last_name)}</a>
       ${m.name_ar ? `<span class="arabic">${esc(m.name_ar)}</span>` : ''}
-      — ${esc(formatDate(m.birth_date))}, ${esc(m.commune || '')} ${esc(m.cin || '')}
+      — <bdi>${esc(formatBirth(m))}</bdi>, ${esc(m.commune || '')} ${esc(m.cin || '')}
       <span class="muted">(${m.reasons.map((r) => esc(t(`dup.reason.${r}`))).join(', ')})</span></li>`).join('')}</ul>
     ${saveAnyway ? '<div class="row"><button type="button" id="save-anyway" data-i18n="dup.save_anyway"></button></div>' : ''}`;
   applyTranslations(box);
