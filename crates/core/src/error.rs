@@ -83,10 +83,10 @@ impl FieldError {
             "passphrase_too_short" => format!("must be at least {} characters", crate::accounts::MIN_PASSPHRASE),
             "bad_recovery_key" => "is not a recovery key (13 groups of four letters and digits)".into(),
             "wrong_recovery_key" => "does not open this database".into(),
+            "no_own_account" => "is not open with an account (the recovery key opened it): name one with `wafira user add`".into(),
             "last_manager" => "is the last manager: add another manager first".into(),
             "unknown_role" => "must be coordinator, assistant or manager".into(),
             "account_exists" => "already exists on this computer".into(),
-            "no_own_account" => "is not open with an account (the recovery key opened it): name one with `wafira user add`".into(),
             "fingerprint_mismatch" => "is not that of the key approved for this computer (use --reenrol)".into(),
             other => other.replace('_', " "),
         }

@@ -8,8 +8,8 @@ pub(crate) mod files;
 pub(crate) mod measure;
 mod records;
 mod report;
-mod sync;
 mod session;
+mod sync;
 
 use crate::AppState;
 use wafira_core::{Error, Result, Store};
@@ -38,7 +38,6 @@ fn locale(app: tauri::AppHandle, lang: String, namespace: String) -> Result<serd
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         locale,
-        records::app_info,
         session::session_status,
         session::setup_database,
         session::unlock,
@@ -51,6 +50,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         session::change_passphrase,
         session::open_practice,
         session::leave_practice,
+        records::app_info,
         records::load_demo,
         records::set_followup_days,
         records::list_beneficiaries,

@@ -27,9 +27,9 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
             "device": s.device().ok(),
             "actor": actor(s.actor()),
             "followup_days": s.followup_days()?,
-            "regions": reference::regions(),
             "lock_minutes": s.lock_minutes()?,
             "practice": s.is_practice()?,
+            "regions": reference::regions(),
             "codes": {
                 "sex": codes(Sex::ALL.iter().map(|c| c.as_str())),
                 "phase": codes(Phase::ALL.iter().map(|c| c.as_str())),

@@ -12,7 +12,9 @@ use wafira_core::{Error, Store};
 /// A store on a new file in its own folder, with this laptop's identity.
 pub fn store() -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32])).unwrap();
+    let mut store =
+        Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))
+            .unwrap();
     store.init_device("Portable Kénitra", "Samira").unwrap();
     (dir, store)
 }
