@@ -14,7 +14,11 @@ fn now_us() -> u128 {
 
 #[tauri::command]
 fn ready(screen: String, origin_ms: f64, marks: serde_json::Value) {
-    eprintln!("wafira-measure ready screen={screen} at_us={} origin_us={:.0} marks={marks}", now_us(), origin_ms * 1000.0);
+    eprintln!(
+        "wafira-measure ready screen={screen} at_us={} origin_us={:.0} marks={marks}",
+        now_us(),
+        origin_ms * 1000.0
+    );
 }
 
 fn main() {

@@ -50,7 +50,8 @@ fn an_import_killed_midway_leaves_the_database_as_before_and_the_next_one_succee
     drop(s);
 
     let laptop_db = dir.path().join("laptop.sqlite");
-    let (mut laptop, _) = Store::create_device(&laptop_db, "Samira", common::PASSPHRASE, "Portable A", "Samira").unwrap();
+    let (mut laptop, _) =
+        Store::create_device(&laptop_db, "Samira", common::PASSPHRASE, "Portable A", "Samira").unwrap();
     laptop.trust_recipient("Station", &station_key).unwrap();
     demo::generate(&mut laptop, 2_000, 7).unwrap();
     let bundle = dir.path().join("big.wafira");

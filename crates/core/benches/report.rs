@@ -27,7 +27,8 @@ fn median_of(mut f: impl FnMut() -> u64) -> (Duration, u64) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let mut store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
+    let mut store =
+        Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
     store.init_device("Banc d'essai", "Benchmark")?;
     let start = Instant::now();
     let made = demo::generate(&mut store, PEOPLE, 7)?;
@@ -41,7 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // As a manager finds it: the database closed after its last write and
     // opened again to print.
     drop(store);
-    let store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
+    let store =
+        Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))?;
 
     let (t, _) = median_of(|| store.indicators(&Filters::default()).map(|i| i.beneficiaries.registered).unwrap_or(0));
     println!("indicators (all filters off): {:.0} ms", t.as_secs_f64() * 1000.0);
@@ -66,7 +68,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let out = dir.path().join("followups.pdf");
-    let request = PrintRequest::Followups { filters: Default::default(), place: Default::default(), days: None, lang: None };
+    let request =
+        PrintRequest::Followups { filters: Default::default(), place: Default::default(), days: None, lang: None };
     let (t, bytes) = median_of(|| report::print(&store, &request, Some(&out)).map(|s| s.bytes).unwrap_or(0));
     println!("follow-up list PDF: {:.0} ms, {} KiB", t.as_secs_f64() * 1000.0, bytes / 1024);
 

@@ -71,7 +71,8 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, f64, T) {
 fn open_or_fill(n: usize, visits: usize, keep: &Option<PathBuf>, scratch: &std::path::Path) -> Store {
     let dir = keep.clone().unwrap_or_else(|| scratch.to_path_buf());
     let path = dir.join(format!("bench-{n}.sqlite"));
-    let mut store = Store::open_with_key(&path, &wafira_core::accounts::DbKey::from_bytes([7; 32])).unwrap_or_else(|e| usage(&format!("{}: {e}", path.display())));
+    let mut store = Store::open_with_key(&path, &wafira_core::accounts::DbKey::from_bytes([7; 32]))
+        .unwrap_or_else(|e| usage(&format!("{}: {e}", path.display())));
     if store.is_initialised() {
         let have: i64 = store.conn().query_row("SELECT count(*) FROM beneficiary", [], |r| r.get(0)).unwrap_or(0);
         if have as usize == n {

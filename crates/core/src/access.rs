@@ -35,10 +35,7 @@ impl Role {
     }
 
     pub fn parse(field: &str, s: &str) -> crate::Result<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| crate::Error::field(field, "unknown_role"))
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| crate::Error::field(field, "unknown_role"))
     }
 
     /// Whether this role may do `action`.

@@ -60,7 +60,11 @@ impl FieldError {
             "archived_beneficiary" => format!("names an archived beneficiary ({})", p("id")),
             "milestone_exists" => format!("'{}' is already recorded for this person", p("kind")),
             "milestone_needed" => {
-                format!("'{}' cannot be withdrawn while '{}' stays: withdraw that one first", p("kind"), p("other_kind"))
+                format!(
+                    "'{}' cannot be withdrawn while '{}' stays: withdraw that one first",
+                    p("kind"),
+                    p("other_kind")
+                )
             }
             "voided" => "was withdrawn: enter it again instead of correcting it".into(),
             "merged_beneficiary" => "was merged into another person: undo the merge instead".into(),
@@ -79,11 +83,16 @@ impl FieldError {
             "unknown_side" => format!("'{}' is not a side of this conflict", p("value")),
             "invalid_recipient" => "must be an age recipient, age1… (`wafira keys show` on that computer)".into(),
             "invalid_fingerprint" => "must be 16 hex digits, as `wafira keys show` prints it".into(),
-            "wrong_passphrase" => "is not the passphrase of this account (or of any account, if none was named); nothing was opened".into(),
+            "wrong_passphrase" => {
+                "is not the passphrase of this account (or of any account, if none was named); nothing was opened"
+                    .into()
+            }
             "passphrase_too_short" => format!("must be at least {} characters", crate::accounts::MIN_PASSPHRASE),
             "bad_recovery_key" => "is not a recovery key (13 groups of four letters and digits)".into(),
             "wrong_recovery_key" => "does not open this database".into(),
-            "no_own_account" => "is not open with an account (the recovery key opened it): name one with `wafira user add`".into(),
+            "no_own_account" => {
+                "is not open with an account (the recovery key opened it): name one with `wafira user add`".into()
+            }
             "last_manager" => "is the last manager: add another manager first".into(),
             "unknown_role" => "must be coordinator, assistant or manager".into(),
             "account_exists" => "already exists on this computer".into(),
@@ -136,7 +145,9 @@ pub enum Error {
     #[error("no accounts file {0}: open the database with its recovery key (WAFIRA_RECOVERY_KEY) and add an account")]
     NoAccounts(String),
     /// No database at the path yet.
-    #[error("no database at {0}: create it with `wafira init --device NAME --coordinator NAME` (WAFIRA_PASSPHRASE set)")]
+    #[error(
+        "no database at {0}: create it with `wafira init --device NAME --coordinator NAME` (WAFIRA_PASSPHRASE set)"
+    )]
     NoDatabase(String),
     /// `init` where a database already is.
     #[error("{0} already holds a database: nothing was changed")]

@@ -238,11 +238,14 @@ fn follow_up_list_for_one_province_or_commune_only() {
             .id;
         visit(&mut p.store, id, "2024-01-10", "follow_up");
     }
-    let place = |province: &str, commune: Option<&str>| {
-        wafira_core::store::Place { region: Some("04".into()), province: Some(province.into()), commune: commune.map(Into::into) }
+    let place = |province: &str, commune: Option<&str>| wafira_core::store::Place {
+        region: Some("04".into()),
+        province: Some(province.into()),
+        commune: commune.map(Into::into),
     };
     let groups = p.store.followups_at(60, &place("Kénitra", None)).unwrap();
-    let names: Vec<&str> = groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.first_name.as_str())).collect();
+    let names: Vec<&str> =
+        groups.iter().flat_map(|g| g.people.iter().map(|f| f.person.beneficiary.first_name.as_str())).collect();
     assert!(names.contains(&"Hanane") && names.contains(&"Souad"), "{names:?}");
     assert!(groups.iter().all(|g| g.province.as_deref() == Some("Kénitra")));
     // A commune as people type it: case and accents aside.

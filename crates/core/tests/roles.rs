@@ -289,7 +289,12 @@ fn calls(action: Action) -> Vec<Call> {
             }),
             call("report::print (follow-up list)", &["print_report"], Plain, |f| {
                 let out = f.out("followups.pdf");
-                let request = PrintRequest::Followups { filters: FiltersInput::default(), place: Default::default(), days: None, lang: None };
+                let request = PrintRequest::Followups {
+                    filters: FiltersInput::default(),
+                    place: Default::default(),
+                    days: None,
+                    lang: None,
+                };
                 report::print(&f.station.store, &request, Some(&out)).map(drop)
             }),
         ],

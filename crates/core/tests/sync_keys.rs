@@ -418,7 +418,11 @@ fn a_restored_or_copied_laptop_keeps_its_keys_and_its_approval() {
     let copy_dir = scratch_dir();
     let copy_path = copy_dir.path().join("copy.sqlite");
     laptop.store.conn().execute("VACUUM INTO ?1", [copy_path.to_string_lossy().to_string()]).unwrap();
-    let mut copy = Machine { store: Store::open_with_key(&copy_path, &sync_support::key()).unwrap(), path: copy_path, _dir: copy_dir };
+    let mut copy = Machine {
+        store: Store::open_with_key(&copy_path, &sync_support::key()).unwrap(),
+        path: copy_path,
+        _dir: copy_dir,
+    };
     assert_ne!(id(&copy), id(&laptop));
     assert_eq!(copy.store.keys().unwrap().fingerprint, print, "the same keys");
     register(&mut copy, "Amina", "Tazi", "AB123456", "0611111111");

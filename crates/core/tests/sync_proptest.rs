@@ -316,7 +316,11 @@ fn folds_to_itself(m: &Machine) {
     let mut store = wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap();
     store.rebuild().unwrap();
     drop(store);
-    let rebuilt = full_state(&Machine { store: wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap(), path, _dir: dir });
+    let rebuilt = full_state(&Machine {
+        store: wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap(),
+        path,
+        _dir: dir,
+    });
     if before != rebuilt {
         let diff: Vec<String> = before
             .lines()

@@ -532,7 +532,9 @@ impl Place {
             None => true,
             Some(w) => have.as_deref().is_some_and(|h| crate::text::fold(h) == crate::text::fold(&w)),
         };
-        same(&self.region, &Some(g.region.clone())) && same(&self.province, &g.province) && same(&self.commune, &g.commune)
+        same(&self.region, &Some(g.region.clone()))
+            && same(&self.province, &g.province)
+            && same(&self.commune, &g.commune)
     }
 }
 

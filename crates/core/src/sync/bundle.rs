@@ -249,14 +249,12 @@ impl fmt::Display for Refusal {
                 "the audit log of {name} ({device}) in this bundle is broken at entry {seq}: {problem}; the bundle \
                  or that computer's log was edited"
             ),
-            Refusal::PracticeMismatch { name, practice: true } => write!(
-                f,
-                "{name} made this bundle in its practice database (made-up people): real data never take it"
-            ),
-            Refusal::PracticeMismatch { name, practice: false } => write!(
-                f,
-                "{name} made this bundle from real data: a practice database takes no real bundle"
-            ),
+            Refusal::PracticeMismatch { name, practice: true } => {
+                write!(f, "{name} made this bundle in its practice database (made-up people): real data never take it")
+            }
+            Refusal::PracticeMismatch { name, practice: false } => {
+                write!(f, "{name} made this bundle from real data: a practice database takes no real bundle")
+            }
         }
     }
 }

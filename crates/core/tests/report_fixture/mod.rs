@@ -101,7 +101,9 @@ pub fn milestone(store: &mut Store, who: Uuid, kind: &str, date: &str, amount: O
 /// obtained 2023-12-10 (30 000), launched 2023-12-20, sustained 2024-12-20.
 pub fn programme() -> Programme {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32])).unwrap();
+    let mut store =
+        Store::open_with_key(dir.path().join("wafira.sqlite"), &wafira_core::accounts::DbKey::from_bytes([7; 32]))
+            .unwrap();
     store.init_device("Portable Kénitra", "Samira").unwrap();
     let s = &mut store;
     let a = person(
