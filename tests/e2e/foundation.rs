@@ -84,7 +84,7 @@ async fn first_run_names_the_laptop_and_loads_demo_data_into_the_practice_databa
     let key = app.text("#recovery-key").await;
     assert_eq!(key.trim().split('-').count(), 13, "{key}");
     let ready = app.wait_for("#recovery-continue").await;
-    assert_eq!(ready.attr("disabled").await.unwrap().is_some(), true);
+    assert!(ready.attr("disabled").await.unwrap().is_some(), "continue waits for the key to be kept");
     app.set_value("#recovery-kept", "true").await;
     app.click("#recovery-continue").await;
     app.wait_until(

@@ -124,6 +124,18 @@ pub fn similar_names(a: &str, b: &str) -> bool {
     levenshtein(&sa, &sb) <= allowed
 }
 
+/// A CSV cell as a spreadsheet may open it: text beginning with what a
+/// spreadsheet reads as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading apostrophe, so that a name typed as
+/// `=HYPERLINK(…)` on a laptop stays text on the manager's computer.
+pub fn csv_safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,17 +168,5 @@ mod tests {
         assert!(similar_names("Bouchra", "Bouchr"));
         assert!(!similar_names("Ali", "Ala"));
         assert!(!similar_names("Zineb", "Hafsa"));
-    }
-}
-
-/// A CSV cell as a spreadsheet may open it: text beginning with what a
-/// spreadsheet reads as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
-/// return) gets a leading apostrophe, so that a name typed as
-/// `=HYPERLINK(…)` on a laptop stays text on the manager's computer.
-pub fn csv_safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
     }
 }
