@@ -38,15 +38,18 @@ impl Session {
             open.store = None;
         }
         open.last_used = Instant::now();
-        let lock_after = {
-            let store = open.store.as_mut().ok_or(Error::Locked)?;
-            let out = f(store);
-            let minutes = store.lock_minutes().unwrap_or(wafira_core::store::DEFAULT_LOCK_MINUTES);
-            (out, minutes)
-        };
-        let (out, minutes) = lock_after;
-        open.lock_after = Duration::from_secs(minutes.max(1) as u64 * 60);
-        out
+        let store = open.store.as_mut().ok_or(Error::Locked)?;
+        f(store)
+    }
+
+    /// Sets the lock delay in the open database, and here at once.
+    pub fn set_lock_minutes(&self, minutes: i64) -> Result<()> {
+        self.with_store(|s| s.set_lock_minutes(minutes))?;
+        let mut open = self.open()?;
+        if let Some(store) = open.store.as_ref() {
+            open.lock_after = lock_after(store);
+        }
+        Ok(())
     }
 
     /// Replaces the open store with the one `f` makes from it (the
@@ -55,6 +58,7 @@ impl Session {
         let mut open = self.open()?;
         let store = open.store.as_mut().ok_or(Error::Locked)?;
         let next = f(store)?;
+        open.lock_after = lock_after(&next);
         open.store = Some(next);
         open.last_used = Instant::now();
         Ok(())
@@ -64,11 +68,10 @@ impl Session {
     /// in the audit trail.
     pub fn unlocked(&self, mut store: Store) -> Result<()> {
         store.log_sign_in("window")?;
-        let minutes = store.lock_minutes()?;
         let mut open = self.open()?;
+        open.lock_after = lock_after(&store);
         open.store = Some(store);
         open.last_used = Instant::now();
-        open.lock_after = Duration::from_secs(minutes.max(1) as u64 * 60);
         Ok(())
     }
 
@@ -101,4 +104,12 @@ impl Session {
         }
         false
     }
+}
+
+/// The idle time after which `store` locks: its setting, read when it is
+/// opened and when the setting changes (it changes nowhere else: it does
+/// not travel), not at every command.
+fn lock_after(store: &Store) -> Duration {
+    let minutes = store.lock_minutes().unwrap_or(wafira_core::store::DEFAULT_LOCK_MINUTES);
+    Duration::from_secs(minutes.max(1) as u64 * 60)
 }

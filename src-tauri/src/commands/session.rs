@@ -93,7 +93,7 @@ pub fn touch(state: State<'_, AppState>) {
 
 #[tauri::command]
 pub fn set_lock_minutes(state: State<'_, AppState>, minutes: i64) -> Result<()> {
-    state.session.with_store(|s| s.set_lock_minutes(minutes))
+    state.session.set_lock_minutes(minutes)
 }
 
 /// The accounts of this computer (a manager's view).

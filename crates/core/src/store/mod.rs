@@ -509,7 +509,7 @@ impl Store {
     /// the app, marked on every screen, whose bundles a real database
     /// never takes (and which takes none from a real one).
     pub fn is_practice(&self) -> Result<bool> {
-        Ok(meta_get(&self.conn, PRACTICE_KEY)?.as_deref() == Some("1"))
+        is_practice(&self.conn)
     }
 
     /// Marks a database that holds nothing yet as a practice database.
@@ -616,6 +616,12 @@ impl Writer<'_> {
 
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+}
+
+/// Whether the database on `conn` is a practice one ([`Store::is_practice`]),
+/// for the export that marks its bundles and the import that checks them.
+pub(crate) fn is_practice(conn: &Connection) -> Result<bool> {
+    Ok(meta_get(conn, PRACTICE_KEY)?.as_deref() == Some("1"))
 }
 
 pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {

@@ -124,18 +124,8 @@ impl Writer<'_> {
         if current.is_some_and(|c| c.cin.as_ref() == Some(cin)) {
             return Ok(());
         }
-        let other: Option<(String, String, String)> = self
-            .tx
-            .prepare_cached(
-                "SELECT id, first_name, last_name FROM beneficiary
-                 WHERE cin = ?1 AND id <> ?2 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
-            )?
-            .query_row(params![cin, b.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        match other {
-            Some((id, first, last)) => Err(Error::invalid(vec![FieldError::new("cin", "cin_taken")
-                .with("id", id)
-                .with("name", format!("{first} {last}"))])),
+        match cin_taken(&self.tx, cin, Some(b.id))? {
+            Some(taken) => Err(Error::invalid(vec![taken])),
             None => Ok(()),
         }
     }
@@ -294,17 +284,7 @@ impl Store {
         };
         let cin = input.cin.as_deref().and_then(|c| crate::identity::parse_cin("cin", c).ok());
         if let Some(cin) = cin {
-            let other: Option<(String, String, String)> = self
-                .conn()
-                .prepare_cached(
-                    "SELECT id, first_name, last_name FROM beneficiary
-                     WHERE cin = ?1 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
-                )?
-                .query_row(params![cin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            if let Some((id, first, last)) = other {
-                errors.push(FieldError::new("cin", "cin_taken").with("id", id).with("name", format!("{first} {last}")));
-            }
+            errors.extend(cin_taken(self.conn(), &cin, None)?);
         }
         if errors.is_empty() {
             Ok(())
@@ -628,4 +608,19 @@ impl Store {
             None => Ok((w.beneficiary(id)?, None)),
         })
     }
+}
+
+/// The error for `cin` when another live person here holds it (other than
+/// `except`, the record being saved), naming her.
+fn cin_taken(conn: &Connection, cin: &str, except: Option<Uuid>) -> Result<Option<FieldError>> {
+    let other: Option<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT id, first_name, last_name FROM beneficiary
+             WHERE cin = ?1 AND id IS NOT ?2 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
+        )?
+        .query_row(params![cin, except.map(|id| id.to_string())], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(other.map(|(id, first, last)| {
+        FieldError::new("cin", "cin_taken").with("id", id).with("name", format!("{first} {last}"))
+    }))
 }

@@ -221,7 +221,7 @@ impl Store {
             serves,
             keys: None,
             audit: None,
-            practice: meta_get(conn, "practice")?.as_deref() == Some("1"),
+            practice: crate::store::is_practice(conn)?,
             app_version: Some(crate::APP_VERSION.to_string()),
         };
         tally.fill(&mut manifest, &names);

@@ -352,7 +352,7 @@ fn import_one(
     let tx = w.tx();
     let m = bundle.manifest.clone();
     // Made-up people and real ones never meet (store: is_practice).
-    let practice_here = crate::store::meta_get(tx, "practice")?.as_deref() == Some("1");
+    let practice_here = crate::store::is_practice(tx)?;
     if m.practice != practice_here {
         return Err(Error::Refused(Refusal::PracticeMismatch { name: m.source.name.clone(), practice: m.practice }));
     }
