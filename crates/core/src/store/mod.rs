@@ -656,13 +656,39 @@ fn check_device_names(name: &str, coordinator: &str) -> Result<(String, String)>
 /// open it (SQLCipher cannot tell a wrong key from a file that is not a
 /// database). Nothing is migrated or checked.
 pub fn connect(path: &Path, key: &DbKey) -> Result<Connection> {
-    let conn = Connection::open(path)?;
+    let conn = open_file(path)?;
     // A wrong key is our error to tell, in one line: SQLCipher's own log
     // would print to the terminal too.
     conn.execute_batch("PRAGMA cipher_log_level = NONE")?;
     conn.pragma_update(None, "key", &*key.pragma_value())?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     Ok(conn)
+}
+
+/// Opens the file with SQLite, once SQLite and SQLCipher are ready.
+fn open_file(path: &Path) -> Result<Connection> {
+    sqlite_ready()?;
+    Ok(Connection::open(path)?)
+}
+
+/// Initialises SQLite, with SQLCipher, once, before any connection opens.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's start-up
+/// (`SQLITE_EXTRA_INIT`), outside its lock: a second thread opening its
+/// first connection in that moment would see SQLCipher unready, and its
+/// `PRAGMA key` fail ("An error occurred with PRAGMA key or rekey"). Seen
+/// once in CI, with four tests opening their first stores together.
+/// Initialising here, once, behind a lock, closes that window.
+pub fn sqlite_ready() -> Result<()> {
+    static READY: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    // SAFETY: sqlite3_initialize takes no arguments and may be called at
+    // any time; OnceLock makes every other caller wait until it returns.
+    let rc = *READY.get_or_init(|| unsafe { rusqlite::ffi::sqlite3_initialize() });
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), Some("SQLite could not start".into())).into())
+    }
 }
 
 /// Like [`connect`], with an account's passphrase or the recovery key.
@@ -697,7 +723,7 @@ fn encrypt_file_in_place(path: &Path, key: &DbKey) -> Result<()> {
     let _ = std::fs::remove_file(&tmp);
     crate::files::write_private(&tmp, b"")?;
     let done = (|| -> Result<()> {
-        let plain = Connection::open(path)?;
+        let plain = open_file(path)?;
         plain.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
         let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
         export_encrypted(&plain, &tmp, key)?;
@@ -741,6 +767,7 @@ fn check_ours(path: &Path) -> Result<()> {
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
         return Ok(());
     }
+    sqlite_ready()?;
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_ours())?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
     let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
