@@ -392,7 +392,15 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
                 eprintln!("note: this database had no device identity; it is now device 'demo'");
                 store.init_device("demo", "Demo")?;
             }
-            json(demo::generate(&mut store, beneficiaries, seed)?)
+            // A transaction per thousand people; large demos say how far
+            // they got.
+            let loud = beneficiaries > 10 * demo::BATCH;
+            let started = std::time::Instant::now();
+            json(demo::generate_in_batches(&mut store, beneficiaries, seed, demo::BATCH, |done| {
+                if loud && done % (10 * demo::BATCH) == 0 {
+                    eprintln!("{done} people written ({} s)", started.elapsed().as_secs());
+                }
+            })?)
         }
     }?;
     // The account signed in for this command: logged once it succeeded (a

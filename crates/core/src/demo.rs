@@ -146,16 +146,27 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
     }
 }
 
-/// Adds `n` people with their visits and milestones, in one transaction;
-/// dates end today. Registering people, even made-up ones, is recording.
+/// People written per transaction by [`generate`]: a transaction of 100,000
+/// people grew its write-ahead log past 1 GB and slowed as it grew.
+pub const BATCH: usize = 1_000;
+
+/// Adds `n` people with their visits and milestones, [`BATCH`] people per
+/// transaction; dates end today. Registering people, even made-up ones, is
+/// recording. The same seed gives the same people however they are batched.
 pub fn generate(store: &mut Store, n: usize, seed: u64) -> Result<DemoSummary> {
-    store.require(crate::access::Action::Record)?;
-    // Made-up people never mix with real ones: they go into a practice
-    // database (an empty one becomes one), whose bundles no real database
-    // takes.
-    store.mark_practice()?;
-    let mut seeded = Seeded::new(seed);
-    store.write(|w| generate_in(w, n, &mut seeded, None))
+    generate_in_batches(store, n, seed, BATCH, |_| {})
+}
+
+/// [`generate`], `batch` people per transaction; `progress` hears the
+/// count written so far (the CLI prints it for large demos).
+pub fn generate_in_batches(
+    store: &mut Store,
+    n: usize,
+    seed: u64,
+    batch: usize,
+    progress: impl FnMut(usize),
+) -> Result<DemoSummary> {
+    batched(store, n, seed, None, batch, progress)
 }
 
 /// For benchmarks: `n` people with exactly `visits_each` visits each (spread
@@ -168,16 +179,30 @@ pub fn generate_with_visits(
     seed: u64,
     visits_each: usize,
     batch: usize,
+    progress: impl FnMut(usize),
+) -> Result<DemoSummary> {
+    batched(store, n, seed, Some(visits_each), batch, progress)
+}
+
+fn batched(
+    store: &mut Store,
+    n: usize,
+    seed: u64,
+    visits_each: Option<usize>,
+    batch: usize,
     mut progress: impl FnMut(usize),
 ) -> Result<DemoSummary> {
     store.require(crate::access::Action::Record)?;
+    // Made-up people never mix with real ones: they go into a practice
+    // database (an empty one becomes one), whose bundles no real database
+    // takes.
     store.mark_practice()?;
     let mut seeded = Seeded::new(seed);
     let mut total = DemoSummary::default();
     let mut done = 0;
     while done < n {
         let chunk = batch.max(1).min(n - done);
-        let s = store.write(|w| generate_in(w, chunk, &mut seeded, Some(visits_each)))?;
+        let s = store.write(|w| generate_in(w, chunk, &mut seeded, visits_each))?;
         total.beneficiaries += s.beneficiaries;
         total.visits += s.visits;
         total.milestones += s.milestones;
