@@ -707,27 +707,13 @@ fn take_in(tx: &Transaction<'_>, erasures: &[Change], devices: &[Device]) -> Res
 /// many were scrubbed and how many had to be deleted.
 fn scrub_backups(store: &Store) -> Result<(usize, usize)> {
     let (erasures, devices) = known(store.conn())?;
-    let (mut scrubbed, mut removed) = (0, 0);
     if erasures.is_empty() {
         return Ok((0, 0));
     }
-    for b in store.backups()? {
-        match scrub_copy(store, &b.path, &erasures, &devices) {
-            Ok(()) => scrubbed += 1,
-            Err(_) => {
-                // A copy that cannot be opened with this database's key (or
-                // scrubbed) cannot be restored either: it goes, rather than
-                // keep what was erased.
-                std::fs::remove_file(&b.path)?;
-                for side in ["-wal", "-shm"] {
-                    let mut p = b.path.as_os_str().to_owned();
-                    p.push(side);
-                    let _ = std::fs::remove_file(std::path::PathBuf::from(p));
-                }
-                removed += 1;
-            }
-        }
-    }
+    // Each restore point is made whole and scrubbed, then kept whole (a
+    // point that cannot be is removed: no restore could use it either).
+    let (scrubbed, removed) =
+        crate::sync::backup::scrub_all(store, |path| scrub_copy(store, path, &erasures, &devices))?;
     Ok((scrubbed, removed))
 }
 

@@ -149,10 +149,14 @@ fn assert_gone_from_files(m: &Machine) {
     }
 }
 
-/// Every backup, opened with the database's key: scrubbed too.
+/// Every restore point, made whole and opened with the database's key:
+/// scrubbed too.
 fn assert_gone_from_backups(m: &Machine) {
     for b in m.store.backups().unwrap() {
-        let conn = sync_support::conn(&b.path);
+        let dir = sync_support::scratch_dir();
+        let copy = dir.path().join("point.sqlite");
+        wafira_core::sync::backup::write_copy(&m.store, &b.name, &copy).unwrap();
+        let conn = sync_support::conn(&copy);
         assert_gone_from_values(values_of(&conn), &format!("backup {}", b.name));
     }
 }
@@ -435,12 +439,12 @@ fn restoring_a_backup_taken_before_the_erasure_brings_nothing_back() {
     station.import(&laptop.export());
     laptop.store.add_beneficiary_json(common::person(json!({"first_name": "Amina"}))).unwrap();
     station.import(&laptop.export());
-    // The newest backup holds her; keep a copy of it as it is, as if it had
-    // escaped the scrubbing.
+    // The newest point holds her; keep the database it restores as it is,
+    // as if it had escaped the scrubbing.
     let newest = station.store.backups().unwrap().remove(0);
     let keep = tempfile::tempdir().unwrap();
     let unscrubbed = keep.path().join("copy.sqlite");
-    std::fs::copy(&newest.path, &unscrubbed).unwrap();
+    wafira_core::sync::backup::write_copy(&station.store, &newest.name, &unscrubbed).unwrap();
 
     let erased = station.store.erase_beneficiary(her, "retrait du consentement").unwrap();
     assert!(erased.secured.backups_scrubbed >= 2, "{erased:?}");
@@ -449,13 +453,16 @@ fn restoring_a_backup_taken_before_the_erasure_brings_nothing_back() {
 
     // A scrubbed backup restored: she stays erased.
     let restored = station.store.restore_backup(&newest.name).unwrap();
-    assert_eq!(restored.backup.name, newest.name);
+    assert_eq!(restored.backup.created_at, newest.created_at, "the same point, now a full copy");
     assert!(station.store.beneficiary(her).unwrap().is_erased());
     assert_gone_from_tables(&station.store, "station");
 
     // One that escaped the scrubbing, put back and restored: the erasures
-    // the database held are taken in again.
-    std::fs::copy(&unscrubbed, &newest.path).unwrap();
+    // the database held are taken in again. (Scrubbed, the point is a
+    // full copy.)
+    let scrubbed = station.store.backups().unwrap().into_iter().find(|b| b.created_at == newest.created_at).unwrap();
+    assert!(scrubbed.full);
+    std::fs::copy(&unscrubbed, &scrubbed.path).unwrap();
     station.store.restore_backup(&newest.name).unwrap();
     assert!(station.store.beneficiary(her).unwrap().is_erased());
     assert!(station.store.profile(her).unwrap().erasure.is_some());
