@@ -69,7 +69,7 @@ async fn the_sync_screen_says_what_has_not_left_saves_it_on_the_stick_then_says_
     app.click("#export-bundle-usb").await;
     app.wait_for("#export-result .saved").await;
     let saved = app.text("#export-result .saved").await;
-    assert!(saved.contains("2 personnes, 2 visites, 0 étapes") && saved.contains("prêt"), "{saved}");
+    assert!(saved.contains("2 personnes, 2 visites, 0 étape AGR") && saved.contains("prêt"), "{saved}");
     let written: Vec<PathBuf> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(written.len(), 1, "{written:?}");
     assert!(written[0].extension().is_some_and(|e| e == "wafira"));

@@ -69,7 +69,7 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     crate::files::choose_bundles(&app, &[&bundles.0, &bundles.1]).await;
     app.wait_until("the preview", "document.querySelector('#import-preview').textContent.includes('+2')").await;
     let preview = app.text("#import-preview").await;
-    assert!(preview.contains("1 conflits") && preview.contains("1 doublons possibles"), "preview: {preview}");
+    assert!(preview.contains("1 conflit,") && preview.contains("1 doublon possible"), "preview: {preview}");
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "nothing written before confirming");
     app.click("#import-confirm").await;
     app.wait_until("the import result", "document.querySelector('#import-result').textContent.includes('+2')").await;
@@ -131,7 +131,7 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     app.go(&format!("#/profile/{kept}")).await;
     app.wait_for("#history tr[data-op='merge']").await;
     let line = app.text("#history tr[data-op='merge']").await;
-    assert!(line.contains("Fusionnée avec") && line.contains("Téléphone"), "{line}");
+    assert!(line.contains("Fusion avec") && line.contains("Téléphone"), "{line}");
     // The merged-away profile links to the kept one.
     app.go(&format!("#/profile/{other}")).await;
     app.wait_for("#merged-note a").await;

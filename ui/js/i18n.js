@@ -43,6 +43,54 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, k) => (params[k] !== undefined ? String(params[k]) : `{${k}}`));
 }
 
+/**
+ * The CLDR plural category of `count` in the current language: `one`,
+ * `other` in French and English; `zero`, `one`, `two`, `few`, `many`,
+ * `other` in Arabic (Intl.PluralRules; the same rules by hand where it is
+ * missing, as report/words.rs prints them on paper).
+ */
+export function pluralCategory(count, language = lang) {
+  const n = Number(count);
+  if (!Number.isFinite(n)) return 'other';
+  if (typeof Intl !== 'undefined' && Intl.PluralRules) {
+    try {
+      return new Intl.PluralRules(language).select(n);
+    } catch (_) {
+      // fall through to the rules below
+    }
+  }
+  const abs = Math.abs(n);
+  const int = Number.isInteger(abs);
+  if (language === 'ar') {
+    if (abs === 0) return 'zero';
+    if (abs === 1) return 'one';
+    if (abs === 2) return 'two';
+    if (int && abs % 100 >= 3 && abs % 100 <= 10) return 'few';
+    if (int && abs % 100 >= 11) return 'many';
+    return 'other';
+  }
+  if (language === 'fr') {
+    if (Math.trunc(abs) <= 1) return 'one';
+    return int && abs % 1000000 === 0 ? 'many' : 'other';
+  }
+  return abs === 1 && int ? 'one' : 'other';
+}
+
+/** The key of `key`'s form for `count` (`key.few`), or `key.other` when the language has no such form. */
+export function pluralKey(key, count) {
+  const form = `${key}.${pluralCategory(count)}`;
+  return dict[form] !== undefined ? form : `${key}.other`;
+}
+
+/**
+ * The text of `key` agreeing with `count`: `tn('sync.updated', 3)` reads
+ * `sync.updated.other` in French, `sync.updated.few` in Arabic. `{n}` is the
+ * count unless `params.n` gives it already written (`1 830`).
+ */
+export function tn(key, count, params = {}) {
+  return t(pluralKey(key, count), { n: count, ...params });
+}
+
 /** Whether a key has a translation (for optional labels). */
 export function has(key) {
   return dict[key] !== undefined;
@@ -78,7 +126,12 @@ export function formatInstant(iso) {
   return `${p(d.getDate())}/${p(d.getMonth() + 1)}/${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** `12500.5` → `12 500,50 MAD` (fr, ar) or `12,500.50 MAD` (en), from the exact decimal text. */
+/** The currency after an amount: dirhams, `درهم` in Arabic. */
+export function currency() {
+  return lang === 'ar' ? 'درهم' : 'MAD';
+}
+
+/** `12500.5` → `12 500,50 MAD` (fr), `12 500,50 درهم` (ar) or `12,500.50 MAD` (en), from the exact decimal text. */
 export function formatAmount(text) {
   if (text === null || text === undefined || text === '') return '';
   const [int, frac = ''] = String(text).split('.');
@@ -87,7 +140,7 @@ export function formatAmount(text) {
   const sep = lang === 'en' ? ',' : '\u202f';
   const dec = lang === 'en' ? '.' : ',';
   const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
-  return `${neg ? '-' : ''}${grouped}${dec}${(frac + '00').slice(0, 2)} MAD`;
+  return `${neg ? '-' : ''}${grouped}${dec}${(frac + '00').slice(0, 2)} ${currency()}`;
 }
 
 /** A code of a closed list, e.g. codeLabel('phase', 'returned'). */

@@ -7,7 +7,7 @@
 // file, with "Ouvrir" and "Afficher dans le dossier".
 
 import * as api from './api.js';
-import { currentLang, errorText, t } from './i18n.js';
+import { currentLang, errorText, t, tn } from './i18n.js';
 import { esc } from './state.js';
 
 /** Numbers in the locale's grouping: 1830 → "1 830" (fr), "1,830" (en). */
@@ -24,7 +24,11 @@ export function tHtml(key, params = {}) {
 
 /** "412 personnes, 1 830 visites, 57 étapes" from counts of records. */
 export function peopleHtml(c) {
-  return tHtml('save.people', { people: number(c.beneficiaries), visits: number(c.visits), milestones: number(c.milestones) });
+  return tHtml('save.people', {
+    people: tn('count.people', c.beneficiaries, { n: number(c.beneficiaries) }),
+    visits: tn('count.visits', c.visits, { n: number(c.visits) }),
+    milestones: tn('count.milestones', c.milestones, { n: number(c.milestones) }),
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 //! Every error the core can give names a field and is translated: each code
 //! has English text in `error.rs` and an `error.<code>` entry in French,
-//! Arabic and English; each field of the records has a label; and the three
-//! languages hold the same keys.
+//! Arabic and English; each field of the records has a label; the three
+//! languages hold the same keys; and a text that counts (`key.one`,
+//! `key.other`…) has the plural forms its language needs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -177,14 +178,140 @@ fn every_code_of_the_closed_lists_is_translated() {
     }
 }
 
+/// The CLDR plural categories, in their order.
+const CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
+
+/// The texts that count: `base` → its categories, wherever `base.one` and
+/// `base.other` are both keys (`code.sector.other` alone is no plural).
+fn plurals(keys: &BTreeSet<String>) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut out: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for k in keys {
+        let Some((base, cat)) = k.rsplit_once('.') else { continue };
+        if CATEGORIES.contains(&cat) && keys.contains(&format!("{base}.one")) && keys.contains(&format!("{base}.other"))
+        {
+            out.entry(base.to_string()).or_default().insert(cat.to_string());
+        }
+    }
+    out
+}
+
+/// The keys with each text that counts said once, as `base.#`: what the
+/// three languages must hold alike, whatever plural forms each needs.
+fn shape(keys: &BTreeSet<String>) -> BTreeSet<String> {
+    let plurals = plurals(keys);
+    keys.iter()
+        .map(|k| match k.rsplit_once('.') {
+            Some((base, cat)) if CATEGORIES.contains(&cat) && plurals.contains_key(base) => format!("{base}.#"),
+            _ => k.clone(),
+        })
+        .collect()
+}
+
 #[test]
 fn french_arabic_and_english_hold_the_same_keys() {
-    let fr = keys("fr");
+    let fr = shape(&all_keys("fr"));
+    assert!(fr.contains("count.days.#") && fr.contains("conflicts.count.#"), "found the plurals: {fr:?}");
     for lang in ["ar", "en"] {
-        let other = keys(lang);
+        let other = shape(&all_keys(lang));
         let missing: Vec<_> = fr.difference(&other).collect();
         let extra: Vec<_> = other.difference(&fr).collect();
         assert!(missing.is_empty() && extra.is_empty(), "{lang}: missing {missing:?}, not in French {extra:?}");
+    }
+}
+
+/// The text of every key of `lang`.
+fn texts(lang: &str) -> std::collections::BTreeMap<String, String> {
+    let dir = root().join(format!("ui/locales/{lang}"));
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            out.extend(map.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())));
+        }
+    }
+    out
+}
+
+fn placeholders(text: &str) -> BTreeSet<String> {
+    text.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(name, _)| name.to_string())).collect()
+}
+
+/// Each text that counts has the forms CLDR gives its language (French and
+/// English: one, other, French many optional; Arabic: zero, one, two, few,
+/// many, other), each holds the same placeholders besides `{n}`, and `{n}`
+/// is there but where Arabic says one or two in words (يوم واحد، يومان).
+#[test]
+fn every_text_that_counts_has_the_plural_forms_of_its_language() {
+    for lang in LANGS {
+        let texts = texts(lang);
+        let keys: BTreeSet<String> = texts.keys().cloned().collect();
+        let plurals = plurals(&keys);
+        assert!(plurals.len() >= 20, "{lang}: found the plurals {plurals:?}");
+        let needed: BTreeSet<String> =
+            wafira_core::report::words::plural_categories(lang).iter().map(|c| c.to_string()).collect();
+        for (base, cats) in &plurals {
+            let extra: Vec<_> = cats.difference(&needed).filter(|c| !(lang == "fr" && *c == "many")).collect();
+            let missing: Vec<_> = needed.difference(cats).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{lang}: {base} lacks {missing:?}, has no use for {extra:?}"
+            );
+            let other = &texts[&format!("{base}.other")];
+            assert!(other.contains("{n}"), "{lang}: {base}.other does not say the number: {other}");
+            let mut expected = placeholders(other);
+            expected.remove("n");
+            for cat in cats {
+                let text = &texts[&format!("{base}.{cat}")];
+                let mut found = placeholders(text);
+                let said = found.remove("n");
+                assert_eq!(found, expected, "{lang}: {base}.{cat} and {base}.other fill different placeholders");
+                assert!(
+                    said || (lang == "ar" && (cat == "one" || cat == "two")),
+                    "{lang}: {base}.{cat} leaves out the number: {text}"
+                );
+            }
+        }
+    }
+}
+
+/// Every text the window or a printed report counts with (`tn('key', …)`,
+/// `w.tn("key", …)`) has its plural forms, and nothing counts with a text
+/// that has none.
+#[test]
+fn every_count_in_the_code_reads_a_text_with_plural_forms() {
+    let mut used = BTreeSet::new();
+    let mut files = Vec::new();
+    for dir in ["ui/js", "ui/js/screens"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "js") {
+                files.push(std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut rust = Vec::new();
+    sources(&root().join("crates/core/src/report"), &mut rust);
+    files.extend(rust.into_iter().map(|(_, text)| text));
+    for text in &files {
+        for call in ["tn('", "pluralKey('", "tn(\"", "tn_decimal(\""] {
+            for piece in text.split(call).skip(1) {
+                let quote = if call.ends_with('\'') { '\'' } else { '"' };
+                if let Some((key, _)) = piece.split_once(quote) {
+                    used.insert(key.to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        used.contains("count.days") && used.contains("sync.updated") && used.contains("report.registered_intro"),
+        "{used:?}"
+    );
+    for lang in LANGS {
+        let plurals = plurals(&all_keys(lang));
+        let missing: Vec<_> = used.iter().filter(|k| !plurals.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "{lang}: counted with texts that have no plural forms: {missing:?}");
     }
 }
 
@@ -209,6 +336,7 @@ fn keys_used_by_the_ui() -> BTreeSet<String> {
         "welcome.",
         "error.",
         "code.",
+        "count.",
     ];
     let files = [
         "ui/index.html",
@@ -246,7 +374,9 @@ fn every_key_the_screens_use_is_translated() {
     assert!(used.contains("profile.add_visit") && used.contains("followups.print"), "found the keys: {used:?}");
     for lang in LANGS {
         let keys = all_keys(lang);
-        let missing: Vec<_> = used.iter().filter(|k| !keys.contains(*k)).collect();
+        // A text that counts is there as its forms (`followups.empty.other`).
+        let missing: Vec<_> =
+            used.iter().filter(|k| !keys.contains(*k) && !keys.contains(&format!("{k}.other"))).collect();
         assert!(missing.is_empty(), "{lang}: the screens use keys with no translation: {missing:?}");
     }
 }

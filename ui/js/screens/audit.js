@@ -5,7 +5,7 @@
 // only shows its answers.
 
 import * as api from '../api.js';
-import { applyTranslations, errorText, formatInstant, has, t } from '../i18n.js';
+import { applyTranslations, errorText, formatInstant, has, t, tn } from '../i18n.js';
 import { el, esc, toast } from '../state.js';
 import { dateEntry, dateValue, displayDate } from '../dates.js';
 
@@ -148,7 +148,7 @@ async function load(view) {
     $('audit-count').textContent = errorText(err);
     return;
   }
-  $('audit-count').textContent = page.total ? t('audit.count', { n: page.total }) : t('audit.none');
+  $('audit-count').textContent = page.total ? tn('audit.count', page.total) : t('audit.none');
   view.querySelector('#audit-table tbody').innerHTML = page.entries.map(rowHtml).join('');
   $('audit-more').hidden = page.entries.length >= page.total;
 }
@@ -190,8 +190,8 @@ async function exportLog(view) {
   button.disabled = true;
   try {
     const done = await api.auditExport();
-    out.innerHTML = `${esc(t('audit.export_done', { n: done.entries }))} <bdi dir="ltr"><code>${esc(done.path)}</code></bdi>`;
-    toast(t('audit.export_done', { n: done.entries }));
+    out.innerHTML = `${esc(tn('audit.export_done', done.entries))} <bdi dir="ltr"><code>${esc(done.path)}</code></bdi>`;
+    toast(tn('audit.export_done', done.entries));
   } catch (err) {
     out.textContent = errorText(err);
   } finally {

@@ -3,7 +3,7 @@
 // screen shows at most PAGE rows at a time, so 10,000 people stay smooth.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, errorText, formatBirth, formatDate, t } from '../i18n.js';
+import { applyTranslations, codeLabel, errorText, formatBirth, formatDate, t, tn } from '../i18n.js';
 import { app, codeOptions, el, esc, fullName, navigate, phoneHtml, provinceOptions, regionOptions } from '../state.js';
 
 const PAGE = 200;
@@ -118,7 +118,7 @@ async function load(view) {
   if (mine !== seq) return; // a newer keystroke already asked again
   const tbody = view.querySelector('tbody');
   tbody.innerHTML = page.rows.map(rowHtml).join('');
-  view.querySelector('#list-count').textContent = t('list.count', { shown: page.rows.length, total: page.total });
+  view.querySelector('#list-count').textContent = tn('list.count', page.rows.length, { total: page.total });
   view.querySelector('#more').hidden = page.rows.length >= page.total;
 }
 

@@ -3,7 +3,7 @@
 // checks a third value as it checks an edit; its error shows beside it.
 
 import * as api from '../api.js';
-import { applyTranslations, errorText, fieldErrorText, formatInstant, has, t } from '../i18n.js';
+import { applyTranslations, errorText, fieldErrorText, formatInstant, has, t, tn } from '../i18n.js';
 import { el, esc, may, toast } from '../state.js';
 
 let showAll = false;
@@ -72,7 +72,7 @@ async function load(view) {
     view.querySelector('#conflicts-count').textContent = errorText(err);
     return;
   }
-  view.querySelector('#conflicts-count').textContent = list.length ? t('conflicts.count', { n: list.length }) : t('conflicts.none');
+  view.querySelector('#conflicts-count').textContent = list.length ? tn('conflicts.count', list.length) : t('conflicts.none');
   view.querySelector('#conflict-list').innerHTML = list.map(cardHtml).join('');
 }
 

@@ -7,7 +7,7 @@
 
 import * as api from '../api.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { applyTranslations, codeLabel, currentLang, errorText, formatDate, formatInstant, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currency, currentLang, errorText, formatDate, formatInstant, pluralKey, t, tn } from '../i18n.js';
 import { offerSave, tHtml } from '../save.js';
 import { codeOptions, el, esc, may, regionOptions } from '../state.js';
 
@@ -38,11 +38,11 @@ function pct(v) {
   return currentLang() === 'en' ? `${text}%` : `${text}\u202f%`;
 }
 
-/** An exact decimal amount as `12 500,00 MAD`. */
+/** An exact decimal amount as `12 500,00 MAD` (`درهم` in Arabic). */
 function mad(v) {
   if (v === null || v === undefined) return '—';
   const [i, f = ''] = String(v).split('.');
-  return `${num(`${i}.${(f + '00').slice(0, 2)}`)} MAD`;
+  return `${num(`${i}.${(f + '00').slice(0, 2)}`)} ${currency()}`;
 }
 
 function value(unit, v) {
@@ -101,7 +101,7 @@ export async function render(main) {
     filter: 'save.pdf_files',
     out: view.querySelector('#dash-print-result'),
     write: (path) => api.printReport(request(), path),
-    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+    describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
     failed: (err) => err && err.fields && err.fields.length && showErrors(form, err),
   });
   offerSave(view.querySelector('#print-pdf'),
@@ -155,7 +155,10 @@ function otherFigures(i) {
   const of = (n, m, share) => t('report.n_of_m', { n: num(n), m: num(m), share: pct(share) });
   const l = i.iga.sustained_of_launched;
   const delay = i.iga.median_days_to_launch === null ? '—'
-    : t('report.days_over', { days: num(i.iga.median_days_to_launch), n: num(i.iga.launches_timed) });
+    : t('report.days_over', {
+      days: tn('count.days', i.iga.median_days_to_launch, { n: num(i.iga.median_days_to_launch) }),
+      n: tn('count.launches', i.iga.launches_timed, { n: num(i.iga.launches_timed) }),
+    });
   return `<h2 data-i18n="report.other_figures"></h2><div class="card"><dl class="facts">
     ${fig('beneficiaries.registered', t('indicator.beneficiaries_registered'), num(i.beneficiaries.registered), i.beneficiaries.registered)}
     ${fig('coaching.visits', t('report.visits_total'), num(c.visits), c.visits)}
@@ -218,8 +221,8 @@ function months(i) {
     <span class="vbar" style="block-size:${((m.visits / max) * 100).toFixed(1)}%"></span>
     <span class="month-label">${esc(`${m.month.slice(5)}/${m.month.slice(2, 4)}`)}</span></div>`);
   return `<h2 data-i18n="report.visits_per_month"></h2><div class="months" role="img"
-    aria-label="${esc(t('report.visits_chart_note', { n: num(i.coaching.visits) }))}">${bars.join('')}</div>
-    <p class="muted">${esc(t('report.visits_chart_note', { n: num(i.coaching.visits) }))}</p>`;
+    aria-label="${esc(tn('report.visits_chart_note', i.coaching.visits, { n: num(i.coaching.visits) }))}">${bars.join('')}</div>
+    <p class="muted">${esc(tn('report.visits_chart_note', i.coaching.visits, { n: num(i.coaching.visits) }))}</p>`;
 }
 
 function dataStatus(i) {

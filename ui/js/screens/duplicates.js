@@ -5,7 +5,7 @@
 // without this screen or the CLI.
 
 import * as api from '../api.js';
-import { applyTranslations, errorText, formatBirth, formatInstant, t } from '../i18n.js';
+import { applyTranslations, errorText, formatBirth, formatInstant, t, tn } from '../i18n.js';
 import { el, esc, fullName, may, phoneText, toast } from '../state.js';
 import { valueText } from './profile.js';
 
@@ -125,7 +125,7 @@ async function load(view) {
     view.querySelector('#duplicates-count').textContent = errorText(err);
     return;
   }
-  view.querySelector('#duplicates-count').textContent = list.length ? t('duplicates.count', { n: list.length }) : t('duplicates.none');
+  view.querySelector('#duplicates-count').textContent = list.length ? tn('duplicates.count', list.length) : t('duplicates.none');
   view.querySelector('#pair-list').innerHTML = list.map(pairHtml).join('');
 }
 

@@ -5,7 +5,7 @@
 // The core decides who is on it; the same plan is saved as a PDF.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, currentLang, errorText, formatDate, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatDate, pluralKey, t, tn } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { offerSave, tHtml } from '../save.js';
 import { app, el, esc, phoneHtml, provinceOptions, regionOptions } from '../state.js';
@@ -75,7 +75,7 @@ export async function render(main) {
     filter: 'save.pdf_files',
     out: view.querySelector('#followups-print-result'),
     write: (path) => api.printReport({ kind: 'followups', filters: { region: place.region || null }, place: placeQuery(), days, lang: currentLang() }, path),
-    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+    describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
   });
   await load(view, form, days);
 }
@@ -122,8 +122,13 @@ async function load(view, form, wanted) {
   days = wanted;
   const people = groups.reduce((n, g) => n + g.people.length, 0);
   view.querySelector('#followups-summary').textContent = people
-    ? t('followups.summary', { people, places: groups.length, days, date: formatDate(today()) })
-    : t('followups.empty', { days });
+    ? t('followups.summary', {
+      people: tn('count.people', people),
+      places: tn('count.places', groups.length),
+      days: tn('count.days', days),
+      date: formatDate(today()),
+    })
+    : tn('followups.empty', days);
   view.querySelector('#followups-plan').innerHTML = planHtml(groups);
   applyTranslations(view.querySelector('#followups-plan'));
 }
@@ -158,8 +163,8 @@ function reasonText(p) {
       return t('followups.reason.due', { date: formatDate(p.next_visit_date) });
     default:
       return p.last_visit_date
-        ? t('followups.reason.no_recent_visit', { days: p.days_without_visit })
-        : t('followups.reason.never_visited', { days: p.days_without_visit });
+        ? tn('followups.reason.no_recent_visit', p.days_without_visit)
+        : tn('followups.reason.never_visited', p.days_without_visit);
   }
 }
 

@@ -6,7 +6,7 @@
 // their fields.
 
 import * as api from '../api.js';
-import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatBirth, formatDate, formatInstant, t } from '../i18n.js';
+import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatBirth, formatDate, formatInstant, pluralKey, t, tn } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
@@ -137,7 +137,7 @@ function printSheet(b, button) {
     filter: 'save.pdf_files',
     out,
     write: (path) => api.printReport({ kind: 'profile', id: b.id, lang: currentLang() }, path),
-    describe: (saved) => tHtml('save.pdf_pages', { pages: saved.pages }),
+    describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
   });
 }
 
@@ -153,7 +153,7 @@ function identityFacts(p) {
   const day = b.birth_date_approx ? `<bdi>${esc(formatBirth(b))}</bdi>` : `<bdi dir="ltr">${esc(formatDate(b.birth_date))}</bdi>`;
   const born = p.erased
     ? String(b.birth_date).slice(0, 4)
-    : { html: `<bdi class="birth">${day} (${esc(t('profile.age', { age: p.age }))})</bdi>` };
+    : { html: `<bdi class="birth">${day} (${esc(tn('profile.age', p.age))})</bdi>` };
   const place = { html: placeHtml([t(`region.${b.region}`), b.province && t(`province.${b.province}`), b.commune, b.douar]) };
   const phone = b.phone ? { html: phoneHtml(b.phone) } : '';
   const facts = [
@@ -186,7 +186,7 @@ function timelineHtml(p) {
 function visitItem(v) {
   const details = [
     v.location,
-    v.duration_minutes ? t('profile.minutes', { n: v.duration_minutes }) : '',
+    v.duration_minutes ? tn('profile.minutes', v.duration_minutes) : '',
     v.coordinator ? t('profile.with', { name: v.coordinator }) : '',
   ].filter(Boolean).join(' · ');
   const lines = [

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { reloadInfo, showLocked } from '../app.js';
 import { renderForm, readForm, showErrors } from '../form.js';
-import { applyTranslations, errorText, t } from '../i18n.js';
+import { applyTranslations, errorText, t, tn } from '../i18n.js';
 import { app, el, esc, may, navigate, toast } from '../state.js';
 
 const SPEC = [{ name: 'followup_days', label: 'settings.followup_days', type: 'number', attrs: { min: '1', max: '365' } }];
@@ -71,7 +71,7 @@ export function render(main) {
     e.target.disabled = true;
     try {
       const made = await api.loadDemo(300);
-      toast(t('practice.loaded', { n: made.beneficiaries }));
+      toast(tn('practice.loaded', made.beneficiaries));
     } catch (err) {
       toast(errorText(err));
     } finally {

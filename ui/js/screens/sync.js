@@ -7,7 +7,7 @@
 // sends bundles to; the backups kept before imports.
 
 import * as api from '../api.js';
-import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
+import { applyTranslations, errorText, formatInstant, pluralKey, t, tn } from '../i18n.js';
 import { offerSave, number, peopleHtml, tHtml } from '../save.js';
 import { app, el, esc, may, toast } from '../state.js';
 
@@ -249,7 +249,7 @@ function unsentHtml(u) {
     : esc(t('sync.never_exported'));
   if (u.nothing_new) return `${nothingNewHtml(u)} `;
   return `<strong>${esc(t('sync.unsent_title'))}</strong> ${peopleHtml(u.records)}${
-    u.decisions ? ` · ${tHtml('sync.unsent_decisions', { n: number(u.decisions) })}` : ''} · ${last}`;
+    u.decisions ? ` · ${tHtml(pluralKey('sync.unsent_decisions', u.decisions), { n: number(u.decisions) })}` : ''} · ${last}`;
 }
 
 /** A missing earlier bundle of the laptop, said before anything else. */
@@ -274,11 +274,11 @@ async function loadKeys(view) {
 
 function counts(s) {
   return t('sync.summary_line', {
-    beneficiaries: s.added.beneficiaries,
-    visits: s.added.visits,
-    milestones: s.added.milestones,
-    conflicts: s.conflicts,
-    duplicates: s.possible_duplicates,
+    beneficiaries: tn('count.beneficiaries', s.added.beneficiaries),
+    visits: tn('count.visits', s.added.visits),
+    milestones: tn('count.milestones', s.added.milestones),
+    conflicts: tn('count.conflicts', s.conflicts),
+    duplicates: tn('count.duplicates', s.possible_duplicates),
   });
 }
 
@@ -297,9 +297,9 @@ function reportHtml(report, preview) {
     const s = f.summary;
     const extra = [];
     if (s.already_imported && s.new_changes === 0) extra.push(t('sync.already_imported'));
-    if (s.updated) extra.push(t('sync.updated', { n: s.updated }));
-    if (s.waiting) extra.push(t('sync.waiting', { n: s.waiting }));
-    if (s.future_changes) extra.push(t('sync.future', { n: s.future_changes }));
+    if (s.updated) extra.push(tn('sync.updated', s.updated));
+    if (s.waiting) extra.push(tn('sync.waiting', s.waiting));
+    if (s.future_changes) extra.push(tn('sync.future', s.future_changes));
     if (s.approved) extra.push(t('sync.approved_now'));
     for (const w of s.warnings || []) extra.push(t(`sync.warning.${w}`));
     return `<li>${esc(f.file)} (${esc(s.source.name)}, n° ${esc(s.number)}) : ${esc(counts(s))}${extra.length ? ` · ${esc(extra.join(' · '))}` : ''}</li>`;
@@ -338,7 +338,11 @@ function deviceRow(d) {
   const me = d.this_device ? ` <span class="badge">${esc(t('sync.this_device'))}</span>` : '';
   const last = d.last_seq ? t('sync.change_n', { n: d.last_seq, at: formatInstant(d.last_change_at) }) : '—';
   const bundle = d.last_bundle_number
-    ? t('sync.bundle_n', { n: d.last_bundle_number, at: formatInstant(d.last_bundle_imported_at), count: d.bundles_imported })
+    ? t('sync.bundle_n', {
+      n: d.last_bundle_number,
+      at: formatInstant(d.last_bundle_imported_at),
+      count: tn('count.bundles', d.bundles_imported),
+    })
     : '—';
   const missing = [];
   if (d.missing_bundles.length) {
@@ -347,7 +351,7 @@ function deviceRow(d) {
   }
   for (const g of d.missing_changes) missing.push(t('sync.missing_changes', { from: g.from, to: g.to }));
   const clock = d.future_changes
-    ? `<span class="badge overdue">${esc(t('sync.future_warning', { n: d.future_changes, at: formatInstant(d.furthest_future_at) }))}</span>`
+    ? `<span class="badge overdue">${esc(tn('sync.future_warning', d.future_changes, { at: formatInstant(d.furthest_future_at) }))}</span>`
     : '';
   return `<tr data-device="${esc(d.id)}">
     <td><strong>${esc(d.name)}</strong>${me}<br><span class="muted">${esc(d.coordinator)}</span></td>

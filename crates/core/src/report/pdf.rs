@@ -143,7 +143,7 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
 fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Result<()> {
     let w = s.words;
     s.rect(-4.0, 14.0, WIDTH + 8.0, 40.0, Some(ACCENT), None)?;
-    s.text(4.0, 24.0, 10.0, Weight::Regular, Rgb(214, 234, 235), Side::Start, "Wafira Field")?;
+    s.text(4.0, 24.0, 10.0, Weight::Regular, Rgb(214, 234, 235), Side::Start, &w.t("app.title"))?;
     s.text(4.0, 37.0, 22.0, Weight::Bold, Rgb::WHITE, Side::Start, title)?;
     s.text(4.0, 47.0, 10.5, Weight::Regular, Rgb::WHITE, Side::Start, &w.t("report.subtitle"))?;
     s.y = 70.0;
@@ -186,10 +186,10 @@ fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Resul
     let records = w.tp(
         "report.records",
         &[
-            ("beneficiaries", &w.int(d.records.beneficiaries)),
-            ("visits", &w.int(d.records.visits)),
-            ("milestones", &w.int(d.records.milestones)),
-            ("targets", &w.int(d.records.targets)),
+            ("beneficiaries", &w.tn("count.beneficiaries", d.records.beneficiaries, &[])),
+            ("visits", &w.tn("count.visits", d.records.visits, &[])),
+            ("milestones", &w.tn("count.milestones", d.records.milestones, &[])),
+            ("targets", &w.tn("count.targets", d.records.targets, &[])),
         ],
     );
     let open = |n: Option<u64>| n.map_or_else(|| w.t("report.not_available"), |n| w.int(n));
@@ -257,7 +257,13 @@ fn key_figures(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     s.fact(&w.t("report.sustained_of_launched"), &of(l.sustained, l.launched, l.share), label)?;
     s.fact(&w.t("report.stopped"), &w.int(i.iga.stopped), label)?;
     let delay = match i.iga.median_days_to_launch {
-        Some(d) => w.tp("report.days_over", &[("days", &w.decimal(d, 1)), ("n", &w.int(i.iga.launches_timed))]),
+        Some(d) => w.tp(
+            "report.days_over",
+            &[
+                ("days", &w.tn_decimal("count.days", d, 1, &[])),
+                ("n", &w.tn("count.launches", i.iga.launches_timed, &[])),
+            ],
+        ),
         None => "—".into(),
     };
     s.fact(&w.t("report.median_days_to_launch"), &delay, label)?;
@@ -363,11 +369,7 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let b = &i.beneficiaries;
     s.heading(&w.t("report.beneficiaries"))?;
-    s.paragraph(
-        &w.tp("report.registered_intro", &[("n", &w.int(b.registered)), ("period", &period_text(&i.filters, w))]),
-        9.5,
-        INK,
-    )?;
+    s.paragraph(&w.tn("report.registered_intro", b.registered, &[("period", &period_text(&i.filters, w))]), 9.5, INK)?;
     s.subheading(&w.t("report.by_region_sex"))?;
     let header =
         [w.t("field.region"), w.t("report.women"), w.t("report.men"), w.t("report.total"), w.t("report.target")];
@@ -481,8 +483,13 @@ fn visits_chart(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         }
     }
     s.y = base + 10.0;
-    s.paragraph(&w.tp("report.visits_chart_note", &[("n", &w.int(i.coaching.visits))]), 8.5, MUTED)?;
+    s.paragraph(&w.tn("report.visits_chart_note", i.coaching.visits, &[]), 8.5, MUTED)?;
     Ok(())
+}
+
+/// A number of days as a count (never negative: the core refuses it).
+fn day_count(days: i64) -> u64 {
+    u64::try_from(days).unwrap_or(0)
 }
 
 /// Why a person is on a list, short enough for a table cell (the days
@@ -513,7 +520,7 @@ fn place(w: &Words, b: &Beneficiary) -> String {
 fn overdue_counts(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<()> {
     let w = s.words;
     s.heading(&w.tp("report.overdue", &[("n", &w.int(people.len() as u64))]))?;
-    s.paragraph(&w.tp("report.overdue_counts_intro", &[("days", &days.to_string())]), 9.0, MUTED)?;
+    s.paragraph(&w.tn("report.overdue_counts_intro", day_count(days), &[]), 9.0, MUTED)?;
     if people.is_empty() {
         return s.paragraph(&w.t("report.overdue_none"), 9.5, INK);
     }
@@ -593,10 +600,10 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
                 format!(
                     "{} ({})",
                     w.tp("birth.approx", &[("year", &year.to_string())]),
-                    w.tp("profile.age", &[("age", &p.age.to_string())])
+                    w.tn("profile.age", u64::try_from(p.age).unwrap_or(0), &[])
                 )
             } else {
-                format!("{} ({})", w.date(b.birth_date), w.tp("profile.age", &[("age", &p.age.to_string())]))
+                format!("{} ({})", w.date(b.birth_date), w.tn("profile.age", u64::try_from(p.age).unwrap_or(0), &[]))
             },
         ),
         (w.t("field.cin"), b.cin.as_deref().map_or_else(dash, |c| ltr(&w, c))),
@@ -650,7 +657,7 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
         s.ensure(14.0);
         let mut head = format!("{} · {}", w.date(v.date), w.code("visit", v.kind.as_str()));
         if let Some(m) = v.duration_minutes {
-            head = format!("{head} · {}", w.tp("profile.minutes", &[("n", &m.to_string())]));
+            head = format!("{head} · {}", w.tn("profile.minutes", u64::from(m), &[]));
         }
         head = format!("{head} · {}", v.coordinator);
         s.text(0.0, s.y, 9.5, Weight::Bold, INK, Side::Start, &head)?;
@@ -710,9 +717,9 @@ pub fn followup_list(
         &w.tp(
             "followups.summary",
             &[
-                ("people", &w.int(count as u64)),
-                ("places", &w.int(groups.len() as u64)),
-                ("days", &days.to_string()),
+                ("people", &w.tn("count.people", count as u64, &[])),
+                ("places", &w.tn("count.places", groups.len() as u64, &[])),
+                ("days", &w.tn("count.days", day_count(days), &[])),
                 ("date", &w.date(Store::today())),
             ],
         ),
@@ -723,7 +730,7 @@ pub fn followup_list(
         s.paragraph(&format!("{} : {}", w.t("report.filters"), filters_text(filters, &w)), 9.0, MUTED)?;
     }
     if groups.is_empty() {
-        s.paragraph(&w.tp("followups.empty", &[("days", &days.to_string())]), 10.0, INK)?;
+        s.paragraph(&w.tn("followups.empty", day_count(days), &[]), 10.0, INK)?;
         return Ok(Printed::new(s.finish()?, fingerprint));
     }
     let header = [

@@ -81,6 +81,29 @@ impl Words {
         s
     }
 
+    /// The text of `key` agreeing with `count` (`key.one`, `key.few`…, see
+    /// [`plural`]), `{n}` filled with the count as printed (`3 000`).
+    pub fn tn(&self, key: &str, count: u64, params: &[(&str, &str)]) -> String {
+        let n = self.int(count);
+        self.plural_text(key, Decimal::from(count), &n, params)
+    }
+
+    /// [`Words::tn`] for a decimal printed with at most `dp` decimals
+    /// (`66,5 jours`): the form agrees with the number as printed.
+    pub fn tn_decimal(&self, key: &str, d: Decimal, dp: u32, params: &[(&str, &str)]) -> String {
+        let printed = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero).normalize();
+        let n = self.decimal(printed, dp);
+        self.plural_text(key, printed, &n, params)
+    }
+
+    fn plural_text(&self, key: &str, count: Decimal, n: &str, params: &[(&str, &str)]) -> String {
+        let form = format!("{key}.{}", plural(self.lang, count));
+        let key = if self.map.contains_key(&form) { form } else { format!("{key}.other") };
+        let mut all = vec![("n", n)];
+        all.extend_from_slice(params);
+        self.tp(&key, &all)
+    }
+
     /// The label of a code of a closed list (`code.<list>.<code>`).
     pub fn code(&self, list: &str, code: &str) -> String {
         let key = format!("code.{list}.{code}");
@@ -142,9 +165,22 @@ impl Words {
         }
     }
 
-    /// `12 500,00 MAD` (an exact amount, rounded to the centime).
+    /// The currency written after an amount: `MAD`, `درهم` in Arabic.
+    pub fn currency(&self) -> &'static str {
+        if self.lang == "ar" {
+            "درهم"
+        } else {
+            "MAD"
+        }
+    }
+
+    /// `12 500,00 MAD`, `12 500,00 درهم` (an exact amount, rounded to the centime).
     pub fn money(&self, d: Decimal) -> String {
-        Mad(d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)).format(self.lang)
+        let text = Mad(d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)).format(self.lang);
+        match text.strip_suffix(" MAD") {
+            Some(number) => format!("{number} {}", self.currency()),
+            None => text,
+        }
     }
 
     /// `14/03/2026`.
@@ -158,6 +194,65 @@ impl Words {
             Ok(t) => t.with_timezone(&chrono::Local).format("%d/%m/%Y %H:%M").to_string(),
             Err(_) => utc.to_string(),
         }
+    }
+}
+
+/// The CLDR plural category of `n` in `lang` (unicode.org/cldr, plural
+/// rules; what `Intl.PluralRules` gives the window):
+///
+/// - French: `one` for 0 ≤ n < 2, `many` for whole millions, else `other`;
+/// - English: `one` for 1 written without decimals, else `other`;
+/// - Arabic: `zero` 0, `one` 1, `two` 2, `few` when n % 100 is 3–10, `many`
+///   when n % 100 is 11–99 (whole numbers), else `other` (100–102, 1.5).
+///
+/// `n` as printed: `1.0` has one visible decimal.
+pub fn plural(lang: &str, n: Decimal) -> &'static str {
+    let n = n.abs();
+    let whole = n.fract().is_zero();
+    let i = n.trunc();
+    let v = if whole { n.scale() } else { 1 }; // visible decimals, as printed
+    match lang {
+        "ar" => {
+            let hundred = if whole { n % Decimal::ONE_HUNDRED } else { Decimal::NEGATIVE_ONE };
+            if n.is_zero() {
+                "zero"
+            } else if n == Decimal::ONE {
+                "one"
+            } else if n == Decimal::TWO {
+                "two"
+            } else if (Decimal::from(3)..=Decimal::TEN).contains(&hundred) {
+                "few"
+            } else if (Decimal::from(11)..=Decimal::from(99)).contains(&hundred) {
+                "many"
+            } else {
+                "other"
+            }
+        }
+        "fr" => {
+            if i <= Decimal::ONE {
+                "one"
+            } else if v == 0 && (i % Decimal::from(1_000_000)).is_zero() {
+                "many"
+            } else {
+                "other"
+            }
+        }
+        _ => {
+            if i == Decimal::ONE && v == 0 {
+                "one"
+            } else {
+                "other"
+            }
+        }
+    }
+}
+
+/// The plural categories each language's texts must hold (French `many`
+/// may fall back to `other`).
+pub fn plural_categories(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "ar" => &["zero", "one", "two", "few", "many", "other"],
+        _ => &["one", "other"],
     }
 }
 
@@ -189,5 +284,86 @@ mod tests {
         assert_eq!(fr.money(Decimal::from_str("12500").unwrap()), "12\u{202f}500,00 MAD");
         assert_eq!(fr.decimal(Decimal::from_str("12.345").unwrap(), 2), "12,35");
         assert!(Words::new("de").is_err());
+    }
+
+    #[test]
+    fn arabic_amounts_are_in_dirhams() {
+        let ar = Words::new("ar").unwrap();
+        assert_eq!(ar.money(Decimal::from_str("12500.5").unwrap()), "12\u{202f}500,50 درهم");
+        assert_eq!(Words::new("en").unwrap().money(Decimal::from(3)), "3.00 MAD");
+    }
+
+    fn cat(lang: &str, n: &str) -> &'static str {
+        plural(lang, Decimal::from_str(n).unwrap())
+    }
+
+    /// The examples of CLDR's plural rules (plurals.xml).
+    #[test]
+    fn plural_categories_follow_cldr() {
+        for (n, want) in [
+            ("0", "zero"),
+            ("1", "one"),
+            ("2", "two"),
+            ("3", "few"),
+            ("10", "few"),
+            ("103", "few"),
+            ("110", "few"),
+            ("1003", "few"),
+            ("11", "many"),
+            ("26", "many"),
+            ("99", "many"),
+            ("111", "many"),
+            ("1011", "many"),
+            ("100", "other"),
+            ("101", "other"),
+            ("102", "other"),
+            ("1000", "other"),
+            ("0.1", "other"),
+            ("1.5", "other"),
+            ("3.5", "other"),
+            ("3.0", "few"),
+        ] {
+            assert_eq!(cat("ar", n), want, "ar {n}");
+        }
+        for (n, want) in [
+            ("0", "one"),
+            ("1", "one"),
+            ("1.5", "one"),
+            ("2", "other"),
+            ("17", "other"),
+            ("100", "other"),
+            ("66.5", "other"),
+            ("1000000", "many"),
+            ("2000000", "many"),
+            ("1000001", "other"),
+        ] {
+            assert_eq!(cat("fr", n), want, "fr {n}");
+        }
+        for (n, want) in
+            [("1", "one"), ("0", "other"), ("2", "other"), ("1.0", "other"), ("1.5", "other"), ("21", "other")]
+        {
+            assert_eq!(cat("en", n), want, "en {n}");
+        }
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        let fr = Words::new("fr").unwrap();
+        let ar = Words::new("ar").unwrap();
+        let en = Words::new("en").unwrap();
+        assert_eq!(fr.tn("count.days", 0, &[]), "0 jour");
+        assert_eq!(fr.tn("count.days", 1, &[]), "1 jour");
+        assert_eq!(fr.tn("count.days", 3000, &[]), "3\u{202f}000 jours");
+        assert_eq!(fr.tn_decimal("count.days", Decimal::from_str("66.54").unwrap(), 1, &[]), "66,5 jours");
+        assert_eq!(fr.tn_decimal("count.days", Decimal::from_str("1.54").unwrap(), 1, &[]), "1,5 jour");
+        assert_eq!(en.tn("count.days", 1, &[]), "1 day");
+        assert_eq!(en.tn("count.days", 0, &[]), "0 days");
+        assert_eq!(ar.tn("count.days", 2, &[]), "يومان");
+        assert_eq!(ar.tn("count.days", 5, &[]), "5 أيام");
+        assert_eq!(ar.tn("count.days", 60, &[]), "60 يوما");
+        assert_eq!(ar.tn("count.days", 100, &[]), "100 يوم");
+        assert_eq!(fr.tn("report.registered_intro", 1, &[("period", "2024")]), "1 personne inscrite (2024).");
+        // A French million falls back to `other`.
+        assert_eq!(fr.tn("count.people", 1_000_000, &[]), "1\u{202f}000\u{202f}000 personnes");
     }
 }
