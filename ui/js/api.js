@@ -53,6 +53,19 @@ export const renameCoordinator = (name) => invoke('rename_coordinator', { name }
 /** place: {region, province, commune} (each optional), or null for everywhere. */
 export const followups = (days, place = null) => invoke('followups', { days, place });
 
+// The results framework's records (IGAs, follow-up surveys, seasons,
+// referrals, partners, sessions, attendance): forms built from recordKinds.
+export const recordKinds = () => invoke('record_kinds');
+/** query: {beneficiaryId, igaId, sessionId, archived} */
+export const records = (kind, query = {}) => invoke('records', { kind, ...query });
+export const addRecord = (kind, input) => invoke('add_record', { kind, input });
+export const addPartner = (input) => invoke('add_partner', { input });
+export const updateRecord = (kind, id, patch) => invoke('update_record', { kind, id, patch });
+export const voidRecord = (kind, id, reason) => invoke('void_record', { kind, id, reason });
+export const restoreRecord = (kind, id) => invoke('restore_record', { kind, id });
+export const takeAttendance = (sessionId, present) => invoke('take_attendance', { sessionId, present });
+export const partners = () => invoke('partners');
+
 // Sync and consolidation (crates/core/src/sync, src-tauri/src/commands/sync.rs).
 export const syncStatus = () => invoke('sync_status');
 /** path: the file chosen (Save as, or the USB stick); gives {path, manifest, records}; `nothing_new` when nothing is. */

@@ -76,6 +76,8 @@ pub enum Action {
     Erase,
     /// Set the programme's targets.
     SetTargets,
+    /// Extend the programme's reference lists (its partners).
+    ManageReference,
     /// Print the programme's reports and read its indicators export.
     PrintReport,
     /// Export the records (CSV, XLSX), plain or pseudonymised.
@@ -85,7 +87,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Read,
         Action::Record,
         Action::PrintFieldSheet,
@@ -96,6 +98,7 @@ impl Action {
         Action::Restore,
         Action::Erase,
         Action::SetTargets,
+        Action::ManageReference,
         Action::PrintReport,
         Action::ExportData,
         Action::ManageAccounts,
@@ -107,7 +110,7 @@ impl Action {
         match self {
             Read | Record | PrintFieldSheet | ExportBundle | ImportApproved => Role::Coordinator,
             EnrolDevice | Settle | Restore | Erase => Role::Assistant,
-            SetTargets | PrintReport | ExportData | ManageAccounts => Role::Manager,
+            SetTargets | ManageReference | PrintReport | ExportData | ManageAccounts => Role::Manager,
         }
     }
 
@@ -124,6 +127,7 @@ impl Action {
             Restore => "restore",
             Erase => "erase",
             SetTargets => "set_targets",
+            ManageReference => "manage_reference",
             PrintReport => "print_report",
             ExportData => "export_data",
             ManageAccounts => "manage_accounts",

@@ -77,6 +77,13 @@ pub enum Act {
     MilestoneArchive,
     /// Another kind of record archived (its kind in the detail).
     RecordArchive,
+    /// A record of a declared kind (an IGA, a follow-up survey, a season,
+    /// a referral, a partner, a session) added or corrected, its kind in
+    /// the detail.
+    RecordAdd,
+    RecordUpdate,
+    /// A session's attendance list taken (who was ticked and unticked).
+    AttendanceSet,
     TargetSet,
     BundleExport,
     BundleImport,
@@ -107,7 +114,7 @@ pub enum Act {
 }
 
 impl Act {
-    pub const ALL: [Act; 35] = [
+    pub const ALL: [Act; 38] = [
         Act::SignIn,
         Act::PersonAdd,
         Act::PersonUpdate,
@@ -121,6 +128,9 @@ impl Act {
         Act::MilestoneUpdate,
         Act::MilestoneArchive,
         Act::RecordArchive,
+        Act::RecordAdd,
+        Act::RecordUpdate,
+        Act::AttendanceSet,
         Act::TargetSet,
         Act::BundleExport,
         Act::BundleImport,
@@ -163,6 +173,9 @@ impl Act {
             MilestoneUpdate => "milestone.update",
             MilestoneArchive => "milestone.archive",
             RecordArchive => "record.archive",
+            RecordAdd => "record.add",
+            RecordUpdate => "record.update",
+            AttendanceSet => "attendance.set",
             TargetSet => "target.set",
             BundleExport => "bundle.export",
             BundleImport => "bundle.import",

@@ -423,6 +423,7 @@ fn add_milestone(
     reason: Option<&str>,
 ) -> Result<()> {
     w.add_milestone(&MilestoneInput {
+        iga_id: None,
         beneficiary_id: Some(id.to_string()),
         kind: Some(kind.to_string()),
         date: Some(date.to_string()),

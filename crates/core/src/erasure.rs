@@ -116,8 +116,26 @@ pub const SCRUBBED: &[(Entity, &[(&str, Scrub)])] = &[
     (Entity::Milestone, &[("reason", Scrub::Empty), ("notes", Scrub::Null), ("archive_reason", Scrub::Null)]),
 ];
 
-/// The identifying fields of a kind of record.
+/// The identifying fields of a kind of record: [`SCRUBBED`], and for the
+/// kinds declared field by field, the fields their declaration marks.
 pub fn identifying(entity: Entity) -> &'static [(&'static str, Scrub)] {
+    if entity.declared().is_some() {
+        static DECLARED: std::sync::OnceLock<Vec<Vec<(&'static str, Scrub)>>> = std::sync::OnceLock::new();
+        let all = DECLARED.get_or_init(|| {
+            Entity::ALL
+                .iter()
+                .map(|e| {
+                    let Some(k) = e.declared() else { return Vec::new() };
+                    let mut fields: Vec<(&'static str, Scrub)> =
+                        k.fields.iter().filter_map(|f| f.scrub.map(|s| (f.name, s))).collect();
+                    // Why a record was withdrawn: free text, it may name someone.
+                    fields.push(("archive_reason", Scrub::Null));
+                    fields
+                })
+                .collect()
+        });
+        return Entity::ALL.iter().position(|e| *e == entity).map_or(&[], |i| all[i].as_slice());
+    }
     SCRUBBED.iter().find(|(e, _)| *e == entity).map_or(&[], |(_, f)| f)
 }
 
@@ -300,7 +318,7 @@ fn person_of(conn: &Connection, entity: Entity, id: Uuid, fields: &Map<String, V
     let named = |k: &str| fields.get(k).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
     match entity {
         Entity::Beneficiary => Ok(Some(id)),
-        Entity::Visit | Entity::Milestone => match named("beneficiary_id") {
+        e if e.of_person() => match named("beneficiary_id") {
             Some(p) => Ok(Some(p)),
             None => recorded_for(conn, entity, id),
         },
@@ -308,7 +326,7 @@ fn person_of(conn: &Connection, entity: Entity, id: Uuid, fields: &Map<String, V
             let settled = fields.get("entity").and_then(Value::as_str).and_then(Entity::parse);
             match (settled, named("record_id")) {
                 (Some(Entity::Beneficiary), Some(r)) => Ok(Some(r)),
-                (Some(e @ (Entity::Visit | Entity::Milestone)), Some(r)) => recorded_for(conn, e, r),
+                (Some(e), Some(r)) if e.of_person() => recorded_for(conn, e, r),
                 _ => Ok(None),
             }
         }
@@ -327,8 +345,8 @@ pub(crate) fn scrub_outgoing(
     fields: &mut Map<String, Value>,
     old: &mut Map<String, Value>,
 ) -> Result<()> {
-    if !matches!(entity, Entity::Beneficiary | Entity::Visit | Entity::Milestone | Entity::Resolution) || !anyone(conn)?
-    {
+    let hers = entity.of_person() || matches!(entity, Entity::Beneficiary | Entity::Resolution);
+    if !hers || !anyone(conn)? {
         return Ok(());
     }
     if let Some(person) = person_of(conn, entity, id, fields)? {
@@ -394,7 +412,8 @@ fn records_of(conn: &Connection, people: &HashSet<Uuid>) -> Result<BTreeSet<(Ent
     let parse = |e: &str, id: &str| Entity::parse(e).zip(Uuid::parse_str(id).ok());
     let mut stmt = conn.prepare_cached(
         "SELECT entity, record_id, json_extract(fields, '$.beneficiary_id') FROM change
-         WHERE entity IN ('visit', 'milestone') AND op = 'create'",
+         WHERE entity IN ('visit', 'milestone', 'iga', 'iga_followup', 'season', 'referral', 'attendance')
+           AND op = 'create'",
     )?;
     let rows =
         stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
@@ -541,7 +560,7 @@ impl Incoming {
         let id_of = |v: Option<Value>| v.as_ref().and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
         // Whom the visits and milestones created in the bundle are for.
         let mut created_for: HashMap<(Entity, Uuid), Uuid> = HashMap::new();
-        for c in lines.iter().filter(|c| c.op == Op::Create && matches!(c.entity, Entity::Visit | Entity::Milestone)) {
+        for c in lines.iter().filter(|c| c.op == Op::Create && c.entity.of_person()) {
             if let Some(p) = ties(c).and_then(|t| id_of(t.beneficiary_id)) {
                 created_for.insert((c.entity, c.record_id), p);
             }
@@ -549,7 +568,7 @@ impl Incoming {
         let person_for = |entity: Entity, id: Uuid| -> Result<Option<Uuid>> {
             match entity {
                 Entity::Beneficiary => Ok(Some(id)),
-                Entity::Visit | Entity::Milestone => match created_for.get(&(entity, id)) {
+                e if e.of_person() => match created_for.get(&(entity, id)) {
                     Some(p) => Ok(Some(*p)),
                     None => recorded_for(conn, entity, id),
                 },
@@ -559,7 +578,7 @@ impl Incoming {
         for i in fresh {
             let c = &lines[*i];
             let person = match c.entity {
-                Entity::Beneficiary | Entity::Visit | Entity::Milestone => person_for(c.entity, c.record_id)?,
+                e if e == Entity::Beneficiary || e.of_person() => person_for(c.entity, c.record_id)?,
                 Entity::Resolution => {
                     let t = ties(c);
                     let settled =

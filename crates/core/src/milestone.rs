@@ -16,6 +16,11 @@ use uuid::Uuid;
 pub struct Milestone {
     pub id: Uuid,
     pub beneficiary_id: Uuid,
+    /// The IGA it is a step of. Absent from milestones recorded before
+    /// IGAs were records: they belong to the person's first IGA
+    /// (`programme::first_iga_id`), which their row names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iga_id: Option<Uuid>,
     pub kind: MilestoneKind,
     pub date: NaiveDate,
     /// Financing requested or obtained, or monthly revenue, in MAD.
@@ -41,6 +46,9 @@ pub const EDITABLE: &[&str] = &["date", "amount", "reason", "notes"];
 #[serde(deny_unknown_fields)]
 pub struct MilestoneInput {
     pub beneficiary_id: Option<String>,
+    /// The IGA it is a step of; the person's first IGA when not given.
+    #[serde(default)]
+    pub iga_id: Option<String>,
     pub kind: Option<String>,
     pub date: Option<String>,
     /// A string (`"12500.50"`, `"12 500,50"`) or a JSON number.
@@ -53,6 +61,10 @@ impl MilestoneInput {
     pub fn validate(&self, today: NaiveDate, origin: crate::beneficiary::Origin) -> Result<Milestone> {
         let mut c = Checker::default();
         let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
+        let iga_id = c.take(match crate::validate::opt_str(&self.iga_id) {
+            None => Ok(None),
+            Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| FieldError::new("iga_id", "unknown_record").with("id", s)),
+        });
         let kind = c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
         let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
         let amount = c.take(match &self.amount {
@@ -71,6 +83,7 @@ impl MilestoneInput {
             Some(Milestone {
                 id: origin.id,
                 beneficiary_id: beneficiary_id?,
+                iga_id: iga_id?,
                 kind: kind?,
                 date: date?,
                 amount: amount?,
@@ -90,6 +103,7 @@ impl Milestone {
     pub fn to_input(&self) -> MilestoneInput {
         MilestoneInput {
             beneficiary_id: Some(self.beneficiary_id.to_string()),
+            iga_id: self.iga_id.map(|i| i.to_string()),
             kind: Some(self.kind.to_string()),
             date: Some(self.date.to_string()),
             amount: self.amount.map(|a| Value::String(a.0.to_string())),

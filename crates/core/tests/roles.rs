@@ -186,6 +186,11 @@ fn calls(action: Action) -> Vec<Call> {
     match action {
         Action::Read => vec![
             call("Store::beneficiary", &[], Plain, |f| f.station.store.beneficiary(f.a).map(drop)),
+            call("Store::records", &["records"], Plain, |f| {
+                let q = wafira_core::store::records::RecordQuery { beneficiary_id: Some(f.a), ..Default::default() };
+                f.station.store.records(Entity::Iga, &q).map(drop)
+            }),
+            call("Store::partners", &["partners"], Plain, |f| f.station.store.partners().map(drop)),
             call("Store::list_beneficiaries", &["list_beneficiaries"], Plain, |f| {
                 f.station.store.list_beneficiaries(&ListQuery::default()).map(drop)
             }),
@@ -217,6 +222,29 @@ fn calls(action: Action) -> Vec<Call> {
             }),
         ],
         Action::Record => vec![
+            call("Store::add_record (an IGA)", &["add_record"], Plain, |f| {
+                let iga = json!({ "beneficiary_id": f.a, "sector": "commerce", "form": "individual", "legal_status": "informal" });
+                f.station.store.add_record(Entity::Iga, iga).map(drop)
+            }),
+            call("Store::update_record", &["update_record"], Plain, |f| {
+                let season = json!({ "beneficiary_id": f.a, "year": 2025, "country": "ES" });
+                let doc = f.station.store.add_record(Entity::Season, season)?;
+                let id = Uuid::parse_str(doc["id"].as_str().unwrap_or_default()).unwrap_or_default();
+                f.station.store.update_record(Entity::Season, id, json!({ "year": 2024 })).map(drop)
+            }),
+            call("Store::void_record / restore_record", &["void_record", "restore_record"], Plain, |f| {
+                let season = json!({ "beneficiary_id": f.a, "year": 2025, "country": "FR" });
+                let doc = f.station.store.add_record(Entity::Season, season)?;
+                let id = Uuid::parse_str(doc["id"].as_str().unwrap_or_default()).unwrap_or_default();
+                f.station.store.void_record(Entity::Season, id, Some("typed twice".into()))?;
+                f.station.store.restore_record(Entity::Season, id).map(drop)
+            }),
+            call("Store::take_attendance", &["take_attendance"], Plain, |f| {
+                let session = json!({ "kind": "pre_departure", "date": "2026-01-10" });
+                let doc = f.station.store.add_record(Entity::Session, session)?;
+                let id = Uuid::parse_str(doc["id"].as_str().unwrap_or_default()).unwrap_or_default();
+                f.station.store.take_attendance(id, &[f.a]).map(drop)
+            }),
             call("Store::add_beneficiary_json", &["add_beneficiary"], Plain, |f| {
                 f.station.store.add_beneficiary_json(person("Naima", json!({}))).map(drop)
             }),
@@ -380,6 +408,12 @@ fn calls(action: Action) -> Vec<Call> {
         Action::Erase => vec![call("Store::erase_beneficiary", &["erase_beneficiary"], Plain, |f| {
             f.station.store.erase_beneficiary(f.b, "consentement retiré").map(drop)
         })],
+        Action::ManageReference => vec![call("Store::add_record (a partner)", &["add_partner"], Plain, |f| {
+            f.station
+                .store
+                .add_record(Entity::Partner, json!({ "name": "Association Tiwizi", "kind": "ngo" }))
+                .map(drop)
+        })],
         Action::SetTargets => vec![call("Store::set_target_json", &["set_target"], Plain, |f| {
             f.station.store.set_target_json(json!({ "indicator": "iga_launched", "target": "1200" })).map(drop)
         })],
@@ -433,6 +467,7 @@ fn calls(action: Action) -> Vec<Call> {
 /// showing a file the app itself saved, the bundle the app was opened with.
 const UNGUARDED_COMMANDS: &[&str] = &[
     "locale",
+    "record_kinds",
     "app_info",
     "session_status",
     "setup_database",

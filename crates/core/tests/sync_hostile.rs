@@ -28,6 +28,13 @@ fn scene() -> Scene {
     let mut station = machine("Station");
     let fatima = a.register(json!({ "phone": "0612345678", "region": "04", "province": "Kénitra" }));
     let badia = a.register(json!({ "first_name": "Badia", "last_name": "Tazi" }));
+    // Badia's IGA, not launched yet.
+    a.store
+        .add_record(
+            Entity::Iga,
+            json!({ "beneficiary_id": badia.to_string(), "sector": "handicraft", "form": "individual", "legal_status": "informal" }),
+        )
+        .unwrap();
     a.visit(fatima, "2025-01-10");
     a.store
         .add_milestone_json(
@@ -36,6 +43,14 @@ fn scene() -> Scene {
         .unwrap();
     station.import(&a.export());
     Scene { a, station, fatima, badia }
+}
+
+/// The only IGA of `person` at `m`.
+fn iga_of(m: &Machine, person: Uuid) -> Uuid {
+    let q = wafira_core::store::records::RecordQuery { beneficiary_id: Some(person), ..Default::default() };
+    let igas = m.store.records(Entity::Iga, &q).unwrap();
+    assert_eq!(igas.len(), 1, "one IGA");
+    Uuid::parse_str(igas[0]["id"].as_str().unwrap()).unwrap()
 }
 
 /// Imports `bytes` at the station: refused with `code`, the message naming
@@ -130,6 +145,20 @@ fn milestones_against_the_laptops_own_record_are_refused() {
         )
         .unwrap();
     let bytes = rewrite_one(&s.a.export(), |_, c| set(c, "beneficiary_id", json!(s.fatima.to_string())));
+    refused(&mut s.station, bytes, "bundle_invalid_record", &["iga_id", "milestone"]);
+
+    // The same kind twice in one IGA: A's launch of Badia rewritten into Fatima's IGA.
+    let mut s = scene();
+    let fatimas_iga = iga_of(&s.station, s.fatima);
+    s.a.store
+        .add_milestone_json(
+            json!({ "beneficiary_id": s.badia.to_string(), "kind": "iga_launched", "date": "2025-03-01" }),
+        )
+        .unwrap();
+    let bytes = rewrite_one(&s.a.export(), |_, c| {
+        set(c, "beneficiary_id", json!(s.fatima.to_string()));
+        set(c, "iga_id", json!(fatimas_iga.to_string()));
+    });
     refused(&mut s.station, bytes, "bundle_invalid_record", &["kind", "iga_launched"]);
 
     // A first sale without any launch: A moves Fatima's first sale onto Badia.
@@ -139,7 +168,11 @@ fn milestones_against_the_laptops_own_record_are_refused() {
             json!({ "beneficiary_id": s.fatima.to_string(), "kind": "first_sale", "date": "2025-03-01" }),
         )
         .unwrap();
-    let bytes = rewrite_one(&s.a.export(), |_, c| set(c, "beneficiary_id", json!(s.badia.to_string())));
+    let badias_iga = iga_of(&s.station, s.badia);
+    let bytes = rewrite_one(&s.a.export(), |_, c| {
+        set(c, "beneficiary_id", json!(s.badia.to_string()));
+        set(c, "iga_id", json!(badias_iga.to_string()));
+    });
     refused(&mut s.station, bytes, "bundle_invalid_record", &["first_sale"]);
 
     // A first sale dated before its launch.

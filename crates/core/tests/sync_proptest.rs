@@ -19,6 +19,8 @@ use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use sync_support::*;
 use uuid::Uuid;
+use wafira_core::store::log::Entity;
+use wafira_core::store::records::RecordQuery;
 
 /// Laptops are machines 0–2, stations 3 and 4; copies come after.
 const MACHINES: usize = 5;
@@ -47,6 +49,20 @@ enum Step {
         person: usize,
         kind: usize,
         day: u32,
+    },
+    /// A second IGA of hers, or a follow-up survey of one, or a season, or
+    /// a correction of her first IGA (the results framework's records).
+    Programme {
+        on: usize,
+        person: usize,
+        what: usize,
+        value: usize,
+    },
+    /// A session held at one laptop and who attended, ticked anywhere.
+    Attend {
+        on: usize,
+        person: usize,
+        present: bool,
     },
     /// Withdraw a milestone entered by mistake.
     ArchiveMilestone {
@@ -99,6 +115,10 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (on.clone(), 0..5usize, 0..4usize, 1..28u32)
             .prop_map(|(on, person, kind, day)| Step::Milestone { on, person, kind, day }),
         1 => (on.clone(), 0..5usize).prop_map(|(on, person)| Step::ArchiveMilestone { on, person }),
+        2 => (on.clone(), 0..5usize, 0..4usize, 0..3usize)
+            .prop_map(|(on, person, what, value)| Step::Programme { on, person, what, value }),
+        1 => (on.clone(), 0..5usize, proptest::bool::ANY)
+            .prop_map(|(on, person, present)| Step::Attend { on, person, present }),
         1 => on.clone().prop_map(|on| Step::Register { on }),
         2 => (on.clone(), 0..5usize, 0..5usize).prop_map(|(on, kept, other)| Step::Merge { on, kept, other }),
         1 => (on.clone(), 0..5usize, 0..5usize).prop_map(|(on, a, b)| Step::Unmerge { on, a, b }),
@@ -173,6 +193,69 @@ impl World {
                         "beneficiary_id": p.to_string(), "kind": kind, "date": format!("2025-03-{day:02}"),
                         "reason": "saison"
                     }));
+                }
+            }
+            Step::Programme { on, person, what, value } => {
+                let p = self.person(person);
+                let m = &mut self.machines[on % n];
+                if live(m, p) {
+                    let q = RecordQuery { beneficiary_id: Some(p), ..Default::default() };
+                    let igas = m.store.records(Entity::Iga, &q).unwrap_or_default();
+                    let sector = ["commerce", "agriculture", "services"][value];
+                    let _ = match (what, igas.first()) {
+                        (0, _) => m.store.add_record(
+                            Entity::Iga,
+                            json!({ "beneficiary_id": p, "sector": sector, "form": "individual", "legal_status": "informal" }),
+                        ),
+                        (1, Some(iga)) => m.store.add_record(
+                            Entity::IgaFollowup,
+                            json!({ "iga_id": iga["id"], "date": format!("2025-06-{:02}", value + 1),
+                                    "operating": value != 1, "not_operating_reason": "saison",
+                                    "monthly_profit": format!("{}", 500 * value) }),
+                        ),
+                        (2, _) => m.store.add_record(
+                            Entity::Season,
+                            json!({ "beneficiary_id": p, "year": 2024 + value as i64, "country": (["ES", "FR", "PT"][value]) }),
+                        ),
+                        (_, Some(iga)) => {
+                            let id = Uuid::parse_str(iga["id"].as_str().unwrap_or_default()).unwrap_or_default();
+                            m.store.update_record(Entity::Iga, id, json!({ "sector": sector, "jobs_created": value }))
+                        }
+                        _ => Ok(Default::default()),
+                    };
+                }
+            }
+            Step::Attend { on, person, present } => {
+                let p = self.person(person);
+                let m = &mut self.machines[on % n];
+                // One session, made by the first laptop, travels to others.
+                let sessions = m.store.records(Entity::Session, &RecordQuery::default()).unwrap_or_default();
+                let session = match sessions.first() {
+                    Some(s) => Uuid::parse_str(s["id"].as_str().unwrap_or_default()).ok(),
+                    None if on % n == 0 => m
+                        .store
+                        .add_record(
+                            Entity::Session,
+                            json!({ "kind": "financial_education", "module": "budget", "date": "2025-04-02" }),
+                        )
+                        .ok()
+                        .and_then(|d| Uuid::parse_str(d["id"].as_str().unwrap_or_default()).ok()),
+                    None => None,
+                };
+                if let (Some(session), true) = (session, live(m, p)) {
+                    let q = RecordQuery { session_id: Some(session), ..Default::default() };
+                    let mut list: Vec<Uuid> = m
+                        .store
+                        .records(Entity::Attendance, &q)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|a| a["beneficiary_id"].as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                        .filter(|x| *x != p)
+                        .collect();
+                    if present {
+                        list.push(p);
+                    }
+                    let _ = m.store.take_attendance(session, &list);
                 }
             }
             Step::ArchiveMilestone { on, person } => {

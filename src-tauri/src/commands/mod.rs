@@ -6,6 +6,7 @@
 mod audit;
 pub(crate) mod files;
 pub(crate) mod measure;
+mod programme;
 mod records;
 mod report;
 mod session;
@@ -71,6 +72,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         records::restore_beneficiary,
         records::rename_coordinator,
         records::followups,
+        programme::record_kinds,
+        programme::records,
+        programme::add_record,
+        programme::add_partner,
+        programme::update_record,
+        programme::void_record,
+        programme::restore_record,
+        programme::take_attendance,
+        programme::partners,
         sync::sync_status,
         sync::export_bundle,
         sync::import_bundles,

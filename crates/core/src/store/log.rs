@@ -47,10 +47,20 @@ pub enum Entity {
     /// A person's identifying data erased on withdrawn consent; its id is
     /// hers (erasure.rs).
     Erasure,
+    /// The kinds declared field by field (programme.rs): an income-generating
+    /// activity, its follow-up surveys, a migration season, a referral, a
+    /// partner, a group session, a person's attendance at one.
+    Iga,
+    IgaFollowup,
+    Season,
+    Referral,
+    Partner,
+    Session,
+    Attendance,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 7] = [
+    pub const ALL: [Entity; 14] = [
         Entity::Beneficiary,
         Entity::Visit,
         Entity::Milestone,
@@ -58,6 +68,13 @@ impl Entity {
         Entity::Resolution,
         Entity::Merge,
         Entity::Erasure,
+        Entity::Iga,
+        Entity::IgaFollowup,
+        Entity::Season,
+        Entity::Referral,
+        Entity::Partner,
+        Entity::Session,
+        Entity::Attendance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,7 +86,26 @@ impl Entity {
             Entity::Resolution => "resolution",
             Entity::Merge => "merge",
             Entity::Erasure => "erasure",
+            Entity::Iga => "iga",
+            Entity::IgaFollowup => "iga_followup",
+            Entity::Season => "season",
+            Entity::Referral => "referral",
+            Entity::Partner => "partner",
+            Entity::Session => "session",
+            Entity::Attendance => "attendance",
         }
+    }
+
+    /// The declaration of a kind declared field by field (kinds.rs).
+    pub fn declared(self) -> Option<&'static crate::kinds::Kind> {
+        crate::programme::kind(self)
+    }
+
+    /// Whether its records belong to a person (`beneficiary_id`): they
+    /// wait for her to arrive, follow her merges, go with her erasure and
+    /// refresh her summary.
+    pub fn of_person(self) -> bool {
+        matches!(self, Entity::Visit | Entity::Milestone) || self.declared().is_some_and(|k| k.of_person())
     }
 
     pub fn parse(s: &str) -> Option<Entity> {
@@ -100,11 +136,14 @@ impl Entity {
                 "archived_at",
             ],
             Entity::Visit => &["id", "beneficiary_id", "date", "kind", "next_visit_date", "created_at", "archived_at"],
-            Entity::Milestone => &["id", "beneficiary_id", "kind", "date", "amount", "created_at", "archived_at"],
+            Entity::Milestone => {
+                &["id", "beneficiary_id", "iga_id", "kind", "date", "amount", "created_at", "archived_at"]
+            }
             Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
             Entity::Resolution => &["id", "conflict_id", "created_at", "archived_at"],
             Entity::Merge => &["id", "kept", "other", "status", "created_at", "archived_at"],
             Entity::Erasure => &["id", "created_at"],
+            declared => declared.declared().map_or(&[], |k| k.columns),
         }
     }
 }
@@ -539,6 +578,10 @@ fn canonical_from_text(entity: Entity, id: Uuid, fields: &str) -> Option<Map<Str
         Entity::Resolution => typed::<Resolution>(&text)?,
         Entity::Merge => typed::<Decision>(&text)?,
         Entity::Erasure => typed::<Erasure>(&text)?,
+        declared => {
+            let kind = declared.declared()?;
+            Value::Object(kind.canonical(&serde_json::from_str(&text).ok()?, id).ok()?)
+        }
     };
     match canonical {
         Value::Object(doc) => Some(doc),
@@ -628,7 +671,7 @@ fn place(
     let mut parent = None;
     let mut awaited_by: Option<Vec<Uuid>> = None;
     match entity {
-        Entity::Visit | Entity::Milestone => {
+        e if e.of_person() => {
             let Ok(own) = Uuid::parse_str(record.text_of("beneficiary_id")) else {
                 return Err(Error::Other(format!("{} {id} has no person", entity.as_str())));
             };
@@ -660,6 +703,12 @@ fn place(
                 }
                 return Ok(Materialised::Waiting);
             }
+            // A milestone recorded before IGAs were records belongs to
+            // the IGA that holds the person's earlier milestones.
+            if entity == Entity::Milestone && *record.column("iga_id") == SqlValue::Null {
+                let first = crate::programme::first_iga_id(own);
+                record = record.with("iga_id", Value::String(first.to_string()))?;
+            }
             if effective != own {
                 record = record.with("beneficiary_id", Value::String(effective.to_string()))?;
             }
@@ -685,7 +734,7 @@ fn place(
                 merged_into = Some(kept.to_string());
             }
         }
-        Entity::Target | Entity::Resolution | Entity::Merge | Entity::Erasure => {}
+        _ => {}
     }
     let rowid = match write_row(tx, &record, merged_into.as_deref(), landing)? {
         Written::Inserted(rowid) => Some(rowid),
@@ -742,7 +791,7 @@ fn place(
                 }
             }
         }
-        Entity::Visit | Entity::Milestone => {
+        e if e.of_person() => {
             if let Some(parent) = parent {
                 summary_of(tx, parent, deferred)?;
             }
@@ -753,7 +802,7 @@ fn place(
                 d.written_behind();
             }
         }
-        Entity::Target | Entity::Resolution | Entity::Erasure => {}
+        _ => {}
     }
     Ok(Materialised::Done)
 }
@@ -785,6 +834,10 @@ fn canonical(entity: Entity, value: &Value, id: Uuid) -> Result<Map<String, Valu
         Entity::Resolution => typed::<Resolution>(value, entity, id)?,
         Entity::Merge => typed::<Decision>(value, entity, id)?,
         Entity::Erasure => typed::<Erasure>(value, entity, id)?,
+        declared => match declared.declared() {
+            Some(kind) => Value::Object(kind.canonical(value, id)?),
+            None => return Err(Error::Other(format!("internal: {} is declared nowhere", entity.as_str()))),
+        },
     };
     match canonical {
         Value::Object(doc) => Ok(doc),

@@ -4,6 +4,7 @@
 pub mod log;
 mod query;
 mod rebuild;
+pub mod records;
 pub mod schema;
 mod write;
 
@@ -183,6 +184,7 @@ impl Store {
         let mut store = Store { conn, path, device: None, actor, key, new_recovery_key: None };
         store.device = store.load_device()?;
         store.check_same_file()?;
+        store.upgrade_records()?;
         Ok(store)
     }
 

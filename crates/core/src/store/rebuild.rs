@@ -14,13 +14,20 @@ use uuid::Uuid;
 /// The order kinds of record are folded in: decisions first, people before
 /// their visits. Any order must give the same result; this one is the
 /// cheapest.
-const ORDER: [Entity; 7] = [
+const ORDER: [Entity; 14] = [
     Entity::Erasure,
     Entity::Merge,
     Entity::Beneficiary,
     Entity::Target,
+    Entity::Partner,
+    Entity::Session,
+    Entity::Iga,
     Entity::Visit,
     Entity::Milestone,
+    Entity::IgaFollowup,
+    Entity::Season,
+    Entity::Referral,
+    Entity::Attendance,
     Entity::Resolution,
 ];
 
@@ -34,6 +41,9 @@ impl Store {
              DELETE FROM target; DELETE FROM resolution; DELETE FROM merge; DELETE FROM waiting;
              DELETE FROM conflict; DELETE FROM duplicate; DELETE FROM erasure;",
         )?;
+        for kind in crate::programme::KINDS {
+            tx.execute(&format!("DELETE FROM {}", kind.entity.as_str()), [])?;
+        }
         for entity in ORDER {
             let ids: Vec<String> = tx
                 .prepare("SELECT DISTINCT record_id FROM change WHERE entity = ?1 ORDER BY record_id")?

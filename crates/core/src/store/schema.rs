@@ -334,13 +334,115 @@ CREATE TABLE erasure (
 );
 "#;
 
+/// The results framework (crates/core/src/programme.rs): IGAs as records
+/// (several per person), their follow-up surveys, migration seasons,
+/// referrals, partners, group sessions and attendance; each table's
+/// columns are its kind's declared `columns`, then `doc` and `clocks`.
+/// Milestones now belong to an IGA; the ones recorded before get the
+/// person's first IGA when they are folded again (`store::upgrade`).
+const V6: &str = r#"
+ALTER TABLE milestone ADD COLUMN iga_id TEXT;
+CREATE INDEX milestone_iga ON milestone(iga_id);
+
+CREATE TABLE iga (
+    id              TEXT PRIMARY KEY,
+    beneficiary_id  TEXT NOT NULL,
+    sector          TEXT NOT NULL,
+    form            TEXT NOT NULL,
+    legal_status    TEXT NOT NULL,
+    social_security TEXT,
+    region          TEXT,
+    created_at      TEXT NOT NULL,
+    archived_at     TEXT,
+    doc             TEXT NOT NULL,
+    clocks          TEXT NOT NULL
+);
+CREATE INDEX iga_person ON iga(beneficiary_id);
+
+CREATE TABLE iga_followup (
+    id             TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    iga_id         TEXT NOT NULL,
+    date           TEXT NOT NULL,
+    operating      INTEGER NOT NULL,
+    created_at     TEXT NOT NULL,
+    archived_at    TEXT,
+    doc            TEXT NOT NULL,
+    clocks         TEXT NOT NULL
+);
+CREATE INDEX iga_followup_iga ON iga_followup(iga_id, date);
+CREATE INDEX iga_followup_person ON iga_followup(beneficiary_id);
+
+CREATE TABLE season (
+    id             TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    year           INTEGER NOT NULL,
+    country        TEXT NOT NULL,
+    departure_date TEXT,
+    return_date    TEXT,
+    created_at     TEXT NOT NULL,
+    archived_at    TEXT,
+    doc            TEXT NOT NULL,
+    clocks         TEXT NOT NULL
+);
+CREATE INDEX season_person ON season(beneficiary_id, year);
+
+CREATE TABLE referral (
+    id             TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    partner_id     TEXT NOT NULL,
+    date           TEXT NOT NULL,
+    outcome        TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    archived_at    TEXT,
+    doc            TEXT NOT NULL,
+    clocks         TEXT NOT NULL
+);
+CREATE INDEX referral_person ON referral(beneficiary_id);
+
+CREATE TABLE partner (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    archived_at TEXT,
+    doc         TEXT NOT NULL,
+    clocks      TEXT NOT NULL
+);
+
+CREATE TABLE session (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    module      TEXT,
+    date        TEXT NOT NULL,
+    region      TEXT,
+    created_at  TEXT NOT NULL,
+    archived_at TEXT,
+    doc         TEXT NOT NULL,
+    clocks      TEXT NOT NULL
+);
+CREATE INDEX session_date ON session(date);
+
+CREATE TABLE attendance (
+    id             TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    session_id     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    archived_at    TEXT,
+    doc            TEXT NOT NULL,
+    clocks         TEXT NOT NULL
+);
+CREATE INDEX attendance_session ON attendance(session_id);
+CREATE INDEX attendance_person ON attendance(beneficiary_id);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    5
+    6
 }
 
 #[cfg(test)]

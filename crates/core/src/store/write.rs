@@ -73,7 +73,13 @@ impl Writer<'_> {
     /// Emits the fields of `new` that differ from `current`, with the values
     /// and stamps they replace. Gives the names of the fields changed (none
     /// when nothing changed).
-    fn update<T: Serialize>(&mut self, entity: Entity, id: Uuid, current: &T, new: &T) -> Result<Vec<String>> {
+    pub(crate) fn update<T: Serialize>(
+        &mut self,
+        entity: Entity,
+        id: Uuid,
+        current: &T,
+        new: &T,
+    ) -> Result<Vec<String>> {
         let (Value::Object(cur), Value::Object(new)) = (serde_json::to_value(current)?, serde_json::to_value(new)?)
         else {
             return Err(Error::Other("internal: a record is not a JSON object".into()));
@@ -131,7 +137,7 @@ impl Writer<'_> {
     }
 
     /// The person a visit or milestone is for: she must exist and be live.
-    fn check_beneficiary_live(&self, id: Uuid) -> Result<()> {
+    pub(crate) fn check_beneficiary_live(&self, id: Uuid) -> Result<()> {
         let archived: Option<Option<String>> = self
             .tx
             .prepare_cached("SELECT archived_at FROM beneficiary WHERE id = ?1")?
@@ -213,9 +219,11 @@ impl Writer<'_> {
     }
 
     pub fn add_milestone(&mut self, input: &MilestoneInput) -> Result<Milestone> {
-        let m = input.validate(Store::today(), self.origin())?;
+        let mut m = input.validate(Store::today(), self.origin())?;
         self.check_beneficiary_live(m.beneficiary_id)?;
-        let existing = super::query::milestones_of(&self.tx, m.beneficiary_id)?;
+        let iga = self.iga_for_milestone(m.beneficiary_id, m.iga_id)?;
+        m.iga_id = Some(iga);
+        let existing = of_iga(super::query::milestones_of(&self.tx, m.beneficiary_id)?, iga);
         milestone::check_against(&m, &existing).map_err(|e| Error::invalid(vec![e]))?;
         self.create(Entity::Milestone, m.id, &m)?;
         Ok(m)
@@ -464,6 +472,10 @@ impl Writer<'_> {
         let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
         let new = input.validate(Store::today(), origin)?;
         let others = super::query::milestones_of(&self.tx, current.beneficiary_id)?;
+        let others = match current.iga_id {
+            Some(iga) => of_iga(others, iga),
+            None => others,
+        };
         milestone::check_against(&new, &others).map_err(|e| Error::invalid(vec![e]))?;
         let changed = self.update(Entity::Milestone, id, &current, &new)?;
         Ok((self.record_doc(Entity::Milestone, id)?, changed))
@@ -480,7 +492,7 @@ impl Writer<'_> {
                 let m: Milestone = self.record_doc(entity, id)?;
                 let others: Vec<Milestone> = super::query::milestones_of(&self.tx, m.beneficiary_id)?
                     .into_iter()
-                    .filter(|o| o.id != id)
+                    .filter(|o| o.id != id && o.iga_id == m.iga_id)
                     .collect();
                 let needed_by = others.iter().find(|o| {
                     milestone::requirement(o.kind) == Some(m.kind) && !others.iter().any(|e| e.kind == m.kind)
@@ -529,6 +541,84 @@ impl Writer<'_> {
         // with its reason is a conflict on the reason (sync/conflict.rs).
         self.emit(Entity::Beneficiary, id, Op::Archive, fields, old, base)?;
         Ok(Some(self.beneficiary(id)?))
+    }
+}
+
+/// The milestones of one IGA.
+fn of_iga(milestones: Vec<Milestone>, iga: Uuid) -> Vec<Milestone> {
+    milestones.into_iter().filter(|m| m.iga_id == Some(iga)).collect()
+}
+
+impl Writer<'_> {
+    /// The IGA a new milestone of `person` is a step of: the one named,
+    /// which must be hers and live; else her only live IGA; else, when she
+    /// has none, her first IGA, made now. With several, one must be named.
+    fn iga_for_milestone(&mut self, person: Uuid, given: Option<Uuid>) -> Result<Uuid> {
+        let refuse = |code: &str, id: Uuid| Error::invalid(vec![FieldError::new("iga_id", code).with("id", id)]);
+        if let Some(iga) = given {
+            let doc = self.declared_doc(Entity::Iga, iga).map_err(|_| refuse("unknown_record", iga))?;
+            if doc.get("beneficiary_id").and_then(Value::as_str) != Some(person.to_string().as_str()) {
+                return Err(refuse("not_her_iga", iga));
+            }
+            if doc.get("archived_at").is_some_and(|v| !v.is_null()) {
+                return Err(refuse("unknown_record", iga));
+            }
+            return Ok(iga);
+        }
+        let live: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM iga WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY created_at, id",
+            )?
+            .query_map(params![person.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        match live.as_slice() {
+            [] => {
+                self.ensure_first_iga(person)?;
+                Ok(crate::programme::first_iga_id(person))
+            }
+            [one] => Uuid::parse_str(one).map_err(|_| refuse("unknown_record", person)),
+            _ => Err(Error::invalid(vec![FieldError::new("iga_id", "iga_needed")])),
+        }
+    }
+
+    /// Makes the person's first IGA, the one that holds the milestones
+    /// recorded before IGAs were records (and a first milestone recorded
+    /// without naming one), unless it exists here or its creation arrived.
+    /// Its id and fields follow from her alone, so two machines making it
+    /// make one record.
+    pub(crate) fn ensure_first_iga(&mut self, person: Uuid) -> Result<bool> {
+        let id = crate::programme::first_iga_id(person);
+        let known = self
+            .tx
+            .prepare_cached("SELECT 1 FROM change WHERE entity = 'iga' AND record_id = ?1")?
+            .exists(params![id.to_string()])?;
+        if known {
+            return Ok(false);
+        }
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = self
+            .tx
+            .prepare_cached("SELECT iga_sector, region, province FROM beneficiary WHERE id = ?1")?
+            .query_row(params![person.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((sector, region, province)) = row else { return Ok(false) };
+        let text = |v: Option<String>| v.map_or(Value::Null, Value::String);
+        let mut fields: Map<String, Value> =
+            crate::programme::IGA.fields.iter().map(|f| (f.name.to_string(), Value::Null)).collect();
+        fields.insert("beneficiary_id".into(), Value::String(person.to_string()));
+        fields.insert("sector".into(), Value::String(sector.unwrap_or_else(|| "other".into())));
+        fields.insert("form".into(), Value::String("individual".into()));
+        fields.insert("legal_status".into(), Value::String("informal".into()));
+        // Her place is a Moroccan region only when she lives in Morocco.
+        if region.as_deref().is_some_and(|r| crate::reference::region(r).is_some()) {
+            fields.insert("region".into(), text(region));
+            fields.insert("province".into(), text(province));
+        }
+        fields.insert("created_at".into(), Value::String(crate::now_utc()));
+        fields.insert("created_by".into(), Value::String(self.device.id.to_string()));
+        fields.insert("archived_at".into(), Value::Null);
+        self.emit(Entity::Iga, id, Op::Create, fields, Map::new(), Map::new())?;
+        Ok(true)
     }
 }
 

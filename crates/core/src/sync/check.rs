@@ -77,6 +77,13 @@ pub fn editable(entity: Entity) -> &'static [&'static str] {
         Entity::Target => &["baseline", "target"],
         Entity::Merge => &["kept", "other", "status", "decided_at", "decided_by", "taken"],
         Entity::Resolution | Entity::Erasure => &[],
+        declared => {
+            static EDITABLE: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+            let all = EDITABLE.get_or_init(|| {
+                Entity::ALL.iter().map(|e| e.declared().map_or_else(Vec::new, |k| k.editable().collect())).collect()
+            });
+            Entity::ALL.iter().position(|e| *e == declared).map_or(&[], |i| all[i].as_slice())
+        }
     }
 }
 
@@ -108,6 +115,9 @@ fn check(line: &Line) -> std::result::Result<(), FieldError> {
     // The day the change was made, plus one for the time zones: the form
     // refuses a date after its laptop's today.
     let today = stamp_day(line.hlc).succ_opt().unwrap_or(NaiveDate::MAX);
+    if let Some(kind) = line.entity.declared() {
+        return check_declared(kind, line, today);
+    }
     if line.op == Op::Create {
         return check_create(line, today);
     }
@@ -116,6 +126,56 @@ fn check(line: &Line) -> std::result::Result<(), FieldError> {
     match line.op {
         Op::Update => check_update(line, fields, today),
         _ => check_archive(line.entity, &fields),
+    }
+}
+
+/// A change of a kind declared field by field (kinds.rs): a creation
+/// carries every field, as the form stores it, made by the laptop that
+/// sends it; an update editable fields; an archive (a withdrawal, with its
+/// reason) or a restore as for visits.
+fn check_declared(kind: &crate::kinds::Kind, line: &Line, today: NaiveDate) -> std::result::Result<(), FieldError> {
+    let fields: Map<String, Value> = serde_json::from_str(line.fields.get())
+        .map_err(|e| FieldError::new("fields", "invalid_type").with("detail", e))?;
+    match line.op {
+        Op::Create => {
+            kind.check_carried(&fields, today, true)?;
+            let by = fields.get("created_by").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+            if by != Some(line.device_id) {
+                return Err(FieldError::new("created_by", "not_editable"));
+            }
+            if line.entity == Entity::Attendance {
+                let id = |k: &str| fields.get(k).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+                let (Some(session), Some(person)) = (id("session_id"), id("beneficiary_id")) else {
+                    return Err(FieldError::new("session_id", "required"));
+                };
+                if crate::programme::attendance_id(session, person) != line.record_id {
+                    return Err(FieldError::new("id", "not_this_pair"));
+                }
+            }
+            Ok(())
+        }
+        Op::Update if fields.is_empty() => Err(FieldError::new("fields", "required")),
+        Op::Update => kind.check_carried(&fields, today, false),
+        Op::Archive => {
+            for k in fields.keys() {
+                if k != "archived_at" && k != "archive_reason" {
+                    return Err(FieldError::new(k, "not_editable"));
+                }
+            }
+            let restore = fields.get("archived_at").is_some_and(Value::is_null)
+                && fields.get("archive_reason").is_none_or(Value::is_null);
+            if !restore {
+                instant("archived_at", fields.get("archived_at"))?;
+            }
+            if let Some(reason) = fields.get("archive_reason").filter(|v| !v.is_null()) {
+                let text = reason.as_str().map(str::to_string);
+                if text.is_none() {
+                    return Err(FieldError::new("archive_reason", "invalid_type"));
+                }
+                crate::validate::opt_text("archive_reason", &text, 500)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -134,10 +194,12 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
         return Err(FieldError::new(k.as_ref(), "unknown_field"));
     }
     // A decision of an older version names no fields taken; a person
-    // with an exact birth date carries no `birth_date_approx`.
+    // with an exact birth date carries no `birth_date_approx`; a milestone
+    // of an older version names no IGA.
     let optional = |n: &str| {
         (line.entity == Entity::Merge && n == "taken")
             || (line.entity == Entity::Beneficiary && n == "birth_date_approx")
+            || (line.entity == Entity::Milestone && n == "iga_id")
     };
     if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
         return Err(FieldError::new(*k, "required"));
@@ -219,6 +281,8 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
             let e: Erasure = typed(&record)?;
             (e.created_by, e.created_at)
         }
+        // Checked by check_declared.
+        _ => return Err(FieldError::new("fields", "invalid_type")),
     };
     if created_by != line.device_id {
         return Err(FieldError::new("created_by", "not_editable"));
@@ -359,7 +423,7 @@ fn decision_pair(id: Uuid, kept: Uuid, other: Uuid) -> std::result::Result<(), F
 }
 
 /// A UTC instant as the app writes them.
-fn instant(field: &str, v: Option<&Value>) -> std::result::Result<(), FieldError> {
+pub(crate) fn instant(field: &str, v: Option<&Value>) -> std::result::Result<(), FieldError> {
     let text = v.and_then(Value::as_str).ok_or_else(|| FieldError::new(field, "required"))?;
     let ok = text.len() <= 40 && text.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(text).is_ok();
     if ok {
@@ -463,6 +527,8 @@ fn validated(
             }
             Some(serde_json::to_value(e).map_err(|e| FieldError::new("fields", "invalid_type").with("detail", e))?)
         }
+        // Checked by check_declared, field by field.
+        _ => None,
     };
     Ok(canonical.unwrap_or(Value::Null))
 }
@@ -500,6 +566,9 @@ pub fn field_names(entity: Entity) -> &'static [&'static str] {
                 // Absent from the template, whose birth date is exact.
                 if *e == Entity::Beneficiary {
                     names.push("birth_date_approx");
+                }
+                if *e == Entity::Milestone {
+                    names.push("iga_id");
                 }
                 names
             })
@@ -566,6 +635,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
         }),
         Entity::Milestone => serde_json::to_value(Milestone {
             id,
+            iga_id: None,
             beneficiary_id: id,
             kind: MilestoneKind::BusinessPlan,
             date: day,
@@ -612,6 +682,16 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_by: by,
             archived_at: None,
         }),
+        // Its declared fields and origin (values are never read).
+        declared => Ok(Value::Object(
+            declared
+                .declared()
+                .map(|k| k.fields.iter().map(|f| f.name).chain(crate::kinds::ORIGIN_FIELDS))
+                .into_iter()
+                .flatten()
+                .map(|n| (n.to_string(), Value::Null))
+                .collect(),
+        )),
     };
     match value {
         Ok(Value::Object(m)) => m,
@@ -643,6 +723,7 @@ pub(crate) fn check_relations(
     lines: &[Line],
     fresh: &[usize],
 ) -> Result<()> {
+    use rusqlite::OptionalExtension;
     use std::collections::{HashMap, HashSet};
     let source = m.source.id;
     let own: Vec<&Line> = fresh
@@ -746,8 +827,29 @@ pub(crate) fn check_relations(
     let by_id: HashMap<Uuid, &Recorded> = by_person.values().flatten().map(|r| (r.m.id, r)).collect();
     for c in new {
         let (Some(this), Some(person)) = (by_id.get(&c.record_id), recorded_for(c)) else { continue };
+        // Milestones are steps of one IGA: judged against that IGA's.
+        let same_iga = |o: &&Recorded| o.m.iga_id == this.m.iga_id;
         let hers = by_person.get(&person).map(Vec::as_slice).unwrap_or_default();
-        let others = || hers.iter().filter(|o| o.m.id != this.m.id);
+        let others = || hers.iter().filter(|o| o.m.id != this.m.id).filter(same_iga);
+        // The IGA it names is hers (or of someone the laptop may have seen
+        // as her), when its creation is here.
+        let named = serde_json::from_str::<Map<String, Value>>(c.fields.get())
+            .ok()
+            .and_then(|f| f.get("iga_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()));
+        if let Some(iga) = named {
+            let owner: Option<Option<String>> = tx
+                .prepare_cached(
+                    "SELECT json_extract(fields, '$.beneficiary_id') FROM change
+                     WHERE entity = 'iga' AND record_id = ?1 AND op = 'create' LIMIT 1",
+                )?
+                .query_row([iga.to_string()], |r| r.get(0))
+                .optional()?;
+            if let Some(owner) = owner.flatten().and_then(|o| Uuid::parse_str(&o).ok()) {
+                if !group(person).contains(&owner) {
+                    return Err(refuse(c, FieldError::new("iga_id", "not_her_iga").with("id", iga)));
+                }
+            }
+        }
         // What the laptop itself had recorded for her before it.
         let earlier_own = || others().filter(|o| o.by == source && o.hlc < this.hlc);
         let kind = this.m.kind;
@@ -760,8 +862,13 @@ pub(crate) fn check_relations(
         }
         // The earlier step may have been recorded anywhere, for anyone the
         // laptop may have seen as her.
-        let kin: Vec<&Recorded> =
-            group(person).iter().filter_map(|p| by_person.get(p)).flatten().filter(|o| o.m.id != this.m.id).collect();
+        let kin: Vec<&Recorded> = group(person)
+            .iter()
+            .filter_map(|p| by_person.get(p))
+            .flatten()
+            .filter(|o| o.m.id != this.m.id)
+            .filter(same_iga)
+            .collect();
         if let Some(required) = crate::milestone::requirement(kind) {
             if !kin.iter().any(|o| o.m.kind == required) {
                 return Err(refuse(

@@ -271,7 +271,11 @@ fn label_of(entity: Entity, doc: &Map<String, Value>) -> String {
         Entity::Beneficiary => format!("{} {}", s("first_name"), s("last_name")),
         Entity::Visit | Entity::Milestone => format!("{} {}", s("date"), s("kind")),
         Entity::Target => format!("{} {}", s("indicator"), s("region")),
-        Entity::Resolution | Entity::Merge | Entity::Erasure => s("id").to_string(),
+        Entity::IgaFollowup | Entity::Referral | Entity::Session => format!("{} {}", s("date"), s("kind")),
+        Entity::Iga => format!("{} {}", s("activity"), s("sector")),
+        Entity::Season => format!("{} {}", s("country"), doc.get("year").map(Value::to_string).unwrap_or_default()),
+        Entity::Partner => s("name").to_string(),
+        Entity::Resolution | Entity::Merge | Entity::Erasure | Entity::Attendance => s("id").to_string(),
     }
 }
 

@@ -245,11 +245,12 @@ fn rank(e: Entity) -> u8 {
     match e {
         Entity::Merge => 0,
         Entity::Beneficiary => 1,
-        Entity::Target => 2,
-        Entity::Visit => 3,
-        Entity::Milestone => 4,
-        Entity::Resolution => 5,
-        Entity::Erasure => 6,
+        Entity::Target | Entity::Partner | Entity::Session => 2,
+        Entity::Iga => 3,
+        Entity::Visit | Entity::Milestone | Entity::IgaFollowup | Entity::Season | Entity::Referral => 4,
+        Entity::Attendance => 5,
+        Entity::Resolution => 6,
+        Entity::Erasure => 7,
     }
 }
 
@@ -731,6 +732,9 @@ impl Store {
                 let result = match b {
                     Ok(b) => self.write(|w| {
                         let imported = import_one(w, b, options, own, role)?;
+                        // Milestones of a laptop of an older version get
+                        // their person's first IGA, in the same transaction.
+                        w.upgrade_milestones()?;
                         log_import(w, &actor, &name, &imported)?;
                         Ok(imported)
                     }),

@@ -248,13 +248,22 @@ pub(crate) fn refold_people(tx: &Transaction<'_>, start: &[Uuid]) -> Result<()> 
             log::materialise(tx, Entity::Beneficiary, *p)?;
         }
     }
-    // Their visits and milestones: each shows under, or waits for, someone
-    // of the group (where her own decisions send it).
-    let mut stmt = tx.prepare_cached(
-        "SELECT 'visit', id FROM visit WHERE beneficiary_id = ?1
-         UNION SELECT 'milestone', id FROM milestone WHERE beneficiary_id = ?1
-         UNION SELECT entity, record_id FROM waiting WHERE parent_id = ?1",
-    )?;
+    // Their visits, milestones and other records (IGAs, surveys, seasons,
+    // referrals, attendance): each shows under, or waits for, someone of
+    // the group (where her own decisions send it).
+    let sql = {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| {
+            let mut parts: Vec<String> = Entity::ALL
+                .iter()
+                .filter(|e| e.of_person())
+                .map(|e| format!("SELECT '{0}', id FROM {0} WHERE beneficiary_id = ?1", e.as_str()))
+                .collect();
+            parts.push("SELECT entity, record_id FROM waiting WHERE parent_id = ?1".into());
+            parts.join(" UNION ")
+        })
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
     let mut children = Vec::new();
     for p in &people {
         for row in stmt.query_map(params![p.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
