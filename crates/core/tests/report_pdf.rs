@@ -122,6 +122,79 @@ fn arabic_summary_is_right_to_left_and_names_nobody() {
     assert!(!text.contains("فاطمة") && !text.contains("Aïcha"), "{text}");
 }
 
+/// One word as `pdftotext -bbox` places it: page, edges in points, text.
+#[derive(Debug)]
+struct Word {
+    page: usize,
+    x_min: f32,
+    x_max: f32,
+    y_min: f32,
+    text: String,
+}
+
+fn words_of(pdf: &Path) -> Vec<Word> {
+    let html = run_ok("pdftotext", &["-bbox", pdf.to_str().unwrap(), "-"]);
+    let attr = |tag: &str, name: &str| -> f32 {
+        let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let mut out = Vec::new();
+    for (page, part) in html.split("<page ").skip(1).enumerate() {
+        for piece in part.split("<word ").skip(1) {
+            let (tag, rest) = piece.split_once('>').unwrap();
+            let text = rest.split("</word>").next().unwrap().to_string();
+            let (x_min, x_max, y_min) = (attr(tag, "xMin"), attr(tag, "xMax"), attr(tag, "yMin"));
+            out.push(Word { page, x_min, x_max, y_min, text });
+        }
+    }
+    out
+}
+
+/// Numbers keep to the right of their column on an Arabic page as on a
+/// French one, under the right edge of their header: units under units.
+#[test]
+fn numbers_are_right_aligned_in_arabic_tables_too() {
+    let p = programme();
+    for (lang, women) in [("ar", "نساء"), ("fr", "Femmes")] {
+        let pdf = print(&p, json!({"kind": "summary", "lang": lang}), &format!("align-{lang}.pdf"));
+        let words = words_of(&pdf);
+        // pdftotext -bbox gives Arabic words in the order of their glyphs.
+        let glyphs: String = if lang == "ar" { women.chars().rev().collect() } else { women.to_string() };
+        let below = |header: &Word| -> Vec<&Word> {
+            words
+                .iter()
+                .filter(|w| {
+                    w.page == header.page
+                        && w.y_min > header.y_min
+                        && w.y_min < header.y_min + 60.0
+                        && w.x_max > header.x_min - 1.0
+                        && w.x_min < header.x_max + 1.0
+                        && w.text.chars().all(|c| c.is_ascii_digit())
+                })
+                .collect()
+        };
+        // The column's header: the word with the counts of women under it.
+        let header = words
+            .iter()
+            .find(|w| w.text == glyphs && below(w).len() >= 2)
+            .unwrap_or_else(|| panic!("{lang}: no column {women} in {words:?}"));
+        for n in below(header) {
+            assert!((n.x_max - header.x_max).abs() < 1.0, "{lang}: {n:?} is not right-aligned under {header:?}");
+        }
+    }
+}
+
+#[test]
+fn arabic_follow_up_list_keeps_latin_names_intact_beside_arabic_ones() {
+    let p = programme();
+    let pdf = print(&p, json!({"kind": "followups", "days": 60, "lang": "ar"}), "suivis-ar.pdf");
+    assert_sound(&pdf);
+    let text = text_of(&pdf);
+    for expected in ["فاطمة الإدريسي", "Aïcha Benali", "عائشة بنعلي"] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+}
+
 #[test]
 fn english_summary_formats_numbers_the_english_way() {
     let p = programme();

@@ -43,7 +43,7 @@ export async function render(main) {
       <thead><tr>
         <th data-i18n="audit.col.at"></th><th data-i18n="audit.col.machine"></th><th data-i18n="audit.col.who"></th>
         <th data-i18n="audit.col.action"></th><th data-i18n="audit.col.subject"></th><th data-i18n="audit.col.detail"></th>
-        <th data-i18n="audit.col.seq"></th>
+        <th class="num" data-i18n="audit.col.seq"></th>
       </tr></thead>
       <tbody></tbody>
     </table>
@@ -133,7 +133,7 @@ function rowHtml(e) {
     <td>${esc(actionLabel(e.action))}</td>
     <td><bdi dir="ltr"><code>${esc(e.subject)}</code></bdi></td>
     <td><bdi>${esc(e.detail)}</bdi></td>
-    <td><bdi dir="ltr">${esc(seq)}</bdi></td>
+    <td class="num"><bdi dir="ltr">${esc(seq)}</bdi></td>
   </tr>`;
 }
 

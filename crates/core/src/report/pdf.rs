@@ -106,6 +106,17 @@ fn value_text(w: &Words, unit: Unit, v: Decimal) -> String {
     }
 }
 
+/// A column of numbers: right-aligned on every page, Arabic too, so that
+/// units stay under units (their digits run left to right); on a
+/// right-to-left page the right is the start side.
+fn num(w: &Words, width: f32) -> Col {
+    if w.rtl() {
+        Col::start(width)
+    } else {
+        Col::end(width)
+    }
+}
+
 fn fraction(n: Decimal, d: Decimal) -> f32 {
     if d.is_zero() {
         0.0
@@ -181,7 +192,7 @@ fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Resul
             ]
         })
         .collect();
-    let cols = [Col::start(46.0), Col::start(34.0), Col::start(35.0), Col::start(35.0), Col::end(24.0)];
+    let cols = [Col::start(46.0), Col::start(34.0), Col::start(35.0), Col::start(35.0), num(w, 24.0)];
     s.table(&cols, &header, &rows, false)?;
     let records = w.tp(
         "report.records",
@@ -332,7 +343,7 @@ fn breakdowns(s: &mut Sheet<'_>, tables: Vec<Breakdown>) -> Result<()> {
     let w = s.words;
     let header = [w.t("report.label"), w.t("report.count"), w.t("report.share")];
     let half = (WIDTH - 6.0) / 2.0;
-    let cols = [Col::start(half - 40.0), Col::end(20.0), Col::end(20.0)];
+    let cols = [Col::start(half - 40.0), num(w, 20.0), num(w, 20.0)];
     let height = |b: &Breakdown| 17.0 + 5.4 * b.rows.len().max(1) as f32;
     let draw = |s: &mut Sheet<'_>, b: &Breakdown| -> Result<()> {
         s.subheading(&b.title)?;
@@ -387,7 +398,7 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         })
         .collect();
     rows.push(vec![w.t("report.total"), w.int(b.women), w.int(b.men), w.int(b.registered), String::new()]);
-    let cols = [Col::start(74.0), Col::end(25.0), Col::end(25.0), Col::end(25.0), Col::end(25.0)];
+    let cols = [Col::start(74.0), num(w, 25.0), num(w, 25.0), num(w, 25.0), num(w, 25.0)];
     s.table(&cols, &header, &rows, true)?;
 
     let none = w.t("report.not_recorded");
@@ -559,7 +570,7 @@ fn overdue_counts(s: &mut Sheet<'_>, people: &[Followup], days: i64) -> Result<(
     total.extend(totals.iter().map(|v| w.int(*v)));
     total.push(w.int(totals.iter().sum()));
     rows.push(total);
-    let cols = [Col::start(62.0), Col::end(30.0), Col::end(30.0), Col::end(30.0), Col::end(22.0)];
+    let cols = [Col::start(62.0), num(w, 30.0), num(w, 30.0), num(w, 30.0), num(w, 22.0)];
     s.table(&cols, &header, &rows, false)
 }
 
@@ -644,7 +655,7 @@ pub fn profile(store: &Store, id: Uuid, lang: &str) -> Result<Printed> {
                 ]
             })
             .collect();
-        s.table(&[Col::start(24.0), Col::start(58.0), Col::end(36.0), Col::start(56.0)], &header, &rows, false)?;
+        s.table(&[Col::start(24.0), Col::start(58.0), num(&w, 36.0), Col::start(56.0)], &header, &rows, false)?;
     }
 
     s.heading(&w.t("report.visits"))?;
