@@ -3,6 +3,7 @@
 //! otherwise 1 and one line on stderr that names the problem.
 
 mod audit;
+mod programme;
 mod report;
 mod sync;
 mod unlock;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 use wafira_core::access::Role;
 use wafira_core::codes::{Phase, Sex};
+use wafira_core::store::log::Entity;
 use wafira_core::store::{ListQuery, Sort};
 use wafira_core::{demo, paths, Error, Result, Store};
 
@@ -57,9 +59,31 @@ enum Command {
     /// Log coaching visits.
     #[command(subcommand)]
     Visit(RecordCmd),
-    /// Record IGA milestones.
+    /// Record IGA milestones (`iga_id` names the IGA; the person's only
+    /// one, or her first made now, when left out).
     #[command(subcommand)]
     Milestone(RecordCmd),
+    /// Income-generating activities: several per person, individual or
+    /// collective (`members`), with legal status, investment and jobs.
+    #[command(subcommand)]
+    Iga(programme::KindCmd),
+    /// Follow-up surveys of an IGA: operating or not, monthly turnover and
+    /// profit, sales channels.
+    #[command(subcommand)]
+    Followup(programme::KindCmd),
+    /// Migration seasons: year, country, employer, departure and return.
+    #[command(subcommand)]
+    Season(programme::KindCmd),
+    /// Referrals to partners, with their outcome.
+    #[command(subcommand)]
+    Referral(programme::KindCmd),
+    /// The partners a referral or a session may name (managers add them).
+    #[command(subcommand)]
+    Partner(programme::KindCmd),
+    /// Group sessions (pre-departure orientation, financial education…)
+    /// and their attendance.
+    #[command(subcommand)]
+    Session(programme::SessionCmd),
     /// The people to see on the next mission, grouped by place.
     Followups {
         /// Days without a visit that put a person on the plan.
@@ -371,6 +395,12 @@ fn run(cli: Cli, words: &str) -> Result<Option<Value>> {
             RecordCmd::Update { id } => json(store.update_milestone(id, stdin_json()?)?),
             RecordCmd::Void { id, reason } => json(store.void_milestone(id, Some(reason))?),
         },
+        Command::Iga(cmd) => programme::run(&mut store, Entity::Iga, cmd),
+        Command::Followup(cmd) => programme::run(&mut store, Entity::IgaFollowup, cmd),
+        Command::Season(cmd) => programme::run(&mut store, Entity::Season, cmd),
+        Command::Referral(cmd) => programme::run(&mut store, Entity::Referral, cmd),
+        Command::Partner(cmd) => programme::run(&mut store, Entity::Partner, cmd),
+        Command::Session(cmd) => programme::session(&mut store, cmd),
         Command::Followups { days, region, province, commune } => {
             let days = match days {
                 Some(d) => d,
