@@ -6,8 +6,12 @@ import { t, errorText, fieldErrorText, applyTranslations } from './i18n.js';
 import { dateEntry, dateValue, displayDate } from './dates.js';
 
 /**
- * Field spec: {name, type: text|date|select|checkbox|number|textarea|list,
- * required, wide, options: [{value, key}] (key = translation key), attrs}.
+ * Field spec: {name, type: text|date|select|checkbox|number|textarea|list|checks|widget,
+ * required, wide, options: [{value, key}] (key = translation key, or
+ * `text` for a name that is data), attrs}. `boolean: true` on a select of
+ * 'true'/'false' reads a JSON boolean. `checks` is a group of checkboxes
+ * (the codes ticked, as a list); `widget` is built by `create(value)`,
+ * which gives an element whose `readValue()` the form reads.
  * A `date` is the app's own entry (dates.js: dd/mm/yyyy typed and shown,
  * ISO read); `approx: NAME` names the checkbox field that makes it an
  * approximate birth date (a year or an age).
@@ -17,15 +21,44 @@ export function renderForm(form, spec, values = {}) {
   form.noValidate = true;
   form.innerHTML = '';
   for (const f of spec) {
-    const id = `f-${f.name}`;
+    // `id`: where two forms of one screen share a field name.
+    const id = f.id || `f-${f.name}`;
+    const errId = f.id ? `err-${f.id}` : `err-${f.name}`;
     const wrap = document.createElement('div');
     wrap.className = `field${f.wide ? ' wide' : ''}${f.type === 'checkbox' ? ' checkbox' : ''}`;
     const label = document.createElement('label');
-    label.htmlFor = id;
+    // A group of boxes is named by its label (aria-labelledby); a widget's
+    // label is for its text box.
+    if (f.type === 'widget') label.htmlFor = `${id}-search`;
+    else if (f.type !== 'checks') label.htmlFor = id;
     label.dataset.i18n = f.label || `field.${f.name}`;
     if (f.required) label.classList.add('req');
     let input;
-    if (f.type === 'select') {
+    if (f.type === 'widget') {
+      input = f.create(values[f.name]);
+      input.dataset.widget = f.name;
+    } else if (f.type === 'checks') {
+      // A group: its label names it, each box its code.
+      input = document.createElement('div');
+      input.className = 'checks';
+      input.setAttribute('role', 'group');
+      input.setAttribute('aria-labelledby', `label-${f.name}`);
+      label.id = `label-${f.name}`;
+      const ticked = Array.isArray(values[f.name]) ? values[f.name] : [];
+      for (const o of f.options || []) {
+        const item = document.createElement('label');
+        item.className = 'checkbox-inline';
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.name = f.name;
+        box.value = o.value;
+        box.checked = ticked.includes(o.value);
+        const text = document.createElement('span');
+        text.dataset.i18n = o.key;
+        item.append(box, text);
+        input.append(item);
+      }
+    } else if (f.type === 'select') {
       input = document.createElement('select');
       const blank = document.createElement('option');
       blank.value = '';
@@ -34,7 +67,8 @@ export function renderForm(form, spec, values = {}) {
       for (const o of f.options || []) {
         const opt = document.createElement('option');
         opt.value = o.value;
-        opt.dataset.i18n = o.key;
+        if (o.key) opt.dataset.i18n = o.key;
+        else opt.textContent = o.text;
         input.append(opt);
       }
     } else if (f.type === 'textarea') {
@@ -46,18 +80,20 @@ export function renderForm(form, spec, values = {}) {
       input.type = f.type === 'list' || f.type === 'date' ? 'text' : f.type || 'text';
     }
     input.id = id;
-    input.name = f.name;
-    input.setAttribute('aria-describedby', `err-${f.name}`);
+    if (f.type !== 'checks' && f.type !== 'widget') input.name = f.name;
+    input.setAttribute('aria-describedby', errId);
     if (f.required) input.setAttribute('aria-required', 'true');
     for (const [k, v] of Object.entries(f.attrs || {})) input.setAttribute(k, v);
     const v = values[f.name];
-    if (f.type === 'checkbox') input.checked = v === true;
+    if (f.type === 'checks' || f.type === 'widget') {
+      // filled above
+    } else if (f.type === 'checkbox') input.checked = v === true;
     else if (f.type === 'list') input.value = Array.isArray(v) ? v.join(', ') : v || '';
     else if (f.type === 'date') input.value = displayDate(v, Boolean(f.approx && values[f.approx] === true));
     else if (v !== undefined && v !== null) input.value = v;
     const err = document.createElement('p');
     err.className = 'field-error';
-    err.id = `err-${f.name}`;
+    err.id = errId;
     err.dataset.fieldError = f.name;
     if (f.type === 'checkbox') wrap.append(input, label, err);
     else wrap.append(label, input, err);
@@ -77,6 +113,17 @@ export function renderForm(form, spec, values = {}) {
 export function readForm(form, spec) {
   const out = {};
   for (const f of spec) {
+    if (f.type === 'checks') {
+      const ticked = [...form.querySelectorAll(`input[type=checkbox][name="${f.name}"]:checked`)].map((b) => b.value);
+      if (ticked.length) out[f.name] = ticked;
+      continue;
+    }
+    if (f.type === 'widget') {
+      const w = form.querySelector(`[data-widget="${f.name}"]`);
+      const value = w && w.readValue();
+      if (value !== undefined && value !== null && !(Array.isArray(value) && !value.length)) out[f.name] = value;
+      continue;
+    }
     const el = form.elements[f.name];
     if (!el) continue;
     if (f.type === 'checkbox') {
@@ -85,7 +132,8 @@ export function readForm(form, spec) {
     }
     const raw = f.type === 'date' ? dateValue(el) : el.value.trim();
     if (raw === '') continue;
-    if (f.type === 'number') out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    if (f.boolean) out[f.name] = raw === 'true' ? true : raw === 'false' ? false : raw;
+    else if (f.type === 'number') out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
     else if (f.type === 'list') out[f.name] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else out[f.name] = raw;
   }
@@ -123,7 +171,8 @@ export function showErrors(form, err, { keepFocus = false } = {}) {
       continue;
     }
     p.textContent = p.textContent ? `${p.textContent} ${fieldErrorText(fe)}` : fieldErrorText(fe);
-    const input = form.elements[fe.field];
+    const named = form.elements[fe.field];
+    const input = named instanceof Element ? named : form.querySelector(`#f-${CSS.escape(fe.field)}`);
     if (input) {
       input.setAttribute('aria-invalid', 'true');
       first = first || input;

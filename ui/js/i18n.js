@@ -5,7 +5,7 @@ import { locale } from './api.js';
 // Arabic turns the whole page right-to-left.
 
 const LANGS = ['fr', 'ar', 'en'];
-const NAMESPACES = ['common', 'records', 'sync', 'report', 'session', 'audit'];
+const NAMESPACES = ['common', 'records', 'sync', 'report', 'session', 'audit', 'programme'];
 const STORAGE_KEY = 'wafira.lang';
 
 let lang = LANGS.includes(localStorage.getItem(STORAGE_KEY)) ? localStorage.getItem(STORAGE_KEY) : 'fr';
