@@ -1,15 +1,19 @@
 // A person's profile: identity and consent, her current IGA stage (derived
-// by the core from her milestones), a timeline of visits and milestones,
-// the history of every change; and what a coordinator does next: add a
-// visit, add a milestone, edit, archive. One form is open at a time, in the
+// by the core from her milestones), her activities (IGAs, each with its own
+// milestones and follow-up surveys), her migration seasons and referrals, a
+// timeline of visits and milestones, the history of every change; and what
+// a coordinator does next: add a visit, an IGA, a milestone, a survey, a
+// season, a referral, edit, archive. One form is open at a time, in the
 // panel under the actions; the core checks it and its errors show beside
-// their fields.
+// their fields. The IGA, survey, season and referral forms are built from
+// the core's declarations (records.js).
 
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatBirth, formatDate, formatInstant, pluralKey, t, tn } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
+import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion } from '../records.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -32,8 +36,11 @@ export function visitSpec() {
   ];
 }
 
-export function milestoneSpec() {
+/** `igas`: her live IGAs; with several, the milestone names which one it is a step of. */
+export function milestoneSpec(igas = []) {
   return [
+    ...(igas.length > 1 ? [{ name: 'iga_id', label: 'programme.milestone_iga', type: 'select', required: true,
+      options: igas.map((i) => ({ value: i.id, text: igaTitle(i) })) }] : []),
     // The kinds in lifecycle order, as the core declares them.
     { name: 'kind', type: 'select', required: true, options: codeOptions('milestone') },
     { name: 'date', type: 'date', required: true },
@@ -46,11 +53,23 @@ export function milestoneSpec() {
 const ARCHIVE_SPEC = [{ name: 'archive_reason', type: 'textarea', required: true, wide: true }];
 const ERASE_SPEC = [{ name: 'reason', type: 'textarea', required: true, wide: true, attrs: { 'aria-describedby': 'err-reason erase-hint' } }];
 
-let shown = null; // { id, profile } of the profile on screen
+let shown = null; // { id, profile, records } of the profile on screen
+
+/** Her records of the declared kinds (IGAs, surveys, seasons, referrals), live ones. */
+async function loadRecords(id) {
+  await Promise.all([loadKinds(), loadPartners()]);
+  const q = { beneficiaryId: id };
+  const [igas, followups, seasons, referrals] = await Promise.all(
+    ['iga', 'iga_followup', 'season', 'referral'].map((k) => api.records(k, q)),
+  );
+  // Oldest IGA first: her first activity, then the next.
+  igas.sort((a, b) => a.created_at.localeCompare(b.created_at));
+  return { igas, followups, seasons, referrals };
+}
 
 export async function render(main, id) {
-  const profile = await api.profile(id);
-  shown = { id, profile };
+  const [profile, records] = await Promise.all([api.profile(id), loadRecords(id)]);
+  shown = { id, profile, records };
   const b = profile.beneficiary;
   const archived = Boolean(b.archived_at);
   // Consent withdrawn: her identifying data is gone; nothing more is recorded about her.
@@ -99,6 +118,23 @@ export async function render(main, id) {
       <button type="button" class="danger" id="archive" aria-controls="panel" data-i18n="profile.archive"></button>
     </div>`}
     <div id="panel" class="card no-print" hidden></div>
+    <section id="igas" aria-labelledby="igas-title">
+      <div class="row"><h2 id="igas-title" data-i18n="programme.igas"></h2><span class="spacer"></span>
+        ${canRecord(profile) ? `<button type="button" id="add-iga" class="no-print" aria-controls="panel" data-i18n="programme.add_iga"></button>` : ''}</div>
+      ${igasHtml(profile, records)}
+    </section>
+    <div class="profile-cards programme-cards">
+      <section class="card" id="seasons" aria-labelledby="seasons-title">
+        <div class="row"><h2 id="seasons-title" data-i18n="programme.seasons"></h2><span class="spacer"></span>
+          ${canRecord(profile) ? `<button type="button" id="add-season" class="small no-print" aria-controls="panel" data-i18n="programme.add_season"></button>` : ''}</div>
+        ${recordListHtml('season', records.seasons, seasonLine, 'programme.no_seasons')}
+      </section>
+      <section class="card" id="referrals" aria-labelledby="referrals-title">
+        <div class="row"><h2 id="referrals-title" data-i18n="programme.referrals"></h2><span class="spacer"></span>
+          ${canRecord(profile) ? `<button type="button" id="add-referral" class="small no-print" aria-controls="panel" data-i18n="programme.add_referral"></button>` : ''}</div>
+        ${recordListHtml('referral', records.referrals, referralLine, 'programme.no_referrals')}
+      </section>
+    </div>
     <h2 data-i18n="profile.timeline"></h2>
     <ol class="timeline" id="timeline">${timelineHtml(profile)}</ol>
     <h2 data-i18n="profile.history"></h2>
@@ -111,11 +147,15 @@ export async function render(main, id) {
   main.append(view);
   applyTranslations(view);
   wireCorrections(view, profile);
+  wireRecords(view, profile, records);
   if (!archived) {
     const panel = view.querySelector('#panel');
     if (!erased) {
       view.querySelector('#add-visit').addEventListener('click', (e) => openVisit(panel, b, e.currentTarget));
       view.querySelector('#add-milestone').addEventListener('click', (e) => openMilestone(panel, b, e.currentTarget));
+      view.querySelector('#add-iga')?.addEventListener('click', (e) => openRecord(panel, 'iga', b, e.currentTarget));
+      view.querySelector('#add-season')?.addEventListener('click', (e) => openRecord(panel, 'season', b, e.currentTarget));
+      view.querySelector('#add-referral')?.addEventListener('click', (e) => openRecord(panel, 'referral', b, e.currentTarget));
     }
     const erase = view.querySelector('#erase');
     if (erase) erase.addEventListener('click', (e) => openErase(panel, b, e.currentTarget));
@@ -405,13 +445,20 @@ function openVisit(panel, b, opener) {
   });
 }
 
-function openMilestone(panel, b, opener) {
-  const spec = milestoneSpec();
+/** A milestone: of the IGA `igaId` (its own button), or of the one chosen when she has several. */
+function openMilestone(panel, b, opener, igaId = null) {
+  const igas = shown.records.igas;
+  const spec = milestoneSpec(igaId ? [] : igas);
   const form = openPanel(panel, { titleKey: 'profile.add_milestone', formId: 'milestone-form', spec, values: { date: today() }, saveKey: 'form.save' }, opener, async (input) => {
-    await api.addMilestone({ ...input, beneficiary_id: b.id });
+    const iga = igaId || input.iga_id || (igas.length === 1 ? igas[0].id : undefined);
+    await api.addMilestone({ ...input, beneficiary_id: b.id, ...(iga ? { iga_id: iga } : {}) });
     toast(t('profile.milestone_saved'));
-    await reload('add-milestone');
+    await reload(igaId ? null : 'add-milestone');
   });
+  if (igaId) {
+    const of = igas.find((i) => i.id === igaId);
+    form.before(el(`<p class="muted" id="milestone-of">${esc(t('programme.milestone_of', { iga: of ? igaTitle(of) : '' }))}</p>`));
+  }
   // The reason only means something when the activity stopped.
   const reason = form.elements.reason.closest('.field');
   const showReason = () => (reason.hidden = form.elements.kind.value !== 'iga_stopped');
@@ -452,4 +499,233 @@ export function onLanguageChange() {
   reload().catch((err) => {
     document.getElementById('main').textContent = errorText(err);
   });
+}
+
+// --- Her activities (IGAs), seasons and referrals ---------------------------
+
+/** Whether a coordinator may add to her file here: not archived, not erased. */
+function canRecord(p) {
+  return may('record') && !p.erased && !p.beneficiary.archived_at;
+}
+
+/** What names an IGA: its trade name, else its activity, else its sector. */
+export function igaTitle(i) {
+  return i.name || i.activity || codeLabel('sector', i.sector);
+}
+
+/**
+ * An IGA's stage from its own live milestones, as the core derives a
+ * person's (milestone::stage): the furthest step reached in the lifecycle's
+ * order, or stopped when it stopped after its last step.
+ */
+export function igaStage(milestones) {
+  const order = app.info.codes.milestone || [];
+  const rank = (k) => order.indexOf(k);
+  const live = milestones.filter((m) => !m.archived_at);
+  const steps = live.filter((m) => m.kind !== 'iga_stopped');
+  const furthest = steps.reduce((best, m) => (!best || rank(m.kind) > rank(best.kind)
+    || (rank(m.kind) === rank(best.kind) && m.date > best.date) ? m : best), null);
+  const stopped = live.filter((m) => m.kind === 'iga_stopped').reduce((l, m) => (!l || m.date > l.date ? m : l), null);
+  if (stopped && (!furthest || stopped.date >= furthest.date)) return 'iga_stopped';
+  return furthest ? furthest.kind : null;
+}
+
+/** The sum of an IGA's investment by every source, as decimal text. */
+export function investmentTotal(i) {
+  let cents = 0;
+  let any = false;
+  for (const k of ['invest_grant', 'invest_indh', 'invest_microfinance', 'invest_bank', 'invest_own', 'invest_family']) {
+    if (i[k]) {
+      any = true;
+      cents += Math.round(Number(i[k]) * 100);
+    }
+  }
+  return any ? (cents / 100).toFixed(2) : null;
+}
+
+/** Corriger / Retirer beside a record of a declared kind. */
+function recordButtons(kind, id) {
+  if (!shown || !canRecord(shown.profile)) return '';
+  return ` <span class="row-actions no-print"><button type="button" class="small" data-rec-correct="${kind}" data-id="${esc(id)}" data-i18n="profile.correct"></button>
+    <button type="button" class="small danger" data-rec-void="${kind}" data-id="${esc(id)}" data-i18n="profile.void"></button></span>`;
+}
+
+function igasHtml(p, r) {
+  const ids = new Set(r.igas.map((i) => i.id));
+  const cards = r.igas.map((i) => igaCard(p, i, p.milestones.filter((m) => m.iga_id === i.id), r.followups.filter((f) => f.iga_id === i.id)));
+  // Steps of an IGA withdrawn since (or not here yet) stay in sight.
+  const loose = p.milestones.filter((m) => !ids.has(m.iga_id));
+  if (loose.length) {
+    cards.push(`<article class="card iga loose" id="loose-milestones"><h3 data-i18n="programme.loose_milestones"></h3>
+      <ol class="timeline iga-milestones">${loose.map(milestoneItem).join('')}</ol></article>`);
+  }
+  if (!cards.length) return `<p class="muted" id="no-igas" data-i18n="programme.no_igas"></p>`;
+  return `<div class="iga-list">${cards.join('')}</div>`;
+}
+
+function igaCard(p, i, milestones, followups) {
+  const stage = igaStage(milestones);
+  const total = investmentTotal(i);
+  const place = placeHtml([i.region && t(`region.${i.region}`), i.province && t(`province.${i.province}`), i.commune]);
+  const facts = [
+    ['field.sector', esc(codeLabel('sector', i.sector))],
+    ['field.form', esc(codeLabel('iga_form', i.form)) + (i.members && i.members.length ? ` (${esc(tn('programme.members_count', i.members.length))})` : '')],
+    ['field.legal_status', esc(codeLabel('legal_status', i.legal_status))],
+    ['field.social_security', esc(codeLabel('social_security', i.social_security) || '—')],
+    ['field.jobs_created', esc(i.jobs_created ?? '—')],
+    ['programme.investment_total', total ? `<bdi class="amount">${esc(formatAmount(total))}</bdi>` : '—'],
+    ...(place ? [['profile.place', place]] : []),
+  ];
+  const steps = [...milestones].sort((a, b) => (b.date + b.created_at).localeCompare(a.date + a.created_at));
+  const surveys = followups;
+  const adding = canRecord(p);
+  return `<article class="card iga" data-id="${esc(i.id)}">
+    <div class="row">
+      <h3 class="iga-title"><bdi>${esc(igaTitle(i))}</bdi></h3>
+      <span class="badge iga-stage stage-${esc(stage || 'none')}">${esc(stage ? codeLabel('milestone', stage) : t('stage.none'))}</span>
+      <span class="spacer"></span>${recordButtons('iga', i.id)}
+    </div>
+    ${i.activity && i.name ? `<p class="muted"><bdi>${esc(i.activity)}</bdi></p>` : ''}
+    <dl class="facts iga-facts">${facts.map(([k, v]) => `<dt data-i18n="${k}"></dt><dd>${v}</dd>`).join('')}</dl>
+    <div class="row iga-sub"><h4 data-i18n="programme.iga_milestones"></h4><span class="spacer"></span>
+      ${adding ? `<button type="button" class="small no-print" data-add-milestone="${esc(i.id)}" aria-controls="panel" data-i18n="programme.add_step"></button>` : ''}</div>
+    ${steps.length ? `<ol class="timeline iga-milestones">${steps.map(milestoneItem).join('')}</ol>` : `<p class="muted" data-i18n="programme.no_steps"></p>`}
+    <div class="row iga-sub"><h4 data-i18n="programme.iga_followups"></h4><span class="spacer"></span>
+      ${adding ? `<button type="button" class="small no-print" data-add-followup="${esc(i.id)}" aria-controls="panel" data-i18n="programme.add_followup"></button>` : ''}</div>
+    ${surveys.length ? `<ol class="timeline iga-followups">${surveys.map(followupItem).join('')}</ol>` : `<p class="muted" data-i18n="programme.no_followups"></p>`}
+  </article>`;
+}
+
+function followupItem(f) {
+  const bits = [
+    f.monthly_turnover ? `<span class="muted" data-i18n="field.monthly_turnover"></span> <bdi class="amount">${esc(formatAmount(f.monthly_turnover))}</bdi>` : '',
+    f.monthly_profit ? `<span class="muted" data-i18n="field.monthly_profit"></span> <bdi class="amount">${esc(formatAmount(f.monthly_profit))}</bdi>` : '',
+    f.sales_channels ? `<span class="muted" data-i18n="field.sales_channels"></span> ${esc(recordValue('iga_followup', 'sales_channels', f.sales_channels))}` : '',
+  ].filter(Boolean).join(' · ');
+  return `<li class="followup" data-id="${esc(f.id)}" data-operating="${f.operating}">
+    <time datetime="${esc(f.date)}">${esc(formatDate(f.date))}</time>
+    <strong>${esc(t(f.operating ? 'programme.operating' : 'programme.not_operating'))}</strong>
+    ${f.not_operating_reason ? `<span class="muted"> — <bdi>${esc(f.not_operating_reason)}</bdi></span>` : ''}${recordButtons('iga_followup', f.id)}
+    ${bits ? `<div>${bits}</div>` : ''}${f.notes ? `<div class="notes">${esc(f.notes)}</div>` : ''}</li>`;
+}
+
+function recordListHtml(kind, list, line, emptyKey) {
+  if (!list.length) return `<p class="muted" data-i18n="${emptyKey}"></p>`;
+  return `<ol class="timeline ${kind}-list">${list.map((r) => `<li class="${kind}" data-id="${esc(r.id)}">${line(r)}${recordButtons(kind, r.id)}
+    ${r.notes ? `<div class="notes">${esc(r.notes)}</div>` : ''}</li>`).join('')}</ol>`;
+}
+
+function seasonLine(s) {
+  const dates = [s.departure_date, s.return_date].map((d) => (d ? formatDate(d) : '…')).join(' → ');
+  const planned = s.returned_as_planned === null || s.returned_as_planned === undefined ? ''
+    : ` · ${esc(t(s.returned_as_planned ? 'programme.returned_as_planned' : 'programme.not_returned_as_planned'))}`;
+  return `<time>${esc(s.year)}</time> <strong>${esc(recordValue('season', 'country', s.country))}</strong>
+    ${s.employer ? ` — <bdi>${esc(s.employer)}</bdi>` : ''}<div class="muted"><bdi dir="ltr">${esc(dates)}</bdi>${planned}</div>`;
+}
+
+function referralLine(r) {
+  const outcome = `${codeLabel('referral_outcome', r.outcome)}${r.outcome_date ? ` (${formatDate(r.outcome_date)})` : ''}`;
+  return `<time datetime="${esc(r.date)}">${esc(formatDate(r.date))}</time> <strong><bdi>${esc(partnerNameOf(r.partner_id))}</bdi></strong>
+    <span class="badge outcome-${esc(r.outcome)}">${esc(outcome)}</span>${r.reason ? `<div><bdi>${esc(r.reason)}</bdi></div>` : ''}`;
+}
+
+const TITLES = {
+  iga: { add: 'programme.add_iga', correct: 'programme.correct_iga', void: 'programme.void_iga', saved: 'programme.iga_saved' },
+  iga_followup: { add: 'programme.add_followup', correct: 'programme.correct_followup', void: 'programme.void_followup', saved: 'programme.followup_saved' },
+  season: { add: 'programme.add_season', correct: 'programme.correct_season', void: 'programme.void_season', saved: 'programme.season_saved' },
+  referral: { add: 'programme.add_referral', correct: 'programme.correct_referral', void: 'programme.void_referral', saved: 'programme.referral_saved' },
+};
+
+/** What a new record's form starts with. */
+function defaults(kind, b) {
+  const moroccan = (app.info.regions || []).some((r) => r.code === b.region);
+  switch (kind) {
+    case 'iga':
+      return { sector: b.iga_sector, form: 'individual', ...(moroccan ? { region: b.region, province: b.province, commune: b.commune } : {}) };
+    case 'iga_followup':
+    case 'referral':
+      return { date: today(), ...(kind === 'referral' ? { outcome: 'pending' } : {}) };
+    case 'season':
+      return { year: new Date().getFullYear(), country: b.destination_country };
+    default:
+      return {};
+  }
+}
+
+/** Shows a field only when another's value asks for it (the members of a collective IGA, why an IGA is not operating). */
+function showWhen(form, field, other, test) {
+  const wrap = form.querySelector(`#f-${field}`)?.closest('.field');
+  const ctl = form.elements[other];
+  if (!wrap || !ctl) return;
+  const apply = () => (wrap.hidden = !test(ctl.value));
+  ctl.addEventListener('change', apply);
+  apply();
+}
+
+/**
+ * A new record of a declared kind, or a correction of `record`: the form
+ * built from the declaration; `extra` the fields the screen sets (her id,
+ * the IGA a survey is about).
+ */
+function openRecord(panel, kind, b, opener, { record = null, extra = {} } = {}) {
+  const correcting = Boolean(record);
+  const values = correcting ? { ...record } : defaults(kind, b);
+  const spec = recordSpec(kind, { correcting, region: values.region || '' });
+  const titles = TITLES[kind];
+  const formId = correcting ? 'correct-form' : `${kind.replace('_', '-')}-form`;
+  const form = openPanel(panel, { titleKey: correcting ? titles.correct : titles.add, formId, spec, values, saveKey: 'form.save' }, opener, async (input) => {
+    if (correcting) {
+      await api.updateRecord(kind, record.id, patchOf(spec, input));
+      toast(t('profile.corrected_toast'));
+    } else {
+      await api.addRecord(kind, { ...input, beneficiary_id: b.id, ...extra });
+      toast(t(titles.saved));
+    }
+    await reload(correcting ? 'profile-name' : null);
+  });
+  wireRegion(form);
+  if (kind === 'iga') showWhen(form, 'members', 'form', (v) => v === 'collective');
+  if (kind === 'iga_followup') showWhen(form, 'not_operating_reason', 'operating', (v) => v === 'false');
+  if (kind === 'iga_followup' && !correcting) {
+    const of = shown.records.igas.find((i) => i.id === extra.iga_id);
+    form.before(el(`<p class="muted" id="followup-of">${esc(t('programme.followup_of', { iga: of ? igaTitle(of) : '' }))}</p>`));
+  }
+  return form;
+}
+
+/** A record withdrawn: entered by mistake; the reason stays with it. */
+function openRecordVoid(panel, kind, record, opener) {
+  openPanel(panel, { titleKey: TITLES[kind].void, formId: 'void-form', spec: ARCHIVE_SPEC, values: {}, saveKey: 'profile.void_confirm', danger: true, intro: 'programme.void_intro' }, opener, async (input) => {
+    await api.voidRecord(kind, record.id, input.archive_reason ?? null);
+    toast(t('profile.voided_toast'));
+    await reload('profile-name');
+  });
+}
+
+/** The buttons of the IGA, season and referral sections. */
+function wireRecords(view, profile, records) {
+  const panel = view.querySelector('#panel');
+  const lists = { iga: records.igas, iga_followup: records.followups, season: records.seasons, referral: records.referrals };
+  for (const box of view.querySelectorAll('#igas, #seasons, #referrals')) {
+    box.addEventListener('click', (e) => {
+      const button = e.target.closest('button');
+      if (!button) return;
+      const d = button.dataset;
+      if (d.addMilestone) openMilestone(panel, profile.beneficiary, button, d.addMilestone);
+      else if (d.addFollowup) openRecord(panel, 'iga_followup', profile.beneficiary, button, { extra: { iga_id: d.addFollowup } });
+      else if (d.recCorrect || d.recVoid) {
+        const kind = d.recCorrect || d.recVoid;
+        const record = lists[kind].find((r) => r.id === d.id);
+        if (!record) return;
+        if (d.recCorrect) openRecord(panel, kind, profile.beneficiary, button, { record });
+        else openRecordVoid(panel, kind, record, button);
+      } else if (d.correct || d.void) {
+        // A milestone under its IGA: the timeline's own corrections.
+        const record = profile.milestones.find((r) => r.id === d.id);
+        if (!record) return;
+        if (d.correct) openCorrect(panel, 'milestone', record, button);
+        else openVoid(panel, 'milestone', record, button);
+      }
+    });
+  }
 }

@@ -5,6 +5,7 @@ import { reloadInfo, showLocked } from '../app.js';
 import { renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, errorText, t, tn } from '../i18n.js';
 import { app, el, esc, may, navigate, toast } from '../state.js';
+import { loadKinds, loadPartners, partnerName, recordSpec, wireRegion } from '../records.js';
 
 const SPEC = [{ name: 'followup_days', label: 'settings.followup_days', type: 'number', attrs: { min: '1', max: '365' } }];
 
@@ -39,6 +40,11 @@ export function render(main) {
       <h3 data-i18n="session.change_passphrase"></h3>
       <form id="passphrase-form"></form>
     </div>
+    <div class="card" id="partners-card"><h2 data-i18n="programme.partners"></h2>
+      <p class="muted" data-i18n="programme.partners_intro"></p>
+      <table class="list" id="partners-table"><thead><tr><th data-i18n="field.name"></th><th data-i18n="field.partner.kind"></th></tr></thead><tbody></tbody></table>
+      ${may('manage_reference') ? `<h3 data-i18n="programme.add_partner"></h3><form id="partner-form"></form>` : ''}
+    </div>
     <div class="card" id="accounts-card" hidden><h2 data-i18n="session.accounts"></h2>
       <table class="list"><thead><tr><th data-i18n="field.name"></th><th data-i18n="session.role"></th></tr></thead><tbody id="accounts"></tbody></table>
       <h3 data-i18n="session.add_account"></h3>
@@ -53,6 +59,7 @@ export function render(main) {
   renderRename(card, info);
   applyTranslations(card);
   renderSecurity(card);
+  renderPartners(card).catch((err) => toast(errorText(err)));
   card.querySelector('#practice-switch').addEventListener('click', async () => {
     try {
       if (info.practice) {
@@ -189,4 +196,33 @@ function renderSecurity(card) {
   });
   applyTranslations(card);
   list();
+}
+
+/** The partners referrals and sessions name: built in, then added; a manager adds one (it travels in bundles). */
+async function renderPartners(card) {
+  await loadKinds();
+  const body = card.querySelector('#partners-table tbody');
+  const list = async (again) => {
+    const partners = await loadPartners(again);
+    body.innerHTML = partners.filter((p) => !p.archived).map((p) => `<tr data-id="${esc(p.id)}"${p.code ? ' class="built-in"' : ''}>
+      <td><bdi>${esc(partnerName(p))}</bdi></td><td>${esc(t(`code.partner_kind.${p.kind}`))}</td></tr>`).join('');
+  };
+  await list(false);
+  const form = card.querySelector('#partner-form');
+  if (!form) return;
+  const spec = recordSpec('partner').map((f) => ({ ...f, id: `partner-${f.name}` }));
+  renderForm(form, spec, {}).append(el('<button type="submit" class="primary" id="partner-save" data-i18n="programme.add_partner_save"></button>'));
+  applyTranslations(form);
+  wireRegion(form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api.addPartner(readForm(form, spec));
+      form.reset();
+      await list(true);
+      toast(t('programme.partner_saved'));
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
 }
