@@ -12,6 +12,7 @@ mod foundation;
 mod harness;
 mod list_timing;
 mod practice;
+mod programme;
 mod protection;
 mod report;
 mod small_screen;

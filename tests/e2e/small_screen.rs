@@ -18,9 +18,17 @@ async fn every_screen_is_usable_from_1024_by_600_up() {
         app.client.set_window_size(width, height).await.expect("resize");
         app.set_value("#lang", lang).await;
         app.wait_until("the language", &format!("document.documentElement.lang === '{lang}'")).await;
-        for screen in
-            ["beneficiaries", "followups", "sync", "conflicts", "duplicates", "dashboard", "reports", "settings"]
-        {
+        for screen in [
+            "beneficiaries",
+            "followups",
+            "sessions",
+            "sync",
+            "conflicts",
+            "duplicates",
+            "dashboard",
+            "reports",
+            "settings",
+        ] {
             app.go(&format!("#/{screen}")).await;
             app.wait_until(
                 "the screen",

@@ -12,6 +12,7 @@ const screens = {
   register: () => import('./screens/register.js'),
   profile: () => import('./screens/profile.js'),
   followups: () => import('./screens/followups.js'),
+  sessions: () => import('./screens/sessions.js'),
   settings: () => import('./screens/settings.js'),
   sync: () => import('./screens/sync.js'),
   conflicts: () => import('./screens/conflicts.js'),
