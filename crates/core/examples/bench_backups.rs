@@ -8,6 +8,11 @@
 //! cargo run --release -p wafira-core --example bench_backups -- --people 3000 --imports 20 --each 5
 //! ```
 //!
+//! `--station DB` starts from a copy of a database made by `wafira init`
+//! and `wafira demo` (opened with `WAFIRA_PASSPHRASE`, default the one of
+//! `scripts/bench-start`) instead of writing the people: the
+//! 100,000-person database of `scripts/bench-start`, for instance.
+//!
 //! Printed: the database file, the points kept (full copies and deltas,
 //! with their bytes), and what earlier versions kept for the same imports:
 //! a copy of the whole file before each import, ten kept (the sum of the
@@ -20,7 +25,7 @@ use std::time::Instant;
 use wafira_core::{demo, Store};
 
 fn usage(msg: &str) -> ! {
-    eprintln!("{msg}\nusage: bench_backups [--people N] [--imports N] [--each N]");
+    eprintln!("{msg}\nusage: bench_backups [--people N | --station DB] [--imports N] [--each N]");
     std::process::exit(2)
 }
 
@@ -40,9 +45,14 @@ fn mb(bytes: u64) -> String {
 
 fn main() {
     let (mut people, mut imports, mut each) = (3_000usize, 20usize, 5usize);
+    let mut from: Option<std::path::PathBuf> = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        if flag == "--station" {
+            from = Some(value.into());
+            continue;
+        }
         let n = value.parse::<usize>().unwrap_or_else(|_| usage(&format!("{flag}: not a number: {value}")));
         match flag.as_str() {
             "--people" => people = n,
@@ -52,16 +62,38 @@ fn main() {
         }
     }
     let dir = tempfile::tempdir().expect("scratch folder");
-    let mut station = machine(dir.path(), "station");
     let started = Instant::now();
-    let made = demo::generate(&mut station, people, 7).expect("demo");
-    eprintln!(
-        "station: {} people, {} visits, {} milestones written in {:.0} s",
-        made.beneficiaries,
-        made.visits,
-        made.milestones,
-        started.elapsed().as_secs_f64()
-    );
+    let mut station = match &from {
+        None => {
+            let mut station = machine(dir.path(), "station");
+            let made = demo::generate(&mut station, people, 7).expect("demo");
+            eprintln!(
+                "station: {} people, {} visits, {} milestones written in {:.0} s",
+                made.beneficiaries,
+                made.visits,
+                made.milestones,
+                started.elapsed().as_secs_f64()
+            );
+            station
+        }
+        Some(db) => {
+            let path = dir.path().join("station.sqlite");
+            std::fs::copy(db, &path).expect("copy of the database");
+            let mut accounts = db.as_os_str().to_owned();
+            accounts.push(".accounts");
+            std::fs::copy(accounts, dir.path().join("station.sqlite.accounts")).expect("its accounts");
+            let passphrase =
+                std::env::var("WAFIRA_PASSPHRASE").unwrap_or_else(|_| "bench-start passphrase".to_string());
+            let credentials = wafira_core::accounts::Credentials::passphrase(None, &passphrase);
+            let station = Store::open(&path, &credentials).expect("open");
+            people = station
+                .conn()
+                .query_row("SELECT count(*) FROM beneficiary", [], |r| r.get::<_, i64>(0))
+                .expect("people") as usize;
+            eprintln!("station: a copy of {} ({people} people)", db.display());
+            station
+        }
+    };
     // Practice data on both sides: a practice station takes practice bundles.
     let mut laptop = machine(dir.path(), "laptop");
     laptop.mark_practice().expect("practice");
