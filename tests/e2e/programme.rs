@@ -343,6 +343,15 @@ async fn the_sessions_screen_is_right_to_left_in_arabic_at_1024_by_600() {
     assert!(m["wide"].as_i64().unwrap() <= m["inner"].as_i64().unwrap(), "no wider than the window: {m}");
     assert_eq!(m["rows"], json!(1), "the menu on one line: {m}");
     assert!(m["navHidden"].as_i64().unwrap() <= 0, "every menu entry in sight: {m}");
+    // A change of language keeps what was ticked and not saved yet.
+    language(&app, "fr").await;
+    app.wait_until(
+        "two still ticked",
+        &format!("{PRESENT} === 2 && document.getElementById('present-count').textContent === '2 personnes cochées'"),
+    )
+    .await;
+    language(&app, "ar").await;
+    app.wait_until("two ticked in Arabic", &format!("{PRESENT} === 2")).await;
     app.click("#save-attendance").await;
     app.wait_until("saved", "document.getElementById('unsaved').hidden").await;
     assert_eq!(app.count("SELECT count(*) FROM attendance WHERE archived_at IS NULL"), 2);
@@ -444,5 +453,45 @@ async fn a_partner_added_in_settings_is_offered_for_a_referral_beside_a_season()
     )
     .await;
     assert_eq!(app.count("SELECT count(*) FROM referral WHERE outcome = 'taken_up'"), 1);
+    app.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_collective_iga_takes_its_members_from_a_search_of_people() {
+    let (mut owner, mut member) = (Uuid::nil(), Uuid::nil());
+    let app = App::launch_with(|db| {
+        prepared(db, |s| {
+            owner = register(s, json!({}));
+            member =
+                register(s, json!({ "first_name": "Rachid", "last_name": "Zerouali", "sex": "M", "cin": "AB12345" }));
+        })
+    })
+    .await;
+    language(&app, "fr").await;
+    open_profile(&app, owner).await;
+    app.click("#add-iga").await;
+    app.wait_for("#iga-form").await;
+    app.set_value("#f-form", "collective").await;
+    assert!(!js(&app, "return document.querySelector('#f-members').closest('.field').hidden").await.as_bool().unwrap());
+    app.type_into("#f-activity", "Coopérative de safran").await;
+    app.set_value("#f-sector", "agriculture").await;
+    app.set_value("#f-legal_status", "cooperative").await;
+    // Found by his CIN, chosen with Enter; the owner herself is refused by the core.
+    let search = app.wait_for("#f-members-search").await;
+    search.send_keys(&format!("AB12345{}", Key::Enter)).await.unwrap();
+    app.wait_until("the member chosen", "document.querySelectorAll('#f-members .pick-chosen li').length === 1").await;
+    assert!(app.text("#f-members .pick-chosen").await.contains("Rachid Zerouali"));
+    search.send_keys(&format!("Ouazzani{}", Key::Enter)).await.unwrap();
+    app.wait_until("two chosen", "document.querySelectorAll('#f-members .pick-chosen li').length === 2").await;
+    app.click("#iga-form-save").await;
+    app.wait_until("the owner error", "document.querySelector('#err-members').textContent.length > 0").await;
+    assert!(app.text("#err-members").await.contains("titulaire"));
+    app.click(&format!("#f-members button[data-remove='{owner}']")).await;
+    app.click("#iga-form-save").await;
+    app.wait_for("#igas article.iga[data-id]").await;
+    assert!(app.text("#igas .iga-facts").await.contains("1 membre"));
+    let members: String =
+        app.database().query_row("SELECT json_extract(doc, '$.members') FROM iga", [], |r| r.get(0)).unwrap();
+    assert_eq!(members, format!("[\"{member}\"]"));
     app.close().await;
 }

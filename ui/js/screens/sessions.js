@@ -15,6 +15,8 @@ import { loadKinds, loadPartners, partnerNameOf, recordSpec, wireRegion } from '
 import { today } from './profile.js';
 
 let shownId = null;
+/** The list being ticked and not saved yet, kept across a change of language. */
+let unsaved = null; // { id, ticked: Map }
 
 export async function render(main, id) {
   await Promise.all([loadKinds(), loadPartners()]);
@@ -132,6 +134,11 @@ async function renderSession(main, id) {
   const saved = new Set(attendance.map((a) => a.beneficiary_id));
   const people = await Promise.all([...saved].map((pid) => api.profile(pid).then((p) => p.beneficiary).catch(() => null)));
   for (const b of people) if (b) ticked.set(b.id, b);
+  if (unsaved && unsaved.id === id && unsaved.keep) {
+    ticked.clear();
+    for (const [k, b] of unsaved.ticked) ticked.set(k, b);
+  }
+  unsaved = { id, ticked };
   const editable = may('record') && !s.archived_at;
   const facts = [
     ['field.date', `<bdi dir="ltr">${esc(formatDate(s.date))}</bdi>`],
@@ -280,6 +287,7 @@ async function renderSession(main, id) {
 }
 
 export function onLanguageChange() {
+  if (unsaved) unsaved.keep = true;
   const main = document.getElementById('main');
   main.innerHTML = '';
   render(main, shownId || undefined).catch((err) => {
