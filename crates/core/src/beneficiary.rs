@@ -3,9 +3,10 @@
 //! Database rules (a CIN already used on this laptop) are checked by the
 //! store, which alone writes.
 
-use crate::codes::{Phase, Sector, Sex};
+use crate::codes::{CaseStatus, IdDocType, Phase, Sector, Sex};
 use crate::error::{Checker, FieldError, Result};
-use crate::identity::{parse_cin, parse_phone};
+use crate::identity::{parse_cin, parse_phone, parse_phone_any};
+use crate::money::Mad;
 use crate::reference;
 use crate::validate::{in_range, opt_date, opt_str, opt_text, parse_date, past_date, req_date, req_str, req_text};
 use chrono::{Datelike, NaiveDate};
@@ -59,7 +60,89 @@ pub struct Beneficiary {
     /// archived records are kept, never erased.
     pub archived_at: Option<String>,
     pub archive_reason: Option<String>,
+    /// The results framework's questions, each absent from records that
+    /// never answered it, so records and bundles of earlier versions read
+    /// and compare as before ([`LATER_FIELDS`]).
+    #[serde(flatten)]
+    pub more: More,
 }
+
+/// A person's fields added with the results framework (schema 6).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct More {
+    /// Where her case stands; none is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CaseStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_date: Option<NaiveDate>,
+    /// Why she dropped out (required then), or moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// The coordinator or partner agency that follows her.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible: Option<String>,
+    /// A yes/no answer, when the Washington Group questions were not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disability: Option<bool>,
+    /// The Washington Group short set: difficulty seeing, hearing,
+    /// walking, remembering or concentrating, with self-care,
+    /// communicating; 1 none, 2 some, 3 a lot, 4 cannot do at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_seeing: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_hearing: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_walking: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_cognition: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_selfcare: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wg_communication: Option<u8>,
+    /// ISO 3166-1 alpha-2; none is Morocco. Moroccan rules (CIN, a
+    /// Moroccan number, a region of Morocco) apply to Moroccans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_origin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    /// The identity document of someone from another country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_doc_type: Option<IdDocType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_doc_number: Option<String>,
+    /// Her place of origin outside Morocco (a town, a district).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_abroad: Option<String>,
+    /// Her monthly income as declared at registration: the baseline of
+    /// the income indicators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_income: Option<Mad>,
+}
+
+/// The fields of [`More`], which records of earlier versions lack.
+pub const LATER_FIELDS: &[&str] = &[
+    "status",
+    "status_date",
+    "status_reason",
+    "responsible",
+    "disability",
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_cognition",
+    "wg_selfcare",
+    "wg_communication",
+    "country_of_origin",
+    "nationality",
+    "id_doc_type",
+    "id_doc_number",
+    "place_abroad",
+    "baseline_income",
+];
+
+/// The Washington Group questions, in their order.
+pub const WG_QUESTIONS: [&str; 6] =
+    ["wg_seeing", "wg_hearing", "wg_walking", "wg_cognition", "wg_selfcare", "wg_communication"];
 
 /// What a form or the CLI gives: every field optional and loosely typed,
 /// so that each problem can be named.
@@ -90,6 +173,24 @@ pub struct BeneficiaryInput {
     pub consent_date: Option<String>,
     pub cohort: Option<String>,
     pub notes: Option<String>,
+    pub status: Option<String>,
+    pub status_date: Option<String>,
+    pub status_reason: Option<String>,
+    pub responsible: Option<String>,
+    pub disability: Option<bool>,
+    pub wg_seeing: Option<i64>,
+    pub wg_hearing: Option<i64>,
+    pub wg_walking: Option<i64>,
+    pub wg_cognition: Option<i64>,
+    pub wg_selfcare: Option<i64>,
+    pub wg_communication: Option<i64>,
+    pub country_of_origin: Option<String>,
+    pub nationality: Option<String>,
+    pub id_doc_type: Option<String>,
+    pub id_doc_number: Option<String>,
+    pub place_abroad: Option<String>,
+    /// A string (`"1500"`, `"1 500,00"`) or a JSON number.
+    pub baseline_income: Option<serde_json::Value>,
 }
 
 /// The fields a person may edit after registration.
@@ -114,6 +215,23 @@ pub const EDITABLE: &[&str] = &[
     "consent_date",
     "cohort",
     "notes",
+    "status",
+    "status_date",
+    "status_reason",
+    "responsible",
+    "disability",
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_cognition",
+    "wg_selfcare",
+    "wg_communication",
+    "country_of_origin",
+    "nationality",
+    "id_doc_type",
+    "id_doc_number",
+    "place_abroad",
+    "baseline_income",
 ];
 
 /// Identity fields of a new record, given by the store.
@@ -140,13 +258,75 @@ impl BeneficiaryInput {
             Some((d, a)) => (Some(d), a),
             None => (None, false),
         };
-        let cin = c.take(opt_text("cin", &self.cin, 20).and_then(|v| v.map(|s| parse_cin("cin", &s)).transpose()));
-        let phone =
-            c.take(opt_text("phone", &self.phone, 30).and_then(|v| v.map(|s| parse_phone("phone", &s)).transpose()));
+        let country = |field: &str, v: &Option<String>| {
+            opt_str(v)
+                .map(str::to_uppercase)
+                .filter(|c| c != "MA" || field != "country_of_origin")
+                .map(|code| {
+                    if reference::is_origin_country(&code) {
+                        Ok(code)
+                    } else {
+                        Err(FieldError::new(field, "unknown_code").with("value", code))
+                    }
+                })
+                .transpose()
+        };
+        // None is Morocco: Moroccan rules apply to Moroccans only.
+        let country_of_origin = c.take(country("country_of_origin", &self.country_of_origin));
+        let moroccan = matches!(country_of_origin, Some(None));
+        let nationality = c.take(country("nationality", &self.nationality));
+        let cin = c.take(opt_text("cin", &self.cin, 20).and_then(|v| match v {
+            Some(_) if !moroccan => {
+                Err(FieldError::new("cin", "cin_for_moroccans").with("other_field", "country_of_origin"))
+            }
+            v => v.map(|s| parse_cin("cin", &s)).transpose(),
+        }));
+        let phone = c.take(opt_text("phone", &self.phone, 30).and_then(|v| {
+            v.map(|s| if moroccan { parse_phone("phone", &s) } else { parse_phone_any("phone", &s) }).transpose()
+        }));
         let region = c.take(req_str("region", &self.region).and_then(|r| match reference::region(r) {
+            Some(reg) if reg.code == reference::OUTSIDE_MOROCCO && moroccan => {
+                Err(FieldError::new("region", "outside_morocco_for_others").with("other_field", "country_of_origin"))
+            }
             Some(reg) => Ok(reg.code.clone()),
             None => Err(unknown_region(r)),
         }));
+        let id_doc_type = c.take(opt_str(&self.id_doc_type).map(|t| IdDocType::parse("id_doc_type", t)).transpose());
+        let id_doc_number = c.take(opt_text("id_doc_number", &self.id_doc_number, 30));
+        match (&id_doc_type, &id_doc_number) {
+            (Some(Some(_)), Some(None)) => {
+                c.push(FieldError::new("id_doc_number", "required").with("other_field", "id_doc_type"))
+            }
+            (Some(None), Some(Some(_))) => {
+                c.push(FieldError::new("id_doc_type", "required").with("other_field", "id_doc_number"))
+            }
+            _ => {}
+        }
+        let place_abroad = c.take(opt_text("place_abroad", &self.place_abroad, 120));
+        let status = c.take(opt_str(&self.status).map(|s| CaseStatus::parse("status", s)).transpose());
+        let status_date = c.take(opt_date("status_date", &self.status_date).and_then(|d| match d {
+            Some(d) => past_date("status_date", d, today).map(Some),
+            None => Ok(None),
+        }));
+        let status_reason = c.take(opt_text("status_reason", &self.status_reason, 500));
+        if matches!(status, Some(Some(CaseStatus::DroppedOut))) && matches!(status_reason, Some(None)) {
+            c.push(FieldError::new("status_reason", "required").with("other_field", "status"));
+        }
+        let responsible = c.take(opt_text("responsible", &self.responsible, 120));
+        let wg = |field: &str, v: Option<i64>| v.map(|n| in_range(field, n, 1, 4).map(|n| n as u8)).transpose();
+        let wg_seeing = c.take(wg("wg_seeing", self.wg_seeing));
+        let wg_hearing = c.take(wg("wg_hearing", self.wg_hearing));
+        let wg_walking = c.take(wg("wg_walking", self.wg_walking));
+        let wg_cognition = c.take(wg("wg_cognition", self.wg_cognition));
+        let wg_selfcare = c.take(wg("wg_selfcare", self.wg_selfcare));
+        let wg_communication = c.take(wg("wg_communication", self.wg_communication));
+        let baseline_income = c.take(match &self.baseline_income {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(serde_json::Value::String(s)) => Mad::parse("baseline_income", s).map(Some),
+            Some(serde_json::Value::Number(n)) => Mad::parse("baseline_income", &n.to_string()).map(Some),
+            Some(_) => Err(FieldError::new("baseline_income", "invalid_amount")),
+        });
         let province = c.take(opt_text("province", &self.province, 100));
         if let (Some(Some(p)), Some(r)) = (&province, &region) {
             if !reference::region(r).is_some_and(|reg| reg.has_province(p)) {
@@ -202,6 +382,25 @@ impl BeneficiaryInput {
                 created_by: origin.created_by,
                 archived_at: None,
                 archive_reason: None,
+                more: More {
+                    status: status?,
+                    status_date: status_date?,
+                    status_reason: status_reason?,
+                    responsible: responsible?,
+                    disability: self.disability,
+                    wg_seeing: wg_seeing?,
+                    wg_hearing: wg_hearing?,
+                    wg_walking: wg_walking?,
+                    wg_cognition: wg_cognition?,
+                    wg_selfcare: wg_selfcare?,
+                    wg_communication: wg_communication?,
+                    country_of_origin: country_of_origin?,
+                    nationality: nationality?,
+                    id_doc_type: id_doc_type?,
+                    id_doc_number: id_doc_number?,
+                    place_abroad: place_abroad?,
+                    baseline_income: baseline_income?,
+                },
             })
         })
     }
@@ -315,6 +514,40 @@ impl Beneficiary {
             consent_date: self.consent_date.map(|d| d.to_string()),
             cohort: self.cohort.clone(),
             notes: self.notes.clone(),
+            status: self.more.status.map(|s| s.to_string()),
+            status_date: self.more.status_date.map(|d| d.to_string()),
+            status_reason: self.more.status_reason.clone(),
+            responsible: self.more.responsible.clone(),
+            disability: self.more.disability,
+            wg_seeing: self.more.wg_seeing.map(i64::from),
+            wg_hearing: self.more.wg_hearing.map(i64::from),
+            wg_walking: self.more.wg_walking.map(i64::from),
+            wg_cognition: self.more.wg_cognition.map(i64::from),
+            wg_selfcare: self.more.wg_selfcare.map(i64::from),
+            wg_communication: self.more.wg_communication.map(i64::from),
+            country_of_origin: self.more.country_of_origin.clone(),
+            nationality: self.more.nationality.clone(),
+            id_doc_type: self.more.id_doc_type.map(|t| t.to_string()),
+            id_doc_number: self.more.id_doc_number.clone(),
+            place_abroad: self.more.place_abroad.clone(),
+            baseline_income: self.more.baseline_income.map(|m| serde_json::Value::String(m.0.to_string())),
         }
+    }
+
+    /// Whether she has a disability: a lot of difficulty, or none possible,
+    /// in any of the Washington Group's domains; else her yes/no answer;
+    /// none when neither was asked.
+    pub fn has_disability(&self) -> Option<bool> {
+        let m = &self.more;
+        let answers = [m.wg_seeing, m.wg_hearing, m.wg_walking, m.wg_cognition, m.wg_selfcare, m.wg_communication];
+        if answers.iter().any(|a| a.is_some()) {
+            return Some(answers.iter().flatten().any(|a| *a >= 3));
+        }
+        m.disability
+    }
+
+    /// Where her case stands (active when never said).
+    pub fn status(&self) -> CaseStatus {
+        self.more.status.unwrap_or(CaseStatus::Active)
     }
 }

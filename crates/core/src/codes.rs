@@ -50,6 +50,30 @@ code_enum!(
     Phase { PreDeparture = "pre_departure", InMigration = "in_migration", Returned = "returned" }
 );
 
+code_enum!(
+    /// Where a person's case stands: followed (active), away for the
+    /// season, out of the programme having finished it, dropped out, or
+    /// moved away. Only active people are on follow-up plans.
+    CaseStatus {
+        Active = "active",
+        Abroad = "abroad",
+        Graduated = "graduated",
+        DroppedOut = "dropped_out",
+        MovedAway = "moved_away",
+    }
+);
+
+code_enum!(
+    /// The identity document of a person who is not a Moroccan resident
+    /// (a Moroccan's is her CIN).
+    IdDocType {
+        Passport = "passport",
+        NationalId = "national_id",
+        ResidencePermit = "residence_permit",
+        Other = "other",
+    }
+);
+
 code_enum!(Sector {
     Agriculture = "agriculture",
     Livestock = "livestock",

@@ -140,7 +140,7 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
         35..=59 => "01".into(),
         _ => {
             let others: Vec<&str> =
-                reference::regions().iter().map(|r| r.code.as_str()).filter(|c| *c != "01" && *c != "04").collect();
+                reference::regions().iter().map(|r| r.code.as_str()).filter(|c| *c != "01" && *c != "04" && *c != reference::OUTSIDE_MOROCCO).collect();
             pick(rng, &others).to_string()
         }
     }
@@ -303,6 +303,7 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: O
                 if registered.format("%m").to_string().as_str() < "07" { "A" } else { "B" }
             )),
             notes: None,
+            ..BeneficiaryInput::default()
         };
         let b = w.add_beneficiary(&input)?;
         summary.beneficiaries += 1;

@@ -99,6 +99,10 @@ pub const SCRUBBED: &[(Entity, &[(&str, Scrub)])] = &[
             ("douar", Scrub::Null),
             ("notes", Scrub::Null),
             ("archive_reason", Scrub::Null),
+            // From the results framework (schema 6).
+            ("status_reason", Scrub::Null),
+            ("id_doc_number", Scrub::Null),
+            ("place_abroad", Scrub::Null),
         ],
     ),
     (

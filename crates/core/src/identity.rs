@@ -44,6 +44,26 @@ pub fn parse_phone(field: &str, text: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A number of any country, written internationally (`+34 612 34 56 78`,
+/// `0034…`): E.164, a `+` then 8 to 15 digits, the country code not 0. A
+/// Moroccan number may also be written as Moroccans write it (`06…`).
+pub fn parse_phone_any(field: &str, text: &str) -> Result<String, FieldError> {
+    if let Ok(moroccan) = parse_phone(field, text) {
+        return Ok(moroccan);
+    }
+    let s: String = text.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/')).collect();
+    let digits = s.strip_prefix('+').or_else(|| s.strip_prefix("00")).unwrap_or("");
+    let ok = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+        && !digits.starts_with("212");
+    if ok {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(FieldError::new(field, "invalid_phone_international"))
+    }
+}
+
 /// How a Moroccan reads a stored number: `+212612345678` → `06 12 34 56 78`;
 /// any other number as it is stored.
 pub fn phone_national(e164: &str) -> String {

@@ -332,3 +332,37 @@ mod tests {
         assert_ne!(built_in_partner_id("anapec"), built_in_partner_id("indh"));
     }
 }
+
+/// Where a person is in the migration cycle on `today`, from her latest
+/// season (by year, then departure): before its departure, abroad until
+/// its return, back after it. None when she has no season with a
+/// departure date: then the phase typed at registration stands.
+pub fn season_phase(
+    seasons: &[(i64, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)],
+    today: chrono::NaiveDate,
+) -> Option<crate::codes::Phase> {
+    use crate::codes::Phase;
+    let (_, departure, back) = seasons.iter().filter(|s| s.1.is_some()).max_by_key(|s| (s.0, s.1))?;
+    let departure = (*departure)?;
+    Some(match back {
+        _ if today < departure => Phase::PreDeparture,
+        Some(back) if *back <= today => Phase::Returned,
+        _ => Phase::InMigration,
+    })
+}
+
+/// [`season_phase`] of one person, read from her live seasons.
+pub fn phase_of(
+    conn: &rusqlite::Connection,
+    person: Uuid,
+    today: chrono::NaiveDate,
+) -> crate::Result<Option<crate::codes::Phase>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT year, departure_date, return_date FROM season WHERE beneficiary_id = ?1 AND archived_at IS NULL",
+    )?;
+    let day = |s: Option<String>| s.and_then(|s| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    let seasons = stmt
+        .query_map([person.to_string()], |r| Ok((r.get::<_, i64>(0)?, day(r.get(1)?), day(r.get(2)?))))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(season_phase(&seasons, today))
+}

@@ -65,7 +65,17 @@ impl Region {
 /// All regions in code order.
 pub fn regions() -> &'static [Region] {
     static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
-    REGIONS.get_or_init(|| parse_regions(REGIONS_CSV))
+    REGIONS.get_or_init(|| {
+        let mut all = parse_regions(REGIONS_CSV);
+        // Last: the place of people from other countries of origin.
+        all.push(Region {
+            code: OUTSIDE_MOROCCO.into(),
+            name_fr: "Hors du Maroc".into(),
+            name_ar: "خارج المغرب".into(),
+            provinces: Vec::new(),
+        });
+        all
+    })
 }
 
 pub fn region(code: &str) -> Option<&'static Region> {
@@ -117,6 +127,27 @@ pub const COUNTRIES: &[(&str, &str, &str, &str)] = &[
     ("QA", "Qatar", "قطر", "Qatar"),
 ];
 
+/// Countries of origin besides Morocco, for the programme's triangular
+/// cooperation (ISO 3166-1 alpha-2, names in fr / ar / en).
+pub const ORIGIN_COUNTRIES: &[(&str, &str, &str, &str)] = &[
+    ("MA", "Maroc", "المغرب", "Morocco"),
+    ("MR", "Mauritanie", "موريتانيا", "Mauritania"),
+    ("CV", "Cap-Vert", "الرأس الأخضر", "Cape Verde"),
+    ("SN", "Sénégal", "السنغال", "Senegal"),
+    ("ML", "Mali", "مالي", "Mali"),
+    ("TN", "Tunisie", "تونس", "Tunisia"),
+    ("DZ", "Algérie", "الجزائر", "Algeria"),
+];
+
+/// A country a person may come from or be a national of.
+pub fn is_origin_country(code: &str) -> bool {
+    ORIGIN_COUNTRIES.iter().any(|c| c.0 == code) || is_country(code)
+}
+
+/// The region code of a person who lives outside Morocco (a country of
+/// origin other than Morocco): "Hors du Maroc", with no province.
+pub const OUTSIDE_MOROCCO: &str = "00";
+
 pub fn is_country(code: &str) -> bool {
     COUNTRIES.iter().any(|c| c.0 == code)
 }
@@ -127,7 +158,9 @@ mod tests {
 
     #[test]
     fn twelve_regions_seventy_five_provinces() {
-        assert_eq!(regions().len(), 12);
+        // Morocco's twelve, then "outside Morocco" for other countries of origin.
+        assert_eq!(regions().len(), 13);
+        assert_eq!(regions().last().map(|r| r.code.as_str()), Some(OUTSIDE_MOROCCO));
         assert_eq!(regions().iter().map(|r| r.provinces.len()).sum::<usize>(), 75);
         let rsk = region("04").expect("region 04");
         assert_eq!(rsk.name_fr, "Rabat-Salé-Kénitra");

@@ -288,3 +288,91 @@ fn milestones_from_a_laptop_of_version_5_get_their_first_iga_at_the_station() {
     assert_eq!(station.state(), other.state());
     assert_eq!(station.store.records(Entity::Iga, &q).unwrap().len(), 1);
 }
+
+#[test]
+fn a_person_from_another_country_of_origin_follows_her_countrys_rules_not_moroccos() {
+    let mut a = machine("Portable A");
+    // From Mauritania: a passport, a Mauritanian number, no Moroccan region.
+    let aicha = a.register(json!({ "first_name": "Aïcha", "country_of_origin": "mr", "nationality": "MR",
+                                   "region": "00", "phone": "+222 22 12 34 56",
+                                   "id_doc_type": "passport", "id_doc_number": "B1234567", "place_abroad": "Nouadhibou" }));
+    let b = a.store.beneficiary(aicha).unwrap();
+    assert_eq!(b.more.country_of_origin.as_deref(), Some("MR"));
+    assert_eq!(b.phone.as_deref(), Some("+22222123456"), "E.164");
+    let before = a.dump();
+    // A CIN is Moroccan; "outside Morocco" is not a Moroccan's region.
+    let err = a
+        .store
+        .add_beneficiary_json(json!({ "first_name": "Mariem", "last_name": "Sy", "sex": "F",
+        "birth_date": "1992-01-01", "region": "00", "consent": true, "country_of_origin": "SN", "cin": "AB123456",
+        "id_doc_type": "passport" }))
+        .unwrap_err();
+    let mut got = fields_of(&err);
+    got.sort();
+    assert_eq!(got, vec![("cin".into(), "cin_for_moroccans".into()), ("id_doc_number".into(), "required".into())]);
+    let err = a
+        .store
+        .add_beneficiary_json(json!({ "first_name": "Salma", "last_name": "Alaoui", "sex": "F",
+        "birth_date": "1992-01-01", "region": "00", "consent": true, "phone": "+34 612 34 56 78" }))
+        .unwrap_err();
+    let mut got = fields_of(&err);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![("phone".into(), "invalid_phone".into()), ("region".into(), "outside_morocco_for_others".into())]
+    );
+    assert_eq!(a.dump(), before);
+}
+
+#[test]
+fn people_abroad_graduated_or_dropped_out_leave_the_follow_up_plan_and_seasons_give_the_phase() {
+    let mut a = machine("Portable A");
+    let long_ago = "2024-01-10";
+    let mut ids = Vec::new();
+    for name in ["Active", "Dropped", "Graduated", "Away"] {
+        let p = a.register(json!({ "first_name": name, "consent_date": long_ago }));
+        a.visit(p, long_ago);
+        ids.push(p);
+    }
+    let on_plan = |a: &Machine| -> Vec<Uuid> {
+        a.store.followups(60).unwrap().iter().flat_map(|g| g.people.iter().map(|p| p.person.beneficiary.id)).collect()
+    };
+    assert_eq!(on_plan(&a).len(), 4, "none visited for months");
+    let err = a.store.update_beneficiary(ids[1], json!({ "status": "dropped_out" })).unwrap_err();
+    assert_eq!(fields_of(&err), vec![("status_reason".to_string(), "required".to_string())]);
+    a.store
+        .update_beneficiary(
+            ids[1],
+            json!({ "status": "dropped_out", "status_reason": "a quitté le programme", "status_date": "2025-01-01" }),
+        )
+        .unwrap();
+    a.store.update_beneficiary(ids[2], json!({ "status": "graduated", "responsible": "ANAPEC Agadir" })).unwrap();
+    // Away: a season under way, its return still to come.
+    let today = wafira_core::Store::today();
+    let departed = (today - chrono::Days::new(30)).to_string();
+    let back = (today + chrono::Days::new(60)).to_string();
+    a.store
+        .add_record(
+            Entity::Season,
+            json!({ "beneficiary_id": ids[3], "year": 2026, "country": "ES",
+                                            "departure_date": departed, "return_date": back }),
+        )
+        .unwrap();
+    assert_eq!(on_plan(&a), vec![ids[0]]);
+    assert_eq!(a.store.profile(ids[3]).unwrap().phase_now, wafira_core::codes::Phase::InMigration);
+    assert_eq!(
+        a.store.profile(ids[0]).unwrap().phase_now,
+        a.store.beneficiary(ids[0]).unwrap().phase,
+        "no season: as typed"
+    );
+    use chrono::NaiveDate;
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let seasons = [(2025, d("2025-02-01"), d("2025-06-30")), (2026, d("2026-02-01"), None)];
+    let on = |s: &str| programme::season_phase(&seasons, d(s).unwrap()).map(|p| p.to_string());
+    assert_eq!(on("2026-01-15").as_deref(), Some("pre_departure"), "before the latest season's departure");
+    assert_eq!(on("2026-03-01").as_deref(), Some("in_migration"));
+    assert_eq!(
+        programme::season_phase(&seasons[..1], d("2025-07-01").unwrap()).map(|p| p.to_string()).as_deref(),
+        Some("returned")
+    );
+}

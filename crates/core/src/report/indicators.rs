@@ -123,6 +123,9 @@ pub struct Indicators {
     pub iga: Iga,
     pub financing: Financing,
     pub followup: FollowupFigures,
+    /// The results framework: IGA survival, income, participation, decent
+    /// work, who the people are; for the period and cumulative, by sex.
+    pub results: super::results::Results,
     /// The results framework: each indicator with a target, against it.
     pub key_figures: Vec<KeyFigure>,
     pub data_status: DataStatus,
@@ -638,7 +641,8 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         no_visit_90_days: without_visit(NO_VISIT_DAYS[1]),
     };
 
-    let key_figures = key_figures(&beneficiaries, &coaching, &iga, &financing, &stored_targets, filters);
+    let results = super::results::compute(store.conn(), filters, today)?;
+    let key_figures = key_figures(&beneficiaries, &coaching, &iga, &financing, &results, &stored_targets, filters);
     let mut out = Indicators {
         filters: filters.clone(),
         as_of: today,
@@ -647,6 +651,7 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         iga,
         financing,
         followup,
+        results,
         key_figures,
         data_status: data_status(store)?,
         fingerprint: String::new(),
@@ -660,6 +665,7 @@ fn key_figures(
     c: &Coaching,
     iga: &Iga,
     f: &Financing,
+    r: &super::results::Results,
     stored: &[crate::target::Target],
     filters: &Filters,
 ) -> Vec<KeyFigure> {
@@ -671,7 +677,9 @@ fn key_figures(
         ("share_financial_education", Unit::Percent, c.share_financial_education.unwrap_or(zero)),
         ("iga_launched", Unit::People, Decimal::from(iga.launched)),
         ("iga_sustained_12_months", Unit::People, Decimal::from(iga.sustained_12_months)),
-        ("share_sustained_of_launched", Unit::Percent, iga.sustained_of_launched.share.unwrap_or(zero)),
+        // IGA survival at 12 months, on its right base: the IGAs launched
+        // at least 12 months before the period's end (results.rs).
+        ("share_sustained_of_launched", Unit::Percent, r.survival_12_months.cumulative.share.unwrap_or(zero)),
         ("financing_obtained_total", Unit::Mad, f.total.0),
     ];
     values

@@ -11,6 +11,7 @@
 pub mod export;
 pub mod indicators;
 pub mod pdf;
+pub mod results;
 mod sheet;
 pub mod targets;
 pub mod words;

@@ -333,6 +333,12 @@ pub struct Profile {
     pub beneficiary: Beneficiary,
     pub age: i64,
     pub stage: Option<MilestoneKind>,
+    /// Where she is in the migration cycle today: from her latest season
+    /// when she has one, else the phase typed at registration.
+    pub phase_now: crate::codes::Phase,
+    /// Whether she has a disability (Washington Group, or yes/no), none
+    /// when not asked.
+    pub disability: Option<bool>,
     pub last_visit_date: Option<NaiveDate>,
     pub next_visit_date: Option<NaiveDate>,
     pub visits: Vec<Visit>,
@@ -541,15 +547,21 @@ impl Place {
 pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Result<Vec<FollowupGroup>> {
     let soon = today + chrono::Days::new(7);
     let since = today - chrono::Days::new(days.max(0) as u64);
+    // Only people followed now: not abroad for the season (said so, or
+    // a season of hers under way), graduated, dropped out or moved away.
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM beneficiary b INDEXED BY beneficiary_followup
          WHERE b.archived_at IS NULL
            AND (b.next_visit_date <= ?1
                 OR coalesce(b.last_visit_date, substr(b.created_at, 1, 10)) < ?2)
+           AND coalesce(json_extract(b.doc, '$.status'), 'active') = 'active'
+           AND NOT EXISTS (SELECT 1 FROM season s
+                           WHERE s.beneficiary_id = b.id AND s.archived_at IS NULL
+                             AND s.departure_date <= ?3 AND (s.return_date IS NULL OR s.return_date > ?3))
          ORDER BY b.region, b.province, b.commune, b.sort_name"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![soon.to_string(), since.to_string()], list_row)?;
+    let rows = stmt.query_map(params![soon.to_string(), since.to_string(), today.to_string()], list_row)?;
     let mut groups: Vec<FollowupGroup> = Vec::new();
     for raw in rows {
         let person = to_list_row(raw?)?;
@@ -818,6 +830,8 @@ impl Store {
         let records: Vec<Uuid> = std::iter::once(id).chain(history.iter().map(|e| e.record_id)).collect();
         let set_aside = set_aside(&self.conn, &records)?;
         Ok(Profile {
+            phase_now: crate::programme::phase_of(&self.conn, id, Store::today())?.unwrap_or(b.phase),
+            disability: b.has_disability(),
             age: age_on(b.birth_date, Store::today()),
             stage: stage.as_deref().and_then(MilestoneKind::from_code),
             last_visit_date: date(last),
@@ -887,6 +901,7 @@ impl Store {
             created_by: Uuid::nil(),
             archived_at: None,
             archive_reason: None,
+            more: Default::default(),
         };
         similar(&self.conn, &probe, None)
     }

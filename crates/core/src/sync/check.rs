@@ -198,7 +198,8 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
     // of an older version names no IGA.
     let optional = |n: &str| {
         (line.entity == Entity::Merge && n == "taken")
-            || (line.entity == Entity::Beneficiary && n == "birth_date_approx")
+            || (line.entity == Entity::Beneficiary
+                && (n == "birth_date_approx" || crate::beneficiary::LATER_FIELDS.contains(&n)))
             || (line.entity == Entity::Milestone && n == "iga_id")
     };
     if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
@@ -566,6 +567,7 @@ pub fn field_names(entity: Entity) -> &'static [&'static str] {
                 // Absent from the template, whose birth date is exact.
                 if *e == Entity::Beneficiary {
                     names.push("birth_date_approx");
+                    names.extend(crate::beneficiary::LATER_FIELDS);
                 }
                 if *e == Entity::Milestone {
                     names.push("iga_id");
@@ -615,6 +617,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             created_by: by,
             archived_at: None,
             archive_reason: None,
+            more: Default::default(),
         }),
         Entity::Visit => serde_json::to_value(Visit {
             id,
