@@ -63,7 +63,9 @@ impl MilestoneInput {
         let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
         let iga_id = c.take(match crate::validate::opt_str(&self.iga_id) {
             None => Ok(None),
-            Some(s) => Uuid::parse_str(s).map(Some).map_err(|_| FieldError::new("iga_id", "unknown_record").with("id", s)),
+            Some(s) => {
+                Uuid::parse_str(s).map(Some).map_err(|_| FieldError::new("iga_id", "unknown_record").with("id", s))
+            }
         });
         let kind = c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
         let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
@@ -191,6 +193,23 @@ pub fn check_order(new: &Milestone, existing: &[Milestone], require: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// A person's stage, from her IGAs: the furthest stage of those still
+/// going; `iga_stopped` only when every IGA she started stopped. Each
+/// IGA's own stage is [`stage`] of its milestones.
+pub fn person_stage(milestones: &[Milestone]) -> Option<MilestoneKind> {
+    let mut by_iga: std::collections::BTreeMap<Option<Uuid>, Vec<Milestone>> = std::collections::BTreeMap::new();
+    for m in milestones {
+        by_iga.entry(m.iga_id).or_default().push(m.clone());
+    }
+    let stages: Vec<MilestoneKind> = by_iga.values().filter_map(|ms| stage(ms)).collect();
+    stages
+        .iter()
+        .filter(|s| **s != MilestoneKind::IgaStopped)
+        .max_by_key(|s| s.rank())
+        .or_else(|| stages.first())
+        .copied()
 }
 
 /// The current IGA stage: the furthest step reached, or `iga_stopped` when

@@ -376,3 +376,33 @@ fn people_abroad_graduated_or_dropped_out_leave_the_follow_up_plan_and_seasons_g
         Some("returned")
     );
 }
+
+#[test]
+fn each_iga_has_its_stage_and_hers_is_the_furthest_of_those_still_going() {
+    let mut a = machine("Portable A");
+    let fatima = a.register(json!({}));
+    let first = iga(&mut a, fatima, json!({}));
+    let step = |a: &mut Machine, iga: Uuid, kind: &str, date: &str| {
+        a.store
+            .add_milestone_json(json!({ "beneficiary_id": fatima, "iga_id": iga, "kind": kind, "date": date,
+                                        "reason": "saison" }))
+            .unwrap();
+    };
+    step(&mut a, first, "iga_launched", "2023-01-10");
+    step(&mut a, first, "iga_stopped", "2023-09-01");
+    assert_eq!(a.store.profile(fatima).unwrap().stage.map(|s| s.to_string()).as_deref(), Some("iga_stopped"));
+    let second = iga(&mut a, fatima, json!({ "sector": "services" }));
+    step(&mut a, second, "business_plan", "2024-02-01");
+    assert_eq!(
+        a.store.profile(fatima).unwrap().stage.map(|s| s.to_string()).as_deref(),
+        Some("business_plan"),
+        "a new activity under way outranks the one that stopped"
+    );
+    let q = RecordQuery { beneficiary_id: Some(fatima), ..Default::default() };
+    let stages: Vec<(Uuid, Value)> =
+        a.store.records(Entity::Iga, &q).unwrap().iter().map(|d| (id(d), d["stage"].clone())).collect();
+    assert!(stages.contains(&(first, json!("iga_stopped"))) && stages.contains(&(second, json!("business_plan"))));
+    // Her history shows the IGAs' changes too.
+    let history = a.store.profile(fatima).unwrap().history;
+    assert!(history.iter().any(|h| h.entity == Entity::Iga && h.record_id == second));
+}

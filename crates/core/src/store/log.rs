@@ -980,7 +980,7 @@ pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
         .query_map(params![id], |r| r.get::<_, String>(0))?
         .filter_map(|d| d.ok().and_then(|d| serde_json::from_str(&d).ok()))
         .collect();
-    let stage = milestone::stage(&milestones);
+    let stage = milestone::person_stage(&milestones);
     let mut count = 0_i64;
     // (date, created_at, id) of the latest visit, and its next visit date.
     let mut latest: Option<((String, String, String), Option<String>)> = None;

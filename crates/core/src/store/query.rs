@@ -360,7 +360,9 @@ pub struct Profile {
 /// edits and archiving of her visits and milestones, in clock order.
 pub(crate) fn person_history(conn: &Connection, id: Uuid) -> Result<Vec<HistoryEntry>> {
     let mut out = history(conn, Entity::Beneficiary, id)?;
-    for entity in [Entity::Visit, Entity::Milestone] {
+    // Every record of hers: visits, milestones, IGAs and their surveys,
+    // seasons, referrals, attendance.
+    for entity in Entity::ALL.into_iter().filter(|e| e.of_person()) {
         let ids: Vec<String> = conn
             .prepare_cached(&format!("SELECT id FROM {} WHERE beneficiary_id = ?1", entity.as_str()))?
             .query_map(params![id.to_string()], |r| r.get(0))?

@@ -386,7 +386,35 @@ impl Store {
         sql.push_str(&format!(" ORDER BY {order}, id"));
         let mut stmt = self.conn().prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;
-        rows.map(|d| Ok(serde_json::from_str(&d?)?)).collect()
+        let mut out: Vec<Map<String, Value>> = rows.map(|d| Ok(serde_json::from_str(&d?)?)).collect::<Result<_>>()?;
+        // What the lists show besides the record itself, derived here:
+        // an IGA's stage from its own milestones, a session's attendance.
+        for doc in &mut out {
+            let id = doc.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            match entity {
+                Entity::Iga => {
+                    let milestones: Vec<crate::milestone::Milestone> = self
+                        .conn()
+                        .prepare_cached("SELECT doc FROM milestone WHERE iga_id = ?1 AND archived_at IS NULL")?
+                        .query_map(params![id], |r| r.get::<_, String>(0))?
+                        .filter_map(|d| d.ok().and_then(|d| serde_json::from_str(&d).ok()))
+                        .collect();
+                    let stage = crate::milestone::stage(&milestones);
+                    doc.insert("stage".into(), stage.map_or(Value::Null, |s| Value::String(s.to_string())));
+                }
+                Entity::Session => {
+                    let n: i64 = self
+                        .conn()
+                        .prepare_cached(
+                            "SELECT count(*) FROM attendance WHERE session_id = ?1 AND archived_at IS NULL",
+                        )?
+                        .query_row(params![id], |r| r.get(0))?;
+                    doc.insert("attendance".into(), Value::from(n));
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Takes a session's attendance: the people `present` are ticked (a
