@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for lang in ["fr", "ar"] {
         let out = dir.path().join(format!("summary-{lang}.pdf"));
-        let request = PrintRequest::Summary { filters: Default::default(), lang: Some(lang.into()) };
+        let request = PrintRequest::Summary { filters: Default::default(), lang: Some(lang.into()), narrative: None };
         let mut pages = 0;
         let (t, bytes) = median_of(|| match report::print(&store, &request, Some(&out)) {
             Ok(s) => {

@@ -5,6 +5,7 @@
 //! `apt-get install -y poppler-utils qpdf`.
 
 mod report_fixture;
+mod sync_support;
 
 use report_fixture::{programme, visit};
 use serde_json::json;
@@ -271,8 +272,11 @@ fn an_unknown_language_or_person_is_refused_and_writes_nothing() {
     assert!(err.as_invalid().unwrap().has("lang", "unknown_code"));
     let bad = PrintRequest::Profile { id: uuid::Uuid::now_v7(), lang: None };
     assert_eq!(report::print(&p.store, &bad, Some(&out)).unwrap_err().code(), "not_found");
-    let bad =
-        PrintRequest::Summary { filters: FiltersInput { to: Some("demain".into()), ..Default::default() }, lang: None };
+    let bad = PrintRequest::Summary {
+        filters: FiltersInput { to: Some("demain".into()), ..Default::default() },
+        lang: None,
+        narrative: None,
+    };
     assert!(report::print(&p.store, &bad, Some(&out)).unwrap_err().as_invalid().unwrap().has("to", "invalid_date"));
     assert!(!out.exists());
 }
@@ -280,13 +284,21 @@ fn an_unknown_language_or_person_is_refused_and_writes_nothing() {
 #[test]
 fn the_app_names_its_files_in_a_reports_folder_next_to_the_database() {
     let p = programme();
-    let saved =
-        report::print(&p.store, &PrintRequest::Summary { filters: Default::default(), lang: None }, None).unwrap();
+    let saved = report::print(
+        &p.store,
+        &PrintRequest::Summary { filters: Default::default(), lang: None, narrative: None },
+        None,
+    )
+    .unwrap();
     assert_eq!(saved.path.parent().unwrap(), p.dir.path().join("reports"));
     let name = saved.path.file_name().unwrap().to_str().unwrap().to_string();
     assert!(name.starts_with("wafira-summary-") && name.ends_with(".pdf"), "{name}");
-    let second =
-        report::print(&p.store, &PrintRequest::Summary { filters: Default::default(), lang: None }, None).unwrap();
+    let second = report::print(
+        &p.store,
+        &PrintRequest::Summary { filters: Default::default(), lang: None, narrative: None },
+        None,
+    )
+    .unwrap();
     assert_ne!(second.path, saved.path, "never overwritten");
 }
 
@@ -326,4 +338,215 @@ fn follow_up_list_for_one_province_or_commune_only() {
     assert_sound(&pdf);
     let text = text_of(&pdf);
     assert!(text.contains("Hanane Tazi") && !text.contains("Souad Tazi"), "{text}");
+}
+
+/// The programme of tests/results.rs, whose figures were computed by
+/// hand: four people (Omar registered in 2025), four IGAs, surveys,
+/// sessions and referrals; Amina with a phone and a CIN.
+fn donor_data() -> sync_support::Machine {
+    use sync_support::Machine;
+    use wafira_core::store::log::Entity;
+    fn add(m: &mut Machine, kind: Entity, input: serde_json::Value) -> uuid::Uuid {
+        let doc = m.store.add_record(kind, input).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        uuid::Uuid::parse_str(doc["id"].as_str().unwrap()).unwrap()
+    }
+    let mut m = sync_support::machine("Station");
+    let w1 = m.register(json!({ "first_name": "Amina", "last_name": "Ouazzani", "birth_date": "2000-05-01",
+        "consent_date": "2024-06-01", "wg_walking": 3, "baseline_income": "1000",
+        "phone": "0612345678", "cin": "BK123456" }));
+    let w2 = m.register(json!({ "first_name": "Zahra", "last_name": "Belkadi", "birth_date": "1980-01-01",
+        "consent_date": "2024-06-01", "disability": false }));
+    let m1 = m.register(json!({ "first_name": "Omar", "last_name": "Chraibi", "sex": "M",
+        "birth_date": "2005-03-01", "consent_date": "2025-03-01" }));
+    let w3 = m.register(json!({ "first_name": "Hind", "last_name": "Zerouali", "birth_date": "1990-06-15",
+        "consent_date": "2024-06-01", "wg_seeing": 2 }));
+    let mut igas = Vec::new();
+    for (p, status, security, jobs) in [
+        (w1, "informal", "none", 1),
+        (w2, "cooperative", "cnss", 2),
+        (m1, "auto_entrepreneur", "amo", 0),
+        (w3, "informal", "none", 3),
+    ] {
+        igas.push(add(
+            &mut m,
+            Entity::Iga,
+            json!({ "beneficiary_id": p, "sector": "commerce", "form": "individual",
+            "legal_status": status, "social_security": security, "jobs_created": jobs }),
+        ));
+    }
+    let (a, b, c, d) = (igas[0], igas[1], igas[2], igas[3]);
+    for (p, iga, kind, date) in [
+        (w1, a, "iga_launched", "2024-01-10"),
+        (w2, b, "iga_launched", "2024-09-01"),
+        (m1, c, "iga_launched", "2025-06-01"),
+        (w3, d, "iga_launched", "2023-03-01"),
+        (w3, d, "sustained_12_months", "2024-03-05"),
+    ] {
+        m.store.add_milestone_json(json!({ "beneficiary_id": p, "iga_id": iga, "kind": kind, "date": date })).unwrap();
+    }
+    for (iga, date, operating, profit) in
+        [(a, "2025-02-01", true, Some("1500")), (b, "2025-04-01", false, None), (c, "2025-12-15", true, Some("800"))]
+    {
+        add(
+            &mut m,
+            Entity::IgaFollowup,
+            json!({ "iga_id": iga, "date": date, "operating": operating,
+            "not_operating_reason": "saison creuse", "monthly_profit": profit }),
+        );
+    }
+    for (kind, module, date, who) in [
+        ("pre_departure", None, "2024-11-01", vec![w1, m1]),
+        ("financial_education", Some("budget"), "2025-02-01", vec![w1, w2]),
+        ("financial_education", Some("savings"), "2025-02-08", vec![w1, w2]),
+        ("financial_education", Some("credit"), "2025-02-15", vec![w1]),
+        ("financial_education", Some("remittances"), "2025-03-01", vec![w1]),
+        ("pre_departure", None, "2025-05-01", vec![w2, m1]),
+    ] {
+        let s = add(&mut m, Entity::Session, json!({ "kind": kind, "module": module, "date": date }));
+        m.store.take_attendance(s, &who).unwrap();
+    }
+    let anapec = wafira_core::programme::built_in_partner_id("anapec");
+    for (p, date, outcome) in
+        [(w1, "2024-12-01", "taken_up"), (m1, "2025-04-01", "pending"), (w3, "2025-06-01", "taken_up")]
+    {
+        add(
+            &mut m,
+            Entity::Referral,
+            json!({ "beneficiary_id": p, "partner_id": anapec, "date": date, "outcome": outcome }),
+        );
+    }
+    m.store
+        .set_target_json(json!({"indicator": "share_sustained_of_launched", "target": "80", "baseline": "50"}))
+        .unwrap();
+    m
+}
+
+/// The line of `text` that holds `label`, with its spaces squeezed.
+fn line_with(text: &str, label: &str) -> String {
+    let squeezed = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    text.lines()
+        .map(squeezed)
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no line with {label:?} in:\n{text}"))
+}
+
+fn assert_in_order(line: &str, cells: &[&str]) {
+    let mut rest = line;
+    for cell in cells {
+        let at = rest.find(cell).unwrap_or_else(|| panic!("{cell:?} missing (or out of order) in {line:?}"));
+        rest = &rest[at + cell.len()..];
+    }
+}
+
+#[test]
+fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metadata_and_names_nobody() {
+    let m = donor_data();
+    let out = m.path.parent().unwrap().join("donor.pdf");
+    let request: PrintRequest = serde_json::from_value(json!({"kind": "summary", "lang": "en",
+        "filters": {"from": "2025-01-01", "to": "2025-12-31"},
+        "narrative": "The 2025 season went as planned.\r\nSecond paragraph: orientation sessions in Kenitra."}))
+    .unwrap();
+    report::print(&m.store, &request, Some(&out)).unwrap();
+    assert_sound(&out);
+    let text = text_of(&out);
+    // The logframe: period, then cumulative, then the comment.
+    assert!(text.contains("Logical framework"), "{text}");
+    assert_in_order(&line_with(&text, "Output Beneficiaries registered"), &["1", "4", "Women: 3 · men: 1"]);
+    assert_in_order(&line_with(&text, "Output People who attended"), &["1", "3", "Women: 2 · men: 1"]);
+    assert_in_order(&line_with(&text, "Output People who completed financial"), &["1", "1"]);
+    assert_in_order(&line_with(&text, "Output IGAs launched"), &["1", "4", "Women: 3 · men: 1"]);
+    assert_in_order(&line_with(&text, "Output Referrals to a partner taken up"), &["1", "2", "Referrals made"]);
+    assert_in_order(
+        &line_with(&text, "Outcome IGAs operating at 12 months"),
+        &["50.0", "80.0", "50.0% (1/2)", "66.7% (2/3)", "Status unknown"],
+    );
+    assert!(text.contains("period 1, cumulative 1"), "the unknown at 12 months: {text}");
+    assert_in_order(&line_with(&text, "Outcome IGAs operating at 6 months"), &["50.0% (1/2)", "50.0% (2/4)"]);
+    assert_in_order(&line_with(&text, "Outcome Median monthly profit at 12"), &["1,500.00 MAD", "1,500.00 MAD"]);
+    assert_in_order(&line_with(&text, "Outcome Median change in income"), &["500.00 MAD", "500.00 MAD"]);
+    assert_in_order(&line_with(&text, "Outcome IGAs formalised"), &["1", "2", "IGAs launched"]);
+    assert_in_order(&line_with(&text, "Outcome IGAs with social-security"), &["1", "2"]);
+    assert_in_order(&line_with(&text, "Outcome Jobs created"), &["0", "6", "Women: 6 · men: 0"]);
+    // By sex, age group and disability: women, men, total for the period,
+    // then cumulative.
+    assert_in_order(&line_with(&text, "of which status unknown at 12"), &["1 0 1 1 0 1"]);
+    assert_in_order(&line_with(&text, "15-24 years"), &["0 1 1 0 1 1"]);
+    assert_in_order(&line_with(&text, "With a disability"), &["0 0 0 1 0 1"]);
+    assert_in_order(&line_with(&text, "Not asked"), &["0 1 1 0 1 1"]);
+    // The charts' keys, the narrative as typed.
+    for expected in ["Women and men, cumulative", "IGAs at 6 and 12 months", "base: 4", "base: 3"] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    assert!(text.contains("The 2025 season went as planned."), "{text}");
+    assert!(text.contains("Second paragraph: orientation sessions in Kenitra."), "{text}");
+    // Nobody is named: no name, phone or CIN.
+    for private in ["Amina", "Ouazzani", "Zahra", "Omar", "Chraibi", "Hind", "0612345678", "612345678", "BK123456"] {
+        assert!(!text.contains(private), "{private:?} printed in the donor report:\n{text}");
+    }
+    // Metadata: title, author (the programme), creation date (today).
+    let info = run_ok("pdfinfo", &[out.to_str().unwrap()]);
+    let field = |name: &str| {
+        info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map(str::trim).unwrap_or("").to_string()
+    };
+    assert_eq!(field("Title"), "Summary report", "{info}");
+    assert_eq!(field("Author"), "WAFIRA II programme", "{info}");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(field("CreationDate").contains(&year), "{info}");
+    assert!(field("Subject").contains("WAFIRA II"), "{info}");
+}
+
+#[test]
+fn donor_report_in_french_and_arabic_keeps_the_migration_cycle_order() {
+    let m = donor_data();
+    for (lang, expected) in [
+        (
+            "fr",
+            vec![
+                "Cadre logique",
+                "Survie",
+                "Commentaire de la direction du programme",
+                "Personnes ayant suivi l'orientation",
+            ],
+        ),
+        ("ar", vec!["الإطار المنطقي", "تعليق إدارة البرنامج", "التربية المالية"]),
+    ] {
+        let out = m.path.parent().unwrap().join(format!("donor-{lang}.pdf"));
+        let request: PrintRequest =
+            serde_json::from_value(json!({"kind": "summary", "lang": lang, "narrative": "Note."})).unwrap();
+        report::print(&m.store, &request, Some(&out)).unwrap();
+        assert_sound(&out);
+        let text = text_of(&out);
+        for e in expected {
+            assert!(text.contains(e), "{lang}: {e:?} missing from:\n{text}");
+        }
+        let info = run_ok("pdfinfo", &[out.to_str().unwrap()]);
+        assert!(info.contains("WAFIRA II"), "{info}");
+    }
+    // Phases in the order of the migration cycle, "Other" last.
+    let mut m = donor_data();
+    for (phase, sector) in [("returned", "other"), ("in_migration", "agriculture"), ("pre_departure", "services")] {
+        m.register(json!({ "first_name": "Samira", "phase": phase, "iga_sector": sector }));
+    }
+    let out = m.path.parent().unwrap().join("order.pdf");
+    let request: PrintRequest = serde_json::from_value(json!({"kind": "summary", "lang": "en"})).unwrap();
+    report::print(&m.store, &request, Some(&out)).unwrap();
+    let text = text_of(&out);
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{text}"));
+    let (before, during, back) = (at("Before departure"), at("In migration"), at("Returned"));
+    assert!(before < during && during < back, "phases out of the cycle's order:\n{text}");
+    let sectors = &text[at("By IGA sector")..];
+    let at = |s: &str| sectors.find(s).unwrap_or_else(|| panic!("{s:?} missing from:\n{sectors}"));
+    assert!(at("Agriculture") < at("Services") && at("Services") < at("Other"), "Other last:\n{sectors}");
+}
+
+#[test]
+fn a_narrative_with_control_characters_or_too_long_is_refused() {
+    let m = donor_data();
+    let out = m.path.parent().unwrap().join("never.pdf");
+    for (bad, code) in [("Bonjour\u{1b}[31m", "control_character"), (&*"x".repeat(3001), "too_long")] {
+        let request: PrintRequest = serde_json::from_value(json!({"kind": "summary", "narrative": bad})).unwrap();
+        let err = report::print(&m.store, &request, Some(&out)).unwrap_err();
+        assert!(err.as_invalid().unwrap().has("narrative", code), "{err}");
+    }
+    assert!(!out.exists());
 }

@@ -420,7 +420,11 @@ fn calls(action: Action) -> Vec<Call> {
         Action::PrintReport => vec![
             call("report::print (summary)", &["print_report"], Plain, |f| {
                 let out = f.out("summary.pdf");
-                let request = PrintRequest::Summary { filters: FiltersInput::default(), lang: Some("ar".into()) };
+                let request = PrintRequest::Summary {
+                    filters: FiltersInput::default(),
+                    lang: Some("ar".into()),
+                    narrative: None,
+                };
                 report::print(&f.station.store, &request, Some(&out)).map(drop)
             }),
             call("report::figures (wafira report indicators)", &[], Plain, |f| {

@@ -61,6 +61,17 @@ enum Item {
     },
 }
 
+/// The document information dictionary besides the title.
+#[derive(Debug, Clone, Default)]
+struct Info {
+    author: String,
+    subject: String,
+    creator: String,
+    keywords: Vec<String>,
+    /// Seconds since 1970-01-01 UTC.
+    created: Option<i64>,
+}
+
 /// A PDF document being built: A4 portrait pages, millimetre coordinates from
 /// the **top-left** corner of the page with y growing **downwards**.
 ///
@@ -68,6 +79,7 @@ enum Item {
 /// fonts are subset and the file is written by [`Document::save`].
 pub struct Document {
     title: String,
+    info: Info,
     base: Direction,
     fonts: FontSet,
     pages: Vec<Vec<Item>>,
@@ -88,7 +100,44 @@ impl Document {
     /// `base_dir` is the paragraph direction of every text line (`Ltr` for
     /// French/English reports, `Rtl` for Arabic ones).
     pub fn new(title: &str, base_dir: Direction) -> Result<Self, PdfError> {
-        Ok(Self { title: title.to_string(), base: base_dir, fonts: FontSet::load()?, pages: Vec::new() })
+        Ok(Self {
+            title: title.to_string(),
+            info: Info::default(),
+            base: base_dir,
+            fonts: FontSet::load()?,
+            pages: Vec::new(),
+        })
+    }
+
+    /// The author in the PDF metadata (`/Author`: an organisation or a
+    /// programme as well as a person).
+    pub fn set_author(&mut self, author: &str) {
+        self.info.author = author.to_string();
+    }
+
+    /// The subject in the PDF metadata (`/Subject`).
+    pub fn set_subject(&mut self, subject: &str) {
+        self.info.subject = subject.to_string();
+    }
+
+    /// The application that made the document (`/Creator`).
+    pub fn set_creator(&mut self, creator: &str) {
+        self.info.creator = creator.to_string();
+    }
+
+    /// Keywords of the PDF metadata (`/Keywords`, joined by commas).
+    pub fn set_keywords(&mut self, keywords: &[&str]) {
+        self.info.keywords = keywords.iter().map(|k| k.to_string()).collect();
+    }
+
+    /// The creation (and modification) date of the PDF metadata, in seconds
+    /// since 1970-01-01 UTC. Without it the dates are the epoch, so that the
+    /// same content gives the same bytes.
+    pub fn set_created(&mut self, unix_seconds: i64) -> Result<(), PdfError> {
+        printpdf::OffsetDateTime::from_unix_timestamp(unix_seconds)
+            .map_err(|_| PdfError::InvalidNumber { what: "creation date", value: unix_seconds as f32 })?;
+        self.info.created = Some(unix_seconds);
+        Ok(())
     }
 
     /// Append a blank A4 portrait page.
@@ -219,6 +268,20 @@ impl Document {
             return Err(PdfError::NoPages);
         }
         let mut pdf = PdfDocument::new(&self.title);
+        {
+            let info = &mut pdf.metadata.info;
+            info.author = self.info.author.clone();
+            info.subject = self.info.subject.clone();
+            info.creator = self.info.creator.clone();
+            info.keywords = self.info.keywords.clone();
+            if let Some(ts) = self.info.created {
+                let when = printpdf::OffsetDateTime::from_unix_timestamp(ts)
+                    .map_err(|_| PdfError::InvalidNumber { what: "creation date", value: ts as f32 })?;
+                info.creation_date = when;
+                info.modification_date = when;
+                info.metadata_date = when;
+            }
+        }
 
         // Which font instance each glyph uses, then one subset font per instance.
         let mut plan = FontPlan::default();
@@ -405,6 +468,18 @@ mod tests {
         // Six glyphs of 12 pt Noto Sans: roughly 12–15 mm.
         assert!(w > 8.0 && w < 20.0, "{w}");
         assert_eq!(d.measure("", 12.0, Weight::Regular), 0.0);
+    }
+
+    #[test]
+    fn metadata_is_accepted() {
+        let mut d = doc();
+        d.new_page();
+        d.set_author("WAFIRA II");
+        d.set_subject("Rapport");
+        assert!(d.set_created(1_767_225_600).is_ok());
+        assert!(d.set_created(i64::MAX).is_err(), "a date out of range is an error");
+        // Read back by pdfinfo in wafira-core's tests/report_pdf.rs.
+        assert!(d.save().is_ok_and(|b| b.starts_with(b"%PDF")));
     }
 
     #[test]

@@ -139,6 +139,9 @@ pub struct Indicators {
 pub struct Count {
     pub code: Option<String>,
     pub count: u64,
+    /// Of them, women and men.
+    pub women: u64,
+    pub men: u64,
     /// Of the people counted, in percent.
     #[serde(with = "rust_decimal::serde::str_option")]
     pub share: Option<Decimal>,
@@ -472,15 +475,25 @@ pub fn median(mut values: Vec<Decimal>) -> Option<Decimal> {
     }
 }
 
-fn counts<'a>(items: impl Iterator<Item = Option<&'a str>>) -> Vec<Count> {
-    let mut map: BTreeMap<Option<&str>, u64> = BTreeMap::new();
-    for i in items {
-        *map.entry(i).or_default() += 1;
+fn counts<'a>(items: impl Iterator<Item = (Option<&'a str>, Sex)>) -> Vec<Count> {
+    // code → (women, men)
+    let mut map: BTreeMap<Option<&str>, (u64, u64)> = BTreeMap::new();
+    for (code, sex) in items {
+        let e = map.entry(code).or_default();
+        match sex {
+            Sex::F => e.0 += 1,
+            Sex::M => e.1 += 1,
+        }
     }
     // Recorded codes in order, then the people without one.
-    let total: u64 = map.values().sum();
-    let count =
-        |code: Option<&str>, n: u64| Count { code: code.map(str::to_string), count: n, share: percent(n, total) };
+    let total: u64 = map.values().map(|(w, m)| w + m).sum();
+    let count = |code: Option<&str>, (w, m): (u64, u64)| Count {
+        code: code.map(str::to_string),
+        count: w + m,
+        women: w,
+        men: m,
+        share: percent(w + m, total),
+    };
     let mut out: Vec<Count> = map.iter().filter(|(k, _)| k.is_some()).map(|(k, n)| count(*k, *n)).collect();
     if let Some(n) = map.get(&None) {
         out.push(count(None, *n));
@@ -543,11 +556,11 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         women,
         men: registered - women,
         by_region,
-        by_country: counts(counted_people().map(|p| p.country.as_deref())),
-        by_sector: counts(counted_people().map(|p| p.sector.as_deref())),
-        by_phase: counts(counted_people().map(|p| Some(p.phase.as_str()))),
-        by_cohort: counts(counted_people().map(|p| p.cohort.as_deref())),
-        by_age: counts(counted_people().map(|p| age_group(crate::beneficiary::age_on(p.birth, p.registered)))),
+        by_country: counts(counted_people().map(|p| (p.country.as_deref(), p.sex))),
+        by_sector: counts(counted_people().map(|p| (p.sector.as_deref(), p.sex))),
+        by_phase: counts(counted_people().map(|p| (Some(p.phase.as_str()), p.sex))),
+        by_cohort: counts(counted_people().map(|p| (p.cohort.as_deref(), p.sex))),
+        by_age: counts(counted_people().map(|p| (age_group(crate::beneficiary::age_on(p.birth, p.registered)), p.sex))),
     };
 
     // Coaching.

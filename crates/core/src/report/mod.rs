@@ -8,6 +8,7 @@
 //! window lets them name the file in `reports/` next to the database, the
 //! CLI gives the path.
 
+mod donor;
 pub mod export;
 pub mod indicators;
 pub mod pdf;
@@ -35,6 +36,11 @@ pub enum PrintRequest {
         #[serde(default)]
         filters: FiltersInput,
         lang: Option<String>,
+        /// What the manager writes for the donor, printed on the first
+        /// page: plain text, at most [`NARRATIVE_MAX`] characters, line
+        /// breaks kept, no control character.
+        #[serde(default)]
+        narrative: Option<String>,
     },
     /// One person's sheet for her paper file.
     Profile { id: Uuid, lang: Option<String> },
@@ -49,6 +55,17 @@ pub enum PrintRequest {
         days: Option<i64>,
         lang: Option<String>,
     },
+}
+
+/// The longest narrative a summary prints, in characters (about a page).
+pub const NARRATIVE_MAX: usize = 3000;
+
+/// The narrative of a summary, checked like any text a person types:
+/// trimmed, empty is none, at most [`NARRATIVE_MAX`] characters, line
+/// breaks and tabs kept, control characters and bidi overrides refused.
+pub fn narrative(text: &Option<String>) -> Result<Option<String>> {
+    let text = text.as_ref().map(|t| t.replace("\r\n", "\n").replace('\r', "\n"));
+    crate::validate::opt_text("narrative", &text, NARRATIVE_MAX).map_err(|e| Error::invalid(vec![e]))
 }
 
 /// A file a report or export wrote.
@@ -85,8 +102,10 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
         PrintRequest::Profile { .. } | PrintRequest::Followups { .. } => Action::PrintFieldSheet,
     })?;
     let (printed, what) = match request {
-        PrintRequest::Summary { filters, lang: l } => {
-            (pdf::summary(store, &filters.validate()?, lang(l))?, "summary".to_string())
+        PrintRequest::Summary { filters, lang: l, narrative: n } => {
+            let filters = filters.validate()?;
+            let n = narrative(n)?;
+            (pdf::summary_with(store, &filters, lang(l), n.as_deref())?, "summary".to_string())
         }
         PrintRequest::Profile { id, lang: l } => {
             (pdf::profile(store, *id, lang(l))?, format!("profile-{}", id.simple().to_string().get(..8).unwrap_or("")))
@@ -156,8 +175,10 @@ pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Pa
 /// data it shows, printed on it.
 fn print_note(request: &PrintRequest, fingerprint: &str) -> Note {
     match request {
-        PrintRequest::Summary { lang: l, .. } => {
-            Note::new(Act::PrintSummary, "summary").detail(format!("{}, data {fingerprint}", lang(l)))
+        PrintRequest::Summary { lang: l, narrative: n, .. } => {
+            // Whether a narrative was printed, never its words.
+            let with = if n.as_deref().is_some_and(|t| !t.trim().is_empty()) { ", with a narrative" } else { "" };
+            Note::new(Act::PrintSummary, "summary").detail(format!("{}{with}, data {fingerprint}", lang(l)))
         }
         PrintRequest::Profile { id, lang: l } => {
             Note::new(Act::PrintProfile, id).detail(format!("{}, data {fingerprint}", lang(l)))

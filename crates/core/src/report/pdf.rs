@@ -3,7 +3,7 @@
 //! next mission. Every number of the summary comes from
 //! [`indicators::compute`](super::indicators::compute), as on the dashboard.
 
-use super::indicators::{registration_date, Filters, Indicators, KeyFigure, Unit};
+use super::indicators::{registration_date, Count, Filters, Indicators, KeyFigure, Unit};
 use super::sheet::{Col, Sheet, Side, ACCENT, ACCENT_LIGHT, INK, MUTED, RULE, WARN, WIDTH};
 use super::words::Words;
 use crate::beneficiary::Beneficiary;
@@ -125,10 +125,23 @@ fn fraction(n: Decimal, d: Decimal) -> f32 {
     }
 }
 
-/// The summary report for `filters`, in `lang`.
+/// The summary report for `filters`, in `lang`, without a narrative.
 pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> {
+    summary_with(store, filters, lang, None)
+}
+
+/// The summary report for `filters`, in `lang`, with the manager's
+/// `narrative` (checked by [`super::narrative`]) on its first page: the
+/// report a manager sends to a donor (docs/reports.md).
+pub fn summary_with(store: &Store, filters: &Filters, lang: &str, narrative: Option<&str>) -> Result<Printed> {
     let w = Words::new(lang)?;
     let i = store.indicators(filters)?;
+    // Cumulative figures: since the start, to the period's end.
+    let cumulative = match filters.from {
+        Some(_) => Some(store.indicators(&Filters { from: None, ..filters.clone() })?),
+        None => None,
+    };
+    let c = cumulative.as_ref().unwrap_or(&i);
     let days = store.followup_days()?;
     let overdue: Vec<Followup> = store
         .followups(days)?
@@ -138,7 +151,16 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
         .collect();
     let title = w.t("report.summary_title");
     let mut s = Sheet::new(&title, &w, footer(&w, &title, &i.fingerprint))?;
-    cover(&mut s, store, &i, &title)?;
+    s.doc.set_subject(&format!("{} · {}", w.t("report.programme"), period_text(filters, &w)));
+    s.doc.set_keywords(&["WAFIRA II", &i.fingerprint]);
+    cover(&mut s, store, &i, &title, narrative)?;
+    s.new_page();
+    super::donor::logframe(&mut s, &i, c)?;
+    s.new_page();
+    super::donor::charts(&mut s, &i, c)?;
+    s.new_page();
+    super::donor::by_sex(&mut s, &i, c)?;
+    super::donor::by_age_and_disability(&mut s, &i)?;
     s.new_page();
     key_figures(&mut s, &i)?;
     s.new_page();
@@ -151,10 +173,10 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
     Ok(Printed::new(s.finish()?, i.fingerprint))
 }
 
-fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Result<()> {
+fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str, narrative: Option<&str>) -> Result<()> {
     let w = s.words;
     s.rect(-4.0, 14.0, WIDTH + 8.0, 40.0, Some(ACCENT), None)?;
-    s.text(4.0, 24.0, 10.0, Weight::Regular, Rgb(214, 234, 235), Side::Start, &w.t("app.title"))?;
+    s.text(4.0, 24.0, 10.0, Weight::Regular, Rgb(214, 234, 235), Side::Start, &w.t("report.programme"))?;
     s.text(4.0, 37.0, 22.0, Weight::Bold, Rgb::WHITE, Side::Start, title)?;
     s.text(4.0, 47.0, 10.5, Weight::Regular, Rgb::WHITE, Side::Start, &w.t("report.subtitle"))?;
     s.y = 70.0;
@@ -166,6 +188,9 @@ fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str) -> Resul
     s.fact(&w.t("report.fingerprint"), &i.fingerprint, label)?;
     s.y += 4.0;
     headlines(s, i)?;
+    if let Some(text) = narrative.filter(|t| !t.trim().is_empty()) {
+        super::donor::narrative(s, text)?;
+    }
 
     s.heading(&w.t("report.data_status"))?;
     s.paragraph(&w.t("report.data_status_intro"), 9.0, MUTED)?;
@@ -323,55 +348,58 @@ fn key_figure(s: &mut Sheet<'_>, k: &KeyFigure) -> Result<()> {
     Ok(())
 }
 
-/// A breakdown of the people counted: one table of label, number, share.
+/// A breakdown of the people counted: one table of label, women, men,
+/// number, share.
 struct Breakdown {
     title: String,
     rows: Vec<Vec<String>>,
 }
 
-fn breakdown(w: &Words, title: &str, rows: Vec<(String, u64, Option<Decimal>)>) -> Breakdown {
+fn breakdown(w: &Words, title: &str, rows: Vec<(String, &Count)>) -> Breakdown {
     let rows = rows
         .into_iter()
-        .map(|(label, n, share)| vec![label, w.int(n), share.map_or("—".into(), |p| w.percent(p))])
+        .map(|(label, c)| {
+            vec![label, w.int(c.women), w.int(c.men), w.int(c.count), c.share.map_or("—".into(), |p| w.percent(p))]
+        })
         .collect();
     Breakdown { title: title.to_string(), rows }
 }
 
-/// Breakdowns two by two, side by side; one that would not fit beside
-/// its neighbour on a page goes full width.
+/// Where a code goes in a list people read: phases in the order of the
+/// migration cycle, "other" after the codes, "not recorded" last; the
+/// rest by label.
+fn reading_order(list: &str, code: Option<&str>, label: &str) -> (u8, usize, String) {
+    const CYCLE: [&str; 3] = ["pre_departure", "in_migration", "returned"];
+    match code {
+        None => (3, 0, String::new()),
+        Some("other") => (2, 0, String::new()),
+        Some(c) if list == "phase" => (1, CYCLE.iter().position(|p| *p == c).unwrap_or(CYCLE.len()), String::new()),
+        Some(_) if list == "cohort" || list == "age" => (1, 0, code.unwrap_or("").to_string()),
+        Some(_) => (1, 0, crate::text::fold(label)),
+    }
+}
+
+/// The rows of a breakdown, labelled and sorted the way people read.
+fn sorted<'a>(list: &str, counts: &'a [Count], label: &dyn Fn(&Option<String>) -> String) -> Vec<(String, &'a Count)> {
+    let mut rows: Vec<(String, &Count)> = counts.iter().map(|c| (label(&c.code), c)).collect();
+    rows.sort_by_cached_key(|(l, c)| reading_order(list, c.code.as_deref(), l));
+    rows
+}
+
+/// Breakdowns one under the other, full width, so that every label fits.
 fn breakdowns(s: &mut Sheet<'_>, tables: Vec<Breakdown>) -> Result<()> {
     let w = s.words;
-    let header = [w.t("report.label"), w.t("report.count"), w.t("report.share")];
-    let half = (WIDTH - 6.0) / 2.0;
-    let cols = [Col::start(half - 40.0), num(w, 20.0), num(w, 20.0)];
-    let height = |b: &Breakdown| 17.0 + 5.4 * b.rows.len().max(1) as f32;
-    let draw = |s: &mut Sheet<'_>, b: &Breakdown| -> Result<()> {
+    let header =
+        [w.t("report.label"), w.t("report.women"), w.t("report.men"), w.t("report.total"), w.t("report.share")];
+    let cols = [Col::start(74.0), num(w, 25.0), num(w, 25.0), num(w, 25.0), num(w, 25.0)];
+    for b in &tables {
+        s.ensure(17.0 + 5.4 * b.rows.len().clamp(1, 6) as f32);
         s.subheading(&b.title)?;
         if b.rows.is_empty() {
-            s.paragraph(&w.t("report.no_data"), 9.0, MUTED)
+            s.paragraph(&w.t("report.no_data"), 9.0, MUTED)?;
         } else {
-            s.table(&cols, &header, &b.rows, false)
+            s.table(&cols, &header, &b.rows, false)?;
         }
-    };
-    for pair in tables.chunks(2) {
-        let tallest = pair.iter().map(height).fold(0.0, f32::max);
-        if tallest > 200.0 {
-            for b in pair {
-                draw(s, b)?;
-            }
-            continue;
-        }
-        s.ensure(tallest);
-        let top = s.y;
-        let mut bottom = top;
-        for (n, b) in pair.iter().enumerate() {
-            s.y = top;
-            s.indent = n as f32 * (half + 6.0);
-            draw(s, b)?;
-            bottom = bottom.max(s.y);
-        }
-        s.indent = 0.0;
-        s.y = bottom + 2.0;
     }
     Ok(())
 }
@@ -402,12 +430,16 @@ fn beneficiaries(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     s.table(&cols, &header, &rows, true)?;
 
     let none = w.t("report.not_recorded");
-    let label = |c: &Option<String>, f: &dyn Fn(&str) -> String| c.as_deref().map_or(none.clone(), f);
-    let countries = b.by_country.iter().map(|c| (label(&c.code, &|x| w.country(x)), c.count, c.share)).collect();
-    let phases = b.by_phase.iter().map(|c| (label(&c.code, &|x| w.code("phase", x)), c.count, c.share)).collect();
-    let sectors = b.by_sector.iter().map(|c| (label(&c.code, &|x| w.code("sector", x)), c.count, c.share)).collect();
-    let cohorts = b.by_cohort.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count, c.share)).collect();
-    let ages = b.by_age.iter().map(|c| (label(&c.code, &|x| ltr(w, x)), c.count, c.share)).collect();
+    let country = |c: &Option<String>| c.as_deref().map_or(none.clone(), |x| w.country(x));
+    let phase = |c: &Option<String>| c.as_deref().map_or(none.clone(), |x| w.code("phase", x));
+    let sector = |c: &Option<String>| c.as_deref().map_or(none.clone(), |x| w.code("sector", x));
+    let cohort = |c: &Option<String>| c.as_deref().map_or(none.clone(), |x| ltr(w, x));
+    let age = |c: &Option<String>| c.as_deref().map_or(none.clone(), |x| w.tp("report.age_group", &[("group", x)]));
+    let countries = sorted("country", &b.by_country, &country);
+    let phases = sorted("phase", &b.by_phase, &phase);
+    let sectors = sorted("sector", &b.by_sector, &sector);
+    let cohorts = sorted("cohort", &b.by_cohort, &cohort);
+    let ages = sorted("age", &b.by_age, &age);
     let tables = vec![
         breakdown(w, &w.t("report.by_country"), countries),
         breakdown(w, &w.t("report.by_phase"), phases),

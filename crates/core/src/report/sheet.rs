@@ -79,6 +79,11 @@ impl<'w> Sheet<'w> {
     pub fn new(title: &str, words: &'w Words, footer: String) -> Result<Sheet<'w>> {
         let dir = if words.rtl() { Direction::Rtl } else { Direction::Ltr };
         let mut doc = Document::new(title, dir).map_err(pdf_err)?;
+        // The metadata a donor's PDF reader shows: the programme as author,
+        // the app as creator, the day and hour printed.
+        doc.set_author(&words.t("report.programme"));
+        doc.set_creator(&format!("Wafira Field {}", crate::APP_VERSION));
+        doc.set_created(chrono::Utc::now().timestamp()).map_err(pdf_err)?;
         let page = doc.new_page();
         Ok(Sheet { doc, words, page, y: TOP, footer, indent: 0.0, pages: vec![page] })
     }
@@ -256,6 +261,63 @@ impl<'w> Sheet<'w> {
             self.text(at, self.y, size, weight, color, col.side, &text)?;
             x += col.width;
         }
+        Ok(())
+    }
+
+    /// A table whose cells wrap onto as many lines as their text needs
+    /// (long indicator names and comments are never cut), breaking across
+    /// pages with its header repeated.
+    pub fn table_wrapped(&mut self, cols: &[Col], header: &[String], rows: &[Vec<String>]) -> Result<()> {
+        const SIZE: f32 = 8.0;
+        const LINE: f32 = 3.5;
+        const PAD: f32 = 1.2;
+        let total: f32 = cols.iter().map(|c| c.width).sum();
+        let wrap = |s: &Sheet<'_>, cells: &[String], weight: Weight| -> Vec<Vec<String>> {
+            cols.iter()
+                .zip(cells)
+                .map(|(c, cell)| {
+                    let lines = s.doc.wrap(cell, SIZE, weight, c.width - 2.0 * PAD);
+                    lines.into_iter().map(|l| s.fit(&l, SIZE, weight, c.width - 2.0 * PAD)).collect()
+                })
+                .collect()
+        };
+        let height = |cells: &[Vec<String>]| cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32 * LINE + 1.8;
+        let draw = |s: &mut Sheet<'_>, cells: &[Vec<String>], weight: Weight, fill: Option<Rgb>| -> Result<()> {
+            let top = s.y - 4.0;
+            let h = height(cells);
+            if fill.is_some() {
+                s.rect(0.0, top, total, h, fill, None)?;
+            }
+            let mut x = 0.0;
+            for (col, lines) in cols.iter().zip(cells) {
+                let at = match col.side {
+                    Side::Start => x + PAD,
+                    Side::End => x + col.width - PAD,
+                    Side::Center => x + col.width / 2.0,
+                };
+                for (n, line) in lines.iter().enumerate() {
+                    s.text(at, top + 3.4 + LINE * n as f32, SIZE, weight, INK, col.side, line)?;
+                }
+                x += col.width;
+            }
+            s.y += h;
+            Ok(())
+        };
+        let head = wrap(self, header, Weight::Bold);
+        let body: Vec<Vec<Vec<String>>> = rows.iter().map(|r| wrap(self, r, Weight::Regular)).collect();
+        let first = body.first().map_or(0.0, |b| height(b));
+        self.ensure(height(&head) + first + 4.0);
+        draw(self, &head, Weight::Bold, Some(ACCENT_LIGHT))?;
+        for (i, cells) in body.iter().enumerate() {
+            if self.y - 4.0 + height(cells) > BOTTOM {
+                self.new_page();
+                draw(self, &head, Weight::Bold, Some(ACCENT_LIGHT))?;
+            }
+            let fill = if i % 2 == 1 { Some(ZEBRA) } else { None };
+            draw(self, cells, Weight::Regular, fill)?;
+        }
+        self.hline(0.0, total, self.y - 4.0, 0.4, RULE)?;
+        self.y += 3.0;
         Ok(())
     }
 
