@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use uuid::Uuid;
 use wafira_core::report::{self, Format, PrintRequest};
-use wafira_core::{Result, Store};
+use wafira_core::{Error, Result, Store};
 
 /// The filters shared by the indicators and the PDFs.
 #[derive(Args, Clone, Default)]
@@ -39,14 +39,19 @@ impl FilterArgs {
 pub enum ReportCmd {
     /// Every indicator as JSON: the numbers of the dashboard and the PDF.
     Indicators(FilterArgs),
-    /// The summary PDF: key figures against targets, tables, charts,
-    /// overdue follow-ups.
+    /// The summary PDF for donors: the logframe, key figures against
+    /// targets, charts, tables by sex, age group and disability, overdue
+    /// follow-ups counted (no name).
     Pdf {
         #[arg(long)]
         out: PathBuf,
         /// fr (default), ar or en.
         #[arg(long)]
         lang: Option<String>,
+        /// A UTF-8 text file whose words are printed on the first page
+        /// (at most 3,000 characters).
+        #[arg(long)]
+        narrative_file: Option<PathBuf>,
         #[command(flatten)]
         filters: FilterArgs,
     },
@@ -99,21 +104,38 @@ pub enum ExportCmd {
         /// No names, CIN, phone, exact birth date; stable pseudonyms.
         #[arg(long)]
         pseudonymise: bool,
+        /// The language of the label columns: fr (default), ar or en.
+        #[arg(long)]
+        lang: Option<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
     },
-    /// One XLSX workbook: a sheet per table and one of indicators.
+    /// One XLSX workbook: a sheet per table, one of indicators, a codebook.
     Xlsx {
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]
         pseudonymise: bool,
+        /// The language of the label columns and codebook: fr, ar or en.
+        #[arg(long)]
+        lang: Option<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
     },
 }
 
 pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
     match cmd {
         ReportCmd::Indicators(f) => crate::json(report::figures(store, &f.input().validate()?)?),
-        ReportCmd::Pdf { out, lang, filters } => {
-            crate::json(report::print(store, &PrintRequest::Summary { filters: filters.input(), lang }, Some(&out))?)
+        ReportCmd::Pdf { out, lang, narrative_file, filters } => {
+            let narrative = match narrative_file {
+                Some(f) => {
+                    Some(std::fs::read_to_string(&f).map_err(|e| Error::Other(format!("{}: {e}", f.display())))?)
+                }
+                None => None,
+            };
+            let request = PrintRequest::Summary { filters: filters.input(), lang, narrative };
+            crate::json(report::print(store, &request, Some(&out))?)
         }
         ReportCmd::Profile { id, out, lang } => {
             crate::json(report::print(store, &PrintRequest::Profile { id, lang }, Some(&out))?)
@@ -129,9 +151,10 @@ pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
 }
 
 pub fn export(store: &Store, cmd: ExportCmd) -> Result<Option<Value>> {
-    let (format, out, pseudonymise) = match cmd {
-        ExportCmd::Csv { out, pseudonymise } => (Format::Csv, out, pseudonymise),
-        ExportCmd::Xlsx { out, pseudonymise } => (Format::Xlsx, out, pseudonymise),
+    let (format, out, pseudonymise, lang, filters) = match cmd {
+        ExportCmd::Csv { out, pseudonymise, lang, filters } => (Format::Csv, out, pseudonymise, lang, filters),
+        ExportCmd::Xlsx { out, pseudonymise, lang, filters } => (Format::Xlsx, out, pseudonymise, lang, filters),
     };
-    crate::json(report::export(store, format, pseudonymise, Some(&out))?)
+    let options = report::ExportOptions { filters: filters.input(), lang };
+    crate::json(report::export_with(store, format, pseudonymise, &options, Some(&out))?)
 }

@@ -9,7 +9,7 @@ mod report_fixture;
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use report_fixture::programme;
 use std::path::Path;
-use wafira_core::report::{self, Format};
+use wafira_core::report::{self, ExportOptions, FiltersInput, Format};
 
 /// Headers and rows of a CSV file, after checking its BOM.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -59,17 +59,18 @@ fn xlsx_export_has_a_sheet_per_table_and_one_of_indicators() {
     let path = p.dir.path().join("wafira.xlsx");
     report::export(&p.store, Format::Xlsx, false, Some(&path)).unwrap();
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
-    assert_eq!(book.sheet_names(), ["beneficiaries", "visits", "milestones", "targets", "indicators"]);
+    assert_eq!(book.sheet_names(), ["beneficiaries", "visits", "milestones", "targets", "indicators", "codebook"]);
     let sheet = book.worksheet_range("beneficiaries").unwrap();
     assert_eq!(sheet.height(), 6, "a header and 5 people");
     assert_eq!(sheet.get((0, 1)), Some(&Data::String("first_name".into())));
     assert_eq!(book.worksheet_range("visits").unwrap().height(), 8);
     let milestones = book.worksheet_range("milestones").unwrap();
     assert_eq!(milestones.height(), 16);
+    let amount_at = milestones.rows().next().unwrap().iter().position(|h| *h == Data::String("amount_mad".into()));
     let amounts: Vec<f64> = milestones
         .rows()
         .skip(1)
-        .filter_map(|r| match r[4] {
+        .filter_map(|r| match r[amount_at.unwrap()] {
             Data::Float(f) => Some(f),
             _ => None,
         })
@@ -126,7 +127,7 @@ fn pseudonymised_workbook_has_the_same_sheets_without_names() {
     let path = p.dir.path().join("anon.xlsx");
     report::export(&p.store, Format::Xlsx, true, Some(&path)).unwrap();
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
-    assert_eq!(book.sheet_names().len(), 5);
+    assert_eq!(book.sheet_names().len(), 6);
     let people = book.worksheet_range("beneficiaries").unwrap();
     assert_eq!(people.get((0, 0)), Some(&Data::String("pseudonym".into())));
     assert!(people.rows().all(|r| !r.iter().any(|c| c.to_string().contains("Aïcha"))));
@@ -153,4 +154,129 @@ fn a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_stays_text() {
     assert!(column(&h, &rows, "first_name").contains(&"'=HYPERLINK(\"http://x\")"));
     assert!(column(&h, &rows, "last_name").contains(&"'@SUM(A1)"));
     assert!(column(&h, &rows, "phone").contains(&"'+212612345678"), "a leading + is read as a formula too");
+}
+
+/// The cells of a sheet's column, found by its header.
+fn sheet_column(sheet: &calamine::Range<Data>, name: &str) -> Vec<Data> {
+    let header = sheet.rows().next().unwrap();
+    let at = header.iter().position(|h| *h == Data::String(name.into())).unwrap_or_else(|| panic!("no column {name}"));
+    sheet.rows().skip(1).map(|r| r[at].clone()).collect()
+}
+
+fn headers(sheet: &calamine::Range<Data>) -> Vec<String> {
+    sheet.rows().next().unwrap().iter().map(|h| h.to_string()).collect()
+}
+
+#[test]
+fn workbook_for_analysts_has_labels_beside_codes_a_codebook_numbers_as_numbers_and_the_dashboard_filters() {
+    let p = programme();
+    let path = p.dir.path().join("analysts.xlsx");
+    // Region 04, registered (people) or dated (visits, milestones) in 2024:
+    // A and B; the visits of A, B and E in 2024 (5); their milestones (9).
+    let options = ExportOptions {
+        filters: FiltersInput {
+            from: Some("2024-01-01".into()),
+            to: Some("2024-12-31".into()),
+            region: Some("04".into()),
+            ..Default::default()
+        },
+        lang: Some("en".into()),
+    };
+    let summary = report::export_with(&p.store, Format::Xlsx, false, &options, Some(&path)).unwrap();
+    assert_eq!((summary.beneficiaries, summary.visits, summary.milestones), (2, 5, 9));
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(book.sheet_names().last().map(String::as_str), Some("codebook"));
+
+    let people = book.worksheet_range("beneficiaries").unwrap();
+    let h = headers(&people);
+    for (code, label) in
+        [("sex", "sex_label"), ("region", "region_label"), ("phase", "phase_label"), ("iga_sector", "iga_sector_label")]
+    {
+        let at = h.iter().position(|x| x == code).unwrap();
+        assert_eq!(h[at + 1], label, "the label right after its code");
+    }
+    let firsts = sheet_column(&people, "first_name");
+    assert_eq!(firsts.len(), 2);
+    assert!(firsts.contains(&Data::String("Aïcha".into())) && firsts.contains(&Data::String("Bouchra".into())));
+    assert!(sheet_column(&people, "sex_label").iter().all(|c| *c == Data::String("Woman".into())));
+    let phases = sheet_column(&people, "phase_label");
+    assert!(phases.contains(&Data::String("Returned".into())) && phases.contains(&Data::String("In migration".into())));
+    assert!(sheet_column(&people, "region_label").iter().all(|c| c.to_string() == "Rabat-Salé-Kénitra"));
+    // Numbers stay numbers: counts, amounts and dates.
+    assert!(sheet_column(&people, "visit_count").iter().all(|c| matches!(c, Data::Float(_))));
+    let milestones = book.worksheet_range("milestones").unwrap();
+    assert!(sheet_column(&milestones, "amount_mad").iter().any(|c| *c == Data::Float(8000.5)));
+    assert!(sheet_column(&milestones, "date").iter().all(|c| matches!(c, Data::DateTime(_))));
+    assert!(sheet_column(&milestones, "kind_label").contains(&Data::String("Business plan".into())));
+    let visits = book.worksheet_range("visits").unwrap();
+    assert_eq!(visits.height(), 6, "a header and the 5 visits of the period and region");
+    // The indicators of the same filters.
+    let ind = book.worksheet_range("indicators").unwrap();
+    let registered = ind.rows().find(|r| r[0] == Data::String("beneficiaries.registered".into())).unwrap();
+    assert_eq!(registered[1], Data::Float(2.0));
+
+    // The codebook: every column of every sheet, its label, type, codes.
+    let codebook = book.worksheet_range("codebook").unwrap();
+    assert_eq!(headers(&codebook), ["sheet", "column", "label", "type", "codes"]);
+    let entry = |sheet: &str, column: &str| -> Vec<String> {
+        codebook
+            .rows()
+            .find(|r| r[0] == Data::String(sheet.into()) && r[1] == Data::String(column.into()))
+            .unwrap_or_else(|| panic!("no codebook entry for {sheet}.{column}"))
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let sex = entry("beneficiaries", "sex");
+    assert_eq!((sex[2].as_str(), sex[3].as_str()), ("Sex", "text"));
+    assert_eq!(sex[4], "F = Woman; M = Man");
+    let phase = entry("beneficiaries", "phase");
+    assert!(phase[4].contains("pre_departure = Before departure"), "{phase:?}");
+    assert_eq!(entry("beneficiaries", "sex_label")[2], "Sex (label)");
+    assert_eq!(entry("milestones", "amount_mad")[3], "amount in MAD (number)");
+    assert_eq!(entry("visits", "date")[3], "date (yyyy-mm-dd)");
+    assert!(entry("visits", "kind")[4].contains("financial_education = "), "visit kinds");
+    assert!(entry("targets", "indicator")[4].contains("iga_launched = IGAs launched"));
+    for sheet in ["beneficiaries", "visits", "milestones", "targets", "indicators"] {
+        let columns = headers(&book.worksheet_range(sheet).unwrap());
+        for c in columns {
+            entry(sheet, &c);
+        }
+    }
+}
+
+#[test]
+fn pseudonymised_workbook_with_labels_and_codebook_still_names_nobody() {
+    let p = programme();
+    let path = p.dir.path().join("anon-en.xlsx");
+    let options = ExportOptions { lang: Some("ar".into()), ..Default::default() };
+    report::export_with(&p.store, Format::Xlsx, true, &options, Some(&path)).unwrap();
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    for sheet in book.sheet_names() {
+        let range = book.worksheet_range(&sheet).unwrap();
+        for cell in range.cells() {
+            let text = cell.2.to_string();
+            for identity in ["Aïcha", "Benali", "عائشة", "Chakib", "1985-05-05", "Portable Kénitra", "Samira"] {
+                assert!(!text.contains(identity), "{identity} in {sheet}: {text}");
+            }
+        }
+    }
+    let people = book.worksheet_range("beneficiaries").unwrap();
+    assert!(sheet_column(&people, "sex_label").iter().all(|c| c.to_string() == "امرأة" || c.to_string() == "رجل"));
+}
+
+#[test]
+fn export_filters_are_checked_like_the_dashboards() {
+    let p = programme();
+    let out = p.dir.path().join("never.xlsx");
+    let options = ExportOptions {
+        filters: FiltersInput { region: Some("99".into()), to: Some("hier".into()), ..Default::default() },
+        lang: None,
+    };
+    let err = report::export_with(&p.store, Format::Xlsx, false, &options, Some(&out)).unwrap_err();
+    let invalid = err.as_invalid().unwrap();
+    assert!(invalid.has("region", "unknown_code") && invalid.has("to", "invalid_date"), "{err}");
+    let bad_lang = ExportOptions { lang: Some("de".into()), ..Default::default() };
+    assert!(report::export_with(&p.store, Format::Csv, false, &bad_lang, Some(&out)).is_err());
+    assert!(!out.exists());
 }

@@ -12,6 +12,7 @@
 //! without the database can tell who she is.
 
 use super::indicators::{Filters, Indicators};
+use super::words::Words;
 use crate::beneficiary::Beneficiary;
 use crate::error::{Error, Result};
 use crate::milestone::Milestone;
@@ -180,8 +181,18 @@ fn people(conn: &Connection) -> Result<Vec<PersonRow>> {
     Ok(out)
 }
 
-/// The four tables of the live records, pseudonymised or not.
+/// The four tables of the live records, pseudonymised or not, without
+/// filters, codes labelled in French.
 pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
+    tables_for(store, pseudonymise, &Filters::default(), &Words::new("fr")?)
+}
+
+/// The four tables of the records `filters` admit, as on the dashboard:
+/// the people within region, cohort and sex registered in the period;
+/// the visits and milestones of people within region, cohort and sex
+/// dated in the period; every target. Each code column is followed by its
+/// label in `words`' language (`sex`, `sex_label`).
+pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, words: &Words) -> Result<Vec<Table>> {
     let conn = store.conn();
     let p = if pseudonymise { Some(Pseudonyms::of(conn)?) } else { None };
     let person_id = |id: &uuid::Uuid| match &p {
@@ -193,7 +204,11 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
         None => id.to_string(),
     };
 
-    let people = people(conn)?;
+    let mut people = people(conn)?;
+    // Whose visits and milestones go out: within region, cohort and sex.
+    let admitted: std::collections::HashSet<uuid::Uuid> =
+        people.iter().filter(|r| filters.admits_person(&r.b)).map(|r| r.b.id).collect();
+    people.retain(|r| filters.counts_person(&r.b));
     let beneficiaries = if pseudonymise {
         Table {
             name: "beneficiaries",
@@ -313,11 +328,12 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
 
     // Visits and milestones of live people only (an archived person's
     // records go with her).
-    let visits: Vec<Visit> = docs(
+    let mut visits: Vec<Visit> = docs(
         conn,
         "SELECT v.doc FROM visit v JOIN beneficiary b ON b.id = v.beneficiary_id
          WHERE v.archived_at IS NULL AND b.archived_at IS NULL ORDER BY v.date, v.created_at, v.id",
     )?;
+    visits.retain(|v| admitted.contains(&v.beneficiary_id) && filters.in_period(v.date));
     let visits = if pseudonymise {
         Table {
             name: "visits",
@@ -384,11 +400,12 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
         }
     };
 
-    let milestones: Vec<Milestone> = docs(
+    let mut milestones: Vec<Milestone> = docs(
         conn,
         "SELECT m.doc FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
          WHERE m.archived_at IS NULL AND b.archived_at IS NULL ORDER BY m.date, m.created_at, m.id",
     )?;
+    milestones.retain(|m| admitted.contains(&m.beneficiary_id) && filters.in_period(m.date));
     let amount = |m: &Milestone| m.amount.map_or(Cell::Empty, |a| Cell::Amount(a.0));
     let milestones = if pseudonymise {
         Table {
@@ -447,7 +464,127 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
             })
             .collect(),
     };
-    Ok(vec![beneficiaries, visits, milestones, targets])
+    Ok([beneficiaries, visits, milestones, targets].into_iter().map(|t| labelled(t, words)).collect())
+}
+
+/// The code columns and the label column put after each.
+const LABELLED: [(&str, &str); 8] = [
+    ("sex", "sex_label"),
+    ("region", "region_label"),
+    ("destination_country", "destination_country_label"),
+    ("phase", "phase_label"),
+    ("iga_sector", "iga_sector_label"),
+    ("stage", "stage_label"),
+    ("kind", "kind_label"),
+    ("indicator", "indicator_label"),
+];
+
+/// Every code of the list a code column holds, as stored.
+fn codes_of(table: &str, column: &str) -> Vec<String> {
+    use crate::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
+    let all = |codes: Vec<&str>| codes.into_iter().map(str::to_string).collect();
+    match (table, column) {
+        (_, "sex") => all(Sex::ALL.iter().map(|c| c.as_str()).collect()),
+        (_, "region") => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
+        (_, "destination_country") => all(crate::reference::COUNTRIES.iter().map(|c| c.0).collect()),
+        (_, "phase") => all(Phase::ALL.iter().map(|c| c.as_str()).collect()),
+        (_, "iga_sector") => all(Sector::ALL.iter().map(|c| c.as_str()).collect()),
+        ("visits", "kind") => all(VisitKind::ALL.iter().map(|c| c.as_str()).collect()),
+        (_, "stage" | "kind") => all(MilestoneKind::ALL.iter().map(|c| c.as_str()).collect()),
+        ("targets", "indicator") => all(crate::target::INDICATORS.to_vec()),
+        _ => Vec::new(),
+    }
+}
+
+/// The label of a code in `words`' language.
+fn label_of(w: &Words, table: &str, column: &str, code: &str) -> String {
+    match (table, column) {
+        (_, "sex") => w.code("sex", code),
+        (_, "region") => w.region(code),
+        (_, "destination_country") => w.country(code),
+        (_, "phase") => w.code("phase", code),
+        (_, "iga_sector") => w.code("sector", code),
+        ("visits", "kind") => w.code("visit", code),
+        (_, "stage" | "kind") => w.code("milestone", code),
+        (_, "indicator") => w.t(&format!("indicator.{code}")),
+        _ => code.to_string(),
+    }
+}
+
+/// `table` with a label column after each of its code columns.
+fn labelled(mut table: Table, w: &Words) -> Table {
+    let name = table.name;
+    let mut headers = Vec::new();
+    let mut added: Vec<(usize, &'static str)> = Vec::new();
+    for (i, h) in table.headers.iter().enumerate() {
+        headers.push(*h);
+        if let Some((code, label)) = LABELLED.iter().find(|(c, _)| c == h) {
+            headers.push(*label);
+            added.push((i, code));
+        }
+    }
+    for row in &mut table.rows {
+        let mut out = Vec::with_capacity(row.len() + added.len());
+        for (i, cell) in row.drain(..).enumerate() {
+            let label = added.iter().find(|(at, _)| *at == i).map(|(_, column)| match &cell {
+                Cell::Text(code) => Cell::Text(label_of(w, name, column, code)),
+                _ => Cell::Empty,
+            });
+            out.push(cell);
+            out.extend(label);
+        }
+        *row = out;
+    }
+    table.headers = headers;
+    table
+}
+
+/// The label of a column, in `w`'s language: the form's own label where
+/// there is one.
+fn column_label(w: &Words, column: &str) -> String {
+    if let Some(code) = column.strip_suffix("_label") {
+        return w.tp("export.label_of", &[("column", &column_label(w, code))]);
+    }
+    for key in [format!("export.col.{column}"), format!("field.{column}")] {
+        if w.has(&key) {
+            return w.t(&key);
+        }
+    }
+    column.to_string()
+}
+
+/// The type of a column, from its cells.
+fn column_type(w: &Words, table: &Table, index: usize) -> String {
+    let kind = table.rows.iter().filter_map(|r| r.get(index)).find(|c| **c != Cell::Empty);
+    let key = match kind {
+        Some(Cell::Int(_)) => "integer",
+        Some(Cell::Date(_)) => "date",
+        Some(Cell::Amount(_)) => "amount",
+        Some(Cell::Bool(_)) => "boolean",
+        _ => "text",
+    };
+    w.t(&format!("export.type_{key}"))
+}
+
+/// The codebook: for each column of each table, its name, label, type,
+/// and the codes it may hold with their labels.
+pub fn codebook(tables: &[&Table], w: &Words) -> Table {
+    let mut rows = Vec::new();
+    for t in tables {
+        for (i, h) in t.headers.iter().enumerate() {
+            let codes = codes_of(t.name, h);
+            let codes =
+                codes.iter().map(|c| format!("{c} = {}", label_of(w, t.name, h, c))).collect::<Vec<_>>().join("; ");
+            rows.push(vec![
+                Cell::text(t.name),
+                Cell::text(*h),
+                Cell::text(column_label(w, h)),
+                Cell::text(column_type(w, t, i)),
+                if codes.is_empty() { Cell::Empty } else { Cell::Text(codes) },
+            ]);
+        }
+    }
+    Table { name: "codebook", headers: vec!["sheet", "column", "label", "type", "codes"], rows }
 }
 
 /// The indicators (no filter) as rows of `indicator`, `value`: nested
@@ -505,7 +642,18 @@ fn summary(path: PathBuf, parts: Vec<String>, tables: &[Table], pseudonymised: b
 
 /// One CSV file per table in `dir` (created if needed), UTF-8 with a BOM.
 pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<ExportSummary> {
-    let tables = tables(store, pseudonymise)?;
+    write_csv_for(store, dir, pseudonymise, &Filters::default(), &Words::new("fr")?)
+}
+
+/// [`write_csv`] of the records `filters` admit, labels in `words`.
+pub fn write_csv_for(
+    store: &Store,
+    dir: &Path,
+    pseudonymise: bool,
+    filters: &Filters,
+    words: &Words,
+) -> Result<ExportSummary> {
+    let tables = tables_for(store, pseudonymise, filters, words)?;
     crate::files::private_dir(dir)?;
     // Every file is made in memory first: nothing is written unless all are.
     let mut files = Vec::new();
@@ -529,9 +677,21 @@ pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<Export
 
 /// One XLSX workbook: a sheet per table, then the indicators.
 pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<ExportSummary> {
+    write_xlsx_for(store, path, pseudonymise, &Filters::default(), &Words::new("fr")?)
+}
+
+/// [`write_xlsx`] of the records `filters` admit (the indicators of the
+/// same filters), labels in `words`, and a last sheet, the codebook.
+pub fn write_xlsx_for(
+    store: &Store,
+    path: &Path,
+    pseudonymise: bool,
+    filters: &Filters,
+    words: &Words,
+) -> Result<ExportSummary> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
-    let tables = tables(store, pseudonymise)?;
-    let mut indicators = indicator_rows(&store.indicators(&Filters::default())?)?;
+    let tables = tables_for(store, pseudonymise, filters, words)?;
+    let mut indicators = indicator_rows(&store.indicators(filters)?)?;
     if pseudonymise {
         // Laptops are named after places and people, and their ids link
         // back to the coordinators: none in a file for outsiders.
@@ -546,7 +706,11 @@ pub fn write_xlsx(store: &Store, path: &Path, pseudonymise: bool) -> Result<Expo
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
     let money_fmt = Format::new().set_num_format("#,##0.00");
     let mut sheets = Vec::new();
-    for t in tables.iter().chain(std::iter::once(&indicators)) {
+    let mut all: Vec<&Table> = tables.iter().collect();
+    all.push(&indicators);
+    let book_of_codes = codebook(&all, words);
+    all.push(&book_of_codes);
+    for t in all {
         let sheet = book.add_worksheet();
         sheet.set_name(t.name).map_err(xerr)?;
         for (c, h) in t.headers.iter().enumerate() {

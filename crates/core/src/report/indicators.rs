@@ -97,6 +97,14 @@ impl Filters {
             && self.sex.is_none_or(|s| s == p.sex)
     }
 
+    /// Whether a person is within region, cohort and sex, whenever she was
+    /// registered (her visits and milestones of the period count).
+    pub fn admits_person(&self, b: &Beneficiary) -> bool {
+        self.region.as_deref().is_none_or(|r| r == b.region)
+            && self.cohort.as_deref().is_none_or(|c| Some(c) == b.cohort.as_deref())
+            && self.sex.is_none_or(|s| s == b.sex)
+    }
+
     /// Whether a person is counted among the people of these filters:
     /// within region, cohort and sex, and registered in the period.
     pub fn counts_person(&self, b: &Beneficiary) -> bool {

@@ -133,10 +133,37 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
     })
 }
 
+/// What an export covers and the language of its labels, as the window
+/// or the CLI asks for them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportOptions {
+    /// The dashboard's filters: period, region, cohort, sex.
+    #[serde(default)]
+    pub filters: FiltersInput,
+    /// The language of the label columns and the codebook (fr by default).
+    pub lang: Option<String>,
+}
+
 /// Exports the live records as CSV files or a workbook, into `out` or
-/// into `reports/` under a clear name.
+/// into `reports/` under a clear name: every record, labels in French.
 pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Path>) -> Result<export::ExportSummary> {
+    export_with(store, format, pseudonymise, &ExportOptions::default(), out)
+}
+
+/// [`export`] of the records the filters of `options` admit (as on the
+/// dashboard), codes labelled in its language; a workbook ends with a
+/// codebook sheet.
+pub fn export_with(
+    store: &Store,
+    format: Format,
+    pseudonymise: bool,
+    options: &ExportOptions,
+    out: Option<&Path>,
+) -> Result<export::ExportSummary> {
     store.require(Action::ExportData)?;
+    let filters = options.filters.validate()?;
+    let words = words::Words::new(lang(&options.lang))?;
     let what = if pseudonymise { "export-pseudonymised" } else { "export" };
     let summary = match format {
         Format::Csv => {
@@ -144,22 +171,23 @@ pub fn export(store: &Store, format: Format, pseudonymise: bool, out: Option<&Pa
                 Some(p) => p.to_path_buf(),
                 None => output_path(&reports_dir(store)?, what, None),
             };
-            export::write_csv(store, &dir, pseudonymise)
+            export::write_csv_for(store, &dir, pseudonymise, &filters, &words)
         }
         Format::Xlsx => {
             let path = match out {
                 Some(p) => p.to_path_buf(),
                 None => output_path(&reports_dir(store)?, what, Some("xlsx")),
             };
-            export::write_xlsx(store, &path, pseudonymise)
+            export::write_xlsx_for(store, &path, pseudonymise, &filters, &words)
         }
     }?;
     let act = match format {
         Format::Csv => Act::ExportCsv,
         Format::Xlsx => Act::ExportXlsx,
     };
+    let filtered = if filters.is_empty() { "" } else { ", filtered" };
     let detail = format!(
-        "{}: {} people, {} visits, {} milestones, {} targets",
+        "{}{filtered}: {} people, {} visits, {} milestones, {} targets",
         if pseudonymise { "pseudonymised" } else { "named" },
         summary.beneficiaries,
         summary.visits,

@@ -67,6 +67,11 @@ impl Words {
         self.lang == "ar"
     }
 
+    /// Whether `key` has a text in this language.
+    pub fn has(&self, key: &str) -> bool {
+        self.map.get(key).is_some_and(Value::is_string)
+    }
+
     /// The text of `key` (the key itself when it has none).
     pub fn t(&self, key: &str) -> String {
         self.map.get(key).and_then(Value::as_str).map_or_else(|| key.to_string(), str::to_string)
