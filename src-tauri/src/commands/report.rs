@@ -9,7 +9,7 @@ use crate::AppState;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tauri::State;
-use wafira_core::report::{self, export::ExportSummary, Format, Indicators, PrintRequest, Saved};
+use wafira_core::report::{self, export::ExportSummary, ExportOptions, Format, Indicators, PrintRequest, Saved};
 use wafira_core::target::Target;
 use wafira_core::Result;
 
@@ -48,6 +48,8 @@ pub fn print_report(
 
 /// Exports the records to `path` (a workbook, or a folder of CSV files),
 /// chosen by a person; without one, into `reports/`, and shows them.
+/// `options`: the dashboard's filters and the language of the labels
+/// (every record, French labels, without).
 #[tauri::command]
 pub fn export_data(
     state: State<'_, AppState>,
@@ -55,8 +57,10 @@ pub fn export_data(
     format: Format,
     pseudonymise: bool,
     path: Option<PathBuf>,
+    options: Option<ExportOptions>,
 ) -> Result<ExportSummary> {
-    let summary = with_store(&state, |s| report::export(s, format, pseudonymise, path.as_deref()))?;
+    let options = options.unwrap_or_default();
+    let summary = with_store(&state, |s| report::export_with(s, format, pseudonymise, &options, path.as_deref()))?;
     files.remember(&summary.path);
     if path.is_none() {
         open_with_system(&summary.path);

@@ -1,12 +1,14 @@
 // Targets and exports: the results framework (a target per indicator, for
 // the programme or a region; the core checks and logs each, so targets
-// travel with bundles), and the CSV / XLSX exports of the records, plain or
-// pseudonymised, saved where a person chooses (save.js).
+// travel with bundles), the report for donors (the summary PDF with the
+// manager's narrative typed here, checked by the core), and the CSV / XLSX
+// exports of the records, plain or pseudonymised, saved where a person
+// chooses (save.js).
 
 import * as api from '../api.js';
-import { renderForm, readForm, showErrors } from '../form.js';
-import { applyTranslations, errorText, formatInstant, t } from '../i18n.js';
-import { offerSave, peopleHtml } from '../save.js';
+import { clearErrors, renderForm, readForm, showErrors } from '../form.js';
+import { applyTranslations, currentLang, errorText, formatInstant, pluralKey, t } from '../i18n.js';
+import { offerSave, peopleHtml, tHtml } from '../save.js';
 import { el, esc, may, regionOptions, toast } from '../state.js';
 
 const INDICATORS = [
@@ -27,6 +29,18 @@ const SPEC = [
   { name: 'target', type: 'text', required: true, attrs: { inputmode: 'decimal' } },
 ];
 
+// The donor report: its period and region as on the dashboard, its
+// language, and the narrative printed on its first page (the core refuses
+// more than 3,000 characters or control characters, beside the field).
+const NARRATIVE_MAX = 3000;
+const DONOR_SPEC = [
+  { name: 'from', type: 'date' },
+  { name: 'to', type: 'date' },
+  { name: 'region', type: 'select', options: regionOptions() },
+  { name: 'narrative', type: 'textarea', attrs: { maxlength: String(NARRATIVE_MAX) } },
+];
+let donorDraft = {}; // kept while the app runs: a change of language redraws the screen
+
 export async function render(main) {
   const view = el(`<section class="reports">
     <h1 data-i18n="targets.title"></h1>
@@ -39,9 +53,24 @@ export async function render(main) {
       <p id="targets-empty" class="muted" data-i18n="targets.empty" hidden></p>
     </div>
     <div class="card" id="target-card"><p class="muted" data-i18n="targets.hint"></p><form id="target-form"></form></div>
+    <h2 data-i18n="report.narrative_title" id="donor-title"></h2>
+    <div class="card" id="donor-card">
+      <p class="muted" data-i18n="report.narrative_intro"></p>
+      <form id="donor-form"></form>
+      <p class="muted" id="donor-count" aria-live="polite"></p>
+      <div class="row print-row">
+        <label for="donor-lang" data-i18n="field.lang"></label>
+        <select id="donor-lang">
+          <option value="fr">Français</option><option value="ar">العربية</option><option value="en">English</option>
+        </select>
+        <button type="button" class="primary" id="donor-print" data-i18n="report.print_donor"></button>
+      </div>
+      <div id="donor-result" aria-live="polite"></div>
+    </div>
     <h2 data-i18n="export.title" id="export-title"></h2>
     <div class="card" id="export-card">
       <p class="muted" data-i18n="export.intro"></p>
+      <p class="muted" data-i18n="export.codebook"></p>
       <p><label class="checkbox-inline"><input type="checkbox" id="export-pseudonymise">
         <span data-i18n="export.pseudonymise"></span></label></p>
       <div class="row">
@@ -60,7 +89,34 @@ export async function render(main) {
   view.querySelector('#target-card').hidden = !may('set_targets');
   view.querySelector('#export-title').hidden = !may('export_data');
   view.querySelector('#export-card').hidden = !may('export_data');
+  view.querySelector('#donor-title').hidden = !may('print_report');
+  view.querySelector('#donor-card').hidden = !may('print_report');
+  const donor = view.querySelector('#donor-form');
+  renderForm(donor, DONOR_SPEC, donorDraft);
+  const narrative = donor.elements.narrative;
+  narrative.rows = 8;
+  const count = () => {
+    view.querySelector('#donor-count').textContent = `${narrative.value.length} / ${NARRATIVE_MAX}`;
+  };
+  narrative.addEventListener('input', count);
+  count();
+  donor.addEventListener('input', () => { donorDraft = readForm(donor, DONOR_SPEC); });
+  view.querySelector('#donor-lang').value = currentLang();
   applyTranslations(view);
+  offerSave(view.querySelector('#donor-print'), {
+    what: 'summary',
+    ext: 'pdf',
+    filter: 'save.pdf_files',
+    out: view.querySelector('#donor-result'),
+    before: () => { clearErrors(donor); },
+    write: (path) => {
+      const { narrative: text, ...filters } = readForm(donor, DONOR_SPEC);
+      donorDraft = { ...filters, narrative: text };
+      return api.printReport({ kind: 'summary', filters, lang: view.querySelector('#donor-lang').value, narrative: text || null }, path);
+    },
+    describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
+    failed: (err) => err && err.fields && err.fields.length && showErrors(donor, err),
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
