@@ -10,6 +10,7 @@ use crate::codes::{MilestoneKind, Phase, Sector, VisitKind};
 use crate::error::Result;
 use crate::milestone::MilestoneInput;
 use crate::reference;
+use crate::store::log::Entity;
 use crate::store::{Store, Writer};
 use crate::visit::VisitInput;
 use chrono::{Days, Months, NaiveDate};
@@ -127,6 +128,9 @@ pub struct DemoSummary {
     pub beneficiaries: usize,
     pub visits: usize,
     pub milestones: usize,
+    /// The results framework's records: follow-up surveys, seasons,
+    /// referrals, sessions and attendance.
+    pub records: usize,
 }
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
@@ -139,8 +143,11 @@ fn region_code(rng: &mut ChaCha8Rng) -> String {
         0..=34 => "04".into(),
         35..=59 => "01".into(),
         _ => {
-            let others: Vec<&str> =
-                reference::regions().iter().map(|r| r.code.as_str()).filter(|c| *c != "01" && *c != "04" && *c != reference::OUTSIDE_MOROCCO).collect();
+            let others: Vec<&str> = reference::regions()
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|c| *c != "01" && *c != "04" && *c != reference::OUTSIDE_MOROCCO)
+                .collect();
             pick(rng, &others).to_string()
         }
     }
@@ -206,6 +213,7 @@ fn batched(
         total.beneficiaries += s.beneficiaries;
         total.visits += s.visits;
         total.milestones += s.milestones;
+        total.records += s.records;
         done += chunk;
         progress(done);
     }
@@ -215,19 +223,27 @@ fn batched(
 /// The random source of one generation, kept across its transactions.
 struct Seeded {
     rng: ChaCha8Rng,
+    /// The results framework's records draw from their own stream, so the
+    /// people, visits and milestones of a seed stay what they were.
+    more: ChaCha8Rng,
     used_cins: std::collections::HashSet<String>,
 }
 
 impl Seeded {
     fn new(seed: u64) -> Seeded {
-        Seeded { rng: ChaCha8Rng::seed_from_u64(seed), used_cins: std::collections::HashSet::new() }
+        Seeded {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            more: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_4e5u64),
+            used_cins: std::collections::HashSet::new(),
+        }
     }
 }
 
 fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: Option<usize>) -> Result<DemoSummary> {
     let today = Store::today();
-    let Seeded { rng, used_cins } = seeded;
+    let Seeded { rng, more, used_cins } = seeded;
     let mut summary = DemoSummary::default();
+    let mut batch: Vec<(uuid::Uuid, Phase)> = Vec::with_capacity(n);
     for _ in 0..n {
         let woman = rng.random_range(0..100) < 82;
         let (first, first_ar) = *pick(rng, if woman { WOMEN } else { MEN });
@@ -303,14 +319,251 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: O
                 if registered.format("%m").to_string().as_str() < "07" { "A" } else { "B" }
             )),
             notes: None,
-            ..BeneficiaryInput::default()
+            ..person_more(more)
         };
         let b = w.add_beneficiary(&input)?;
         summary.beneficiaries += 1;
         summary.visits += visits_for(w, rng, b.id, registered, today, visits_each)?;
         summary.milestones += milestones_for(w, rng, b.id, registered, today)?;
+        summary.records += programme_for(w, more, b.id, b.phase, today)?;
+        batch.push((b.id, b.phase));
     }
+    summary.records += sessions_for(w, more, &batch, today)?;
     Ok(summary)
+}
+
+/// The results framework's questions at registration: a baseline income
+/// for most, the Washington Group questions for half (a few with a lot of
+/// difficulty somewhere), a yes/no for some others.
+fn person_more(rng: &mut ChaCha8Rng) -> BeneficiaryInput {
+    let mut input = BeneficiaryInput::default();
+    if rng.random_range(0..100) < 65 {
+        input.baseline_income = Some(serde_json::Value::String(format!("{}", rng.random_range(6..40) * 100)));
+    }
+    match rng.random_range(0..100) {
+        0..=49 => {
+            let answer =
+                |rng: &mut ChaCha8Rng| Some(if rng.random_range(0..100) < 4 { 3 } else { rng.random_range(1..3) });
+            input.wg_seeing = answer(rng);
+            input.wg_hearing = answer(rng);
+            input.wg_walking = answer(rng);
+            input.wg_cognition = answer(rng);
+            input.wg_selfcare = answer(rng);
+            input.wg_communication = answer(rng);
+        }
+        50..=79 => input.disability = Some(rng.random_range(0..100) < 6),
+        _ => {}
+    }
+    input
+}
+
+/// A person's seasons (the one that gives her phase, and one before for
+/// many), the IGA her milestones made given its legal details, its
+/// follow-up surveys at about 6 and 12 months after launch, a referral for
+/// some, and the case status of those who graduated or dropped out.
+fn programme_for(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    id: uuid::Uuid,
+    phase: Phase,
+    today: NaiveDate,
+) -> Result<usize> {
+    use serde_json::{json, Value};
+    let mut made = 0;
+    let record = |w: &mut Writer<'_>, kind: Entity, input: Value| -> Result<serde_json::Map<String, Value>> {
+        match input {
+            Value::Object(m) => w.add_record(kind, m),
+            _ => Err(crate::Error::Other("internal: a demo record is not an object".into())),
+        }
+    };
+    let country = *pick(rng, &["ES", "ES", "ES", "ES", "FR", "PT"]);
+    let year = i64::from(chrono::Datelike::year(&today));
+    let season_dates = |rng: &mut ChaCha8Rng, year: i64| {
+        let departure = NaiveDate::from_ymd_opt(year as i32, rng.random_range(1..4), rng.random_range(1..28));
+        let back = departure.and_then(|d| d.checked_add_months(Months::new(rng.random_range(3..7))));
+        (departure, back)
+    };
+    // The season that puts her where her phase says.
+    let (departure, back) = match phase {
+        Phase::PreDeparture => (today.checked_add_days(Days::new(rng.random_range(20..120))), None),
+        Phase::InMigration => (today.checked_sub_days(Days::new(rng.random_range(20..100))), None),
+        Phase::Returned => season_dates(rng, year - 1),
+    };
+    let planned = departure.map(|d| d.checked_add_months(Months::new(5)).unwrap_or(d));
+    let back = back.filter(|b| *b <= today);
+    record(
+        w,
+        Entity::Season,
+        json!({ "beneficiary_id": id, "year": departure.map_or(year, |d| i64::from(chrono::Datelike::year(&d))),
+                "country": country, "departure_date": departure.map(|d| d.to_string()),
+                "return_date": back.or(if phase == Phase::InMigration { planned } else { None }).map(|d| d.to_string()),
+                "returned_as_planned": back.map(|_| rng.random_range(0..100) < 85) }),
+    )?;
+    made += 1;
+    if rng.random_range(0..100) < 50 {
+        let (d, b) = season_dates(rng, year - 2);
+        record(
+            w,
+            Entity::Season,
+            json!({ "beneficiary_id": id, "year": year - 2, "country": country,
+                    "departure_date": d.map(|d| d.to_string()), "return_date": b.map(|d| d.to_string()),
+                    "returned_as_planned": true }),
+        )?;
+        made += 1;
+    }
+
+    // Her IGA, if her milestones made one, and its surveys.
+    let iga = crate::programme::first_iga_id(id);
+    let launched: Option<String> = w
+        .tx()
+        .prepare_cached(
+            "SELECT min(date) FROM milestone WHERE iga_id = ?1 AND kind = 'iga_launched' AND archived_at IS NULL",
+        )?
+        .query_row([iga.to_string()], |r| r.get(0))?;
+    let stopped: Option<String> = w
+        .tx()
+        .prepare_cached(
+            "SELECT min(date) FROM milestone WHERE iga_id = ?1 AND kind = 'iga_stopped' AND archived_at IS NULL",
+        )?
+        .query_row([iga.to_string()], |r| r.get(0))?;
+    let day = |s: &Option<String>| s.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let (launched, stopped) = (day(&launched), day(&stopped));
+    let mut sustained = false;
+    if let Some(launched) = launched {
+        let status = *pick(rng, &["informal", "informal", "informal", "auto_entrepreneur", "cooperative"]);
+        let security = if status == "informal" { "none" } else { *pick(rng, &["cnss", "amo", "cnss_amo", "none"]) };
+        let mut patch = serde_json::Map::new();
+        patch.insert("legal_status".into(), json!(status));
+        patch.insert("social_security".into(), json!(security));
+        patch.insert("jobs_created".into(), json!(*pick(rng, &[0, 0, 0, 1, 1, 2, 3])));
+        patch.insert("invest_grant".into(), json!(format!("{}", rng.random_range(10..40) * 500)));
+        if rng.random_range(0..100) < 40 {
+            patch.insert("invest_microfinance".into(), json!(format!("{}", rng.random_range(4..30) * 500)));
+        }
+        patch.insert("invest_own".into(), json!(format!("{}", rng.random_range(0..10) * 200)));
+        w.correct_record(Entity::Iga, iga, &patch)?;
+        for months in [6, 12] {
+            // Some surveys are not done: their status stays unknown.
+            if rng.random_range(0..100) < 25 {
+                continue;
+            }
+            let Some(date) = launched
+                .checked_add_months(Months::new(months))
+                .map(|d| d + Days::new(rng.random_range(0..40)))
+                .filter(|d| *d <= today)
+            else {
+                continue;
+            };
+            let operating = stopped.is_none_or(|s| s > date);
+            let turnover = rng.random_range(15..120) * 100;
+            let profit = if operating { rng.random_range(-3..(turnover / 100 / 2).max(1)) * 100 } else { 0 };
+            let channels: Vec<&str> = ["local_market", "shop", "door_to_door", "social_media", "cooperative"]
+                .into_iter()
+                .filter(|_| rng.random_range(0..100) < 35)
+                .collect();
+            let survey = if operating {
+                json!({ "iga_id": iga, "date": date.to_string(), "operating": true,
+                        "monthly_turnover": format!("{turnover}"), "monthly_profit": format!("{profit}"),
+                        "sales_channels": channels })
+            } else {
+                json!({ "iga_id": iga, "date": date.to_string(), "operating": false,
+                        "not_operating_reason": "activité arrêtée (ventes insuffisantes)" })
+            };
+            record(w, Entity::IgaFollowup, survey)?;
+            made += 1;
+            sustained |= months == 12 && operating;
+        }
+    }
+
+    // A referral to a partner for a quarter of the people.
+    if rng.random_range(0..100) < 25 {
+        let (code, _, _) = *pick(rng, crate::programme::BUILT_IN_PARTNERS);
+        let date = today - Days::new(rng.random_range(15..400));
+        let outcome = *pick(rng, &["pending", "taken_up", "taken_up", "declined", "not_eligible", "no_answer"]);
+        record(
+            w,
+            Entity::Referral,
+            json!({ "beneficiary_id": id, "partner_id": crate::programme::built_in_partner_id(code),
+                    "date": date.to_string(), "outcome": outcome,
+                    "outcome_date": (outcome != "pending").then(|| (date + Days::new(20)).min(today).to_string()) }),
+        )?;
+        made += 1;
+    }
+
+    // Graduated after a sustained IGA, for some; a few dropped out.
+    let status = match rng.random_range(0..100) {
+        0..=3 => Some(("dropped_out", Some("ne souhaite plus être suivi·e"))),
+        _ if sustained && rng.random_range(0..100) < 40 => Some(("graduated", None)),
+        _ => None,
+    };
+    if let Some((status, reason)) = status {
+        let mut input = w.beneficiary(id)?.to_input();
+        input.status = Some(status.into());
+        input.status_date = Some((today - Days::new(rng.random_range(1..60))).to_string());
+        input.status_reason = reason.map(str::to_string);
+        let current = w.beneficiary(id)?;
+        let new = input.validate(
+            today,
+            crate::beneficiary::Origin { id, created_at: current.created_at.clone(), created_by: current.created_by },
+        )?;
+        w.save_edit(&current, &new)?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+/// Group sessions of a batch: a pre-departure orientation for those about
+/// to leave and the financial education path (its modules a week apart),
+/// each attended by some of the batch.
+fn sessions_for(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    batch: &[(uuid::Uuid, Phase)],
+    today: NaiveDate,
+) -> Result<usize> {
+    use serde_json::{json, Value};
+    let mut made = 0;
+    let session = |w: &mut Writer<'_>, input: Value, people: &[uuid::Uuid]| -> Result<usize> {
+        let Value::Object(m) = input else { return Ok(0) };
+        let s = w.add_record(Entity::Session, m)?;
+        let sid = s.get("id").cloned().unwrap_or(Value::Null);
+        for p in people {
+            let mut a = serde_json::Map::new();
+            a.insert("session_id".into(), sid.clone());
+            a.insert("beneficiary_id".into(), json!(p));
+            w.add_record(Entity::Attendance, a)?;
+        }
+        Ok(1 + people.len())
+    };
+    for group in batch.chunks(25) {
+        let start = today - Days::new(rng.random_range(40..400));
+        let leaving: Vec<uuid::Uuid> = group.iter().filter(|(_, p)| *p != Phase::Returned).map(|(id, _)| *id).collect();
+        if !leaving.is_empty() {
+            made += session(
+                w,
+                json!({ "kind": "pre_departure", "date": start.to_string(), "place": "Dar Taliba",
+                        "facilitator": "Équipe Wafira", "partner_id": crate::programme::built_in_partner_id("anapec") }),
+                &leaving,
+            )?;
+        }
+        let learners: Vec<uuid::Uuid> =
+            group.iter().map(|(id, _)| *id).filter(|_| rng.random_range(0..100) < 55).collect();
+        for (i, module) in crate::programme::FE_MODULES.iter().enumerate() {
+            let date = start + Days::new(7 * (i as u64 + 1));
+            if date > today {
+                break;
+            }
+            // A few miss a module: they have not completed the path.
+            let present: Vec<uuid::Uuid> = learners.iter().copied().filter(|_| rng.random_range(0..100) < 90).collect();
+            made += session(
+                w,
+                json!({ "kind": "financial_education", "module": module, "date": date.to_string(),
+                        "place": "Maison des jeunes", "facilitator": "Équipe Wafira" }),
+                &present,
+            )?;
+        }
+    }
+    Ok(made)
 }
 
 fn visits_for(
