@@ -80,7 +80,15 @@ pub enum Scrub {
     Year,
     /// A list emptied.
     NoItems,
+    /// Text another field makes required (why she dropped out, why an
+    /// IGA stopped operating): replaced by a dash, which names nobody and
+    /// keeps the record valid for the form's own rules, so a bundle
+    /// carrying it is never refused.
+    Dash,
 }
+
+/// What [`Scrub::Dash`] leaves.
+pub const DASH: &str = "—";
 
 /// The identifying fields of each kind of record, and what an erasure
 /// leaves of each. The one declaration the scrubbing, the refusal of
@@ -100,7 +108,7 @@ pub const SCRUBBED: &[(Entity, &[(&str, Scrub)])] = &[
             ("notes", Scrub::Null),
             ("archive_reason", Scrub::Null),
             // From the results framework (schema 6).
-            ("status_reason", Scrub::Null),
+            ("status_reason", Scrub::Dash),
             ("id_doc_number", Scrub::Null),
             ("place_abroad", Scrub::Null),
         ],
@@ -158,6 +166,7 @@ fn scrub_value(how: Scrub, value: &Value) -> Value {
             None => Value::Null,
         },
         (Scrub::NoItems, Value::Array(_)) => Value::Array(Vec::new()),
+        (Scrub::Dash, Value::String(_)) => Value::String(DASH.into()),
         // A value of another type than its field's: no record holds one.
         _ => Value::Null,
     }

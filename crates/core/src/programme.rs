@@ -113,7 +113,8 @@ pub static IGA_FOLLOWUP: Kind = Kind {
         Field::new("iga_id", Ty::Ref(Entity::Iga)).required().fixed(),
         Field::new("date", Ty::Date).required(),
         Field::new("operating", Ty::Bool).required(),
-        Field::new("not_operating_reason", Ty::Text(500)).identifying(Null),
+        // Required when it is not operating: an erasure leaves a dash.
+        Field::new("not_operating_reason", Ty::Text(500)).identifying(crate::erasure::Scrub::Dash),
         Field::new("monthly_turnover", Ty::Money),
         Field::new("monthly_profit", Ty::SignedMoney),
         Field::new("sales_channels", Ty::Codes("sales_channel", SALES_CHANNELS)),
