@@ -271,16 +271,20 @@ fn rows_by_rowid(conn: &Connection, rowids: &[i64]) -> Result<Vec<ListRow>> {
     if rowids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; rowids.len()].join(", ");
-    let mut stmt =
-        conn.prepare(&format!("SELECT b.rowid, {ROW_COLUMNS} FROM beneficiary b WHERE b.rowid IN ({marks})"))?;
     let mut found: std::collections::HashMap<i64, ListRow> = std::collections::HashMap::with_capacity(rowids.len());
-    let raw = stmt.query_map(rusqlite::params_from_iter(rowids.iter()), |r| {
-        Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-    })?;
-    for row in raw {
-        let (rowid, raw) = row?;
-        found.insert(rowid, to_list_row(raw)?);
+    // SQLite takes at most 32,766 parameters in a statement: a list with
+    // no limit (the CLI's, 100,000 people) is read a thousand at a time.
+    for chunk in rowids.chunks(1000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT b.rowid, {ROW_COLUMNS} FROM beneficiary b WHERE b.rowid IN ({marks})"))?;
+        let raw = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+            Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        })?;
+        for row in raw {
+            let (rowid, raw) = row?;
+            found.insert(rowid, to_list_row(raw)?);
+        }
     }
     Ok(rowids.iter().filter_map(|id| found.remove(id)).collect())
 }
