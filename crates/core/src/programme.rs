@@ -367,3 +367,43 @@ pub fn phase_of(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(season_phase(&seasons, today))
 }
+
+/// The declared kinds as docs/data-dictionary.md prints them (a test keeps
+/// the file equal to this): per kind, each field with its type, whether
+/// it is required, corrected, identifying.
+pub fn data_dictionary() -> String {
+    use crate::kinds::Ty;
+    let mut out = String::new();
+    for k in KINDS {
+        out.push_str(&format!("### `{}`\n\n", k.entity.as_str()));
+        out.push_str("| Field | Type | Required | Corrected | Identifying (erasure) |\n|---|---|:-:|:-:|---|\n");
+        for f in k.fields {
+            let ty = match f.ty {
+                Ty::Text(n) => format!("text ≤ {n}"),
+                Ty::Date => "date, not after today".into(),
+                Ty::AnyDate => "date".into(),
+                Ty::Int(lo, hi) => format!("whole number {lo}–{hi}"),
+                Ty::Money => "money (MAD), ≥ 0".into(),
+                Ty::SignedMoney => "money (MAD), may be negative".into(),
+                Ty::Bool => "true / false".into(),
+                Ty::Code(list, codes) => format!("code `{list}`: {}", codes.join(", ")),
+                Ty::Codes(list, codes) => format!("codes `{list}` (several): {}", codes.join(", ")),
+                Ty::Country => "country (ISO 3166-1 alpha-2)".into(),
+                Ty::Region => "region code".into(),
+                Ty::Province => "province (within the region)".into(),
+                Ty::Person => "person id".into(),
+                Ty::People => "person ids".into(),
+                Ty::Ref(e) => format!("id of a `{}`", e.as_str()),
+            };
+            let yes = |b: bool| if b { "✓" } else { "" };
+            let scrub = match f.scrub {
+                None => String::new(),
+                Some(crate::erasure::Scrub::Dash) => "→ a dash".into(),
+                Some(_) => "→ null".into(),
+            };
+            out.push_str(&format!("| `{}` | {ty} | {} | {} | {scrub} |\n", f.name, yes(f.required), yes(f.editable)));
+        }
+        out.push('\n');
+    }
+    out
+}

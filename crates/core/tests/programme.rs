@@ -422,3 +422,17 @@ fn each_iga_has_its_stage_and_hers_is_the_furthest_of_those_still_going() {
     let history = a.store.profile(fatima).unwrap().history;
     assert!(history.iter().any(|h| h.entity == Entity::Iga && h.record_id == second));
 }
+
+#[test]
+fn the_data_dictionary_prints_the_declarations() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/data-dictionary.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- declared kinds: begin -->\n", "<!-- declared kinds: end -->");
+    let start = doc.find(begin).expect("the declared kinds' section") + begin.len();
+    let stop = doc.find(end).expect("its end");
+    assert_eq!(
+        &doc[start..stop],
+        programme::data_dictionary(),
+        "docs/data-dictionary.md: print it again from programme::data_dictionary()"
+    );
+}
