@@ -16,7 +16,7 @@ use super::targets::Applied;
 use super::words::Words;
 use crate::error::Result;
 use rust_decimal::Decimal;
-use wafira_pdf::{Rgb, Weight};
+use wafira_pdf::{Direction, Rgb, Weight};
 
 /// The colour of the men's bars, beside the accent of the women's.
 const MEN: Rgb = Rgb(120, 144, 176);
@@ -32,15 +32,28 @@ fn num(w: &Words, width: f32) -> Col {
     }
 }
 
+/// The direction of a paragraph from its first letter (as HTML's
+/// `dir="auto"`): a French sentence on an Arabic page keeps its full stop
+/// at its end, an Arabic one on a French page reads right to left.
+fn direction_of(text: &str) -> Option<Direction> {
+    let c = text.chars().find(|c| c.is_alphabetic())?;
+    let arabic = matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}');
+    Some(if arabic { Direction::Rtl } else { Direction::Ltr })
+}
+
 /// The manager's narrative, paragraph by paragraph as typed.
 pub fn narrative(s: &mut Sheet<'_>, text: &str) -> Result<()> {
     let w = s.words;
     s.heading(&w.t("report.narrative"))?;
+    let page = s.doc.direction();
     for para in text.split('\n') {
         if para.trim().is_empty() {
             s.y += 2.0;
         } else {
-            s.paragraph(para.trim_end(), 9.5, INK)?;
+            s.doc.set_direction(direction_of(para).unwrap_or(page));
+            let printed = s.paragraph(para.trim_end(), 9.5, INK);
+            s.doc.set_direction(page);
+            printed?;
         }
     }
     Ok(())
@@ -457,4 +470,16 @@ fn legend(s: &mut Sheet<'_>, keys: &[(Rgb, String)]) -> Result<()> {
     }
     s.y = y + 7.0;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paragraph_reads_in_the_direction_of_its_first_letter() {
+        assert_eq!(direction_of("2025 : Saison réussie."), Some(Direction::Ltr));
+        assert_eq!(direction_of("2025: موسم ناجح."), Some(Direction::Rtl));
+        assert_eq!(direction_of("— 2025 —"), None);
+    }
 }
