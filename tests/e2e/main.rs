@@ -15,6 +15,7 @@ mod practice;
 mod programme;
 mod protection;
 mod report;
+mod results;
 mod small_screen;
 mod sync;
 mod workflows;

@@ -22,7 +22,7 @@ fn cli() -> PathBuf {
 }
 
 /// `wafira report indicators ARGS` on the app's database, as JSON.
-fn cli_indicators(db: &Path, args: &[&str]) -> Value {
+pub(crate) fn cli_indicators(db: &Path, args: &[&str]) -> Value {
     let out = Command::new(cli())
         .arg("--db")
         .arg(db)
@@ -35,12 +35,12 @@ fn cli_indicators(db: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON from wafira")
 }
 
-fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
 }
 
 /// JSON value as the screen's data-value holds it.
-fn plain(v: &Value) -> String {
+pub(crate) fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -49,7 +49,7 @@ fn plain(v: &Value) -> String {
 }
 
 /// Every figure on the dashboard (`data-figure` → `data-value`).
-async fn dashboard_figures(app: &App) -> serde_json::Map<String, Value> {
+pub(crate) async fn dashboard_figures(app: &App) -> serde_json::Map<String, Value> {
     let v = app
         .client
         .execute(
@@ -86,6 +86,17 @@ async fn assert_same_numbers(app: &App, cli: &Value) {
         let path = format!("key_figures.{}.value", k["indicator"].as_str().unwrap());
         assert_eq!(shown.get(&path).and_then(Value::as_str), Some(plain(&k["value"]).as_str()), "{path}");
     }
+    // The results framework: every cell shown is the CLI's figure at its path.
+    let results: Vec<_> = shown.iter().filter(|(path, _)| path.starts_with("results.")).collect();
+    assert!(results.len() > 100, "the results framework's figures: {}", results.len());
+    for (path, value) in results {
+        // An age group or disability answer nobody has is absent from the JSON, shown as 0.
+        let want = match at(cli, path) {
+            Value::Null if path.starts_with("results.people.") => "0".to_string(),
+            v => plain(v),
+        };
+        assert_eq!(value.as_str(), Some(want.as_str()), "{path}");
+    }
     for stage in cli["iga"]["funnel"].as_array().unwrap() {
         let path = format!("iga.funnel.{}", stage["kind"].as_str().unwrap());
         assert_eq!(shown.get(&path).and_then(Value::as_str), Some(plain(&stage["people"]).as_str()), "{path}");
@@ -110,6 +121,8 @@ fn no_viewer() {
 async fn dashboard_shows_the_same_numbers_as_the_cli_with_and_without_filters() {
     no_viewer();
     let app = App::launch_with(prepared).await;
+    // French, whatever an earlier test left (the choice persists).
+    crate::fixtures::language(&app, "fr").await;
     app.click("a[data-route='dashboard']").await;
     app.wait_for("#dash-output [data-figure='beneficiaries.registered']").await;
     assert_same_numbers(&app, &cli_indicators(&app.db, &[])).await;
@@ -150,6 +163,7 @@ async fn print_pdf_saves_the_summary_on_the_usb_stick_in_one_click() {
     let launch =
         Launch { args: Vec::new(), env: vec![("WAFIRA_REMOVABLE_DRIVES".into(), stick.path().display().to_string())] };
     let app = App::launch_opts(launch, prepared).await;
+    crate::fixtures::language(&app, "fr").await;
     app.go("#/dashboard").await;
     app.wait_for("#dash-output [data-figure]").await;
     app.wait_until("the USB button", "!document.querySelector('#print-pdf-usb').hidden").await;

@@ -10,17 +10,43 @@ import { dateEntry, dateValue, displayDate } from './dates.js';
  * required, wide, options: [{value, key}] (key = translation key, or
  * `text` for a name that is data), attrs}. `boolean: true` on a select of
  * 'true'/'false' reads a JSON boolean. `checks` is a group of checkboxes
- * (the codes ticked, as a list); `widget` is built by `create(value)`,
+ * (the codes ticked, as a list); `numeric: true` on a select reads a
+ * number; `widget` is built by `create(value)`,
  * which gives an element whose `readValue()` the form reads.
  * A `date` is the app's own entry (dates.js: dd/mm/yyyy typed and shown,
  * ISO read); `approx: NAME` names the checkbox field that makes it an
- * approximate birth date (a year or an age).
+ * approximate birth date (a year or an age). `blank`: the translation key
+ * of a select's empty choice (what no value means, e.g. Morocco).
+ * `group`: the name of a group of `groups` the field goes into, a box with
+ * its title drawn where its first field is; a group `{label, collapsible}`
+ * is a <details> closed unless one of its fields holds a value (an error
+ * opens it: showErrors).
  */
-export function renderForm(form, spec, values = {}) {
+export function renderForm(form, spec, values = {}, groups = {}) {
   form.classList.add('grid');
   form.noValidate = true;
   form.innerHTML = '';
+  const boxes = {};
+  const boxOf = (name) => {
+    if (boxes[name]) return boxes[name];
+    const g = groups[name] || {};
+    const box = document.createElement(g.collapsible ? 'details' : 'fieldset');
+    box.className = `form-group wide${g.collapsible ? ' collapsible' : ''}`;
+    box.id = `group-${name}`;
+    const title = document.createElement(g.collapsible ? 'summary' : 'legend');
+    title.dataset.i18n = g.label || `form.group.${name}`;
+    const inner = document.createElement('div');
+    inner.className = 'grid';
+    box.append(title, inner);
+    form.append(box);
+    boxes[name] = inner;
+    return inner;
+  };
+  const filled = (v) => v !== undefined && v !== null && v !== '' && v !== false && !(Array.isArray(v) && !v.length);
   for (const f of spec) {
+    if (f.group && groups[f.group] && groups[f.group].collapsible && filled(values[f.name])) {
+      boxOf(f.group).parentElement.open = true;
+    }
     // `id`: where two forms of one screen share a field name.
     const id = f.id || `f-${f.name}`;
     const errId = f.id ? `err-${f.id}` : `err-${f.name}`;
@@ -62,7 +88,7 @@ export function renderForm(form, spec, values = {}) {
       input = document.createElement('select');
       const blank = document.createElement('option');
       blank.value = '';
-      blank.dataset.i18n = f.required ? 'form.choose' : 'form.none';
+      blank.dataset.i18n = f.blank || (f.required ? 'form.choose' : 'form.none');
       input.append(blank);
       for (const o of f.options || []) {
         const opt = document.createElement('option');
@@ -97,7 +123,7 @@ export function renderForm(form, spec, values = {}) {
     err.dataset.fieldError = f.name;
     if (f.type === 'checkbox') wrap.append(input, label, err);
     else wrap.append(label, input, err);
-    form.append(wrap);
+    (f.group ? boxOf(f.group) : form).append(wrap);
   }
   const actions = document.createElement('div');
   actions.className = 'form-actions';
@@ -125,7 +151,8 @@ export function readForm(form, spec) {
       continue;
     }
     const el = form.elements[f.name];
-    if (!el) continue;
+    // A field that does not apply (disabled) is not read: a patch clears it.
+    if (!el || el.disabled) continue;
     if (f.type === 'checkbox') {
       out[f.name] = el.checked;
       continue;
@@ -133,7 +160,7 @@ export function readForm(form, spec) {
     const raw = f.type === 'date' ? dateValue(el) : el.value.trim();
     if (raw === '') continue;
     if (f.boolean) out[f.name] = raw === 'true' ? true : raw === 'false' ? false : raw;
-    else if (f.type === 'number') out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    else if (f.type === 'number' || f.numeric) out[f.name] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
     else if (f.type === 'list') out[f.name] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else out[f.name] = raw;
   }
@@ -173,6 +200,9 @@ export function showErrors(form, err, { keepFocus = false } = {}) {
     p.textContent = p.textContent ? `${p.textContent} ${fieldErrorText(fe)}` : fieldErrorText(fe);
     const named = form.elements[fe.field];
     const input = named instanceof Element ? named : form.querySelector(`#f-${CSS.escape(fe.field)}`);
+    // An error inside a closed group opens it, so that it is seen.
+    const group = p.closest('details');
+    if (group) group.open = true;
     if (input) {
       input.setAttribute('aria-invalid', 'true');
       first = first || input;

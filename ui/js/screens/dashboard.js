@@ -128,7 +128,7 @@ function draw(view) {
   view.querySelector('#dash-fingerprint').textContent = t('dash.fingerprint', { fingerprint: i.fingerprint });
   view.querySelector('#dash-fingerprint').dataset.value = i.fingerprint;
   const out = view.querySelector('#dash-output');
-  out.innerHTML = [keyFigures(i), otherFigures(i), regions(i), breakdowns(i), funnel(i), months(i), dataStatus(i)].join('');
+  out.innerHTML = [keyFigures(i), otherFigures(i), results(i), regions(i), breakdowns(i), funnel(i), months(i), dataStatus(i)].join('');
   applyTranslations(out);
 }
 
@@ -174,6 +174,115 @@ function otherFigures(i) {
     ${fig('followup.no_visit_60_days', t('report.no_visit_60'), num(i.followup.no_visit_60_days), i.followup.no_visit_60_days)}
     ${fig('followup.no_visit_90_days', t('report.no_visit_90'), num(i.followup.no_visit_90_days), i.followup.no_visit_90_days)}
   </dl></div>`;
+}
+
+// --- The results framework (crates/core/src/report/results.rs) -----------
+// Each figure for the period and cumulatively since the start, side by
+// side, women and men apart; every cell carries its path in the indicators
+// (data-figure `results.…`) and its raw value, as the other figures do.
+
+const SEXES = ['women', 'men', 'all'];
+
+/** One cell of a figure: right-aligned, with its path and raw value. */
+function cell(path, raw, shown = raw === null || raw === undefined ? '—' : num(raw)) {
+  return `<td class="num" data-figure="${esc(path)}" data-value="${esc(raw ?? '')}">${esc(shown)}</td>`;
+}
+
+/** The two-row head: the indicator, then the period and the cumulative figure, each by sex. */
+function bySexHead(first = 'dash.results.indicator') {
+  const sexes = `<th scope="col" class="num" data-i18n="report.women"></th><th scope="col" class="num" data-i18n="report.men"></th>
+    <th scope="col" class="num" data-i18n="report.total"></th>`;
+  return `<thead><tr><th rowspan="2" scope="col" data-i18n="${first}"></th>
+    <th colspan="3" scope="colgroup" class="res-period" data-i18n="dash.results.period"></th>
+    <th colspan="3" scope="colgroup" class="res-cumulative" data-i18n="dash.results.cumulative"></th></tr>
+    <tr class="res-sexes">${sexes}${sexes}</tr></thead>`;
+}
+
+/** A row of counts by sex: `path` leads to `{period, cumulative}` of objects whose `key` is `{all, women, men}`. */
+function bySexRow(base, key, label, both) {
+  const cells = ['period', 'cumulative'].flatMap((when) =>
+    SEXES.map((sex) => cell(`${base}.${when}.${key}.${sex}`, both[when][key][sex])));
+  return `<tr data-row="${esc(key)}"><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`;
+}
+
+/** The heading row of a group of rows (a horizon, 12 or 6 months). */
+function groupRow(text, cols = 7) {
+  return `<tr class="res-group"><th colspan="${cols}" scope="rowgroup">${esc(text)}</th></tr>`;
+}
+
+function survivalRows(r, months) {
+  const base = `results.survival_${months}_months`;
+  const both = r[`survival_${months}_months`];
+  const rows = [
+    ['eligible', t(`dash.results.eligible_${months}`)],
+    ['operating', t('dash.results.operating')],
+    ['not_operating', t('dash.results.not_operating')],
+    ['unknown', t('dash.results.unknown')],
+  ].map(([key, label]) => bySexRow(base, key, label, both));
+  // The share is for everyone: in the total columns.
+  const share = (when) => `<td></td><td></td>${cell(`${base}.${when}.share`, both[when].share, pct(both[when].share))}`;
+  rows.push(`<tr data-row="share" class="res-share"><th scope="row">${esc(t('dash.results.share'))}</th>${share('period')}${share('cumulative')}</tr>`);
+  return `<tbody data-horizon="${months}">${groupRow(t(`dash.results.survival_${months}`))}${rows.join('')}</tbody>`;
+}
+
+function incomeRows(r, months) {
+  const base = `results.income_${months}_months`;
+  const both = r[`income_${months}_months`];
+  const row = (key, label, shown) => `<tr data-row="${key}"><th scope="row">${esc(label)}</th>
+    ${['period', 'cumulative'].map((when) => cell(`${base}.${when}.${key}`, both[when][key], shown(both[when][key]))).join('')}</tr>`;
+  return `<tbody data-horizon="${months}">${groupRow(t(`dash.results.at_${months}`), 3)}
+    ${row('surveyed', t('dash.results.surveyed'), num)}
+    ${row('median_profit', t('dash.results.median_profit'), mad)}
+    ${row('median_change_from_baseline', t('dash.results.median_change'), mad)}</tbody>`;
+}
+
+function results(i) {
+  const r = i.results;
+  if (!r) return '';
+  const table = (id, title, body, head = bySexHead()) => `<h3 id="${id}-title">${esc(title)}</h3>
+    <div class="table-scroll"><table class="figures results-table" id="${id}" aria-labelledby="${id}-title">${head}${body}</table></div>`;
+  const rows = (base, list) => `<tbody>${list.map(([key, label]) => bySexRow(base, key, label, r[base.slice('results.'.length)])).join('')}</tbody>`;
+  const eligible = r.survival_12_months.cumulative.eligible.all;
+  const counted = Object.values(r.people.cumulative.by_disability).reduce((n, x) => n + x.all, 0);
+  // The ILO's four groups always, then any other the data has (under 15).
+  const ages = [...new Set(['15-24', '25-34', '35-44', '45+',
+    ...Object.keys(r.people.cumulative.by_age_group), ...Object.keys(r.people.period.by_age_group)])];
+  const ageLabel = (g) => (/^\d/.test(g) ? t('report.age_group', { group: g }) : t('dash.results.age_under_15'));
+  const people = (key, list) => `<tbody>${list.map(([code, label]) => {
+    const cells = ['period', 'cumulative'].flatMap((when) => SEXES.map((sex) => {
+      const v = (r.people[when][key][code] || {})[sex] ?? 0;
+      return cell(`results.people.${when}.${key}.${code}.${sex}`, v);
+    }));
+    return `<tr data-row="${esc(code)}"><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`;
+  }).join('')}</tbody>`;
+  const incomeHead = `<thead><tr><th scope="col" data-i18n="dash.results.indicator"></th>
+    <th scope="col" class="num" data-i18n="dash.results.period"></th><th scope="col" class="num" data-i18n="dash.results.cumulative"></th></tr></thead>`;
+  return `<section id="dash-results" aria-labelledby="dash-results-title">
+    <h2 id="dash-results-title" data-i18n="dash.results.title"></h2>
+    <p class="muted" id="dash-results-intro">${esc(t('dash.results.intro', { date: formatDate(r.period_end) }))}</p>
+    <p class="muted" id="dash-results-base">${esc(tn('dash.results.survival_base', eligible, { n: num(eligible) }))}</p>
+    ${table('res-survival', t('dash.results.survival'), survivalRows(r, 12) + survivalRows(r, 6))}
+    ${table('res-income', t('dash.results.income'), incomeRows(r, 6) + incomeRows(r, 12), incomeHead)}
+    ${table('res-participation', t('dash.results.participation'), rows('results.participation', [
+    ['pre_departure_oriented', t('dash.results.pre_departure_oriented')],
+    ['financial_education_completed', t('dash.results.financial_education_completed')],
+    ['referrals_made', t('dash.results.referrals_made')],
+    ['referrals_taken_up', t('dash.results.referrals_taken_up')],
+  ]))}
+    ${table('res-decent-work', t('dash.results.decent_work'), rows('results.decent_work', [
+    ['igas', t('dash.results.igas')],
+    ['formalised', t('dash.results.formalised')],
+    ['social_security', t('dash.results.social_security')],
+    ['jobs_created', t('dash.results.jobs_created')],
+  ]))}
+    <div class="results-pair">
+      <div>${table('res-age', t('dash.results.by_age'), people('by_age_group', ages.map((g) => [g, ageLabel(g)])),
+    bySexHead('dash.results.age_group'))}</div>
+      <div>${table('res-disability', t('dash.results.by_disability'), people('by_disability', ['yes', 'no', 'not_asked'].map((c) => [c, t(`dash.results.disability.${c}`)])),
+    bySexHead('dash.results.disability'))}
+      <p class="muted" id="dash-results-people">${esc(tn('dash.results.people_counted', counted, { n: num(counted) }))}</p></div>
+    </div>
+  </section>`;
 }
 
 function regions(i) {

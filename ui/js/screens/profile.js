@@ -204,13 +204,46 @@ function identityFacts(p) {
     ['profile.place', place],
     ['field.destination_country', b.destination_country ? t(`country.${b.destination_country}`) : ''],
     ['field.seasons_abroad', b.seasons_abroad ?? ''],
-    ['field.phase', codeLabel('phase', b.phase)],
+    // Where she is in the migration cycle: from her latest season, else as typed.
+    ['field.phase', codeLabel('phase', p.phase_now || b.phase), 'profile-phase'],
+    ['field.status', { html: statusHtml(b) }, 'profile-status'],
+    ...(b.responsible ? [['field.responsible', b.responsible, 'profile-responsible']] : []),
+    ['profile.disability', disabilityText(p.disability), 'profile-disability'],
+    ...originFacts(b),
+    ...(b.baseline_income ? [['field.baseline_income', { html: `<bdi class="amount">${esc(formatAmount(b.baseline_income))}</bdi>` }, 'profile-baseline']] : []),
     ['field.cohort', b.cohort],
     ['field.notes', b.notes],
   ];
   // Each value isolated: a cohort "2026-A" or a CIN keeps its order in Arabic.
   const shown = (v) => (v && v.html ? v.html : `<bdi>${esc(v === null || v === undefined || v === '' ? '—' : v)}</bdi>`);
-  return facts.map(([key, value]) => `<dt data-i18n="${key}"></dt><dd>${shown(value)}</dd>`).join('');
+  return facts.map(([key, value, id]) => `<dt data-i18n="${key}"></dt><dd${id ? ` id="${id}"` : ''}>${shown(value)}</dd>`).join('');
+}
+
+/** Her case status, with since when and why: "Abandon, depuis le 02/03/2026 — a trouvé un emploi". */
+function statusHtml(b) {
+  const status = b.status || 'active';
+  const since = b.status_date ? ` <span class="muted">${esc(t('profile.status_since', { date: formatDate(b.status_date) }))}</span>` : '';
+  const reason = b.status_reason ? ` — <bdi>${esc(b.status_reason)}</bdi>` : '';
+  return `<span class="badge status-${esc(status)}" data-status="${esc(status)}">${esc(codeLabel('case_status', status))}</span>${since}${reason}`;
+}
+
+/** Disability: from the Washington Group answers or the yes/no; not asked when neither. */
+function disabilityText(d) {
+  if (d === true) return t('programme.yes');
+  if (d === false) return t('programme.no');
+  return t('profile.not_asked');
+}
+
+/** Origin, nationality, identity document and place outside Morocco, for someone from another country (shown when given). */
+function originFacts(b) {
+  const country = (c) => (c ? t(`country.${c}`) : '');
+  const doc = [b.id_doc_type && codeLabel('id_doc_type', b.id_doc_type), b.id_doc_number].filter(Boolean);
+  return [
+    ...(b.country_of_origin ? [['field.country_of_origin', country(b.country_of_origin), 'profile-origin']] : []),
+    ...(b.nationality ? [['field.nationality', country(b.nationality), 'profile-nationality']] : []),
+    ...(doc.length ? [['field.id_doc_type', { html: doc.map((x) => `<bdi>${esc(x)}</bdi>`).join(' · ') }, 'profile-id-doc']] : []),
+    ...(b.place_abroad ? [['field.place_abroad', b.place_abroad, 'profile-place-abroad']] : []),
+  ];
 }
 
 /** Visits and milestones together, newest first. */

@@ -8,7 +8,35 @@ import { applyTranslations, codeLabel, formatBirth, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, countryOptions, el, esc, navigate, provinceOptions, regionOptions, toast } from '../state.js';
 
+/** Countries people come from besides Morocco (crates/core/src/reference.rs ORIGIN_COUNTRIES), then the destinations. */
+const ORIGINS = ['MR', 'CV', 'SN', 'ML', 'TN', 'DZ'];
+/** Code lists the window's app_info does not carry yet (crates/core/src/codes.rs). */
+const CASE_STATUS = ['active', 'abroad', 'graduated', 'dropped_out', 'moved_away'];
+const ID_DOC_TYPES = ['passport', 'national_id', 'residence_permit', 'other'];
+const WG = ['wg_seeing', 'wg_hearing', 'wg_walking', 'wg_cognition', 'wg_selfcare', 'wg_communication'];
+
+function listOf(name, fallback) {
+  return (app.info.codes && app.info.codes[name]) || fallback;
+}
+
+function originCodes() {
+  const given = app.info.origin_countries && app.info.origin_countries.map((c) => c.code);
+  const all = [...(given || ORIGINS), ...app.info.countries.map((c) => c.code)];
+  return [...new Set(all)].filter((c) => c !== 'MA');
+}
+
+const options = (codes, list) => codes.map((c) => ({ value: c, key: `code.${list}.${c}` }));
+
+/** The groups of the form: the situation and the income always shown; origin and disability folded away unless filled. */
+export const GROUPS = {
+  origin: { label: 'register.group.origin', collapsible: true },
+  situation: { label: 'register.group.situation' },
+  disability: { label: 'register.group.disability', collapsible: true },
+  income: { label: 'register.group.income' },
+};
+
 export function beneficiarySpec(region) {
+  const yesNo = [{ value: 'true', key: 'programme.yes' }, { value: 'false', key: 'programme.no' }];
   return [
     { name: 'first_name', required: true, attrs: { autocomplete: 'off' } },
     { name: 'last_name', required: true, attrs: { autocomplete: 'off' } },
@@ -22,22 +50,92 @@ export function beneficiarySpec(region) {
     { name: 'province', type: 'select', options: provinceOptions(region) },
     { name: 'commune' },
     { name: 'douar' },
+    // Someone from another country: Moroccan rules (CIN, number, region) are not hers.
+    { name: 'country_of_origin', group: 'origin', type: 'select', blank: 'register.morocco',
+      options: originCodes().map((c) => ({ value: c, key: `country.${c}` })) },
+    { name: 'nationality', group: 'origin', type: 'select',
+      options: ['MA', ...originCodes()].map((c) => ({ value: c, key: `country.${c}` })) },
+    { name: 'id_doc_type', group: 'origin', type: 'select', options: options(listOf('id_doc_type', ID_DOC_TYPES), 'id_doc_type') },
+    { name: 'id_doc_number', group: 'origin', attrs: { autocomplete: 'off', dir: 'ltr', maxlength: '30' } },
+    { name: 'place_abroad', group: 'origin', wide: true, attrs: { maxlength: '120' } },
     { name: 'destination_country', type: 'select', options: countryOptions() },
     { name: 'seasons_abroad', type: 'number', attrs: { min: '0', max: '60' } },
     { name: 'phase', type: 'select', required: true, options: codeOptions('phase') },
     { name: 'iga_sector', type: 'select', options: codeOptions('sector') },
     { name: 'cohort' },
     { name: 'consent_date', type: 'date' },
+    // Where her case stands: none is "active", the blank choice.
+    { name: 'status', group: 'situation', type: 'select', blank: 'code.case_status.active',
+      options: options(listOf('case_status', CASE_STATUS).filter((c) => c !== 'active'), 'case_status') },
+    { name: 'status_date', group: 'situation', type: 'date' },
+    { name: 'status_reason', group: 'situation', wide: true, attrs: { maxlength: '500' } },
+    { name: 'responsible', group: 'situation', attrs: { maxlength: '120' } },
+    // Her monthly income when she registers: the baseline of the income indicators.
+    { name: 'baseline_income', group: 'income', attrs: { inputmode: 'decimal', autocomplete: 'off', dir: 'ltr' } },
+    // The Washington Group's six questions, else a yes/no.
+    ...WG.map((name) => ({ name, group: 'disability', type: 'select', numeric: true,
+      options: [1, 2, 3, 4].map((n) => ({ value: String(n), key: `code.wg.${n}` })) })),
+    { name: 'disability', group: 'disability', type: 'select', boolean: true, options: yesNo },
     { name: 'notes', type: 'textarea', wide: true },
     { name: 'consent', type: 'checkbox', wide: true, label: 'field.consent_statement' },
   ];
 }
+
+/** Whether the form is about a Moroccan: no country of origin, or Morocco. */
+function moroccan(form) {
+  const c = form.elements.country_of_origin.value;
+  return !c || c === 'MA';
+}
+
+/**
+ * What applies follows her country of origin and her status, in place:
+ * the CIN is for Moroccans (hidden and not sent otherwise); "Hors du Maroc"
+ * is offered to others (and kept in sight while chosen, so that the core
+ * can say why it is refused); the date and reason of a status other than
+ * active.
+ */
+function wireRules(form) {
+  const cin = form.elements.cin;
+  const region = form.elements.region;
+  const status = form.elements.status;
+  const outside = [...region.options].find((o) => o.value === OUTSIDE_MOROCCO);
+  const origin = () => {
+    const here = moroccan(form);
+    cin.disabled = !here;
+    cin.closest('.field').hidden = !here;
+    if (outside) {
+      const offered = !here || region.value === OUTSIDE_MOROCCO;
+      outside.hidden = !offered;
+      outside.disabled = !offered;
+    }
+  };
+  const situation = () => {
+    const active = !status.value;
+    for (const name of ['status_date', 'status_reason']) {
+      const input = form.elements[name];
+      input.disabled = active;
+      input.closest('.field').hidden = active;
+    }
+    form.querySelector('label[for="f-status_reason"]').classList.toggle('req', status.value === 'dropped_out');
+  };
+  form.elements.country_of_origin.addEventListener('change', origin);
+  region.addEventListener('change', origin);
+  status.addEventListener('change', situation);
+  origin();
+  situation();
+}
+
+/** The region code of people living outside Morocco (reference.rs OUTSIDE_MOROCCO). */
+const OUTSIDE_MOROCCO = '00';
 
 /** `#/register` registers; `#/register/<id>` edits that person. */
 export async function render(main, id) {
   const editing = Boolean(id);
   const current = editing ? (await api.profile(id)).beneficiary : null;
   const values = current ? { ...current } : { phase: 'pre_departure', consent: false };
+  // Active is the blank choice; said so explicitly, it stays so unless changed.
+  const statusWas = values.status;
+  if (values.status === 'active') delete values.status;
   const view = el(`<section>
     <h1 data-i18n="${editing ? 'register.edit_title' : 'register.title'}"></h1>
     <div id="duplicates" class="card dup-warning" hidden role="alert"></div>
@@ -47,7 +145,7 @@ export async function render(main, id) {
   const form = view.querySelector('form');
   let spec = beneficiarySpec(values.region);
   const build = (vals) => {
-    const actions = renderForm(form, spec, vals);
+    const actions = renderForm(form, spec, vals, GROUPS);
     actions.append(el(`<button type="submit" class="primary" id="save" data-i18n="form.save"></button>`));
     actions.append(el(`<a class="button" href="${editing ? `#/profile/${esc(id)}` : '#/beneficiaries'}" data-i18n="form.cancel"></a>`));
     applyTranslations(form);
@@ -66,6 +164,7 @@ export async function render(main, id) {
       }));
       applyTranslations(province);
     });
+    wireRules(form);
   };
   build(values);
   let confirmedDuplicates = false;
@@ -78,6 +177,7 @@ export async function render(main, id) {
       if (editing) {
         const patch = {};
         for (const f of spec) patch[f.name] = input[f.name] ?? null;
+        if (statusWas === 'active' && patch.status === null) patch.status = 'active';
         await api.updateBeneficiary(id, patch);
         toast(t('register.updated'));
         navigate(`#/profile/${id}`);
