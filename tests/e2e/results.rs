@@ -59,8 +59,13 @@ async fn someone_from_mauritania_registers_with_her_passport_and_a_moroccan_cann
     app.type_into("#f-id_doc_number", "B0412345").await;
     app.type_into("#f-place_abroad", "Nouadhibou").await;
     app.set_value("#f-region", "00").await;
+    // The Washington Group questions: a lot of difficulty walking.
+    app.click("#group-disability summary").await;
+    app.set_value("#f-wg_walking", "3").await;
+    app.set_value("#f-wg_seeing", "1").await;
     app.click("#save").await;
     app.wait_for("section.profile").await;
+    assert_eq!(app.text("#profile-disability").await, "Oui", "from her answers");
     assert_eq!(app.text("#profile-origin").await, "Mauritanie");
     assert_eq!(app.text("#profile-nationality").await, "Mauritanie");
     assert_eq!(app.text("#profile-id-doc").await, "Passeport · B0412345");
@@ -68,13 +73,28 @@ async fn someone_from_mauritania_registers_with_her_passport_and_a_moroccan_cann
     assert!(app.text("#identity").await.contains("Hors du Maroc"), "her region");
     let stored: (String, String, String) = app
         .database()
-        .query_row(
-            "SELECT phone, region, json_extract(doc, '$.country_of_origin') FROM beneficiary",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT phone, region, json_extract(doc, '$.country_of_origin') FROM beneficiary", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
     assert_eq!(stored, ("+22222123456".into(), "00".into(), "MR".into()));
+    let walking: i64 = app
+        .database()
+        .query_row("SELECT json_extract(doc, '$.wg_walking') FROM beneficiary", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(walking, 3, "stored as a number");
+    // Her form again: the groups that hold her answers open.
+    app.click("#edit").await;
+    app.wait_for("#beneficiary-form #group-origin").await;
+    assert_eq!(
+        js(
+            &app,
+            "return [document.querySelector('#group-origin').open, document.querySelector('#group-disability').open,
+                          document.querySelector('#f-wg_walking').value, document.querySelector('#f-cin').disabled]"
+        )
+        .await,
+        json!([true, true, "3", true])
+    );
 
     // A Moroccan (the country set back) with "Hors du Maroc": refused beside
     // the region, and every other problem at once (a document without its
@@ -125,7 +145,10 @@ async fn a_person_who_dropped_out_needs_a_reason_and_leaves_the_followup_plan() 
         js(&app, "return document.querySelector('#f-status_reason').closest('.field').hidden").await.as_bool().unwrap(),
         "no reason asked while she is followed"
     );
-    assert_eq!(js(&app, "return document.querySelector(\"#f-status option[value='']\").textContent").await, json!("Suivi en cours"));
+    assert_eq!(
+        js(&app, "return document.querySelector(\"#f-status option[value='']\").textContent").await,
+        json!("Suivi en cours")
+    );
     app.set_value("#f-status", "dropped_out").await;
     app.set_value("#f-status_date", &days_ago(3)).await;
     app.click("#save").await;
@@ -163,8 +186,10 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
                 )
                 .expect("an IGA");
             let iga = iga["id"].as_str().unwrap().to_string();
-            s.add_milestone_json(json!({ "beneficiary_id": id, "iga_id": iga, "kind": "iga_launched", "date": days_ago(400) }))
-                .expect("its launch");
+            s.add_milestone_json(
+                json!({ "beneficiary_id": id, "iga_id": iga, "kind": "iga_launched", "date": days_ago(400) }),
+            )
+            .expect("its launch");
             s.add_record(
                 Entity::IgaFollowup,
                 json!({ "iga_id": iga, "date": days_ago(30), "operating": true, "monthly_turnover": "4000",
@@ -193,14 +218,30 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
     .await;
     assert_eq!(
         cells,
-        json!(["1", "1", "0", "1", "0", "100,0\u{202f}%", "100,0\u{202f}%", "1\u{202f}800,00 MAD", "800,00 MAD", "1", "1", "1"])
+        json!([
+            "1",
+            "1",
+            "0",
+            "1",
+            "0",
+            "100,0\u{202f}%",
+            "100,0\u{202f}%",
+            "1\u{202f}800,00 MAD",
+            "800,00 MAD",
+            "1",
+            "1",
+            "1"
+        ])
     );
     assert_eq!(
         app.text("#dash-results-base").await,
         "1 AGR lancée depuis au moins 12 mois (cumul) : base de la survie à 12 mois."
     );
     // The numbers keep to the right.
-    assert_eq!(js(&app, &format!("return getComputedStyle(document.querySelector(\"{share}\")).textAlign")).await, json!("right"));
+    assert_eq!(
+        js(&app, &format!("return getComputedStyle(document.querySelector(\"{share}\")).textAlign")).await,
+        json!("right")
+    );
     // The same figures as `wafira report indicators`, every cell.
     let cli = crate::report::cli_indicators(&app.db, &[]);
     let shown = crate::report::dashboard_figures(&app).await;
@@ -227,7 +268,8 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
         app.text("#dash-results [data-figure='results.income_12_months.cumulative.median_profit']").await,
         "1\u{202f}800,00 درهم"
     );
-    let heads = js(&app, "return [...document.querySelectorAll('#res-survival thead th')].map(th => th.textContent)").await;
+    let heads =
+        js(&app, "return [...document.querySelectorAll('#res-survival thead th')].map(th => th.textContent)").await;
     assert_eq!(heads, json!(["المؤشر", "الفترة", "تراكمي", "نساء", "رجال", "المجموع", "نساء", "رجال", "المجموع"]));
     assert_eq!(
         js(&app, "return [document.documentElement.dir, getComputedStyle(document.querySelector('#res-survival td.num')).textAlign]").await,
