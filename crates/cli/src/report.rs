@@ -104,9 +104,6 @@ pub enum ExportCmd {
         /// No names, CIN, phone, exact birth date; stable pseudonyms.
         #[arg(long)]
         pseudonymise: bool,
-        /// The language of the label columns: fr (default), ar or en.
-        #[arg(long)]
-        lang: Option<String>,
         #[command(flatten)]
         filters: FilterArgs,
     },
@@ -152,7 +149,7 @@ pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
 
 pub fn export(store: &Store, cmd: ExportCmd) -> Result<Option<Value>> {
     let (format, out, pseudonymise, lang, filters) = match cmd {
-        ExportCmd::Csv { out, pseudonymise, lang, filters } => (Format::Csv, out, pseudonymise, lang, filters),
+        ExportCmd::Csv { out, pseudonymise, filters } => (Format::Csv, out, pseudonymise, None, filters),
         ExportCmd::Xlsx { out, pseudonymise, lang, filters } => (Format::Xlsx, out, pseudonymise, lang, filters),
     };
     let options = report::ExportOptions { filters: filters.input(), lang };

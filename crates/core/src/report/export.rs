@@ -182,17 +182,17 @@ fn people(conn: &Connection) -> Result<Vec<PersonRow>> {
 }
 
 /// The four tables of the live records, pseudonymised or not, without
-/// filters, codes labelled in French.
+/// filters, codes alone.
 pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
-    tables_for(store, pseudonymise, &Filters::default(), &Words::new("fr")?)
+    tables_for(store, pseudonymise, &Filters::default(), None)
 }
 
 /// The four tables of the records `filters` admit, as on the dashboard:
 /// the people within region, cohort and sex registered in the period;
 /// the visits and milestones of people within region, cohort and sex
-/// dated in the period; every target. Each code column is followed by its
-/// label in `words`' language (`sex`, `sex_label`).
-pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, words: &Words) -> Result<Vec<Table>> {
+/// dated in the period; every target. With `labels`, each code column is
+/// followed by its label in that language (`sex`, `sex_label`).
+pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: Option<&Words>) -> Result<Vec<Table>> {
     let conn = store.conn();
     let p = if pseudonymise { Some(Pseudonyms::of(conn)?) } else { None };
     let person_id = |id: &uuid::Uuid| match &p {
@@ -464,7 +464,11 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, words: &
             })
             .collect(),
     };
-    Ok([beneficiaries, visits, milestones, targets].into_iter().map(|t| labelled(t, words)).collect())
+    let tables = [beneficiaries, visits, milestones, targets];
+    Ok(match labels {
+        Some(words) => tables.into_iter().map(|t| labelled(t, words)).collect(),
+        None => tables.into(),
+    })
 }
 
 /// The code columns and the label column put after each.
@@ -642,18 +646,13 @@ fn summary(path: PathBuf, parts: Vec<String>, tables: &[Table], pseudonymised: b
 
 /// One CSV file per table in `dir` (created if needed), UTF-8 with a BOM.
 pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<ExportSummary> {
-    write_csv_for(store, dir, pseudonymise, &Filters::default(), &Words::new("fr")?)
+    write_csv_for(store, dir, pseudonymise, &Filters::default())
 }
 
-/// [`write_csv`] of the records `filters` admit, labels in `words`.
-pub fn write_csv_for(
-    store: &Store,
-    dir: &Path,
-    pseudonymise: bool,
-    filters: &Filters,
-    words: &Words,
-) -> Result<ExportSummary> {
-    let tables = tables_for(store, pseudonymise, filters, words)?;
+/// [`write_csv`] of the records `filters` admit. Codes alone, as scripts
+/// read them: the labels and the codebook are the workbook's.
+pub fn write_csv_for(store: &Store, dir: &Path, pseudonymise: bool, filters: &Filters) -> Result<ExportSummary> {
+    let tables = tables_for(store, pseudonymise, filters, None)?;
     crate::files::private_dir(dir)?;
     // Every file is made in memory first: nothing is written unless all are.
     let mut files = Vec::new();
@@ -690,7 +689,7 @@ pub fn write_xlsx_for(
     words: &Words,
 ) -> Result<ExportSummary> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
-    let tables = tables_for(store, pseudonymise, filters, words)?;
+    let tables = tables_for(store, pseudonymise, filters, Some(words))?;
     let mut indicators = indicator_rows(&store.indicators(filters)?)?;
     if pseudonymise {
         // Laptops are named after places and people, and their ids link

@@ -141,7 +141,8 @@ pub struct ExportOptions {
     /// The dashboard's filters: period, region, cohort, sex.
     #[serde(default)]
     pub filters: FiltersInput,
-    /// The language of the label columns and the codebook (fr by default).
+    /// The language of the workbook's label columns and codebook (fr by
+    /// default; a CSV export holds codes alone).
     pub lang: Option<String>,
 }
 
@@ -171,7 +172,7 @@ pub fn export_with(
                 Some(p) => p.to_path_buf(),
                 None => output_path(&reports_dir(store)?, what, None),
             };
-            export::write_csv_for(store, &dir, pseudonymise, &filters, &words)
+            export::write_csv_for(store, &dir, pseudonymise, &filters)
         }
         Format::Xlsx => {
             let path = match out {
