@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tauri::State;
 use uuid::Uuid;
 use wafira_core::access::{Action, Actor};
-use wafira_core::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
+use wafira_core::codes::{CaseStatus, IdDocType, MilestoneKind, Phase, Sector, Sex, VisitKind};
 use wafira_core::erasure::Erased;
 use wafira_core::store::log::Entity;
 use wafira_core::store::{Candidate, FollowupGroup, ListQuery, Page, Place, Profile};
@@ -36,7 +36,10 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
                 "sector": codes(Sector::ALL.iter().map(|c| c.as_str())),
                 "visit": codes(VisitKind::ALL.iter().map(|c| c.as_str())),
                 "milestone": codes(MilestoneKind::ALL.iter().map(|c| c.as_str())),
+                "case_status": codes(CaseStatus::ALL.iter().map(|c| c.as_str())),
+                "id_doc_type": codes(IdDocType::ALL.iter().map(|c| c.as_str())),
             },
+            "origin_countries": reference::ORIGIN_COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
             "countries": reference::COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
         }))
     })
