@@ -233,7 +233,7 @@ impl Seeded {
     fn new(seed: u64) -> Seeded {
         Seeded {
             rng: ChaCha8Rng::seed_from_u64(seed),
-            more: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_4e5u64),
+            more: ChaCha8Rng::seed_from_u64(seed ^ 0x0005_eed0_f4e5_u64),
             used_cins: std::collections::HashSet::new(),
         }
     }

@@ -298,42 +298,6 @@ pub fn built_in_partner(id: Uuid) -> Option<(&'static str, &'static str, &'stati
     BUILT_IN_PARTNERS.iter().copied().find(|(code, _, _)| built_in_partner_id(code) == id)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::codes::Sector;
-
-    #[test]
-    fn declarations_hold_together() {
-        for k in KINDS {
-            assert_eq!(k.columns.first(), Some(&"id"), "{:?}", k.entity);
-            assert_eq!(&k.columns[k.columns.len() - 2..], &["created_at", "archived_at"], "{:?}", k.entity);
-            for c in &k.columns[1..k.columns.len() - 2] {
-                assert!(k.field(c).is_some(), "{:?}: column {c} is no field", k.entity);
-            }
-            for f in k.fields {
-                assert!(
-                    !(f.required && f.identifies()),
-                    "{:?}.{}: an erasure must leave a valid record",
-                    k.entity,
-                    f.name
-                );
-            }
-        }
-        let sectors: Vec<&str> = Sector::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(sectors, SECTORS);
-    }
-
-    #[test]
-    fn derived_ids_are_stable_and_distinct() {
-        let (s, p) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        assert_eq!(attendance_id(s, p), attendance_id(s, p));
-        assert_ne!(attendance_id(s, p), attendance_id(p, s));
-        assert_ne!(first_iga_id(p), first_iga_id(s));
-        assert_ne!(built_in_partner_id("anapec"), built_in_partner_id("indh"));
-    }
-}
-
 /// Where a person is in the migration cycle on `today`, from her latest
 /// season (by year, then departure): before its departure, abroad until
 /// its return, back after it. None when she has no season with a
@@ -406,4 +370,40 @@ pub fn data_dictionary() -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Sector;
+
+    #[test]
+    fn declarations_hold_together() {
+        for k in KINDS {
+            assert_eq!(k.columns.first(), Some(&"id"), "{:?}", k.entity);
+            assert_eq!(&k.columns[k.columns.len() - 2..], &["created_at", "archived_at"], "{:?}", k.entity);
+            for c in &k.columns[1..k.columns.len() - 2] {
+                assert!(k.field(c).is_some(), "{:?}: column {c} is no field", k.entity);
+            }
+            for f in k.fields {
+                assert!(
+                    !(f.required && f.identifies()),
+                    "{:?}.{}: an erasure must leave a valid record",
+                    k.entity,
+                    f.name
+                );
+            }
+        }
+        let sectors: Vec<&str> = Sector::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(sectors, SECTORS);
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_distinct() {
+        let (s, p) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(attendance_id(s, p), attendance_id(s, p));
+        assert_ne!(attendance_id(s, p), attendance_id(p, s));
+        assert_ne!(first_iga_id(p), first_iga_id(s));
+        assert_ne!(built_in_partner_id("anapec"), built_in_partner_id("indh"));
+    }
 }

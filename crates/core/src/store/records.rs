@@ -105,15 +105,13 @@ impl Writer<'_> {
         for f in kind.fields {
             let Some(id) = uuid_of(doc, f.name) else { continue };
             match f.ty {
-                crate::kinds::Ty::Ref(Entity::Partner) => {
-                    if programme::built_in_partner(id).is_none() && !self.live(Entity::Partner, id)? {
-                        return Err(invalid(f.name, "unknown_record", id));
-                    }
+                crate::kinds::Ty::Ref(Entity::Partner)
+                    if programme::built_in_partner(id).is_none() && !self.live(Entity::Partner, id)? =>
+                {
+                    return Err(invalid(f.name, "unknown_record", id));
                 }
-                crate::kinds::Ty::Ref(target) => {
-                    if !self.live(target, id)? {
-                        return Err(invalid(f.name, "unknown_record", id));
-                    }
+                crate::kinds::Ty::Ref(target) if target != Entity::Partner && !self.live(target, id)? => {
+                    return Err(invalid(f.name, "unknown_record", id));
                 }
                 _ => {}
             }
