@@ -75,9 +75,15 @@ impl FieldError {
             "erased_beneficiary" => format!("names a person whose data was erased (consent withdrawn): {}", p("id")),
             "already_erased" => format!("names a person whose data is already erased ({})", p("id")),
             "unknown_field" => "is not a field of this record".into(),
-            "cin_for_moroccans" => "is a Moroccan identity card: for another country of origin, give the identity document instead".into(),
-            "outside_morocco_for_others" => "'outside Morocco' is for people from another country of origin: choose her region of Morocco".into(),
-            "invalid_phone_international" => "must be a number written internationally: + then the country code, e.g. +222 22 12 34 56".into(),
+            "cin_for_moroccans" => {
+                "is a Moroccan identity card: for another country of origin, give the identity document instead".into()
+            }
+            "outside_morocco_for_others" => {
+                "'outside Morocco' is for people from another country of origin: choose her region of Morocco".into()
+            }
+            "invalid_phone_international" => {
+                "must be a number written internationally: + then the country code, e.g. +222 22 12 34 56".into()
+            }
             "unknown_record" => format!("names no record here ({})", p("id")),
             "invalid_number" => "must be a whole number".into(),
             "too_many" => format!("holds more than {} items", p("max")),
