@@ -467,6 +467,11 @@ fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metada
     assert_in_order(&line_with(&text, "Outcome IGAs formalised"), &["1", "2", "IGAs launched"]);
     assert_in_order(&line_with(&text, "Outcome IGAs with social-security"), &["1", "2"]);
     assert_in_order(&line_with(&text, "Outcome Jobs created"), &["0", "6", "Women: 6 · men: 0"]);
+    // The cumulative column is the count since the start to the period's
+    // end, as the indicators give it without a start date.
+    let since_start = FiltersInput { to: Some("2025-12-31".into()), ..Default::default() };
+    let b = m.store.indicators(&since_start.validate().unwrap()).unwrap().beneficiaries;
+    assert_eq!((b.registered, b.women, b.men), (4, 3, 1));
     // By sex, age group and disability: women, men, total for the period,
     // then cumulative.
     assert_in_order(&line_with(&text, "of which status unknown at 12"), &["1 0 1 1 0 1"]);

@@ -132,23 +132,36 @@ fn targeted(w: &Words, line: &mut Line, unit: Unit, cumulative: Decimal, target:
     }
 }
 
-/// The logframe: outputs, then outcomes, from the indicators of the
-/// period (`i`) and cumulative to the period's end (`c`).
-pub fn logframe(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()> {
+/// The people registered since the start to the period's end, by sex: the
+/// results framework's cumulative count of people (each counted once,
+/// under one disability status), with the same filters.
+fn registered_cumulative(i: &Indicators) -> BySex {
+    let mut out = BySex::default();
+    for b in i.results.people.cumulative.by_disability.values() {
+        out.all += b.all;
+        out.women += b.women;
+        out.men += b.men;
+    }
+    out
+}
+
+/// The logframe: outputs, then outcomes, for the period and cumulative to
+/// the period's end.
+pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let r = &i.results;
     let target = |name: &str| i.key_figures.iter().find(|k| k.indicator == name).and_then(|k| k.target.as_ref());
     let women_men = |b: &BySex| w.tp("report.lf_women_men", &[("women", &w.int(b.women)), ("men", &w.int(b.men))]);
     let (pp, pc) = (&r.participation.period, &r.participation.cumulative);
     let (dp, dc) = (&r.decent_work.period, &r.decent_work.cumulative);
-    let registered = BySex { all: c.beneficiaries.registered, women: c.beneficiaries.women, men: c.beneficiaries.men };
+    let registered = registered_cumulative(i);
     let mut lines = vec![
         count_line(
             w,
             false,
             "indicator.beneficiaries_registered",
             i.beneficiaries.registered,
-            c.beneficiaries.registered,
+            registered.all,
             target("beneficiaries_registered"),
             women_men(&registered),
         ),
@@ -157,11 +170,11 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()>
             false,
             "indicator.women_registered",
             i.beneficiaries.women,
-            c.beneficiaries.women,
+            registered.women,
             target("women_registered"),
             String::new(),
         ),
-        count_line(w, false, "report.lf_men_registered", i.beneficiaries.men, c.beneficiaries.men, None, String::new()),
+        count_line(w, false, "report.lf_men_registered", i.beneficiaries.men, registered.men, None, String::new()),
         count_line(
             w,
             false,
@@ -287,7 +300,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()>
 
 /// Every count of the results framework by sex, for the period and
 /// cumulatively.
-pub fn by_sex(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()> {
+pub fn by_sex(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let r = &i.results;
     let reg = |x: &Indicators| BySex {
@@ -299,7 +312,7 @@ pub fn by_sex(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()> {
     let (dp, dc) = (&r.decent_work.period, &r.decent_work.cumulative);
     let (s12p, s12c) = (&r.survival_12_months.period, &r.survival_12_months.cumulative);
     let items: Vec<(String, BySex, BySex)> = vec![
-        (w.t("indicator.beneficiaries_registered"), reg(i), reg(c)),
+        (w.t("indicator.beneficiaries_registered"), reg(i), registered_cumulative(i)),
         (w.t("report.lf_pre_departure"), pp.pre_departure_oriented, pc.pre_departure_oriented),
         (w.t("report.lf_financial_education"), pp.financial_education_completed, pc.financial_education_completed),
         (w.t("report.lf_igas_launched"), dp.igas, dc.igas),
@@ -375,15 +388,12 @@ pub fn by_age_and_disability(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
 /// Key figures as horizontal bars, women and men side by side
 /// (cumulative), then IGA survival as bars of operating, not operating
 /// and unknown.
-pub fn charts(s: &mut Sheet<'_>, i: &Indicators, c: &Indicators) -> Result<()> {
+pub fn charts(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let r = &i.results;
     let (pc, dc) = (&r.participation.cumulative, &r.decent_work.cumulative);
     let items: Vec<(String, BySex)> = vec![
-        (
-            w.t("indicator.beneficiaries_registered"),
-            BySex { all: c.beneficiaries.registered, women: c.beneficiaries.women, men: c.beneficiaries.men },
-        ),
+        (w.t("indicator.beneficiaries_registered"), registered_cumulative(i)),
         (w.t("report.lf_pre_departure"), pc.pre_departure_oriented),
         (w.t("report.lf_financial_education"), pc.financial_education_completed),
         (w.t("report.lf_igas_launched"), dc.igas),

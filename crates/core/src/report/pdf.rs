@@ -136,12 +136,6 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
 pub fn summary_with(store: &Store, filters: &Filters, lang: &str, narrative: Option<&str>) -> Result<Printed> {
     let w = Words::new(lang)?;
     let i = store.indicators(filters)?;
-    // Cumulative figures: since the start, to the period's end.
-    let cumulative = match filters.from {
-        Some(_) => Some(store.indicators(&Filters { from: None, ..filters.clone() })?),
-        None => None,
-    };
-    let c = cumulative.as_ref().unwrap_or(&i);
     let days = store.followup_days()?;
     let overdue: Vec<Followup> = store
         .followups(days)?
@@ -155,11 +149,11 @@ pub fn summary_with(store: &Store, filters: &Filters, lang: &str, narrative: Opt
     s.doc.set_keywords(&["WAFIRA II", &i.fingerprint]);
     cover(&mut s, store, &i, &title, narrative)?;
     s.new_page();
-    super::donor::logframe(&mut s, &i, c)?;
+    super::donor::logframe(&mut s, &i)?;
     s.new_page();
-    super::donor::charts(&mut s, &i, c)?;
+    super::donor::charts(&mut s, &i)?;
     s.new_page();
-    super::donor::by_sex(&mut s, &i, c)?;
+    super::donor::by_sex(&mut s, &i)?;
     super::donor::by_age_and_disability(&mut s, &i)?;
     s.new_page();
     key_figures(&mut s, &i)?;
