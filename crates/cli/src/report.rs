@@ -27,11 +27,25 @@ pub struct FilterArgs {
     /// F or M.
     #[arg(long)]
     sex: Option<String>,
+    /// 15-24, 25-34, 35-44 or 45+ (age on the period's last day).
+    #[arg(long)]
+    age_group: Option<String>,
+    /// yes, no or not_asked.
+    #[arg(long)]
+    disability: Option<String>,
 }
 
 impl FilterArgs {
     fn input(self) -> report::FiltersInput {
-        report::FiltersInput { from: self.from, to: self.to, region: self.region, cohort: self.cohort, sex: self.sex }
+        report::FiltersInput {
+            from: self.from,
+            to: self.to,
+            region: self.region,
+            cohort: self.cohort,
+            sex: self.sex,
+            age_group: self.age_group,
+            disability: self.disability,
+        }
     }
 }
 

@@ -147,4 +147,24 @@ fn the_results_framework_figures_are_those_computed_by_hand() {
     let r = m.store.indicators(&men.validate().unwrap()).unwrap().results;
     assert_eq!(r.survival_6_months.cumulative.eligible, sex(1, 0, 1));
     assert_eq!(r.decent_work.cumulative.igas, sex(1, 0, 1));
+
+    // Age group and disability filter too, as the ILO breaks figures down.
+    let filtered = |age: Option<&str>, disability: Option<&str>| {
+        let f = FiltersInput {
+            to: Some("2025-12-31".into()),
+            age_group: age.map(str::to_string),
+            disability: disability.map(str::to_string),
+            ..Default::default()
+        };
+        m.store.indicators(&f.validate().unwrap()).unwrap()
+    };
+    let young = filtered(Some("15-24"), None);
+    assert_eq!((young.beneficiaries.registered, young.results.decent_work.cumulative.igas), (1, sex(1, 0, 1)));
+    let disabled = filtered(None, Some("yes"));
+    assert_eq!(disabled.results.survival_12_months.cumulative.eligible, sex(1, 1, 0), "Amina's IGA alone");
+    assert_eq!(filtered(Some("45+"), Some("no")).beneficiaries.registered, 1, "Zahra");
+    let bad = FiltersInput { age_group: Some("60+".into()), disability: Some("maybe".into()), ..Default::default() };
+    let err = bad.validate().unwrap_err();
+    let invalid = err.as_invalid().unwrap();
+    assert!(invalid.has("age_group", "unknown_code") && invalid.has("disability", "unknown_code"));
 }

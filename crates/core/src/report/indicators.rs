@@ -45,6 +45,12 @@ pub struct FiltersInput {
     pub region: Option<String>,
     pub cohort: Option<String>,
     pub sex: Option<String>,
+    /// `15-24`, `25-34`, `35-44` or `45+`: age on the period's last day.
+    #[serde(default)]
+    pub age_group: Option<String>,
+    /// `yes`, `no` or `not_asked` (results.rs).
+    #[serde(default)]
+    pub disability: Option<String>,
 }
 
 /// Checked filters; `None` means "all".
@@ -55,6 +61,10 @@ pub struct Filters {
     pub region: Option<String>,
     pub cohort: Option<String>,
     pub sex: Option<Sex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disability: Option<String>,
 }
 
 impl FiltersInput {
@@ -81,7 +91,31 @@ impl FiltersInput {
         );
         let cohort = c.take(opt_text("cohort", &self.cohort, 40));
         let sex = c.take(opt_str(&self.sex).map(|s| Sex::parse("sex", s)).transpose());
-        c.finish(|| Some(Filters { from: from?, to: to?, region: region?, cohort: cohort?, sex: sex? }))
+        let one_of = |field: &str, value: &Option<String>, allowed: &[&str]| {
+            opt_str(value)
+                .map(|v| {
+                    if allowed.contains(&v) {
+                        Ok(v.to_string())
+                    } else {
+                        Err(FieldError::new(field, "unknown_code").with("value", v).with("allowed", allowed.join(", ")))
+                    }
+                })
+                .transpose()
+        };
+        let groups: Vec<&str> = super::results::AGE_GROUPS.iter().map(|g| g.0).collect();
+        let age_group = c.take(one_of("age_group", &self.age_group, &groups));
+        let disability = c.take(one_of("disability", &self.disability, &["yes", "no", "not_asked"]));
+        c.finish(|| {
+            Some(Filters {
+                from: from?,
+                to: to?,
+                region: region?,
+                cohort: cohort?,
+                sex: sex?,
+                age_group: age_group?,
+                disability: disability?,
+            })
+        })
     }
 }
 
@@ -95,23 +129,31 @@ impl Filters {
         self.region.as_deref().is_none_or(|r| r == p.region)
             && self.cohort.as_deref().is_none_or(|c| Some(c) == p.cohort.as_deref())
             && self.sex.is_none_or(|s| s == p.sex)
+            && self.admits_traits(p.birth, p.disability)
     }
 
-    /// Whether a person is within region, cohort and sex, whenever she was
-    /// registered (her visits and milestones of the period count).
+    /// Whether a person's age group (on the period's last day, else today)
+    /// and disability are those the filters ask for.
+    pub fn admits_traits(&self, birth: NaiveDate, disability: Option<bool>) -> bool {
+        let on = self.to.unwrap_or_else(Store::today);
+        self.age_group.as_deref().is_none_or(|g| g == super::results::age_group(birth, on))
+            && self.disability.as_deref().is_none_or(|d| d == super::results::disability_code(disability))
+    }
+
+    /// Whether a person is within region, cohort, sex, age group and
+    /// disability, whenever she was registered (her visits and milestones
+    /// of the period count).
     pub fn admits_person(&self, b: &Beneficiary) -> bool {
         self.region.as_deref().is_none_or(|r| r == b.region)
             && self.cohort.as_deref().is_none_or(|c| Some(c) == b.cohort.as_deref())
             && self.sex.is_none_or(|s| s == b.sex)
+            && self.admits_traits(b.birth_date, b.has_disability())
     }
 
     /// Whether a person is counted among the people of these filters:
-    /// within region, cohort and sex, and registered in the period.
+    /// admitted, and registered in the period.
     pub fn counts_person(&self, b: &Beneficiary) -> bool {
-        self.region.as_deref().is_none_or(|r| r == b.region)
-            && self.cohort.as_deref().is_none_or(|c| Some(c) == b.cohort.as_deref())
-            && self.sex.is_none_or(|s| s == b.sex)
-            && self.in_period(registration_date(b))
+        self.admits_person(b) && self.in_period(registration_date(b))
     }
 
     /// True when no filter is set.
@@ -348,6 +390,7 @@ struct Person {
     registered: NaiveDate,
     /// Her birth date (1 January when only the year is known).
     birth: NaiveDate,
+    disability: Option<bool>,
 }
 
 struct VisitRow {
@@ -393,11 +436,13 @@ fn date(field: &str, text: &str) -> Result<NaiveDate> {
 
 /// Loads the live people; their index in the vector stands for them.
 fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>)> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, sex, region, destination_country, iga_sector, phase, cohort,
-                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)), birth_date
+                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)), birth_date,
+                {}
          FROM beneficiary WHERE archived_at IS NULL",
-    )?;
+        super::results::DISABILITY_COLUMNS
+    ))?;
     let mut rows = stmt.query([])?;
     let (mut people, mut index) = (Vec::new(), HashMap::new());
     while let Some(r) = rows.next()? {
@@ -413,6 +458,7 @@ fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>
             cohort: r.get(6)?,
             registered: date("registration date", &registered)?,
             birth: date("birth date", &r.get::<_, String>(8)?)?,
+            disability: super::results::disability_of(r.get(9)?, r.get(10)?),
         });
     }
     Ok((people, index))

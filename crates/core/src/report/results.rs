@@ -144,7 +144,33 @@ fn day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok()
 }
 
-fn age_group(birth: NaiveDate, on: NaiveDate) -> &'static str {
+/// A person's disability read from her row: two columns, her yes/no and
+/// her worst Washington Group answer (0 when none was asked).
+pub(crate) const DISABILITY_COLUMNS: &str = "json_extract(doc, '$.disability'),
+    max(coalesce(json_extract(doc, '$.wg_seeing'), 0), coalesce(json_extract(doc, '$.wg_hearing'), 0),
+        coalesce(json_extract(doc, '$.wg_walking'), 0), coalesce(json_extract(doc, '$.wg_cognition'), 0),
+        coalesce(json_extract(doc, '$.wg_selfcare'), 0), coalesce(json_extract(doc, '$.wg_communication'), 0))";
+
+/// What [`DISABILITY_COLUMNS`] read means (as `Beneficiary::has_disability`).
+pub(crate) fn disability_of(yes_no: Option<bool>, worst_wg: i64) -> Option<bool> {
+    if worst_wg > 0 {
+        Some(worst_wg >= 3)
+    } else {
+        yes_no
+    }
+}
+
+/// The code a disability is reported and filtered by.
+pub fn disability_code(disability: Option<bool>) -> &'static str {
+    match disability {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not_asked",
+    }
+}
+
+/// The age group of someone born on `birth`, on `on`.
+pub fn age_group(birth: NaiveDate, on: NaiveDate) -> &'static str {
     let mut age = i64::from(on.year() - birth.year());
     if (on.month(), on.day()) < (birth.month(), birth.day()) {
         age -= 1;
@@ -160,32 +186,28 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
 
     // The people the filters admit (live, not merged away).
     let mut people: HashMap<String, Person> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, sex, region, cohort, birth_date,
                 coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)),
-                json_extract(doc, '$.disability'),
-                max(coalesce(json_extract(doc, '$.wg_seeing'), 0), coalesce(json_extract(doc, '$.wg_hearing'), 0),
-                    coalesce(json_extract(doc, '$.wg_walking'), 0), coalesce(json_extract(doc, '$.wg_cognition'), 0),
-                    coalesce(json_extract(doc, '$.wg_selfcare'), 0), coalesce(json_extract(doc, '$.wg_communication'), 0)),
-                json_extract(doc, '$.baseline_income')
-         FROM beneficiary WHERE archived_at IS NULL",
-    )?;
+                {DISABILITY_COLUMNS}, json_extract(doc, '$.baseline_income')
+         FROM beneficiary WHERE archived_at IS NULL"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let Some(sex) = Sex::from_code(&r.get::<_, String>(1)?) else { continue };
         let region: String = r.get(2)?;
         let cohort: Option<String> = r.get(3)?;
-        let admitted = filters.region.as_deref().is_none_or(|x| x == region)
-            && filters.cohort.as_deref().is_none_or(|c| Some(c) == cohort.as_deref())
-            && filters.sex.is_none_or(|s| s == sex);
-        if !admitted {
-            continue;
-        }
-        let worst_wg: i64 = r.get(7)?;
-        let disability = if worst_wg > 0 { Some(worst_wg >= 3) } else { r.get::<_, Option<bool>>(6)? };
+        let disability = disability_of(r.get(6)?, r.get(7)?);
         let (Some(birth), Some(registered)) = (day(&r.get::<_, String>(4)?), day(&r.get::<_, String>(5)?)) else {
             continue;
         };
+        let admitted = filters.region.as_deref().is_none_or(|x| x == region)
+            && filters.cohort.as_deref().is_none_or(|c| Some(c) == cohort.as_deref())
+            && filters.sex.is_none_or(|s| s == sex)
+            && filters.admits_traits(birth, disability);
+        if !admitted {
+            continue;
+        }
         let baseline = r.get::<_, Option<String>>(8)?.and_then(|s| Decimal::from_str(&s).ok());
         people.insert(r.get(0)?, Person { sex, birth, registered, disability, baseline });
     }
@@ -390,12 +412,7 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
             continue;
         }
         let group = age_group(p.birth, end).to_string();
-        let disability = match p.disability {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "not_asked",
-        }
-        .to_string();
+        let disability = disability_code(p.disability).to_string();
         for (who, counted) in [(&mut out.people.cumulative, true), (&mut out.people.period, in_period(p.registered))] {
             if counted {
                 who.by_age_group.entry(group.clone()).or_default().add(p.sex, 1);
