@@ -555,3 +555,17 @@ fn a_narrative_with_control_characters_or_too_long_is_refused() {
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn the_cover_names_the_age_group_and_disability_filters() {
+    let m = donor_data();
+    let out = m.path.parent().unwrap().join("filtered.pdf");
+    let request: PrintRequest = serde_json::from_value(
+        json!({"kind": "summary", "lang": "en", "filters": {"age_group": "15-24", "disability": "not_asked"}}),
+    )
+    .unwrap();
+    report::print(&m.store, &request, Some(&out)).unwrap();
+    let text = text_of(&out);
+    assert!(text.contains("Age group : 15-24 years") && text.contains("Not asked"), "{text}");
+    assert!(!text.contains("Omar") && !text.contains("Chraibi"), "{text}");
+}

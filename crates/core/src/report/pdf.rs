@@ -91,6 +91,12 @@ fn filters_text(f: &Filters, w: &Words) -> String {
     if let Some(s) = f.sex {
         parts.push(format!("{} : {}", w.t("field.sex"), w.code("sex", s.as_str())));
     }
+    if let Some(g) = &f.age_group {
+        parts.push(format!("{} : {}", w.t("field.age_group"), w.tp("report.age_group", &[("group", g)])));
+    }
+    if let Some(d) = &f.disability {
+        parts.push(format!("{} : {}", w.t("field.disability"), w.t(&format!("report.disability_{d}"))));
+    }
     if parts.is_empty() {
         w.t("report.no_filter")
     } else {
