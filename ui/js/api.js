@@ -101,7 +101,9 @@ export const setTarget = (input) => invoke('set_target', { input });
 /** request: {kind: 'summary'|'followups', filters, lang} or {kind: 'profile', id, lang}; gives {path, pages, …}. */
 export const printReport = (request, path = null) => invoke('print_report', { request, path });
 /** format: 'csv' | 'xlsx'; gives {path, …}. */
-export const exportData = (format, pseudonymise, path = null) => invoke('export_data', { format, pseudonymise, path });
+/** options: {filters, lang} as the dashboard's (optional). */
+export const exportData = (format, pseudonymise, path = null, options = null) =>
+  invoke('export_data', { format, pseudonymise, path, options });
 
 // Files to and from people (src-tauri/src/commands/files.rs, ui/js/save.js).
 /** {name, drives: [{path, label}], suggested, usb}: where a Save-as opens, and the one-click USB path. */
