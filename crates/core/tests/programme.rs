@@ -436,3 +436,21 @@ fn the_data_dictionary_prints_the_declarations() {
         "docs/data-dictionary.md: print it again from programme::data_dictionary()"
     );
 }
+
+#[test]
+fn a_record_withdrawn_then_put_back_travels_both_ways() {
+    let mut station = machine("Station");
+    let mut a = machine("Portable A");
+    let fatima = a.register(json!({}));
+    let season = id(&a
+        .store
+        .add_record(Entity::Season, json!({ "beneficiary_id": fatima, "year": 2025, "country": "FR" }))
+        .unwrap());
+    a.store.void_record(Entity::Season, season, Some("saisie en double".into())).unwrap();
+    station.import(&a.export());
+    assert!(station.store.record(Entity::Season, season).unwrap()["archived_at"].is_string());
+    a.store.restore_record(Entity::Season, season).unwrap();
+    station.import(&a.export());
+    assert!(station.store.record(Entity::Season, season).unwrap()["archived_at"].is_null());
+    assert_eq!(station.state(), a.state());
+}

@@ -17,7 +17,7 @@ use crate::audit::{Act, Note};
 use crate::error::{Error, FieldError, Result};
 use crate::kinds::{Kind, Origin};
 use crate::programme;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -78,15 +78,7 @@ fn uuid_of(doc: &Map<String, Value>, field: &str) -> Option<Uuid> {
 impl Writer<'_> {
     /// A record's row, as JSON.
     pub(crate) fn declared_doc(&self, entity: Entity, id: Uuid) -> Result<Map<String, Value>> {
-        let doc: Option<String> = self
-            .tx
-            .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
-            .query_row(params![id.to_string()], |r| r.get(0))
-            .optional()?;
-        match doc {
-            Some(d) => Ok(serde_json::from_str(&d)?),
-            None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
-        }
+        self.record_doc(entity, id)
     }
 
     /// Whether a live record of this kind with this id is here.
@@ -341,15 +333,7 @@ impl Store {
     pub fn record(&self, entity: Entity, id: Uuid) -> Result<Map<String, Value>> {
         self.require(Action::Read)?;
         declared(entity)?;
-        let doc: Option<String> = self
-            .conn()
-            .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
-            .query_row(params![id.to_string()], |r| r.get(0))
-            .optional()?;
-        match doc {
-            Some(d) => Ok(serde_json::from_str(&d)?),
-            None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
-        }
+        super::write::doc_of(self.conn(), entity, id)
     }
 
     /// The records of a declared kind, newest first where they are dated.

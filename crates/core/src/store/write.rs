@@ -425,16 +425,8 @@ fn is_record_field(k: &str) -> bool {
 /// the log, so it travels, shows in the history and the derived summaries
 /// follow; a refused one writes nothing.
 impl Writer<'_> {
-    fn record_doc<T: serde::de::DeserializeOwned>(&self, entity: Entity, id: Uuid) -> Result<T> {
-        let doc: Option<String> = self
-            .tx
-            .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
-            .query_row(params![id.to_string()], |r| r.get(0))
-            .optional()?;
-        match doc {
-            Some(d) => Ok(serde_json::from_str(&d)?),
-            None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
-        }
+    pub(crate) fn record_doc<T: serde::de::DeserializeOwned>(&self, entity: Entity, id: Uuid) -> Result<T> {
+        doc_of(&self.tx, entity, id)
     }
 
     /// The record's input with `patch` set over it, after checking that the
@@ -619,6 +611,18 @@ impl Writer<'_> {
         fields.insert("archived_at".into(), Value::Null);
         self.emit(Entity::Iga, id, Op::Create, fields, Map::new(), Map::new())?;
         Ok(true)
+    }
+}
+
+/// A record's row as stored (`doc`), read into `T`.
+pub(crate) fn doc_of<T: serde::de::DeserializeOwned>(conn: &Connection, entity: Entity, id: Uuid) -> Result<T> {
+    let doc: Option<String> = conn
+        .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    match doc {
+        Some(d) => Ok(serde_json::from_str(&d)?),
+        None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
     }
 }
 

@@ -156,26 +156,7 @@ fn check_declared(kind: &crate::kinds::Kind, line: &Line, today: NaiveDate) -> s
         }
         Op::Update if fields.is_empty() => Err(FieldError::new("fields", "required")),
         Op::Update => kind.check_carried(&fields, today, false),
-        Op::Archive => {
-            for k in fields.keys() {
-                if k != "archived_at" && k != "archive_reason" {
-                    return Err(FieldError::new(k, "not_editable"));
-                }
-            }
-            let restore = fields.get("archived_at").is_some_and(Value::is_null)
-                && fields.get("archive_reason").is_none_or(Value::is_null);
-            if !restore {
-                instant("archived_at", fields.get("archived_at"))?;
-            }
-            if let Some(reason) = fields.get("archive_reason").filter(|v| !v.is_null()) {
-                let text = reason.as_str().map(str::to_string);
-                if text.is_none() {
-                    return Err(FieldError::new("archive_reason", "invalid_type"));
-                }
-                crate::validate::opt_text("archive_reason", &text, 500)?;
-            }
-            Ok(())
-        }
+        Op::Archive => check_archive(line.entity, &fields),
     }
 }
 
@@ -341,14 +322,16 @@ fn check_archive(entity: Entity, fields: &Map<String, Value>) -> std::result::Re
     for k in fields.keys() {
         // A person's archive, and a visit's or milestone's withdrawal
         // (void), say why.
-        let with_reason = matches!(entity, Entity::Beneficiary | Entity::Visit | Entity::Milestone);
+        let with_reason =
+            matches!(entity, Entity::Beneficiary | Entity::Visit | Entity::Milestone) || entity.declared().is_some();
         let allowed = k == "archived_at" || (with_reason && k == "archive_reason");
         if !allowed {
             return Err(FieldError::new(k, "not_editable"));
         }
     }
-    // A person restored: both `null`, nothing else.
-    let restore = entity == Entity::Beneficiary
+    // A person or a record of a declared kind restored: both `null`,
+    // nothing else.
+    let restore = (entity == Entity::Beneficiary || entity.declared().is_some())
         && fields.get("archived_at").is_some_and(Value::is_null)
         && fields.get("archive_reason").is_none_or(Value::is_null);
     if !restore {
