@@ -21,6 +21,15 @@ pub const INDICATORS: &[&str] = &[
     "iga_sustained_12_months",
     "share_sustained_of_launched",
     "financing_obtained_total",
+    // The results framework (report/results.rs), cumulative figures.
+    "pre_departure_oriented",
+    "financial_education_completed",
+    "referrals_taken_up",
+    "survival_6_months",
+    "median_profit_12_months",
+    "igas_formalised",
+    "igas_with_social_security",
+    "jobs_created",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -163,6 +163,19 @@ fn the_results_framework_figures_are_those_computed_by_hand() {
     let disabled = filtered(None, Some("yes"));
     assert_eq!(disabled.results.survival_12_months.cumulative.eligible, sex(1, 1, 0), "Amina's IGA alone");
     assert_eq!(filtered(Some("45+"), Some("no")).beneficiaries.registered, 1, "Zahra");
+    // The results framework's figures take targets like the others.
+    m.store.set_target_json(json!({ "indicator": "jobs_created", "target": "12" })).unwrap();
+    m.store.set_target_json(json!({ "indicator": "survival_6_months", "target": "60" })).unwrap();
+    let all = m
+        .store
+        .indicators(&FiltersInput { to: Some("2025-12-31".into()), ..Default::default() }.validate().unwrap())
+        .unwrap();
+    let figure = |name: &str| all.key_figures.iter().find(|k| k.indicator == name).unwrap().clone();
+    assert_eq!(
+        (figure("jobs_created").value.to_string(), figure("jobs_created").progress.map(|p| p.to_string())),
+        ("6".into(), Some("50".into()))
+    );
+    assert_eq!(figure("survival_6_months").value.to_string(), "50");
     let bad = FiltersInput { age_group: Some("60+".into()), disability: Some("maybe".into()), ..Default::default() };
     let err = bad.validate().unwrap_err();
     let invalid = err.as_invalid().unwrap();

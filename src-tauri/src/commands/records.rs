@@ -39,6 +39,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<Value> {
                 "case_status": codes(CaseStatus::ALL.iter().map(|c| c.as_str())),
                 "id_doc_type": codes(IdDocType::ALL.iter().map(|c| c.as_str())),
             },
+            "target_indicators": wafira_core::target::INDICATORS,
             "origin_countries": reference::ORIGIN_COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
             "countries": reference::COUNTRIES.iter().map(|c| json!({"code": c.0, "fr": c.1, "ar": c.2, "en": c.3})).collect::<Vec<_>>(),
         }))

@@ -9,21 +9,13 @@ import * as api from '../api.js';
 import { clearErrors, renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, currentLang, errorText, formatInstant, pluralKey, t } from '../i18n.js';
 import { offerSave, peopleHtml, tHtml } from '../save.js';
-import { el, esc, may, regionOptions, toast } from '../state.js';
+import { app, el, esc, may, regionOptions, toast } from '../state.js';
 
-const INDICATORS = [
-  'beneficiaries_registered',
-  'women_registered',
-  'share_with_visit',
-  'share_financial_education',
-  'iga_launched',
-  'iga_sustained_12_months',
-  'share_sustained_of_launched',
-  'financing_obtained_total',
-];
+// The indicators a target can be set for: the core's list (app_info).
+const indicators = () => app.info.target_indicators || [];
 
-const SPEC = [
-  { name: 'indicator', type: 'select', required: true, options: INDICATORS.map((i) => ({ value: i, key: `indicator.${i}` })) },
+const spec = () => [
+  { name: 'indicator', type: 'select', required: true, options: indicators().map((i) => ({ value: i, key: `indicator.${i}` })) },
   { name: 'region', type: 'select', options: regionOptions() },
   { name: 'baseline', type: 'text', attrs: { inputmode: 'decimal' } },
   { name: 'target', type: 'text', required: true, attrs: { inputmode: 'decimal' } },
@@ -82,7 +74,7 @@ export async function render(main) {
   </section>`);
   main.append(view);
   const form = view.querySelector('form');
-  const actions = renderForm(form, SPEC, {});
+  const actions = renderForm(form, spec(), {});
   actions.append(el('<button type="submit" class="primary" id="target-save" data-i18n="targets.save"></button>'));
   // Targets and exports are the manager's (docs/access.md); the list of
   // targets is everyone's.
@@ -120,7 +112,7 @@ export async function render(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await api.setTarget(readForm(form, SPEC));
+      await api.setTarget(readForm(form, spec()));
       toast(t('targets.saved'));
       form.elements.baseline.value = '';
       form.elements.target.value = '';

@@ -181,7 +181,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             "report.lf_pre_departure",
             pp.pre_departure_oriented.all,
             pc.pre_departure_oriented.all,
-            None,
+            target("pre_departure_oriented"),
             women_men(&pc.pre_departure_oriented),
         ),
         count_line(
@@ -190,7 +190,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             "report.lf_financial_education",
             pp.financial_education_completed.all,
             pc.financial_education_completed.all,
-            None,
+            target("financial_education_completed"),
             women_men(&pc.financial_education_completed),
         ),
         count_line(w, false, "report.lf_igas_launched", dp.igas.all, dc.igas.all, target("iga_launched"), {
@@ -202,15 +202,16 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             "report.lf_referrals_taken_up",
             pp.referrals_taken_up.all,
             pc.referrals_taken_up.all,
-            None,
+            target("referrals_taken_up"),
             w.tp("report.lf_of_referrals", &[("n", &w.int(pc.referrals_made.all))]),
         ),
     ];
     // Outcomes.
     let (s12, s6) = (&r.survival_12_months, &r.survival_6_months);
-    for (key, s, tgt) in
-        [("report.lf_survival_12", s12, target("share_sustained_of_launched")), ("report.lf_survival_6", s6, None)]
-    {
+    for (key, s, tgt) in [
+        ("report.lf_survival_12", s12, target("share_sustained_of_launched")),
+        ("report.lf_survival_6", s6, target("survival_6_months")),
+    ] {
         let mut line = Line {
             outcome: true,
             indicator: w.t(key),
@@ -227,7 +228,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         lines.push(line);
     }
     let (ip, ic) = (&r.income_12_months.period, &r.income_12_months.cumulative);
-    lines.push(Line {
+    let mut profit = Line {
         outcome: true,
         indicator: w.t("report.lf_profit_12"),
         baseline: "—".into(),
@@ -235,7 +236,9 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         period: money(w, ip.median_profit),
         cumulative: money(w, ic.median_profit),
         comment: w.tp("report.lf_surveyed", &[("period", &w.int(ip.surveyed)), ("cumulative", &w.int(ic.surveyed))]),
-    });
+    };
+    targeted(w, &mut profit, Unit::Mad, ic.median_profit.unwrap_or_default(), target("median_profit_12_months"));
+    lines.push(profit);
     lines.push(Line {
         outcome: true,
         indicator: w.t("report.lf_profit_change_12"),
@@ -252,7 +255,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         "report.lf_formalised",
         dp.formalised.all,
         dc.formalised.all,
-        None,
+        target("igas_formalised"),
         of_igas(dc.igas.all),
     ));
     lines.push(count_line(
@@ -261,7 +264,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         "report.lf_social_security",
         dp.social_security.all,
         dc.social_security.all,
-        None,
+        target("igas_with_social_security"),
         of_igas(dc.igas.all),
     ));
     lines.push(count_line(
@@ -270,7 +273,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         "report.lf_jobs_created",
         dp.jobs_created.all,
         dc.jobs_created.all,
-        None,
+        target("jobs_created"),
         women_men(&dc.jobs_created),
     ));
 

@@ -737,7 +737,8 @@ fn key_figures(
     filters: &Filters,
 ) -> Vec<KeyFigure> {
     let zero = Decimal::ZERO;
-    let values: [(&str, Unit, Decimal); 8] = [
+    let (p, d) = (&r.participation.cumulative, &r.decent_work.cumulative);
+    let values: [(&str, Unit, Decimal); 16] = [
         ("beneficiaries_registered", Unit::People, Decimal::from(b.registered)),
         ("women_registered", Unit::People, Decimal::from(b.women)),
         ("share_with_visit", Unit::Percent, c.share_with_visit.unwrap_or(zero)),
@@ -748,6 +749,14 @@ fn key_figures(
         // at least 12 months before the period's end (results.rs).
         ("share_sustained_of_launched", Unit::Percent, r.survival_12_months.cumulative.share.unwrap_or(zero)),
         ("financing_obtained_total", Unit::Mad, f.total.0),
+        ("pre_departure_oriented", Unit::People, Decimal::from(p.pre_departure_oriented.all)),
+        ("financial_education_completed", Unit::People, Decimal::from(p.financial_education_completed.all)),
+        ("referrals_taken_up", Unit::People, Decimal::from(p.referrals_taken_up.all)),
+        ("survival_6_months", Unit::Percent, r.survival_6_months.cumulative.share.unwrap_or(zero)),
+        ("median_profit_12_months", Unit::Mad, r.income_12_months.cumulative.median_profit.unwrap_or(zero)),
+        ("igas_formalised", Unit::People, Decimal::from(d.formalised.all)),
+        ("igas_with_social_security", Unit::People, Decimal::from(d.social_security.all)),
+        ("jobs_created", Unit::People, Decimal::from(d.jobs_created.all)),
     ];
     values
         .into_iter()
