@@ -31,7 +31,27 @@ fn csv_export_writes_one_file_per_table_that_excel_reads_with_accents() {
     let p = programme();
     let dir = p.dir.path().join("export");
     let summary = report::export(&p.store, Format::Csv, false, Some(&dir)).unwrap();
-    assert_eq!(summary.parts, ["beneficiaries.csv", "visits.csv", "milestones.csv", "targets.csv"]);
+    assert_eq!(
+        summary.parts,
+        [
+            "beneficiaries.csv",
+            "visits.csv",
+            "milestones.csv",
+            "targets.csv",
+            "igas.csv",
+            "iga_followups.csv",
+            "seasons.csv",
+            "referrals.csv",
+            "partners.csv",
+            "sessions.csv",
+            "attendance.csv"
+        ]
+    );
+    // The results framework's records, one file per kind: the IGAs her
+    // milestones made (schema 6) are there.
+    let (ih, igas) = read_csv(&dir.join("igas.csv"));
+    assert_eq!(&ih[..3], ["id", "beneficiary_id", "activity"]);
+    assert!(!igas.is_empty());
     assert_eq!((summary.beneficiaries, summary.visits, summary.milestones, summary.targets), (5, 7, 15, 0));
 
     let (h, rows) = read_csv(&dir.join("beneficiaries.csv"));
@@ -59,7 +79,24 @@ fn xlsx_export_has_a_sheet_per_table_and_one_of_indicators() {
     let path = p.dir.path().join("wafira.xlsx");
     report::export(&p.store, Format::Xlsx, false, Some(&path)).unwrap();
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
-    assert_eq!(book.sheet_names(), ["beneficiaries", "visits", "milestones", "targets", "indicators", "codebook"]);
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "beneficiaries",
+            "visits",
+            "milestones",
+            "targets",
+            "igas",
+            "iga_followups",
+            "seasons",
+            "referrals",
+            "partners",
+            "sessions",
+            "attendance",
+            "indicators",
+            "codebook"
+        ]
+    );
     let sheet = book.worksheet_range("beneficiaries").unwrap();
     assert_eq!(sheet.height(), 6, "a header and 5 people");
     assert_eq!(sheet.get((0, 1)), Some(&Data::String("first_name".into())));
@@ -127,7 +164,13 @@ fn pseudonymised_workbook_has_the_same_sheets_without_names() {
     let path = p.dir.path().join("anon.xlsx");
     report::export(&p.store, Format::Xlsx, true, Some(&path)).unwrap();
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
-    assert_eq!(book.sheet_names().len(), 6);
+    assert_eq!(book.sheet_names().len(), 13);
+    // No free text in the results framework's sheets either: an IGA's
+    // name or notes, a season's employer.
+    let igas = book.worksheet_range("igas").unwrap();
+    let header: Vec<String> = igas.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(header[0], "pseudonym");
+    assert!(!header.iter().any(|h| ["name", "notes", "activity", "commune"].contains(&h.as_str())), "{header:?}");
     let people = book.worksheet_range("beneficiaries").unwrap();
     assert_eq!(people.get((0, 0)), Some(&Data::String("pseudonym".into())));
     assert!(people.rows().all(|r| !r.iter().any(|c| c.to_string().contains("Aïcha"))));

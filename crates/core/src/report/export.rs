@@ -464,11 +464,113 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
             })
             .collect(),
     };
-    let tables = [beneficiaries, visits, milestones, targets];
+    let mut tables = vec![beneficiaries, visits, milestones, targets];
+    for kind in crate::programme::KINDS {
+        tables.push(declared_table(conn, kind, pseudonymise, &admitted, filters, &|prefix, id| match prefix {
+            "P" => person_id(id),
+            _ => record_id(prefix, id),
+        })?);
+    }
     Ok(match labels {
         Some(words) => tables.into_iter().map(|t| labelled(t, words)).collect(),
-        None => tables.into(),
+        None => tables,
     })
+}
+
+/// The sheet (or CSV file) of a kind declared field by field: its live
+/// records, those of a person only when she is admitted by the filters,
+/// dated ones only in the period. Pseudonymised: ids keyed like the other
+/// sheets', dates to the month, and no free text at all (it may name
+/// anyone).
+fn declared_table(
+    conn: &Connection,
+    kind: &'static crate::kinds::Kind,
+    pseudonymise: bool,
+    admitted: &std::collections::HashSet<uuid::Uuid>,
+    filters: &Filters,
+    id_of: &dyn Fn(&str, &uuid::Uuid) -> String,
+) -> Result<Table> {
+    use crate::kinds::Ty;
+    use crate::store::log::Entity;
+    let (name, prefix) = match kind.entity {
+        Entity::Iga => ("igas", "I"),
+        Entity::IgaFollowup => ("iga_followups", "F"),
+        Entity::Season => ("seasons", "S"),
+        Entity::Referral => ("referrals", "R"),
+        Entity::Partner => ("partners", "O"),
+        Entity::Session => ("sessions", "G"),
+        _ => ("attendance", "A"),
+    };
+    let prefix_of = |e: Entity| match e {
+        Entity::Iga => "I",
+        Entity::Session => "G",
+        Entity::Partner => "O",
+        _ => "X",
+    };
+    let fields: Vec<&crate::kinds::Field> =
+        kind.fields.iter().filter(|f| !(pseudonymise && matches!(f.ty, Ty::Text(_)))).collect();
+    let mut headers = vec![if pseudonymise { "pseudonym" } else { "id" }];
+    headers.extend(fields.iter().map(|f| f.name));
+    if !pseudonymise {
+        headers.push("created_at");
+    }
+    let docs: Vec<serde_json::Map<String, Value>> = docs(
+        conn,
+        &format!("SELECT doc FROM {} WHERE archived_at IS NULL ORDER BY created_at, id", kind.entity.as_str()),
+    )?;
+    let uuid = |v: &Value| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok());
+    let day = |v: &Value| v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let mut rows = Vec::new();
+    for doc in &docs {
+        let person = doc.get("beneficiary_id").and_then(uuid);
+        if person.is_some_and(|p| !admitted.contains(&p)) {
+            continue;
+        }
+        if let Some(date) = doc.get("date").and_then(day) {
+            if !filters.in_period(date) {
+                continue;
+            }
+        }
+        let Some(id) = doc.get("id").and_then(uuid) else { continue };
+        let mut row = vec![Cell::Text(if pseudonymise { id_of(prefix, &id) } else { id.to_string() })];
+        for f in &fields {
+            let v = doc.get(f.name).unwrap_or(&Value::Null);
+            let ids = |v: &Value, p: &str| -> String {
+                v.as_array()
+                    .map(|a| a.iter().filter_map(uuid).map(|i| if pseudonymise { id_of(p, &i) } else { i.to_string() }))
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            row.push(match (f.ty, v) {
+                (_, Value::Null) => Cell::Empty,
+                (Ty::Date | Ty::AnyDate, v) if pseudonymise => Cell::month(day(v)),
+                (Ty::Date | Ty::AnyDate, v) => Cell::date(day(v)),
+                (Ty::Int(..), v) => v.as_i64().map_or(Cell::Empty, Cell::Int),
+                (Ty::Money | Ty::SignedMoney, v) => {
+                    v.as_str().and_then(|s| s.parse::<Decimal>().ok()).map_or(Cell::Empty, Cell::Amount)
+                }
+                (Ty::Bool, v) => v.as_bool().map_or(Cell::Empty, Cell::Bool),
+                (Ty::Codes(..), v) => Cell::text(
+                    v.as_array()
+                        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+                        .unwrap_or_default(),
+                ),
+                (Ty::Person, v) if pseudonymise => uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of("P", &i))),
+                (Ty::People, v) => Cell::Text(ids(v, "P")),
+                (Ty::Ref(e), v) if pseudonymise && e != Entity::Partner => {
+                    uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of(prefix_of(e), &i)))
+                }
+                (_, v) => Cell::opt(v.as_str().map(str::to_string)),
+            });
+        }
+        if !pseudonymise {
+            row.push(Cell::opt(doc.get("created_at").and_then(Value::as_str).map(str::to_string)));
+        }
+        rows.push(row);
+    }
+    Ok(Table { name, headers, rows })
 }
 
 /// The code columns and the label column put after each.
