@@ -454,3 +454,19 @@ fn a_record_withdrawn_then_put_back_travels_both_ways() {
     assert!(station.store.record(Entity::Season, season).unwrap()["archived_at"].is_null());
     assert_eq!(station.state(), a.state());
 }
+
+#[test]
+fn a_merged_away_persons_attendance_is_unticked_by_its_own_record() {
+    let mut a = machine("Portable A");
+    let fatima = a.register(json!({}));
+    let twin = a.register(json!({ "first_name": "Fatima-Zahra" }));
+    let session =
+        id(&a.store.add_record(Entity::Session, json!({ "kind": "pre_departure", "date": "2025-01-15" })).unwrap());
+    a.store.take_attendance(session, &[twin]).unwrap();
+    a.store.merge_persons(fatima, twin).unwrap();
+    // Her row now shows under Fatima; unticking her withdraws that row.
+    let taken = a.store.take_attendance(session, &[]).unwrap();
+    assert_eq!((taken.ticked, taken.unticked), (0, 1));
+    let q = RecordQuery { session_id: Some(session), ..Default::default() };
+    assert!(a.store.records(Entity::Attendance, &q).unwrap().is_empty());
+}

@@ -411,18 +411,29 @@ impl Store {
             let mut wanted: Vec<Uuid> = present.to_vec();
             wanted.sort();
             wanted.dedup();
-            let listed: Vec<(String, Option<String>)> =
-                w.tx.prepare_cached("SELECT beneficiary_id, archived_at FROM attendance WHERE session_id = ?1")?
-                    .query_map(params![session.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
+            // Each row with its own id: after a merge a row shows under the
+            // person kept, while its id follows from the person ticked.
+            let listed: Vec<(Uuid, Uuid, bool)> =
+                w.tx.prepare_cached(
+                    "SELECT id, beneficiary_id, archived_at IS NOT NULL FROM attendance WHERE session_id = ?1",
+                )?
+                .query_map(params![session.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?))
+                })?
+                .filter_map(|row| match row {
+                    Ok((id, p, archived)) => {
+                        Some(Ok((Uuid::parse_str(&id).ok()?, Uuid::parse_str(&p).ok()?, archived)))
+                    }
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<rusqlite::Result<_>>()?;
             let (mut ticked, mut unticked) = (0, 0);
             for person in &wanted {
-                let id = programme::attendance_id(session, *person);
-                match listed.iter().find(|(p, _)| *p == person.to_string()) {
-                    Some((_, None)) => {}
-                    Some((_, Some(_))) => {
+                match listed.iter().find(|(_, p, _)| p == person) {
+                    Some((_, _, false)) => {}
+                    Some((id, _, true)) => {
                         w.check_beneficiary_live(*person)?;
-                        w.set_withdrawn(Entity::Attendance, id, None)?;
+                        w.set_withdrawn(Entity::Attendance, *id, None)?;
                         ticked += 1;
                     }
                     None => {
@@ -434,14 +445,9 @@ impl Store {
                     }
                 }
             }
-            for (p, archived) in &listed {
-                let Ok(person) = Uuid::parse_str(p) else { continue };
-                if archived.is_none() && !wanted.contains(&person) {
-                    w.set_withdrawn(
-                        Entity::Attendance,
-                        programme::attendance_id(session, person),
-                        Some("unticked".into()),
-                    )?;
+            for (id, person, archived) in &listed {
+                if !archived && !wanted.contains(person) {
+                    w.set_withdrawn(Entity::Attendance, *id, Some("unticked".into()))?;
                     unticked += 1;
                 }
             }
