@@ -324,8 +324,9 @@ fn generate_in(w: &mut Writer<'_>, n: usize, seeded: &mut Seeded, visits_each: O
         let b = w.add_beneficiary(&input)?;
         summary.beneficiaries += 1;
         summary.visits += visits_for(w, rng, b.id, registered, today, visits_each)?;
-        summary.milestones += milestones_for(w, rng, b.id, registered, today)?;
-        summary.records += programme_for(w, more, b.id, b.phase, today)?;
+        let steps = milestones_for(w, rng, b.id, registered, today)?;
+        summary.milestones += steps.made;
+        summary.records += programme_for(w, more, b.id, b.phase, &steps, today)?;
         batch.push((b.id, b.phase));
     }
     summary.records += sessions_for(w, more, &batch, today)?;
@@ -366,6 +367,7 @@ fn programme_for(
     rng: &mut ChaCha8Rng,
     id: uuid::Uuid,
     phase: Phase,
+    steps: &Steps,
     today: NaiveDate,
 ) -> Result<usize> {
     use serde_json::{json, Value};
@@ -414,20 +416,7 @@ fn programme_for(
 
     // Her IGA, if her milestones made one, and its surveys.
     let iga = crate::programme::first_iga_id(id);
-    let launched: Option<String> = w
-        .tx()
-        .prepare_cached(
-            "SELECT min(date) FROM milestone WHERE iga_id = ?1 AND kind = 'iga_launched' AND archived_at IS NULL",
-        )?
-        .query_row([iga.to_string()], |r| r.get(0))?;
-    let stopped: Option<String> = w
-        .tx()
-        .prepare_cached(
-            "SELECT min(date) FROM milestone WHERE iga_id = ?1 AND kind = 'iga_stopped' AND archived_at IS NULL",
-        )?
-        .query_row([iga.to_string()], |r| r.get(0))?;
-    let day = |s: &Option<String>| s.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-    let (launched, stopped) = (day(&launched), day(&stopped));
+    let (launched, stopped) = (steps.launched, steps.stopped);
     let mut sustained = false;
     if let Some(launched) = launched {
         let status = *pick(rng, &["informal", "informal", "informal", "auto_entrepreneur", "cooperative"]);
@@ -618,7 +607,7 @@ fn milestones_for(
     id: uuid::Uuid,
     from: NaiveDate,
     today: NaiveDate,
-) -> Result<usize> {
+) -> Result<Steps> {
     use MilestoneKind::*;
     // Fewer people reach each later step; months after the previous one.
     // (step, chance in % of reaching it, months after the previous, amount range)
@@ -635,6 +624,7 @@ fn milestones_for(
     ];
     let mut date = from;
     let mut launched: Option<NaiveDate> = None;
+    let mut stopped: Option<NaiveDate> = None;
     let mut made = 0;
     for (kind, chance, months, amount) in steps {
         if rng.random_range(0..100) >= *chance {
@@ -642,6 +632,7 @@ fn milestones_for(
                 let stop = date + Days::new(rng.random_range(20..120));
                 if stop <= today {
                     add_milestone(w, id, IgaStopped, stop, None, Some("baisse des ventes"))?;
+                    stopped = Some(stop);
                     made += 1;
                 }
             }
@@ -665,7 +656,14 @@ fn milestones_for(
         add_milestone(w, id, *kind, date, amount, None)?;
         made += 1;
     }
-    Ok(made)
+    Ok(Steps { made, launched, stopped })
+}
+
+/// What [`milestones_for`] recorded of a person's first IGA.
+struct Steps {
+    made: usize,
+    launched: Option<NaiveDate>,
+    stopped: Option<NaiveDate>,
 }
 
 fn add_milestone(
