@@ -119,26 +119,12 @@ pub struct More {
     pub baseline_income: Option<Mad>,
 }
 
-/// The fields of [`More`], which records of earlier versions lack.
-pub const LATER_FIELDS: &[&str] = &[
-    "status",
-    "status_date",
-    "status_reason",
-    "responsible",
-    "disability",
-    "wg_seeing",
-    "wg_hearing",
-    "wg_walking",
-    "wg_cognition",
-    "wg_selfcare",
-    "wg_communication",
-    "country_of_origin",
-    "nationality",
-    "id_doc_type",
-    "id_doc_number",
-    "place_abroad",
-    "baseline_income",
-];
+/// The fields of [`More`], which records of earlier versions lack: the
+/// last of [`EDITABLE`], from `status` on.
+pub const LATER_FIELDS: &[&str] = EDITABLE.split_at(EARLIER_EDITABLE).1;
+
+/// How many of [`EDITABLE`] records of every version have.
+const EARLIER_EDITABLE: usize = 20;
 
 /// The Washington Group questions, in their order.
 pub const WG_QUESTIONS: [&str; 6] =
@@ -549,5 +535,39 @@ impl Beneficiary {
     /// Where her case stands (active when never said).
     pub fn status(&self) -> CaseStatus {
         self.more.status.unwrap_or(CaseStatus::Active)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_later_fields_are_those_of_more() {
+        let all = More {
+            status: Some(CaseStatus::Active),
+            status_date: Some(NaiveDate::MIN),
+            status_reason: Some(String::new()),
+            responsible: Some(String::new()),
+            disability: Some(true),
+            wg_seeing: Some(1),
+            wg_hearing: Some(1),
+            wg_walking: Some(1),
+            wg_cognition: Some(1),
+            wg_selfcare: Some(1),
+            wg_communication: Some(1),
+            country_of_origin: Some(String::new()),
+            nationality: Some(String::new()),
+            id_doc_type: Some(IdDocType::Other),
+            id_doc_number: Some(String::new()),
+            place_abroad: Some(String::new()),
+            baseline_income: Some(Mad(rust_decimal::Decimal::ONE)),
+        };
+        let serde_json::Value::Object(keys) = serde_json::to_value(all).unwrap() else { panic!() };
+        let mut keys: Vec<&str> = keys.keys().map(String::as_str).collect();
+        let mut later = LATER_FIELDS.to_vec();
+        keys.sort();
+        later.sort();
+        assert_eq!(keys, later);
     }
 }
