@@ -190,8 +190,10 @@ pub fn tables(store: &Store, pseudonymise: bool) -> Result<Vec<Table>> {
 /// The four tables of the records `filters` admit, as on the dashboard:
 /// the people within region, cohort and sex registered in the period;
 /// the visits and milestones of people within region, cohort and sex
-/// dated in the period; every target. With `labels`, each code column is
-/// followed by its label in that language (`sex`, `sex_label`).
+/// dated in the period; every target; then a table per declared kind
+/// (`declared_table`). With `labels`, each code column is followed by its
+/// label in that language (`sex`, `sex_label`; a declared kind's from its
+/// declaration: `legal_status`, `legal_status_label`).
 pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: Option<&Words>) -> Result<Vec<Table>> {
     let conn = store.conn();
     let p = if pseudonymise { Some(Pseudonyms::of(conn)?) } else { None };
@@ -465,34 +467,25 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
             .collect(),
     };
     let mut tables = vec![beneficiaries, visits, milestones, targets];
+    if let Some(words) = labels {
+        tables = tables.into_iter().map(|t| labelled(t, words)).collect();
+    }
+    // The declared kinds label their own code fields, from the declaration.
     for kind in crate::programme::KINDS {
-        tables.push(declared_table(conn, kind, pseudonymise, &admitted, filters, &|prefix, id| match prefix {
+        let id_of = |prefix: &str, id: &uuid::Uuid| match prefix {
             "P" => person_id(id),
             _ => record_id(prefix, id),
-        })?);
+        };
+        tables.push(declared_table(conn, kind, pseudonymise, &admitted, filters, labels, &id_of)?);
     }
-    Ok(match labels {
-        Some(words) => tables.into_iter().map(|t| labelled(t, words)).collect(),
-        None => tables,
-    })
+    Ok(tables)
 }
 
-/// The sheet (or CSV file) of a kind declared field by field: its live
-/// records, those of a person only when she is admitted by the filters,
-/// dated ones only in the period. Pseudonymised: ids keyed like the other
-/// sheets', dates to the month, and no free text at all (it may name
-/// anyone).
-fn declared_table(
-    conn: &Connection,
-    kind: &'static crate::kinds::Kind,
-    pseudonymise: bool,
-    admitted: &std::collections::HashSet<uuid::Uuid>,
-    filters: &Filters,
-    id_of: &dyn Fn(&str, &uuid::Uuid) -> String,
-) -> Result<Table> {
-    use crate::kinds::Ty;
+/// The sheet (or CSV file) name of a declared kind and the letter its
+/// pseudonyms start with.
+fn declared_sheet(entity: crate::store::log::Entity) -> (&'static str, &'static str) {
     use crate::store::log::Entity;
-    let (name, prefix) = match kind.entity {
+    match entity {
         Entity::Iga => ("igas", "I"),
         Entity::IgaFollowup => ("iga_followups", "F"),
         Entity::Season => ("seasons", "S"),
@@ -500,7 +493,91 @@ fn declared_table(
         Entity::Partner => ("partners", "O"),
         Entity::Session => ("sessions", "G"),
         _ => ("attendance", "A"),
+    }
+}
+
+/// The declared field a column of a declared kind's sheet holds.
+fn declared_field(table: &str, column: &str) -> Option<(&'static crate::kinds::Kind, &'static crate::kinds::Field)> {
+    let kind = crate::programme::KINDS.iter().copied().find(|k| declared_sheet(k.entity).0 == table)?;
+    Some((kind, kind.field(column)?))
+}
+
+/// Whether a declared field holds codes a label names (a closed list, a
+/// region, province or country, a partner), so that a workbook puts
+/// `<field>_label` after it.
+fn has_label(ty: crate::kinds::Ty) -> bool {
+    use crate::kinds::Ty;
+    matches!(
+        ty,
+        Ty::Code(..)
+            | Ty::Codes(..)
+            | Ty::Country
+            | Ty::Region
+            | Ty::Province
+            | Ty::Ref(crate::store::log::Entity::Partner)
+    )
+}
+
+/// `<field>_label`, made once per declared field (a table's headers are
+/// `&'static str`; there are as many as declared fields, no more).
+fn label_header(field: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static MADE: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut made = MADE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    made.entry(field).or_insert_with(|| Box::leak(format!("{field}_label").into_boxed_str()))
+}
+
+/// The label of a declared field's value in `w`'s language, as the window
+/// shows it (records.js `recordValue`): a code by `code.<list>.<code>`
+/// (several joined by `; `), a region, province or country by its name, a
+/// built-in partner by `code.partner.<code>`, another by the name a
+/// manager gave it (in `partners`, left out of a pseudonymised export).
+fn declared_label(
+    w: &Words,
+    ty: crate::kinds::Ty,
+    v: &Value,
+    partners: &std::collections::HashMap<String, String>,
+) -> Cell {
+    use crate::kinds::Ty;
+    let label = |s: &str| match ty {
+        Ty::Code(list, _) | Ty::Codes(list, _) => w.code(list, s),
+        Ty::Country => w.country(s),
+        Ty::Region => w.region(s),
+        Ty::Province => w.province(s),
+        _ => match uuid::Uuid::parse_str(s).ok().and_then(crate::programme::built_in_partner) {
+            Some((code, _, _)) => w.code("partner", code),
+            None => partners.get(s).cloned().unwrap_or_default(),
+        },
     };
+    match v {
+        Value::String(s) => Cell::text(label(s)),
+        Value::Array(items) => {
+            Cell::text(items.iter().filter_map(Value::as_str).map(label).collect::<Vec<_>>().join("; "))
+        }
+        _ => Cell::Empty,
+    }
+}
+
+/// The sheet (or CSV file) of a kind declared field by field: its live
+/// records, those of a person only when she is admitted by the filters,
+/// dated ones only in the period; an attendance only at a live session of
+/// the period (a withdrawn session counts nowhere). Pseudonymised: ids
+/// keyed like the other sheets', dates to the month, and no free text at
+/// all (it may name anyone). With `labels`, each field holding codes is
+/// followed by its label in that language (`kind`, `kind_label`).
+fn declared_table(
+    conn: &Connection,
+    kind: &'static crate::kinds::Kind,
+    pseudonymise: bool,
+    admitted: &std::collections::HashSet<uuid::Uuid>,
+    filters: &Filters,
+    labels: Option<&Words>,
+    id_of: &dyn Fn(&str, &uuid::Uuid) -> String,
+) -> Result<Table> {
+    use crate::kinds::Ty;
+    use crate::store::log::Entity;
+    let (name, prefix) = declared_sheet(kind.entity);
     let prefix_of = |e: Entity| match e {
         Entity::Iga => "I",
         Entity::Session => "G",
@@ -509,10 +586,37 @@ fn declared_table(
     };
     let fields: Vec<&crate::kinds::Field> =
         kind.fields.iter().filter(|f| !(pseudonymise && matches!(f.ty, Ty::Text(_)))).collect();
+    let labelled = |f: &crate::kinds::Field| labels.is_some() && has_label(f.ty);
     let mut headers = vec![if pseudonymise { "pseudonym" } else { "id" }];
-    headers.extend(fields.iter().map(|f| f.name));
+    for f in &fields {
+        headers.push(f.name);
+        if labelled(f) {
+            headers.push(label_header(f.name));
+        }
+    }
     if !pseudonymise {
         headers.push("created_at");
+    }
+    // The names managers gave the partners they added (withdrawn ones
+    // too: a referral may still name one), for the labels.
+    let mut partners = std::collections::HashMap::new();
+    if labels.is_some() && !pseudonymise && fields.iter().any(|f| matches!(f.ty, Ty::Ref(Entity::Partner))) {
+        let mut stmt = conn.prepare("SELECT id, name FROM partner")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        for row in rows {
+            let (id, name) = row?;
+            partners.insert(id, name.unwrap_or_default());
+        }
+    }
+    // The live sessions and their dates, for their attendance.
+    let mut sessions = std::collections::HashMap::new();
+    if kind.entity == Entity::Attendance {
+        let mut stmt = conn.prepare("SELECT id, date FROM session WHERE archived_at IS NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        for row in rows {
+            let (id, date) = row?;
+            sessions.insert(id, date.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()));
+        }
     }
     let docs: Vec<serde_json::Map<String, Value>> = docs(
         conn,
@@ -529,6 +633,14 @@ fn declared_table(
         if let Some(date) = doc.get("date").and_then(day) {
             if !filters.in_period(date) {
                 continue;
+            }
+        }
+        if kind.entity == Entity::Attendance {
+            let session = doc.get("session_id").and_then(Value::as_str).unwrap_or_default();
+            match sessions.get(session) {
+                Some(Some(date)) if !filters.in_period(*date) => continue,
+                Some(_) => {}
+                None => continue,
             }
         }
         let Some(id) = doc.get("id").and_then(uuid) else { continue };
@@ -564,6 +676,9 @@ fn declared_table(
                 }
                 (_, v) => Cell::opt(v.as_str().map(str::to_string)),
             });
+            if let (Some(w), true) = (labels, has_label(f.ty)) {
+                row.push(declared_label(w, f.ty, v, &partners));
+            }
         }
         if !pseudonymise {
             row.push(Cell::opt(doc.get("created_at").and_then(Value::as_str).map(str::to_string)));
@@ -573,7 +688,9 @@ fn declared_table(
     Ok(Table { name, headers, rows })
 }
 
-/// The code columns and the label column put after each.
+/// The code columns of the person, visit, milestone and target sheets and
+/// the label column put after each (the declared kinds' come from their
+/// declaration: `has_label`).
 const LABELLED: [(&str, &str); 8] = [
     ("sex", "sex_label"),
     ("region", "region_label"),
@@ -589,6 +706,20 @@ const LABELLED: [(&str, &str); 8] = [
 fn codes_of(table: &str, column: &str) -> Vec<String> {
     use crate::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
     let all = |codes: Vec<&str>| codes.into_iter().map(str::to_string).collect();
+    if let Some((_, f)) = declared_field(table, column) {
+        use crate::kinds::Ty;
+        return match f.ty {
+            Ty::Code(_, codes) | Ty::Codes(_, codes) => all(codes.to_vec()),
+            Ty::Region => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
+            Ty::Country => all(crate::reference::COUNTRIES.iter().map(|c| c.0).collect()),
+            // The built-in partners; those managers add are in the partners sheet.
+            Ty::Ref(crate::store::log::Entity::Partner) => crate::programme::BUILT_IN_PARTNERS
+                .iter()
+                .map(|(code, _, _)| crate::programme::built_in_partner_id(code).to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
     match (table, column) {
         (_, "sex") => all(Sex::ALL.iter().map(|c| c.as_str()).collect()),
         (_, "region") => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
@@ -604,6 +735,12 @@ fn codes_of(table: &str, column: &str) -> Vec<String> {
 
 /// The label of a code in `words`' language.
 fn label_of(w: &Words, table: &str, column: &str, code: &str) -> String {
+    if let Some((_, f)) = declared_field(table, column).filter(|(_, f)| has_label(f.ty)) {
+        return match declared_label(w, f.ty, &Value::String(code.to_string()), &Default::default()) {
+            Cell::Text(label) => label,
+            _ => code.to_string(),
+        };
+    }
     match (table, column) {
         (_, "sex") => w.code("sex", code),
         (_, "region") => w.region(code),
@@ -647,9 +784,15 @@ fn labelled(mut table: Table, w: &Words) -> Table {
 
 /// The label of a column, in `w`'s language: the form's own label where
 /// there is one.
-fn column_label(w: &Words, column: &str) -> String {
+fn column_label(w: &Words, table: &str, column: &str) -> String {
     if let Some(code) = column.strip_suffix("_label") {
-        return w.tp("export.label_of", &[("column", &column_label(w, code))]);
+        return w.tp("export.label_of", &[("column", &column_label(w, table, code))]);
+    }
+    // A declared field: the form's label, as the window picks it
+    // (records.js `labelKey`: the kind's own wording first).
+    if let Some((kind, f)) = declared_field(table, column) {
+        let own = format!("field.{}.{}", kind.entity.as_str(), f.name);
+        return if w.has(&own) { w.t(&own) } else { w.t(&format!("field.{}", f.name)) };
     }
     for key in [format!("export.col.{column}"), format!("field.{column}")] {
         if w.has(&key) {
@@ -684,7 +827,7 @@ pub fn codebook(tables: &[&Table], w: &Words) -> Table {
             rows.push(vec![
                 Cell::text(t.name),
                 Cell::text(*h),
-                Cell::text(column_label(w, h)),
+                Cell::text(column_label(w, t.name, h)),
                 Cell::text(column_type(w, t, i)),
                 if codes.is_empty() { Cell::Empty } else { Cell::Text(codes) },
             ]);

@@ -1,7 +1,11 @@
 //! The words and number formats of printed reports, in French, Arabic or
 //! English. The texts are the window's own translation files
-//! (`ui/locales/<lang>/{common,records,report}.json`), compiled in, so that a label
-//! reads the same on screen and on paper.
+//! (`ui/locales/<lang>/{common,records,report,programme}.json`), compiled
+//! in, so that a label reads the same on screen, on paper and in an
+//! export: the labels of the declared kinds' fields and codes
+//! (`field.<kind>.<name>`, `field.<name>`, `code.<list>.<code>`) are the
+//! window's programme.json, read in the window's order (a later file's
+//! key wins, as there).
 
 use crate::error::{Error, Result};
 use crate::money::Mad;
@@ -10,13 +14,14 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
-const LOCALES: &[(&str, [&str; 3])] = &[
+const LOCALES: &[(&str, [&str; 4])] = &[
     (
         "fr",
         [
             include_str!("../../../../ui/locales/fr/common.json"),
             include_str!("../../../../ui/locales/fr/records.json"),
             include_str!("../../../../ui/locales/fr/report.json"),
+            include_str!("../../../../ui/locales/fr/programme.json"),
         ],
     ),
     (
@@ -25,6 +30,7 @@ const LOCALES: &[(&str, [&str; 3])] = &[
             include_str!("../../../../ui/locales/ar/common.json"),
             include_str!("../../../../ui/locales/ar/records.json"),
             include_str!("../../../../ui/locales/ar/report.json"),
+            include_str!("../../../../ui/locales/ar/programme.json"),
         ],
     ),
     (
@@ -33,6 +39,7 @@ const LOCALES: &[(&str, [&str; 3])] = &[
             include_str!("../../../../ui/locales/en/common.json"),
             include_str!("../../../../ui/locales/en/records.json"),
             include_str!("../../../../ui/locales/en/report.json"),
+            include_str!("../../../../ui/locales/en/programme.json"),
         ],
     ),
 ];
