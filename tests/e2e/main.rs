@@ -18,4 +18,5 @@ mod report;
 mod results;
 mod small_screen;
 mod sync;
+mod withdrawn;
 mod workflows;

@@ -7,7 +7,7 @@
 // `field.<name>`.
 
 import * as api from './api.js';
-import { applyTranslations, codeLabel, errorText, formatAmount, formatDate, has, t } from './i18n.js';
+import { applyTranslations, codeLabel, errorText, formatAmount, formatDate, formatInstant, has, t } from './i18n.js';
 import { countryOptions, el, esc, fullName, regionOptions, provinceOptions } from './state.js';
 
 let kinds = null;
@@ -36,6 +36,11 @@ export function partnerNameOf(id) {
   return partnerName((partnerList || []).find((p) => p.id === id)) || '';
 }
 
+/** When and why a record was withdrawn: "Retiré le 03/05/2026 10:12 — saisie en double". */
+export function withdrawnHtml(r) {
+  return `<span class="muted withdrawn-on">${esc(t('programme.withdrawn_on', { date: formatInstant(r.archived_at) }))}</span>${r.archive_reason ? ` — <bdi class="withdrawn-reason">${esc(r.archive_reason)}</bdi>` : ''}`;
+}
+
 /** The label key of a field of a kind. */
 export function labelKey(kind, name) {
   return has(`field.${kind}.${name}`) ? `field.${kind}.${name}` : `field.${name}`;
@@ -48,8 +53,10 @@ const SET_BY_SCREEN = ['beneficiary_id', 'iga_id', 'session_id'];
  * The form spec of a kind: every declared field but those the screen sets,
  * in the declared order; `correcting` keeps the editable ones only.
  * `people` builds the searchable pick of people for a `people` field.
+ * `current`: the record corrected, whose partner stays offered even if it
+ * was withdrawn since (else the correction would clear it).
  */
-export function recordSpec(kind, { correcting = false, omit = [], region = '' } = {}) {
+export function recordSpec(kind, { correcting = false, omit = [], region = '', current = {} } = {}) {
   const decl = kinds && kinds[kind];
   if (!decl) return [];
   const spec = [];
@@ -96,7 +103,7 @@ export function recordSpec(kind, { correcting = false, omit = [], region = '' } 
         break;
       case 'ref':
         if (f.arg === 'partner') {
-          Object.assign(s, { type: 'select', options: (partnerList || []).filter((p) => !p.archived)
+          Object.assign(s, { type: 'select', options: (partnerList || []).filter((p) => !p.archived || p.id === current[f.name])
             .map((p) => (p.code ? { value: p.id, key: `code.partner.${p.code}` } : { value: p.id, text: p.name })) });
         }
         break;

@@ -13,7 +13,7 @@ import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, for
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
-import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion } from '../records.js';
+import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion, withdrawnHtml } from '../records.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -55,17 +55,28 @@ const ERASE_SPEC = [{ name: 'reason', type: 'textarea', required: true, wide: tr
 
 let shown = null; // { id, profile, records } of the profile on screen
 
-/** Her records of the declared kinds (IGAs, surveys, seasons, referrals), live ones. */
+const DECLARED = ['iga', 'iga_followup', 'season', 'referral'];
+
+/**
+ * Her records of the declared kinds (IGAs, surveys, seasons, referrals):
+ * the live ones by kind, and those withdrawn (`withdrawn`: {kind, record},
+ * the latest withdrawn first), which the profile lists folded, each with
+ * its reason and Restaurer.
+ */
 async function loadRecords(id) {
   await Promise.all([loadKinds(), loadPartners()]);
-  const q = { beneficiaryId: id };
-  const [igas, followups, seasons, referrals] = await Promise.all(
-    ['iga', 'iga_followup', 'season', 'referral'].map((k) => api.records(k, q)),
-  );
+  const q = { beneficiaryId: id, archived: true };
+  const lists = await Promise.all(DECLARED.map((k) => api.records(k, q)));
+  const [igas, followups, seasons, referrals] = lists.map((l) => l.filter((r) => !r.archived_at));
+  const withdrawn = lists.flatMap((l, i) => l.filter((r) => r.archived_at).map((record) => ({ kind: DECLARED[i], record })))
+    .sort((a, b) => b.record.archived_at.localeCompare(a.record.archived_at));
   // Oldest IGA first: her first activity, then the next.
   igas.sort((a, b) => a.created_at.localeCompare(b.created_at));
-  return { igas, followups, seasons, referrals };
+  return { igas, followups, seasons, referrals, withdrawn, allIgas: lists[0] };
 }
+
+/** Whether the group of her withdrawn records is open (kept across a redraw). */
+let withdrawnOpen = false;
 
 export async function render(main, id) {
   const [profile, records] = await Promise.all([api.profile(id), loadRecords(id)]);
@@ -135,6 +146,7 @@ export async function render(main, id) {
         ${recordListHtml('referral', records.referrals, referralLine, 'programme.no_referrals')}
       </section>
     </div>
+    ${withdrawnRecordsHtml(profile, records)}
     <h2 data-i18n="profile.timeline"></h2>
     <ol class="timeline" id="timeline">${timelineHtml(profile)}</ol>
     <h2 data-i18n="profile.history"></h2>
@@ -148,6 +160,7 @@ export async function render(main, id) {
   applyTranslations(view);
   wireCorrections(view, profile);
   wireRecords(view, profile, records);
+  wireWithdrawn(view);
   if (!archived) {
     const panel = view.querySelector('#panel');
     if (!erased) {
@@ -703,7 +716,7 @@ function showWhen(form, field, other, test) {
 function openRecord(panel, kind, b, opener, { record = null, extra = {} } = {}) {
   const correcting = Boolean(record);
   const values = correcting ? { ...record } : defaults(kind, b);
-  const spec = recordSpec(kind, { correcting, region: values.region || '' });
+  const spec = recordSpec(kind, { correcting, region: values.region || '', current: record || {} });
   const titles = TITLES[kind];
   const formId = correcting ? 'correct-form' : `${kind.replace('_', '-')}-form`;
   const form = openPanel(panel, { titleKey: correcting ? titles.correct : titles.add, formId, spec, values, saveKey: 'form.save' }, opener, async (input) => {
@@ -761,4 +774,63 @@ function wireRecords(view, profile, records) {
       }
     });
   }
+}
+
+// --- Her records withdrawn -----------------------------------------------
+
+/** What names a withdrawn record in the list: an IGA's title, a survey's date and IGA, a season's year and country, a referral's date and partner. */
+function withdrawnTitle(kind, r, records) {
+  switch (kind) {
+    case 'iga':
+      return igaTitle(r);
+    case 'iga_followup': {
+      const of = records.allIgas.find((i) => i.id === r.iga_id);
+      return `${formatDate(r.date)} — ${t(r.operating ? 'programme.operating' : 'programme.not_operating')}${of ? ` (${igaTitle(of)})` : ''}`;
+    }
+    case 'season':
+      return `${r.year} — ${recordValue('season', 'country', r.country)}`;
+    default:
+      return `${formatDate(r.date)} — ${partnerNameOf(r.partner_id)}`;
+  }
+}
+
+/**
+ * Her IGAs, surveys, seasons and referrals withdrawn, in a folded group
+ * ("2 saisies retirées"): each with when and why, and Restaurer for
+ * whoever may record (the core checks the role, and that what it names
+ * is still here: a survey of an IGA withdrawn waits for its IGA).
+ */
+function withdrawnRecordsHtml(p, records) {
+  const list = records.withdrawn;
+  if (!list.length) return '';
+  const restore = canRecord(p);
+  return `<details class="card withdrawn no-print" id="withdrawn-records"${withdrawnOpen ? ' open' : ''}>
+    <summary>${esc(tn('programme.withdrawn_records', list.length))}</summary>
+    <ul class="plain-list withdrawn-list">${list.map(({ kind, record: r }) => `<li data-kind="${esc(kind)}" data-id="${esc(r.id)}">
+      <span class="badge" data-i18n="programme.record_kind.${esc(kind)}"></span> <strong><bdi>${esc(withdrawnTitle(kind, r, records))}</bdi></strong>
+      <div>${withdrawnHtml(r)}
+      ${restore ? `<button type="button" class="small" data-restore="${esc(kind)}" data-id="${esc(r.id)}" data-i18n="programme.restore"></button>` : ''}
+      <span class="error" role="alert"></span></div></li>`).join('')}</ul>
+  </details>`;
+}
+
+function wireWithdrawn(view) {
+  const group = view.querySelector('#withdrawn-records');
+  if (!group) return;
+  group.addEventListener('toggle', () => (withdrawnOpen = group.open));
+  group.addEventListener('click', async (e) => {
+    const button = e.target.closest('button[data-restore]');
+    if (!button) return;
+    const out = button.parentElement.querySelector('.error');
+    out.textContent = '';
+    button.disabled = true;
+    try {
+      await api.restoreRecord(button.dataset.restore, button.dataset.id);
+      toast(t('programme.restored_toast'));
+      await reload('profile-name');
+    } catch (err) {
+      out.textContent = errorText(err);
+      button.disabled = false;
+    }
+  });
 }

@@ -6,17 +6,24 @@
 // the first match and leaves the box ready for the next name; the people
 // ticked stay at the top with their count, and one button saves the list
 // (api.takeAttendance: ticked ones present, unticked ones withdrawn).
+// A session is corrected (its declared form again, filled) or withdrawn
+// with a reason from its own page; a withdrawn one keeps its list as it
+// was taken but counts nowhere (participation, exports) until it is put
+// back: the list's folded "N séances retirées" group, or its own page,
+// has the Restaurer button (the `record` role, as the core checks).
 
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, errorText, formatDate, t, tn } from '../i18n.js';
 import { clearErrors, readForm, renderForm, showErrors } from '../form.js';
 import { el, esc, fullName, may, navigate, toast } from '../state.js';
-import { loadKinds, loadPartners, partnerNameOf, recordSpec, wireRegion } from '../records.js';
+import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, wireRegion, withdrawnHtml } from '../records.js';
 import { today } from './profile.js';
 
 let shownId = null;
 /** The list being ticked and not saved yet, kept across a change of language. */
 let unsaved = null; // { id, ticked: Map }
+/** Whether the withdrawn sessions' group is open (kept across a redraw). */
+let withdrawnOpen = false;
 
 export async function render(main, id) {
   await Promise.all([loadKinds(), loadPartners()]);
@@ -36,7 +43,9 @@ function placeOf(s) {
 }
 
 async function renderList(main) {
-  const [sessions, attendance] = await Promise.all([api.records('session'), api.records('attendance')]);
+  const [all, attendance] = await Promise.all([api.records('session', { archived: true }), api.records('attendance')]);
+  const sessions = all.filter((s) => !s.archived_at);
+  const withdrawn = all.filter((s) => s.archived_at);
   const counts = new Map();
   for (const a of attendance) counts.set(a.session_id, (counts.get(a.session_id) || 0) + 1);
   const view = el(`<section class="sessions">
@@ -54,26 +63,76 @@ async function renderList(main) {
         <td class="num attendance-count">${esc(counts.get(s.id) || 0)}</td></tr>`).join('')}</tbody>
     </table>
     ${sessions.length ? '' : '<p class="muted" id="no-sessions" data-i18n="programme.no_sessions"></p>'}
+    ${withdrawn.length ? `<details class="card withdrawn" id="withdrawn-sessions"${withdrawnOpen ? ' open' : ''}>
+      <summary>${esc(tn('programme.withdrawn_sessions', withdrawn.length))}</summary>
+      <table id="withdrawn-sessions-table">
+        <thead><tr><th data-i18n="field.date"></th><th data-i18n="programme.session_kind"></th>
+          <th data-i18n="programme.withdrawn_reason"></th><th class="num" data-i18n="programme.attendance"></th><th></th></tr></thead>
+        <tbody>${withdrawn.map((s) => `<tr data-id="${esc(s.id)}">
+          <td><bdi dir="ltr">${esc(formatDate(s.date))}</bdi></td>
+          <td><a href="#/sessions/${esc(s.id)}" class="session-link">${esc(sessionLabel(s))}</a>${s.title ? `<div class="muted"><bdi>${esc(s.title)}</bdi></div>` : ''}</td>
+          <td>${withdrawnHtml(s)}</td>
+          <td class="num attendance-count">${esc(counts.get(s.id) || 0)}</td>
+          <td>${may('record') ? `<button type="button" class="small" data-restore="${esc(s.id)}" data-i18n="programme.restore"></button>` : ''}
+            <span class="error" role="alert"></span></td></tr>`).join('')}</tbody>
+      </table>
+    </details>` : ''}
   </section>`);
   main.append(view);
   applyTranslations(view);
-  view.querySelector('tbody').addEventListener('click', (e) => {
+  view.querySelector('#sessions-table tbody').addEventListener('click', (e) => {
     const tr = e.target.closest('tr[data-id]');
     if (tr && !e.target.closest('a')) navigate(`#/sessions/${tr.dataset.id}`);
   });
+  const group = view.querySelector('#withdrawn-sessions');
+  if (group) {
+    group.addEventListener('toggle', () => (withdrawnOpen = group.open));
+    group.addEventListener('click', async (e) => {
+      const button = e.target.closest('button[data-restore]');
+      if (!button) return;
+      const out = button.parentElement.querySelector('.error');
+      out.textContent = '';
+      button.disabled = true;
+      try {
+        await api.restoreRecord('session', button.dataset.restore);
+        toast(t('programme.session_restored'));
+        const main = document.getElementById('main');
+        main.innerHTML = '';
+        await renderList(main);
+        document.getElementById('sessions-table')?.querySelector(`tr[data-id="${CSS.escape(button.dataset.restore)}"] a`)?.focus();
+      } catch (err) {
+        out.textContent = errorText(err);
+        button.disabled = false;
+      }
+    });
+  }
   const add = view.querySelector('#new-session');
-  if (add) add.addEventListener('click', () => openNew(view.querySelector('#session-panel'), add));
+  if (add) add.addEventListener('click', () => openSessionForm(view.querySelector('#session-panel'), add));
 }
 
-/** The new session's form; saved, its attendance opens. */
-function openNew(panel, opener) {
+/** Closes a panel and gives the focus back to what opened it. */
+function closer(panel, opener) {
+  return () => {
+    panel.hidden = true;
+    panel.innerHTML = '';
+    opener.focus();
+  };
+}
+
+/**
+ * A session's form, from its declaration: a new one (saved, its
+ * attendance opens) or the correction of `session` (its fields filled;
+ * saved, its page shows the new values, the ticks not saved kept).
+ */
+function openSessionForm(panel, opener, session = null) {
+  const correcting = Boolean(session);
   panel.hidden = false;
   panel.innerHTML = '';
-  panel.append(el('<h2 id="session-form-title" data-i18n="programme.new_session"></h2>'));
+  panel.append(el(`<h2 id="session-form-title" data-i18n="${correcting ? 'programme.correct_session' : 'programme.new_session'}"></h2>`));
   const form = el('<form id="session-form" aria-labelledby="session-form-title"></form>');
   panel.append(form);
-  const spec = recordSpec('session');
-  const actions = renderForm(form, spec, { date: today() });
+  const spec = recordSpec('session', { correcting, region: session?.region || '', current: session || {} });
+  const actions = renderForm(form, spec, correcting ? session : { date: today() });
   const save = el('<button type="submit" class="primary" id="session-form-save" data-i18n="form.save"></button>');
   const cancel = el('<button type="button" id="session-form-cancel" data-i18n="form.cancel"></button>');
   actions.append(save, cancel);
@@ -84,11 +143,7 @@ function openNew(panel, opener) {
   const showModule = () => (module.hidden = form.elements.kind.value !== 'financial_education');
   form.elements.kind.addEventListener('change', showModule);
   showModule();
-  const close = () => {
-    panel.hidden = true;
-    panel.innerHTML = '';
-    opener.focus();
-  };
+  const close = closer(panel, opener);
   cancel.addEventListener('click', close);
   form.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') close();
@@ -100,9 +155,16 @@ function openNew(panel, opener) {
     if (module.hidden) delete input.module;
     save.disabled = true;
     try {
-      const made = await api.addRecord('session', input);
-      toast(t('programme.session_saved'));
-      navigate(`#/sessions/${made.id}`);
+      if (correcting) {
+        // Every field of the form: one left blank is cleared.
+        await api.updateRecord('session', session.id, patchOf(spec, input));
+        toast(t('profile.corrected_toast'));
+        await redrawSession('session-title');
+      } else {
+        const made = await api.addRecord('session', input);
+        toast(t('programme.session_saved'));
+        navigate(`#/sessions/${made.id}`);
+      }
     } catch (err) {
       showErrors(form, err);
     } finally {
@@ -110,6 +172,51 @@ function openNew(panel, opener) {
     }
   });
   form.elements.kind.focus();
+}
+
+/** Withdrawing a session entered by mistake (or that did not take place): the reason is required and stays with it. */
+function openVoid(panel, opener, session) {
+  panel.hidden = false;
+  panel.innerHTML = '';
+  panel.append(el('<h2 id="session-form-title" data-i18n="programme.void_session"></h2>'),
+    el('<p class="muted" id="void-session-intro" data-i18n="programme.void_session_intro"></p>'));
+  const form = el('<form id="void-form" aria-labelledby="session-form-title"></form>');
+  panel.append(form);
+  const spec = [{ name: 'archive_reason', label: 'programme.withdrawn_reason', type: 'textarea', required: true, wide: true }];
+  const actions = renderForm(form, spec, {});
+  const save = el('<button type="submit" class="danger" id="void-form-save" data-i18n="profile.void_confirm"></button>');
+  const cancel = el('<button type="button" id="void-form-cancel" data-i18n="form.cancel"></button>');
+  actions.append(save, cancel);
+  applyTranslations(panel);
+  const close = closer(panel, opener);
+  cancel.addEventListener('click', close);
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') close();
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    save.disabled = true;
+    try {
+      await api.voidRecord('session', session.id, readForm(form, spec).archive_reason ?? null);
+      toast(t('profile.voided_toast'));
+      await redrawSession('session-title');
+    } catch (err) {
+      showErrors(form, err);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  form.elements.archive_reason.focus();
+}
+
+/** Draws the session shown again (after a correction, a withdrawal, a restore), keeping what was ticked and not saved. */
+async function redrawSession(focusId) {
+  if (unsaved) unsaved.keep = true;
+  const main = document.getElementById('main');
+  main.innerHTML = '';
+  await render(main, shownId);
+  document.getElementById(focusId)?.focus();
 }
 
 /** A person as a line of the attendance list. */
@@ -139,7 +246,8 @@ async function renderSession(main, id) {
     for (const [k, b] of unsaved.ticked) ticked.set(k, b);
   }
   unsaved = { id, ticked };
-  const editable = may('record') && !s.archived_at;
+  const withdrawn = Boolean(s.archived_at);
+  const editable = may('record') && !withdrawn;
   const facts = [
     ['field.date', `<bdi dir="ltr">${esc(formatDate(s.date))}</bdi>`],
     ['programme.session_place', `<bdi>${esc(placeOf(s)) || '—'}</bdi>`],
@@ -148,7 +256,14 @@ async function renderSession(main, id) {
   ];
   const view = el(`<section class="session-attendance" data-id="${esc(id)}">
     <div class="row"><h1 id="session-title" tabindex="-1">${esc(sessionLabel(s))}</h1><span class="spacer"></span>
+      ${editable ? `<button type="button" id="session-correct" aria-controls="session-panel" data-i18n="profile.correct"></button>
+      <button type="button" class="danger" id="session-void" aria-controls="session-panel" data-i18n="profile.void"></button>` : ''}
       <a class="button" href="#/sessions" id="sessions-back" data-i18n="programme.back_to_sessions"></a></div>
+    ${withdrawn ? `<p class="card archived-note" id="session-withdrawn" role="status"><strong data-i18n="programme.session_withdrawn"></strong>
+      ${withdrawnHtml(s)}
+      ${may('record') ? `<button type="button" id="session-restore" data-i18n="programme.restore"></button>` : ''}
+      <span id="session-restore-error" class="error" role="alert"></span></p>` : ''}
+    <div id="session-panel" class="card" hidden></div>
     ${s.title ? `<p><bdi>${esc(s.title)}</bdi></p>` : ''}
     <dl class="facts session-facts">${facts.map(([k, v]) => `<dt data-i18n="${k}"></dt><dd>${v}</dd>`).join('')}</dl>
     <div class="attendance-grid">
@@ -282,6 +397,22 @@ async function renderSession(main, id) {
       }
     });
   }
+  const panel = $('#session-panel');
+  $('#session-correct')?.addEventListener('click', (e) => openSessionForm(panel, e.currentTarget, s));
+  $('#session-void')?.addEventListener('click', (e) => openVoid(panel, e.currentTarget, s));
+  const restore = $('#session-restore');
+  restore?.addEventListener('click', async () => {
+    $('#session-restore-error').textContent = '';
+    restore.disabled = true;
+    try {
+      await api.restoreRecord('session', id);
+      toast(t('programme.session_restored'));
+      await redrawSession('session-title');
+    } catch (err) {
+      $('#session-restore-error').textContent = errorText(err);
+      restore.disabled = false;
+    }
+  });
   drawPresent();
   if (editable) filter.focus();
 }

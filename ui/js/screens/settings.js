@@ -5,7 +5,7 @@ import { reloadInfo, showLocked } from '../app.js';
 import { renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, errorText, t, tn } from '../i18n.js';
 import { app, el, esc, may, navigate, toast } from '../state.js';
-import { loadKinds, loadPartners, partnerName, recordSpec, wireRegion } from '../records.js';
+import { loadKinds, loadPartners, partnerName, recordSpec, wireRegion, withdrawnHtml } from '../records.js';
 
 const SPEC = [{ name: 'followup_days', label: 'settings.followup_days', type: 'number', attrs: { min: '1', max: '365' } }];
 
@@ -42,7 +42,9 @@ export function render(main) {
     </div>
     <div class="card" id="partners-card"><h2 data-i18n="programme.partners"></h2>
       <p class="muted" data-i18n="programme.partners_intro"></p>
-      <table class="list" id="partners-table"><thead><tr><th data-i18n="field.name"></th><th data-i18n="field.partner.kind"></th></tr></thead><tbody></tbody></table>
+      <table class="list" id="partners-table"><thead><tr><th data-i18n="field.name"></th><th data-i18n="field.partner.kind"></th><th></th></tr></thead><tbody></tbody></table>
+      <div id="partner-void" hidden></div>
+      <div id="partners-withdrawn"></div>
       ${may('manage_reference') ? `<h3 data-i18n="programme.add_partner"></h3><form id="partner-form"></form>` : ''}
     </div>
     <div class="card" id="accounts-card" hidden><h2 data-i18n="session.accounts"></h2>
@@ -198,16 +200,89 @@ function renderSecurity(card) {
   list();
 }
 
-/** The partners referrals and sessions name: built in, then added; a manager adds one (it travels in bundles). */
+/**
+ * The partners referrals and sessions name: built in, then added; a
+ * manager adds one (it travels in bundles), withdraws one added by
+ * mistake (with a reason) and puts a withdrawn one back from the folded
+ * "N partenaires retirés" group (the core checks the role).
+ */
 async function renderPartners(card) {
   await loadKinds();
+  const manage = may('manage_reference');
   const body = card.querySelector('#partners-table tbody');
+  const gone = card.querySelector('#partners-withdrawn');
   const list = async (again) => {
-    const partners = await loadPartners(again);
+    const [partners, docs] = await Promise.all([loadPartners(again), api.records('partner', { archived: true })]);
     body.innerHTML = partners.filter((p) => !p.archived).map((p) => `<tr data-id="${esc(p.id)}"${p.code ? ' class="built-in"' : ''}>
-      <td><bdi>${esc(partnerName(p))}</bdi></td><td>${esc(t(`code.partner_kind.${p.kind}`))}</td></tr>`).join('');
+      <td><bdi>${esc(partnerName(p))}</bdi></td><td>${esc(t(`code.partner_kind.${p.kind}`))}</td>
+      <td>${manage && !p.code ? `<button type="button" class="small danger" data-void-partner="${esc(p.id)}" data-i18n="profile.void"></button>` : ''}</td></tr>`).join('');
+    const withdrawn = docs.filter((d) => d.archived_at);
+    const open = gone.querySelector('details')?.open;
+    gone.innerHTML = withdrawn.length ? `<details class="withdrawn" id="withdrawn-partners"${open ? ' open' : ''}>
+      <summary>${esc(tn('programme.withdrawn_partners', withdrawn.length))}</summary>
+      <ul class="plain-list withdrawn-list">${withdrawn.map((d) => `<li data-id="${esc(d.id)}"><strong><bdi>${esc(d.name)}</bdi></strong>
+        <span class="muted">(${esc(t(`code.partner_kind.${d.kind}`))})</span> <div>${withdrawnHtml(d)}
+        ${manage ? `<button type="button" class="small" data-restore="${esc(d.id)}" data-i18n="programme.restore"></button>` : ''}
+        <span class="error" role="alert"></span></div></li>`).join('')}</ul></details>` : '';
+    applyTranslations(card.querySelector('#partners-card'));
   };
   await list(false);
+  gone.addEventListener('click', async (e) => {
+    const button = e.target.closest('button[data-restore]');
+    if (!button) return;
+    const out = button.parentElement.querySelector('.error');
+    button.disabled = true;
+    try {
+      await api.restoreRecord('partner', button.dataset.restore);
+      await list(true);
+      toast(t('programme.restored_toast'));
+      card.querySelector(`#partners-table tr[data-id="${CSS.escape(button.dataset.restore)}"] button`)?.focus();
+    } catch (err) {
+      out.textContent = errorText(err);
+      button.disabled = false;
+    }
+  });
+  // Withdrawing one: its reason asked below the table.
+  const voidBox = card.querySelector('#partner-void');
+  body.addEventListener('click', (e) => {
+    const opener = e.target.closest('button[data-void-partner]');
+    if (!opener) return;
+    const id = opener.dataset.voidPartner;
+    voidBox.hidden = false;
+    voidBox.innerHTML = '';
+    const title = el(`<h3 id="partner-void-title">${esc(t('programme.void_partner', { name: opener.closest('tr').querySelector('bdi').textContent }))}</h3>`);
+    const form = el('<form id="partner-void-form" aria-labelledby="partner-void-title"></form>');
+    voidBox.append(title, form);
+    const spec = [{ name: 'archive_reason', id: 'partner-archive_reason', label: 'programme.withdrawn_reason', type: 'textarea', required: true, wide: true }];
+    const actions = renderForm(form, spec, {});
+    const save = el('<button type="submit" class="danger" id="partner-void-save" data-i18n="profile.void_confirm"></button>');
+    const cancel = el('<button type="button" id="partner-void-cancel" data-i18n="form.cancel"></button>');
+    actions.append(save, cancel);
+    applyTranslations(voidBox);
+    const close = () => {
+      voidBox.hidden = true;
+      voidBox.innerHTML = '';
+    };
+    cancel.addEventListener('click', () => {
+      close();
+      opener.focus();
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      save.disabled = true;
+      try {
+        await api.voidRecord('partner', id, readForm(form, spec).archive_reason ?? null);
+        close();
+        await list(true);
+        toast(t('profile.voided_toast'));
+        card.querySelector('#withdrawn-partners summary')?.focus();
+      } catch (err) {
+        showErrors(form, err);
+        save.disabled = false;
+      }
+    });
+    form.elements.archive_reason.focus();
+  });
   const form = card.querySelector('#partner-form');
   if (!form) return;
   const spec = recordSpec('partner').map((f) => ({ ...f, id: `partner-${f.name}` }));
