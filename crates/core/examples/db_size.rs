@@ -1,0 +1,76 @@
+//! Bytes on disk per record, printed, not a test (issue 12: "database at
+//! most 800 bytes per record on average for the demo data"). Writes the
+//! demo's people through the write path into a fresh database,
+//! checkpoints and vacuums it, then prints the file's size per record
+//! (rows of the record tables), how much of it is the records' own copy of
+//! their content (`doc`, `clocks`) and the change log's, and SQLite's
+//! account of where the pages go (`dbstat`: each table and index).
+//!
+//! ```text
+//! cargo run --release -p wafira-core --example db_size
+//! cargo run --release -p wafira-core --example db_size -- --people 3000
+//! ```
+
+use rusqlite::Connection;
+use wafira_core::{demo, store::log::Entity, Store};
+
+fn sum(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).expect("sum").unwrap_or(0)
+}
+
+fn main() {
+    let mut people = 3_000usize;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match (flag.as_str(), it.next().and_then(|v| v.parse().ok())) {
+            ("--people", Some(n)) => people = n,
+            _ => {
+                eprintln!("usage: db_size [--people N]");
+                std::process::exit(2)
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let path = dir.path().join("size.sqlite");
+    let key = wafira_core::accounts::DbKey::from_bytes([7; 32]);
+    let mut store = Store::open_with_key(&path, &key).expect("open");
+    store.init_device("Size", "Bench").expect("init");
+    let made = demo::generate(&mut store, people, 1).expect("demo");
+    let conn = store.conn();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").expect("vacuum");
+
+    let (mut records, mut docs, mut kinds) = (0i64, 0i64, Vec::new());
+    for entity in Entity::ALL {
+        let t = entity.as_str();
+        let n = sum(conn, &format!("SELECT count(*) FROM {t}"));
+        records += n;
+        docs += sum(conn, &format!("SELECT sum(length(CAST(doc AS BLOB)) + length(clocks)) FROM {t}"));
+        if n > 0 {
+            kinds.push(format!("{t} {n}"));
+        }
+    }
+    let changes = sum(conn, "SELECT count(*) FROM change");
+    let content = sum(conn, "SELECT sum(length(CAST(fields AS BLOB)) + length(old) + length(base)) FROM change");
+    let file = std::fs::metadata(&path).expect("size").len() as f64;
+    let per = |bytes: f64| bytes / records as f64;
+    println!(
+        "{people} people ({} visits, {} milestones): {records} records, {changes} changes",
+        made.visits, made.milestones
+    );
+    println!("  {}", kinds.join(", "));
+    println!("file {:.1} MB: {:.0} bytes per record (target: at most 800)", file / 1e6, per(file));
+    println!(
+        "  the records' copy of their content (doc, clocks) {:.0} B/record; the change log's (fields, old, base) {:.0}",
+        per(docs as f64),
+        per(content as f64)
+    );
+    let mut stmt = conn
+        .prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC LIMIT 16")
+        .expect("dbstat");
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).expect("dbstat rows");
+    println!("  {:<30} {:>10} {:>8}", "table or index", "bytes", "/record");
+    for row in rows {
+        let (name, bytes) = row.expect("row");
+        println!("  {name:<30} {bytes:>10} {:>8.0}", per(bytes as f64));
+    }
+}
