@@ -3,8 +3,10 @@
 
 use clap::Subcommand;
 use serde_json::Value;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use uuid::Uuid;
+use wafira_core::progress::{Cancel, Progress, Step, What};
 use wafira_core::sync::{Choice, ImportOptions};
 use wafira_core::{Error, Result, Store};
 
@@ -144,7 +146,8 @@ pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
                 let bytes = std::fs::read(f).map_err(|e| Error::Other(format!("{}: {e}", f.display())))?;
                 read.push((f.display().to_string(), bytes));
             }
-            let report = store.import_bundles_with(read, ImportOptions { dry_run, accept_future, approve_new })?;
+            let options = ImportOptions { dry_run, accept_future, approve_new };
+            let report = store.import_bundles_progress(read, options, &import_progress(files.len()))?;
             if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
                 // The others went in; say so, then name the refused file.
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -158,6 +161,20 @@ pub fn bundle(store: &mut Store, cmd: BundleCmd) -> Result<Option<Value>> {
             json(store.inspect_bundle(&bytes)?)
         }
     }
+}
+
+/// Where an import of several bundles is, on stderr when a person
+/// watches it (a terminal); JSON alone goes to stdout.
+fn import_progress(files: usize) -> Progress {
+    if files < 2 || !std::io::stderr().is_terminal() {
+        return Progress::none();
+    }
+    Progress::new(Cancel::new(), |step: &Step| match &step.what {
+        What::Opening { n, of, file } => eprintln!("opening {n} of {of}: {file}"),
+        What::Backup => eprintln!("restore point before the import"),
+        What::Bundle { n, of, name } => eprintln!("bundle {n} of {of}: {name}"),
+        _ => {}
+    })
 }
 
 pub fn conflicts(store: &mut Store, cmd: ConflictsCmd) -> Result<Option<Value>> {

@@ -203,6 +203,14 @@ pub enum Error {
     /// A report or export could not be made (PDF, spreadsheet, CSV).
     #[error("report: {0}")]
     Report(String),
+    /// Long work stopped at a person's request where stopping writes
+    /// nothing (progress.rs): no file, no part of a bundle.
+    #[error("cancelled: nothing was written")]
+    Cancelled,
+    /// Long work holds the database (an import, a PDF, an export): wait
+    /// for it or cancel it.
+    #[error("a long task is using the database: wait for it to end, or cancel it")]
+    Busy,
     #[error("{0}")]
     Other(String),
 }
@@ -231,6 +239,8 @@ impl Error {
             Error::Io(_) => "io",
             Error::Json(_) => "json",
             Error::Report(_) => "report",
+            Error::Cancelled => "cancelled",
+            Error::Busy => "busy",
             Error::Other(_) => "other",
         }
     }

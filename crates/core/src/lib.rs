@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod milestone;
 pub mod money;
 pub mod paths;
+pub mod progress;
 pub mod programme;
 pub mod reference;
 pub mod report;

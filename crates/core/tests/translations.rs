@@ -84,9 +84,20 @@ fn codes_with_english() -> BTreeSet<String> {
 }
 
 /// The codes of the errors other than field errors that the field
-/// workflows can give the window (`Error::code`).
-const ERROR_KINDS: [&str; 8] =
-    ["not_found", "not_initialised", "already_initialised", "forbidden", "database", "io", "json", "other"];
+/// workflows can give the window (`Error::code`); `cancelled` and `busy`
+/// come from long work (progress.rs).
+const ERROR_KINDS: [&str; 10] = [
+    "not_found",
+    "not_initialised",
+    "already_initialised",
+    "forbidden",
+    "database",
+    "io",
+    "json",
+    "other",
+    "cancelled",
+    "busy",
+];
 
 /// The field error codes of the field workflows' sources (other areas
 /// check their own).

@@ -16,6 +16,7 @@ use super::words::Words;
 use crate::beneficiary::Beneficiary;
 use crate::error::{Error, Result};
 use crate::milestone::Milestone;
+use crate::progress::{Progress, What};
 use crate::store::{meta_get, meta_set, Store};
 use crate::target::Target;
 use crate::visit::Visit;
@@ -897,11 +898,26 @@ pub fn write_csv(store: &Store, dir: &Path, pseudonymise: bool) -> Result<Export
 /// [`write_csv`] of the records `filters` admit. Codes alone, as scripts
 /// read them: the labels and the codebook are the workbook's.
 pub fn write_csv_for(store: &Store, dir: &Path, pseudonymise: bool, filters: &Filters) -> Result<ExportSummary> {
+    write_csv_progress(store, dir, pseudonymise, filters, &Progress::none())
+}
+
+/// [`write_csv_for`], saying how far it is to `progress` (each table) and
+/// stopping when asked before any file is written.
+pub fn write_csv_progress(
+    store: &Store,
+    dir: &Path,
+    pseudonymise: bool,
+    filters: &Filters,
+    progress: &Progress,
+) -> Result<ExportSummary> {
+    progress.step(0, 1, What::Data);
     let tables = tables_for(store, pseudonymise, filters, None)?;
-    crate::files::private_dir(dir)?;
+    let of = tables.len() as u64;
     // Every file is made in memory first: nothing is written unless all are.
     let mut files = Vec::new();
-    for t in &tables {
+    for (n, t) in (1..).zip(&tables) {
+        progress.check()?;
+        progress.step(n, of + 1, What::Table { n, of, name: t.name.to_string() });
         let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
         let csv_err = |e: csv::Error| Error::Report(format!("CSV {}: {e}", t.name));
         w.write_record(&t.headers).map_err(csv_err)?;
@@ -911,6 +927,9 @@ pub fn write_csv_for(store: &Store, dir: &Path, pseudonymise: bool, filters: &Fi
         let bytes = w.into_inner().map_err(|e| Error::Report(format!("CSV {}: {e}", t.name)))?;
         files.push((format!("{}.csv", t.name), bytes));
     }
+    progress.check()?;
+    progress.step(of + 1, of + 1, What::Writing);
+    crate::files::private_dir(dir)?;
     for (name, bytes) in &files {
         let path = dir.join(name);
         crate::files::check_output(store.path(), &path)?;
@@ -933,7 +952,22 @@ pub fn write_xlsx_for(
     filters: &Filters,
     words: &Words,
 ) -> Result<ExportSummary> {
+    write_xlsx_progress(store, path, pseudonymise, filters, words, &Progress::none())
+}
+
+/// [`write_xlsx_for`], saying how far it is to `progress` (each sheet,
+/// then the workbook made) and stopping when asked before its file is
+/// written.
+pub fn write_xlsx_progress(
+    store: &Store,
+    path: &Path,
+    pseudonymise: bool,
+    filters: &Filters,
+    words: &Words,
+    progress: &Progress,
+) -> Result<ExportSummary> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+    progress.step(0, 1, What::Data);
     let tables = tables_for(store, pseudonymise, filters, Some(words))?;
     let mut indicators = indicator_rows(&store.indicators(filters)?)?;
     if pseudonymise {
@@ -954,7 +988,11 @@ pub fn write_xlsx_for(
     all.push(&indicators);
     let book_of_codes = codebook(&all, words);
     all.push(&book_of_codes);
-    for t in all {
+    // Steps: the data read, each sheet, the workbook made.
+    let (of, total) = (all.len() as u64, all.len() as u64 + 2);
+    for (n, t) in (1..).zip(all) {
+        progress.check()?;
+        progress.step(n, total, What::Table { n, of, name: t.name.to_string() });
         let sheet = book.add_worksheet();
         sheet.set_name(t.name).map_err(xerr)?;
         for (c, h) in t.headers.iter().enumerate() {
@@ -995,7 +1033,10 @@ pub fn write_xlsx_for(
         sheet.autofit();
         sheets.push(t.name.to_string());
     }
+    progress.step(of + 1, total, What::Saving { pages: None });
     let bytes = book.save_to_buffer().map_err(xerr)?;
+    progress.check()?;
+    progress.step(total, total, What::Writing);
     crate::files::check_output(store.path(), path)?;
     super::write_file(path, &bytes)?;
     Ok(summary(path.to_path_buf(), sheets, &tables, pseudonymise))

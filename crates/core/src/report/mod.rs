@@ -22,6 +22,7 @@ pub use indicators::{Filters, FiltersInput, Indicators};
 use crate::access::Action;
 use crate::audit::{Act, Note};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,17 @@ fn lang(l: &Option<String>) -> &str {
 /// report, the manager's; a profile sheet or the follow-up list is for the
 /// field.
 pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Result<Saved> {
+    print_with_progress(store, request, out, &Progress::none())
+}
+
+/// [`print`], saying how far the layout is to `progress`; stopped when
+/// asked (`Error::Cancelled`) before its file is written: no file at all.
+pub fn print_with_progress(
+    store: &Store,
+    request: &PrintRequest,
+    out: Option<&Path>,
+    progress: &Progress,
+) -> Result<Saved> {
     store.require(match request {
         PrintRequest::Summary { .. } => Action::PrintReport,
         PrintRequest::Profile { .. } | PrintRequest::Followups { .. } => Action::PrintFieldSheet,
@@ -105,7 +117,7 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
         PrintRequest::Summary { filters, lang: l, narrative: n } => {
             let filters = filters.validate()?;
             let n = narrative(n)?;
-            (pdf::summary_with(store, &filters, lang(l), n.as_deref())?, "summary".to_string())
+            (pdf::summary_progress(store, &filters, lang(l), n.as_deref(), progress)?, "summary".to_string())
         }
         PrintRequest::Profile { id, lang: l } => {
             (pdf::profile(store, *id, lang(l))?, format!("profile-{}", id.simple().to_string().get(..8).unwrap_or("")))
@@ -115,7 +127,8 @@ pub fn print(store: &Store, request: &PrintRequest, out: Option<&Path>) -> Resul
                 Some(d) => crate::validate::in_range("days", *d, 1, 365).map_err(|e| Error::invalid(vec![e]))?,
                 None => store.followup_days()?,
             };
-            (pdf::followup_list(store, &filters.validate()?, place, days, lang(l))?, "followups".to_string())
+            let filters = filters.validate()?;
+            (pdf::followup_list_progress(store, &filters, place, days, lang(l), progress)?, "followups".to_string())
         }
     };
     let path = match out {
@@ -162,6 +175,19 @@ pub fn export_with(
     options: &ExportOptions,
     out: Option<&Path>,
 ) -> Result<export::ExportSummary> {
+    export_with_progress(store, format, pseudonymise, options, out, &Progress::none())
+}
+
+/// [`export_with`], saying how far it is to `progress` (each table); stopped
+/// when asked (`Error::Cancelled`) before any file is written.
+pub fn export_with_progress(
+    store: &Store,
+    format: Format,
+    pseudonymise: bool,
+    options: &ExportOptions,
+    out: Option<&Path>,
+    progress: &Progress,
+) -> Result<export::ExportSummary> {
     store.require(Action::ExportData)?;
     let filters = options.filters.validate()?;
     let words = words::Words::new(lang(&options.lang))?;
@@ -172,14 +198,14 @@ pub fn export_with(
                 Some(p) => p.to_path_buf(),
                 None => output_path(&reports_dir(store)?, what, None),
             };
-            export::write_csv_for(store, &dir, pseudonymise, &filters)
+            export::write_csv_progress(store, &dir, pseudonymise, &filters, progress)
         }
         Format::Xlsx => {
             let path = match out {
                 Some(p) => p.to_path_buf(),
                 None => output_path(&reports_dir(store)?, what, Some("xlsx")),
             };
-            export::write_xlsx_for(store, &path, pseudonymise, &filters, &words)
+            export::write_xlsx_progress(store, &path, pseudonymise, &filters, &words, progress)
         }
     }?;
     let act = match format {

@@ -9,6 +9,7 @@ use super::words::Words;
 use crate::beneficiary::Beneficiary;
 use crate::error::Result;
 use crate::identity::phone_national;
+use crate::progress::{Progress, What};
 use crate::store::{Followup, FollowupReason, Store};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -140,6 +141,37 @@ pub fn summary(store: &Store, filters: &Filters, lang: &str) -> Result<Printed> 
 /// `narrative` (checked by [`super::narrative`]) on its first page: the
 /// report a manager sends to a donor (docs/reports.md).
 pub fn summary_with(store: &Store, filters: &Filters, lang: &str, narrative: Option<&str>) -> Result<Printed> {
+    summary_progress(store, filters, lang, narrative, &Progress::none())
+}
+
+/// A step of a PDF's layout (the page reached), and a point where it may
+/// stop: nothing is written until the whole file is made.
+fn laid_out(s: &Sheet<'_>, progress: &Progress, done: u64, total: u64) -> Result<()> {
+    progress.step(done, total, What::Page { page: s.doc.page_count() as u64 });
+    progress.check()
+}
+
+/// The PDF made in memory; the last point where it may stop, then the
+/// last step (`total`): its file is written whole after.
+fn made(s: Sheet<'_>, progress: &Progress, total: u64, fingerprint: String) -> Result<Printed> {
+    progress.step(total - 1, total, What::Saving { pages: Some(s.doc.page_count() as u64) });
+    let printed = Printed::new(s.finish()?, fingerprint);
+    progress.check()?;
+    progress.step(total, total, What::Writing);
+    Ok(printed)
+}
+
+/// [`summary_with`], saying how far it is to `progress` (each part laid
+/// out) and stopping when asked, before anything is written.
+pub fn summary_progress(
+    store: &Store,
+    filters: &Filters,
+    lang: &str,
+    narrative: Option<&str>,
+    progress: &Progress,
+) -> Result<Printed> {
+    const STEPS: u64 = 10;
+    progress.step(0, STEPS, What::Data);
     let w = Words::new(lang)?;
     let i = store.indicators(filters)?;
     let days = store.followup_days()?;
@@ -153,24 +185,32 @@ pub fn summary_with(store: &Store, filters: &Filters, lang: &str, narrative: Opt
     let mut s = Sheet::new(&title, &w, footer(&w, &title, &i.fingerprint))?;
     s.doc.set_subject(&format!("{} · {}", w.t("report.programme"), period_text(filters, &w)));
     s.doc.set_keywords(&["WAFIRA II", &i.fingerprint]);
+    laid_out(&s, progress, 1, STEPS)?;
     cover(&mut s, store, &i, &title, narrative)?;
+    laid_out(&s, progress, 2, STEPS)?;
     s.new_page();
     super::donor::logframe(&mut s, &i)?;
+    laid_out(&s, progress, 3, STEPS)?;
     s.new_page();
     super::donor::charts(&mut s, &i)?;
+    laid_out(&s, progress, 4, STEPS)?;
     s.new_page();
     super::donor::by_sex(&mut s, &i)?;
     super::donor::by_age_and_disability(&mut s, &i)?;
+    laid_out(&s, progress, 5, STEPS)?;
     s.new_page();
     key_figures(&mut s, &i)?;
+    laid_out(&s, progress, 6, STEPS)?;
     s.new_page();
     beneficiaries(&mut s, &i)?;
+    laid_out(&s, progress, 7, STEPS)?;
     s.new_page();
     funnel(&mut s, &i)?;
     visits_chart(&mut s, &i)?;
     s.new_page();
     overdue_counts(&mut s, &overdue, days)?;
-    Ok(Printed::new(s.finish()?, i.fingerprint))
+    laid_out(&s, progress, 8, STEPS)?;
+    made(s, progress, STEPS, i.fingerprint)
 }
 
 fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str, narrative: Option<&str>) -> Result<()> {
@@ -733,6 +773,21 @@ pub fn followup_list(
     days: i64,
     lang: &str,
 ) -> Result<Printed> {
+    followup_list_progress(store, filters, place, days, lang, &Progress::none())
+}
+
+/// [`followup_list`], saying how far it is to `progress` (after each
+/// place, the people laid out) and stopping when asked, before anything
+/// is written.
+pub fn followup_list_progress(
+    store: &Store,
+    filters: &Filters,
+    place: &crate::store::Place,
+    days: i64,
+    lang: &str,
+    progress: &Progress,
+) -> Result<Printed> {
+    progress.step(0, 1, What::Data);
     let w = Words::new(lang)?;
     let groups: Vec<_> = store
         .followups_at(days, place)?
@@ -744,6 +799,8 @@ pub fn followup_list(
         .filter(|g| !g.people.is_empty())
         .collect();
     let count: usize = groups.iter().map(|g| g.people.len()).sum();
+    // Steps: the data read, each person laid out, the file made.
+    let steps = count as u64 + 2;
     let fingerprint = {
         use sha2::{Digest, Sha256};
         let ids: Vec<String> =
@@ -774,8 +831,10 @@ pub fn followup_list(
     }
     if groups.is_empty() {
         s.paragraph(&w.tn("followups.empty", day_count(days), &[]), 10.0, INK)?;
-        return Ok(Printed::new(s.finish()?, fingerprint));
+        return made(s, progress, steps, fingerprint);
     }
+    laid_out(&s, progress, 1, steps)?;
+    let mut done = 1;
     let header = [
         w.t("report.seen"),
         w.t("report.name"),
@@ -813,6 +872,8 @@ pub fn followup_list(
         let cols =
             [Col::tick(9.0), Col::start(48.0), Col::start(28.0), Col::start(22.0), Col::start(30.0), Col::start(37.0)];
         s.table(&cols, &header, &rows, false)?;
+        done += g.people.len() as u64;
+        laid_out(&s, progress, done, steps)?;
     }
-    Ok(Printed::new(s.finish()?, fingerprint))
+    made(s, progress, steps, fingerprint)
 }

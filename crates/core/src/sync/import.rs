@@ -26,6 +26,7 @@ use super::{check, conflict};
 use crate::access::{Action, Role};
 use crate::clock::{Hlc, HOLD_AHEAD_MS, MAX_DRIFT_MS};
 use crate::error::{Error, Result};
+use crate::progress::{Progress, What};
 use crate::store::log::{self, Deferred, Entity, Materialised, Op};
 use crate::store::{meta_get, meta_set, register_device, Device, Renewal, Store, Writer};
 use rusqlite::{params, Connection, Transaction};
@@ -143,12 +144,17 @@ pub struct ImportReport {
     pub backup: Option<BackupFile>,
     pub files: Vec<FileOutcome>,
     pub totals: Totals,
+    /// A person stopped the import between two bundles: those before were
+    /// imported (or previewed), each whole; the files after say
+    /// `cancelled` and nothing of them was written.
+    pub cancelled: bool,
 }
 
 impl ImportReport {
-    /// Whether some file was refused.
+    /// Whether some file was refused (a file not reached because the
+    /// import was stopped was not refused).
     pub fn any_refused(&self) -> bool {
-        self.files.iter().any(|f| f.error.is_some())
+        self.files.iter().any(|f| f.error.as_ref().is_some_and(|e| !matches!(e, Error::Cancelled)))
     }
 }
 
@@ -183,6 +189,14 @@ struct Received {
 }
 
 impl Received {
+    /// The laptop that made the bundle, as the window names it.
+    fn source_name(&self) -> &str {
+        match &self.decoded {
+            Decoded::Known(m) => &m.source.name,
+            Decoded::Fresh(u) => &u.manifest.source.name,
+        }
+    }
+
     fn warnings(&self) -> Vec<&'static str> {
         match (self.signed, self.encrypted) {
             (false, _) => vec!["unsigned"],
@@ -645,17 +659,41 @@ impl Store {
         files: Vec<(String, Vec<u8>)>,
         options: ImportOptions,
     ) -> Result<ImportReport> {
+        self.import_bundles_progress(files, options, &Progress::none())
+    }
+
+    /// [`Store::import_bundles_with`], saying how far it is to `progress`
+    /// (each file opened, the restore point, each bundle taken in) and
+    /// stopping between two bundles when asked: the bundles before are
+    /// imported whole, the rest untouched (`cancelled`).
+    pub fn import_bundles_progress(
+        &mut self,
+        files: Vec<(String, Vec<u8>)>,
+        options: ImportOptions,
+        progress: &Progress,
+    ) -> Result<ImportReport> {
         self.require(Action::ImportApproved)?;
         let dry_run = options.dry_run;
         self.device()?;
         let own = keys::load(self.conn())?;
-        let decoded: Vec<(String, Result<Received>)> =
-            files.into_iter().map(|(name, bytes)| (name, decode(self.conn(), &bytes, &own))).collect();
-        let mut report = ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default() };
+        let of = files.len() as u64;
+        let mut decoded: Vec<(String, Result<Received>)> = Vec::with_capacity(files.len());
+        for (n, (name, bytes)) in (1..).zip(files) {
+            let received = if progress.is_cancelled() {
+                Err(Error::Cancelled)
+            } else {
+                progress.step(n - 1, 2 * of + 1, What::Opening { n, of, file: name.clone() });
+                decode(self.conn(), &bytes, &own)
+            };
+            decoded.push((name, received));
+        }
+        let mut report =
+            ImportReport { dry_run, backup: None, files: Vec::new(), totals: Totals::default(), cancelled: false };
         let usual = ConnectionSettings::read(self.conn())?;
         ConnectionSettings::FOR_IMPORT.apply(self.conn())?;
-        let outcomes = self.import_decoded(decoded, options, &own, &mut report);
+        let outcomes = self.import_decoded(decoded, options, &own, &mut report, progress);
         usual.apply(self.conn())?;
+        progress.step(2 * of + 1, 2 * of + 1, What::Done);
         for (file, result) in outcomes? {
             let t = &mut report.totals;
             match result {
@@ -668,6 +706,10 @@ impl Store {
                     t.decisions += s.decisions;
                     t.future_changes += s.future_changes;
                     report.files.push(FileOutcome { file, summary: Some(s), error: None });
+                }
+                Err(Error::Cancelled) => {
+                    report.cancelled = true;
+                    report.files.push(FileOutcome { file, summary: None, error: Some(Error::Cancelled) });
                 }
                 Err(e) => {
                     t.refused += 1;
@@ -691,19 +733,36 @@ impl Store {
     }
 
     /// Takes the decoded files in: the preview in one transaction rolled
-    /// back, a real import one transaction per file after a backup.
+    /// back, a real import one transaction per file after a backup. Before
+    /// each bundle, a request to stop leaves it and those after untouched.
     fn import_decoded(
         &mut self,
         decoded: Vec<(String, Result<Received>)>,
         options: ImportOptions,
         own: &OwnKeys,
         report: &mut ImportReport,
+        progress: &Progress,
     ) -> Result<Vec<(String, Result<ImportSummary>)>> {
         let mut outcomes: Vec<(String, Result<ImportSummary>)> = Vec::new();
         let role = self.actor().role;
+        // Steps: each file opened, the restore point, each bundle.
+        let of = decoded.len() as u64;
+        let (total, first) = (2 * of + 1, of + 1);
+        let next = |n: u64, name: &str, b: &Result<Received>| -> bool {
+            if progress.is_cancelled() {
+                return false;
+            }
+            let name = b.as_ref().map_or(name, Received::source_name).to_string();
+            progress.step(first + n - 1, total, What::Bundle { n, of, name });
+            true
+        };
         if options.dry_run {
             self.preview(|w| {
-                for (name, b) in decoded {
+                for (n, (name, b)) in (1..).zip(decoded) {
+                    if !next(n, &name, &b) {
+                        outcomes.push((name, Err(Error::Cancelled)));
+                        continue;
+                    }
                     let result = match b {
                         Ok(b) => {
                             w.tx().execute_batch("SAVEPOINT bundle")?;
@@ -723,12 +782,17 @@ impl Store {
         } else {
             let worth_a_copy =
                 decoded.iter().any(|(_, b)| matches!(b, Ok(Received { decoded: Decoded::Fresh(_), .. })));
-            if worth_a_copy {
+            if worth_a_copy && !progress.is_cancelled() {
+                progress.step(of, total, What::Backup);
                 report.backup = Some(backup::take(self, "before-import")?);
             }
             let actor = self.actor().clone();
             let mut erased = false;
-            for (name, b) in decoded {
+            for (n, (name, b)) in (1..).zip(decoded) {
+                if !next(n, &name, &b) {
+                    outcomes.push((name, Err(Error::Cancelled)));
+                    continue;
+                }
                 let result = match b {
                     Ok(b) => self.write(|w| {
                         let imported = import_one(w, b, options, own, role)?;
