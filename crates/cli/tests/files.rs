@@ -40,25 +40,79 @@ fn field() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// Every file and folder under `dir`, with its permission bits.
+fn modes(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push((p.strip_prefix(dir).unwrap().to_path_buf(), mode(&p), p.is_dir()));
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn every_file_written_is_readable_by_its_owner_only() {
     let (dir, db) = field();
+    // A station, to which this laptop sends its bundles; its import takes a
+    // backup first.
+    let station = dir.path().join("station/station.sqlite");
+    ok(wafira(&station, &["init", "--device", "Station Rabat", "--coordinator", "Assia"], ""));
+    let recipient = ok(wafira(&station, &["keys", "show"], ""))["recipient"].as_str().unwrap().to_string();
+    ok(wafira(&db, &["keys", "trust", "--name", "Station Rabat", &recipient], ""));
+    let person = ok(wafira(&db, &["beneficiary", "list"], ""))[0]["id"].as_str().unwrap().to_string();
     let out = dir.path().join("out");
-    ok(wafira(&db, &["report", "pdf", "--out", out.join("synthese.pdf").to_str().unwrap()], ""));
-    ok(wafira(&db, &["export", "xlsx", "--out", out.join("donnees.xlsx").to_str().unwrap()], ""));
-    ok(wafira(&db, &["export", "csv", "--out", out.join("csv").to_str().unwrap()], ""));
-    let bundle = wafira(&db, &["bundle", "export", "--out", out.join("paquet.wafira").to_str().unwrap()], "");
-    let mut files =
-        vec![db.clone(), out.join("synthese.pdf"), out.join("donnees.xlsx"), out.join("csv/beneficiaries.csv")];
-    if bundle.status.success() {
-        files.push(out.join("paquet.wafira"));
+    let at = |name: &str| out.join(name).to_str().unwrap().to_string();
+    ok(wafira(&db, &["report", "pdf", "--out", &at("synthese.pdf")], ""));
+    ok(wafira(&db, &["report", "profile", &person, "--out", &at("fiche.pdf")], ""));
+    ok(wafira(&db, &["report", "followups", "--out", &at("suivis.pdf")], ""));
+    ok(wafira(&db, &["export", "xlsx", "--out", &at("donnees.xlsx")], ""));
+    ok(wafira(&db, &["export", "xlsx", "--pseudonymise", "--out", &at("anonyme.xlsx")], ""));
+    ok(wafira(&db, &["export", "csv", "--out", &at("csv")], ""));
+    ok(wafira(&db, &["export", "csv", "--pseudonymise", "--out", &at("csv-anonyme")], ""));
+    ok(wafira(&db, &["audit", "export", "--out", &at("journal.csv")], ""));
+    ok(wafira(&db, &["keys", "export-identity", "--out", &at("identite.txt")], ""));
+    ok(wafira(&db, &["bundle", "export", "--out", &at("paquet.wafira")], ""));
+    ok(wafira(&station, &["bundle", "import", "--approve-new", &at("paquet.wafira")], ""));
+    // The database's log and shared memory, kept while a connection is open.
+    let open = common::conn(&db);
+    open.query_row("SELECT count(*) FROM beneficiary", [], |r| r.get::<_, i64>(0)).unwrap();
+    ok(wafira(&db, &["beneficiary", "update", &person], r#"{"cohort":"2025-B"}"#));
+
+    let found = modes(dir.path());
+    let names: Vec<String> = found.iter().map(|(p, ..)| p.display().to_string()).collect();
+    for expected in [
+        "data/field.sqlite",
+        "data/field.sqlite-wal",
+        "data/field.sqlite-shm",
+        "data/field.sqlite.accounts",
+        "station/station.sqlite",
+        "station/station.sqlite.accounts",
+        "out/synthese.pdf",
+        "out/fiche.pdf",
+        "out/suivis.pdf",
+        "out/donnees.xlsx",
+        "out/anonyme.xlsx",
+        "out/csv/beneficiaries.csv",
+        "out/csv-anonyme/beneficiaries.csv",
+        "out/journal.csv",
+        "out/identite.txt",
+        "out/paquet.wafira",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} was written: {names:?}");
     }
-    for f in &files {
-        assert_eq!(mode(f), 0o600, "{} is {:o}", f.display(), mode(f));
+    assert!(names.iter().any(|n| n.starts_with("station/backups/")), "the import took a backup: {names:?}");
+    for (path, mode, is_dir) in &found {
+        let want = if *is_dir { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:o}", path.display());
     }
-    for d in [db.parent().unwrap(), out.as_path(), &out.join("csv")] {
-        assert_eq!(mode(d), 0o700, "{} is {:o}", d.display(), mode(d));
-    }
+    drop(open);
 }
 
 #[test]
