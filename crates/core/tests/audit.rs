@@ -417,3 +417,79 @@ fn accounts_and_settings_changed_are_logged_without_a_passphrase() {
     let text = serde_json::to_string(&entries).unwrap();
     assert!(!text.contains("assez longue"), "no passphrase in the log: {text}");
 }
+
+#[test]
+fn merges_resolutions_prints_and_exports_are_logged_naming_nobody() {
+    use wafira_core::report::{self, Format, PrintRequest};
+    use wafira_core::sync::Choice;
+    let mut station = machine("Station");
+    let mut a = machine("Portable A");
+    let mut b = machine("Portable B");
+    let fatima = a.register(json!({ "phone": "0611111111" }));
+    station.import(&a.export());
+    b.import(&station.export());
+    // Her phone changed at both laptops: a conflict at the station, settled.
+    a.edit(fatima, json!({ "phone": "0622222222" }));
+    b.edit(fatima, json!({ "phone": "0633333333" }));
+    station.import(&a.export());
+    station.import(&b.export());
+    let conflict = station.store.conflicts(false).unwrap().remove(0);
+    station.store.resolve_conflict(&conflict.id, Choice::Value(json!("0644444444"))).unwrap();
+    // Registered again at the station, then merged into herself.
+    let twin = station.register(json!({}));
+    station.store.merge_persons(fatima, twin).unwrap();
+    // The three PDFs and the two exports.
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name);
+    for (request, name) in [
+        (json!({ "kind": "summary" }), "synthese.pdf"),
+        (json!({ "kind": "profile", "id": fatima }), "fiche.pdf"),
+        (json!({ "kind": "followups" }), "suivis.pdf"),
+    ] {
+        let request: PrintRequest = serde_json::from_value(request).unwrap();
+        report::print(&station.store, &request, Some(&out(name))).unwrap();
+    }
+    report::export(&station.store, Format::Csv, false, Some(&out("csv"))).unwrap();
+    report::export(&station.store, Format::Xlsx, true, Some(&out("anonyme.xlsx"))).unwrap();
+
+    let mine = own_trail(&station);
+    assert_eq!(
+        actions(&mine),
+        [
+            "bundle.import",
+            // The test's machines trust each other before they export.
+            "keys.trust",
+            "bundle.export",
+            "bundle.import",
+            "bundle.import",
+            "conflict.resolve",
+            "person.add",
+            "duplicate.merge",
+            "print.summary",
+            "print.profile",
+            "print.followups",
+            "export.csv",
+            "export.xlsx"
+        ]
+    );
+    let station_id = station.store.device().unwrap().id;
+    let actor = station.store.actor().clone();
+    for e in &mine {
+        assert_eq!(
+            (e.machine, e.who.as_str(), e.role.as_str()),
+            (station_id, actor.name.as_str(), actor.role.as_str())
+        );
+        assert!(e.at.ends_with('Z'), "{e:?}");
+    }
+    let of = |action: &str| mine.iter().find(|e| e.action == action).unwrap();
+    assert_eq!(of("conflict.resolve").subject, conflict.id);
+    let merge = of("duplicate.merge");
+    assert_eq!(merge.detail, format!("kept {fatima}, other {twin}"), "{merge:?}");
+    assert_eq!(of("print.profile").subject, fatima.to_string());
+    assert!(of("export.xlsx").detail.starts_with("pseudonymised"), "{:?}", of("export.xlsx"));
+    let text = serde_json::to_string(&mine).unwrap();
+    for secret in ["Fatima", "Idrissi", "644444444", "633333333"] {
+        assert!(!text.contains(secret), "{secret} in the audit log: {text}");
+    }
+    assert!(station.store.audit_verify().unwrap().ok);
+}
