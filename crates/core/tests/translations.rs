@@ -409,3 +409,40 @@ fn every_bundle_refusal_is_translated_in_french_arabic_and_english() {
         assert!(missing.is_empty(), "{lang}/sync.json: no translation for refusals {missing:?}");
     }
 }
+
+/// In Arabic, a number written with its sign or in groups after Arabic
+/// words reads reversed ("+222 22 12 34 56" shows as "56 34 12 22 222+")
+/// unless it is isolated: each starts with a left-to-right mark (U+200E)
+/// or isolate (U+2066), as the screens isolate values in <bdi dir="ltr">.
+#[test]
+fn arabic_texts_isolate_numbers_written_with_a_sign_or_in_groups() {
+    let mut reversed = Vec::new();
+    for (key, text) in texts("ar") {
+        let chars: Vec<char> = text.chars().collect();
+        let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+        let mut i = 0;
+        while i < chars.len() {
+            let start = i;
+            let signed = chars[i] == '+' && digit(i + 1);
+            if !signed && !digit(i) {
+                i += 1;
+                continue;
+            }
+            // The whole number: its sign, digits and the single spaces between groups.
+            i += usize::from(signed);
+            let mut grouped = false;
+            while digit(i) || (chars[i] == ' ' && digit(i - 1) && digit(i + 1)) {
+                grouped |= chars[i] == ' ';
+                i += 1;
+                if i == chars.len() {
+                    break;
+                }
+            }
+            let isolated = start > 0 && matches!(chars[start - 1], '\u{200e}' | '\u{2066}');
+            if (signed || grouped) && !isolated {
+                reversed.push(format!("{key}: {}", chars[start..i].iter().collect::<String>()));
+            }
+        }
+    }
+    assert!(reversed.is_empty(), "not isolated in Arabic: {reversed:?}");
+}
