@@ -1,6 +1,6 @@
 //! The floor of `scripts/bench-start`: a minimal Tauri window (one page,
 //! one command), built the same way as the app (same crate, release
-//! profile, tauri features, `withGlobalTauri`, CSP), so that the app's start
+//! profile, tauri features, `withGlobalTauri`, CSP, WebKit's rendering mode), so that the app's start
 //! can be read against what any Tauri window costs on this machine. It
 //! prints the same `wafira-measure` lines as the app's hook
 //! (src-tauri/src/commands/measure.rs), always. Built only when asked:
@@ -22,6 +22,8 @@ fn ready(screen: String, origin_ms: f64, marks: serde_json::Value) {
 }
 
 fn main() {
+    // Drawn as the app draws (see `choose_rendering`).
+    wafira_field::choose_rendering();
     eprintln!("wafira-measure main at_us={}", now_us());
     tauri::Builder::default()
         .setup(|_| {

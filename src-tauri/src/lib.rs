@@ -31,6 +31,20 @@ fn db_arg() -> Option<PathBuf> {
     None
 }
 
+/// On Linux, WebKitGTK draws the page without its GPU compositing mode
+/// unless the person asked otherwise (`WEBKIT_DISABLE_COMPOSITING_MODE`
+/// already set, to 0 or 1). Forms and lists gain nothing from it, and it
+/// costs memory: with it, the window held 350 MB (PSS, the list of 3,000
+/// people drawn); without, 242 MB, and the minimal Tauri window 272 MB
+/// against 202 MB (`scripts/bench-start`, docs/performance.md). Called
+/// first thing in `main`, before any thread or GTK starts.
+pub fn choose_rendering() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 pub fn run() -> ExitCode {
     commands::measure::mark("main");
     let path = match paths::database_path(db_arg()) {
