@@ -5,6 +5,7 @@
 mod cleanup;
 mod corrections;
 mod dates;
+mod export_filters;
 mod files;
 mod fixtures;
 mod forms;

@@ -2,14 +2,15 @@
 // the programme or a region; the core checks and logs each, so targets
 // travel with bundles), the report for donors (the summary PDF with the
 // manager's narrative typed here, checked by the core), and the CSV / XLSX
-// exports of the records, plain or pseudonymised, saved where a person
-// chooses (save.js).
+// exports of the records, plain or pseudonymised, of the period, region,
+// cohort, sex, age group and disability chosen (all by default), labels in
+// the language chosen, saved where a person chooses (save.js).
 
 import * as api from '../api.js';
 import { clearErrors, renderForm, readForm, showErrors } from '../form.js';
 import { applyTranslations, currentLang, errorText, formatInstant, pluralKey, t } from '../i18n.js';
 import { offerSave, peopleHtml, tHtml } from '../save.js';
-import { app, el, esc, may, regionOptions, toast } from '../state.js';
+import { app, codeOptions, el, esc, may, regionOptions, toast } from '../state.js';
 
 // The indicators a target can be set for: the core's list (app_info).
 const indicators = () => app.info.target_indicators || [];
@@ -32,6 +33,23 @@ const DONOR_SPEC = [
   { name: 'narrative', type: 'textarea', attrs: { maxlength: String(NARRATIVE_MAX) } },
 ];
 let donorDraft = {}; // kept while the app runs: a change of language redraws the screen
+
+// What an export covers: the core's ExportOptions (the dashboard's filters,
+// and the age group and disability it takes too), everything by default;
+// the workbook's labels in the language chosen beside them.
+const AGE_GROUPS = ['15-24', '25-34', '35-44', '45+'];
+const EXPORT_SPEC = () => [
+  { name: 'from', id: 'export-from', type: 'date' },
+  { name: 'to', id: 'export-to', type: 'date' },
+  { name: 'region', id: 'export-region', type: 'select', options: regionOptions(), blank: 'filter.all_regions' },
+  { name: 'cohort', id: 'export-cohort', attrs: { maxlength: '40' } },
+  { name: 'sex', id: 'export-sex', type: 'select', options: codeOptions('sex'), blank: 'filter.all_sexes' },
+  { name: 'age_group', id: 'export-age_group', type: 'select', blank: 'export.all_ages',
+    options: AGE_GROUPS.map((g) => ({ value: g, text: t('report.age_group', { group: g }) })) },
+  { name: 'disability', id: 'export-disability', label: 'export.disability', type: 'select', blank: 'export.all_disability',
+    options: ['yes', 'no', 'not_asked'].map((c) => ({ value: c, key: `dash.results.disability.${c}` })) },
+];
+let exportDraft = {}; // its filters and language, kept like the donor report's
 
 export async function render(main) {
   const view = el(`<section class="reports">
@@ -63,6 +81,14 @@ export async function render(main) {
     <div class="card" id="export-card">
       <p class="muted" data-i18n="export.intro"></p>
       <p class="muted" data-i18n="export.codebook"></p>
+      <h3 data-i18n="export.filters" id="export-filters-title"></h3>
+      <form id="export-filters" aria-labelledby="export-filters-title"></form>
+      <div class="row print-row">
+        <label for="export-lang" data-i18n="export.lang"></label>
+        <select id="export-lang">
+          <option value="fr">Français</option><option value="ar">العربية</option><option value="en">English</option>
+        </select>
+      </div>
       <p><label class="checkbox-inline"><input type="checkbox" id="export-pseudonymise">
         <span data-i18n="export.pseudonymise"></span></label></p>
       <div class="row">
@@ -94,6 +120,14 @@ export async function render(main) {
   count();
   donor.addEventListener('input', () => { donorDraft = readForm(donor, DONOR_SPEC); });
   view.querySelector('#donor-lang').value = currentLang();
+  const exportForm = view.querySelector('#export-filters');
+  renderForm(exportForm, EXPORT_SPEC(), exportDraft);
+  const exportLang = view.querySelector('#export-lang');
+  exportLang.value = exportDraft.lang || currentLang();
+  const keepExport = () => { exportDraft = { ...readForm(exportForm, EXPORT_SPEC()), lang: exportLang.value }; };
+  exportForm.addEventListener('input', keepExport);
+  exportForm.addEventListener('change', keepExport);
+  exportLang.addEventListener('change', keepExport);
   applyTranslations(view);
   offerSave(view.querySelector('#donor-print'), {
     what: 'summary',
@@ -139,7 +173,9 @@ export async function render(main) {
       ext: format === 'xlsx' ? 'xlsx' : null,
       filter: 'save.xlsx_files',
       out: view.querySelector('#export-result'),
-      write: (path) => api.exportData(format, pseudonymised(), path),
+      before: () => { clearErrors(exportForm); },
+      write: (path) => api.exportData(format, pseudonymised(), path, { filters: readForm(exportForm, EXPORT_SPEC()), lang: exportLang.value }),
+      failed: (err) => err && err.fields && err.fields.length && showErrors(exportForm, err),
       describe: (summary) => peopleHtml(summary),
     });
   }
