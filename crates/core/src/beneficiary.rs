@@ -4,17 +4,107 @@
 //! store, which alone writes.
 
 use crate::codes::{CaseStatus, IdDocType, Phase, Sector, Sex};
-use crate::error::{Checker, FieldError, Result};
+use crate::erasure::Scrub::{Dash, Empty, Null, Year};
+use crate::error::{Checker, Error, FieldError, Result};
 use crate::identity::{parse_cin, parse_phone, parse_phone_any};
+use crate::kinds::{Field, Kind, Ty};
 use crate::money::Mad;
 use crate::reference;
-use crate::validate::{in_range, opt_date, opt_str, opt_text, parse_date, past_date, req_date, req_str, req_text};
+use crate::store::log::Entity;
+use crate::validate::{opt_str, opt_text, parse_date, past_date, req_date, req_str};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const MIN_AGE: i64 = 15;
 pub const MAX_AGE: i64 = 80;
+
+/// A person's fields, declared once (kinds.rs), in the order of her
+/// record: what her typed record checks (the rules marked `custom` are
+/// its code's), and what the fields a person may edit, her table's
+/// columns, the export's columns, what an erasure leaves and the data
+/// dictionary follow from. A test keeps [`Beneficiary`]'s serde names
+/// equal to it. A question with no typed member is an [`Field::answer`]:
+/// its entry here, its label (`field.<name>` in ui/locales) and, for a
+/// column, a migration are all it needs (docs/data-dictionary.md, "Adding
+/// a question").
+pub static KIND: Kind = Kind {
+    entity: Entity::Beneficiary,
+    fields: &[
+        Field::new("first_name", Ty::Text(100)).required().identifying(Empty).column(),
+        Field::new("last_name", Ty::Text(100)).required().identifying(Empty).column(),
+        Field::new("name_ar", Ty::Text(200))
+            .identifying(Null)
+            .column()
+            .custom("Arabic letters and no Latin ones (`not_arabic`)"),
+        Field::new("sex", Ty::Code("sex", Sex::CODES)).required().column(),
+        Field::new("birth_date", Ty::Date).required().identifying(Year).column().pseudonymised_as("birth_year").custom(
+            "age on the day of entry 15 to 80 (`age_out_of_range`); a year alone (`\"1985\"`) \
+                 is 1 January of that year with `birth_date_approx`; exported as the year alone then",
+        ),
+        Field::new("birth_date_approx", Ty::Bool)
+            .later()
+            .pseudonymised_as("birth_year_approx")
+            .custom("`true` when only the year of birth is known; absent for an exact date"),
+        Field::new("cin", Ty::Text(20)).identifying(Null).column().custom(
+            "one or two letters then 3 to 6 digits, stored upper case without spaces (`invalid_cin`); \
+             for Moroccans only (`cin_for_moroccans`); unique among the live records of a laptop (`cin_taken`)",
+        ),
+        Field::new("phone", Ty::Text(30)).identifying(Null).column().custom(
+            "stored in E.164 (`invalid_phone`): a Moroccan number for a Moroccan, else written \
+             internationally",
+        ),
+        Field::new("region", Ty::Region)
+            .required()
+            .column()
+            .custom("`00` (outside Morocco) for people from another country only (`outside_morocco_for_others`)"),
+        Field::new("province", Ty::Province).column().custom("one of the region's (`province_not_in_region`)"),
+        Field::new("commune", Ty::Text(100)).identifying(Null).column(),
+        Field::new("douar", Ty::Text(100)).identifying(Null),
+        Field::new("destination_country", Ty::Country).column(),
+        Field::new("seasons_abroad", Ty::Int(0, 60)),
+        Field::new("phase", Ty::Code("phase", Phase::CODES))
+            .required()
+            .column()
+            .custom("`pre_departure` when not given"),
+        Field::new("iga_sector", Ty::Code("sector", Sector::CODES)).column(),
+        Field::new("consent", Ty::Bool).required().named_only().custom("must be `true` (`consent_required`)"),
+        Field::new("consent_date", Ty::Date)
+            .pseudonymised_as("registration_month")
+            .custom("the day of registration when not given"),
+        Field::new("cohort", Ty::Text(40)).column().pseudonymised_as("cohort"),
+        Field::new("notes", Ty::Text(4000)).identifying(Null),
+        // The results framework's questions (schema 6).
+        Field::new("status", Ty::Code("case_status", CaseStatus::CODES)).later().custom("none is `active`"),
+        Field::new("status_date", Ty::Date).later().pseudonymised_as("status_month"),
+        Field::new("status_reason", Ty::Text(500))
+            .later()
+            .identifying(Dash)
+            .custom("required for `dropped_out` (`required`)"),
+        Field::new("responsible", Ty::Text(120)).answer(),
+        Field::new("disability", Ty::Bool).later(),
+        Field::new("wg_seeing", Ty::Int(1, 4)).later(),
+        Field::new("wg_hearing", Ty::Int(1, 4)).later(),
+        Field::new("wg_walking", Ty::Int(1, 4)).later(),
+        Field::new("wg_cognition", Ty::Int(1, 4)).later(),
+        Field::new("wg_selfcare", Ty::Int(1, 4)).later(),
+        Field::new("wg_communication", Ty::Int(1, 4)).later(),
+        Field::new("country_of_origin", Ty::Origin)
+            .later()
+            .custom("none (or `MA`) is Morocco, whose rules (CIN, phone, region) are for Moroccans only"),
+        Field::new("nationality", Ty::Origin).later(),
+        Field::new("id_doc_type", Ty::Code("id_doc_type", IdDocType::CODES))
+            .later()
+            .custom("type and number each require the other (`required`)"),
+        Field::new("id_doc_number", Ty::Text(30)).later().identifying(Null),
+        Field::new("place_abroad", Ty::Text(120)).answer().identifying(Null),
+        Field::new("baseline_income", Ty::Money).later(),
+    ],
+    origin_columns: &["created_at", "created_by", "archived_at"],
+    rules: &[],
+};
 
 /// A stored beneficiary. Field names are the JSON names of the CLI, the UI
 /// and the bundles.
@@ -62,9 +152,50 @@ pub struct Beneficiary {
     pub archive_reason: Option<String>,
     /// The results framework's questions, each absent from records that
     /// never answered it, so records and bundles of earlier versions read
-    /// and compare as before ([`LATER_FIELDS`]).
+    /// and compare as before ([`Field::later`]).
     #[serde(flatten)]
     pub more: More,
+    /// Her answers to the questions declared with no typed member.
+    #[serde(flatten)]
+    pub answers: Answers,
+}
+
+/// A person's answers to the questions [`KIND`] declares with no member
+/// of [`Beneficiary`] ([`Field::answer`]), by name: each absent until
+/// given. Read from a record, it keeps those declared alone, and refuses
+/// a value of another type than its declaration's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Answers(pub BTreeMap<String, Value>);
+
+impl Answers {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+}
+
+/// Whether `name` is a question [`KIND`] declares alone.
+pub fn is_answer(name: &str) -> bool {
+    KIND.field(name).is_some_and(|f| f.answer)
+}
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut kept = BTreeMap::new();
+        for (k, v) in BTreeMap::<String, Value>::deserialize(d)? {
+            // Any other name is no field of hers: left out, as serde leaves
+            // out what a typed record does not know.
+            let Some(f) = KIND.field(&k).filter(|f| f.answer) else { continue };
+            if v.is_null() {
+                continue;
+            }
+            if !crate::kinds::shape_fits(f.ty, &v) {
+                return Err(serde::de::Error::custom(format!("{k} holds {v}")));
+            }
+            kept.insert(k, v);
+        }
+        Ok(Answers(kept))
+    }
 }
 
 /// A person's fields added with the results framework (schema 6).
@@ -78,9 +209,6 @@ pub struct More {
     /// Why she dropped out (required then), or moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
-    /// The coordinator or partner agency that follows her.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub responsible: Option<String>,
     /// A yes/no answer, when the Washington Group questions were not asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disability: Option<bool>,
@@ -110,30 +238,20 @@ pub struct More {
     pub id_doc_type: Option<IdDocType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_doc_number: Option<String>,
-    /// Her place of origin outside Morocco (a town, a district).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub place_abroad: Option<String>,
     /// Her monthly income as declared at registration: the baseline of
     /// the income indicators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_income: Option<Mad>,
 }
 
-/// The fields of [`More`], which records of earlier versions lack: the
-/// last of [`EDITABLE`], from `status` on.
-pub const LATER_FIELDS: &[&str] = EDITABLE.split_at(EARLIER_EDITABLE).1;
-
-/// How many of [`EDITABLE`] records of every version have.
-const EARLIER_EDITABLE: usize = 20;
-
 /// The Washington Group questions, in their order.
 pub const WG_QUESTIONS: [&str; 6] =
     ["wg_seeing", "wg_hearing", "wg_walking", "wg_cognition", "wg_selfcare", "wg_communication"];
 
 /// What a form or the CLI gives: every field optional and loosely typed,
-/// so that each problem can be named.
+/// so that each problem can be named. A name it does not know (and
+/// [`KIND`] declares no question so) is refused by [`Self::validate`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct BeneficiaryInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -162,7 +280,6 @@ pub struct BeneficiaryInput {
     pub status: Option<String>,
     pub status_date: Option<String>,
     pub status_reason: Option<String>,
-    pub responsible: Option<String>,
     pub disability: Option<bool>,
     pub wg_seeing: Option<i64>,
     pub wg_hearing: Option<i64>,
@@ -174,51 +291,19 @@ pub struct BeneficiaryInput {
     pub nationality: Option<String>,
     pub id_doc_type: Option<String>,
     pub id_doc_number: Option<String>,
-    pub place_abroad: Option<String>,
     /// A string (`"1500"`, `"1 500,00"`) or a JSON number.
     pub baseline_income: Option<serde_json::Value>,
+    /// The answers to the questions declared alone ([`Answers`]), and any
+    /// other name given (refused).
+    #[serde(flatten)]
+    pub answers: BTreeMap<String, Value>,
 }
 
-/// The fields a person may edit after registration.
-pub const EDITABLE: &[&str] = &[
-    "first_name",
-    "last_name",
-    "name_ar",
-    "sex",
-    "birth_date",
-    "birth_date_approx",
-    "cin",
-    "phone",
-    "region",
-    "province",
-    "commune",
-    "douar",
-    "destination_country",
-    "seasons_abroad",
-    "phase",
-    "iga_sector",
-    "consent",
-    "consent_date",
-    "cohort",
-    "notes",
-    "status",
-    "status_date",
-    "status_reason",
-    "responsible",
-    "disability",
-    "wg_seeing",
-    "wg_hearing",
-    "wg_walking",
-    "wg_cognition",
-    "wg_selfcare",
-    "wg_communication",
-    "country_of_origin",
-    "nationality",
-    "id_doc_type",
-    "id_doc_number",
-    "place_abroad",
-    "baseline_income",
-];
+/// The fields a person may edit after registration: all her fields, in
+/// the order of [`KIND`] (the order a merge's `taken` lists them in).
+pub fn editable() -> &'static [&'static str] {
+    KIND.editable_list()
+}
 
 /// Identity fields of a new record, given by the store.
 pub struct Origin {
@@ -230,10 +315,23 @@ pub struct Origin {
 impl BeneficiaryInput {
     /// Checks every field; gives the record or all the field errors.
     pub fn validate(&self, today: NaiveDate, origin: Origin) -> Result<Beneficiary> {
+        // A name that is no field of hers refuses the input, alone.
+        let unknown: Vec<FieldError> = self
+            .answers
+            .keys()
+            .filter(|k| !is_answer(k))
+            .map(|k| FieldError::new(k, "unknown_field").with("detail", format!("unknown field `{k}`")))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid(unknown));
+        }
         let mut c = Checker::default();
-        let first_name = c.take(req_text("first_name", &self.first_name, 100));
-        let last_name = c.take(req_text("last_name", &self.last_name, 100));
-        let name_ar = c.take(opt_text("name_ar", &self.name_ar, 200).and_then(|n| match n {
+        // Her simple fields are read by their declaration (type, length,
+        // bounds); the rest by the rules below (`custom` in KIND).
+        let text = |name: &str, v: &Option<String>| KIND.text(name, v);
+        let first_name = c.take(text("first_name", &self.first_name)).flatten();
+        let last_name = c.take(text("last_name", &self.last_name)).flatten();
+        let name_ar = c.take(text("name_ar", &self.name_ar).and_then(|n| match n {
             Some(n) if !is_arabic_script(&n) => Err(FieldError::new("name_ar", "not_arabic")),
             other => Ok(other),
         }));
@@ -261,13 +359,13 @@ impl BeneficiaryInput {
         let country_of_origin = c.take(country("country_of_origin", &self.country_of_origin));
         let moroccan = matches!(country_of_origin, Some(None));
         let nationality = c.take(country("nationality", &self.nationality));
-        let cin = c.take(opt_text("cin", &self.cin, 20).and_then(|v| match v {
+        let cin = c.take(text("cin", &self.cin).and_then(|v| match v {
             Some(_) if !moroccan => {
                 Err(FieldError::new("cin", "cin_for_moroccans").with("other_field", "country_of_origin"))
             }
             v => v.map(|s| parse_cin("cin", &s)).transpose(),
         }));
-        let phone = c.take(opt_text("phone", &self.phone, 30).and_then(|v| {
+        let phone = c.take(text("phone", &self.phone).and_then(|v| {
             v.map(|s| if moroccan { parse_phone("phone", &s) } else { parse_phone_any("phone", &s) }).transpose()
         }));
         let region = c.take(req_str("region", &self.region).and_then(|r| match reference::region(r) {
@@ -278,7 +376,7 @@ impl BeneficiaryInput {
             None => Err(unknown_region(r)),
         }));
         let id_doc_type = c.take(opt_str(&self.id_doc_type).map(|t| IdDocType::parse("id_doc_type", t)).transpose());
-        let id_doc_number = c.take(opt_text("id_doc_number", &self.id_doc_number, 30));
+        let id_doc_number = c.take(text("id_doc_number", &self.id_doc_number));
         match (&id_doc_type, &id_doc_number) {
             (Some(Some(_)), Some(None)) => {
                 c.push(FieldError::new("id_doc_number", "required").with("other_field", "id_doc_type"))
@@ -288,18 +386,13 @@ impl BeneficiaryInput {
             }
             _ => {}
         }
-        let place_abroad = c.take(opt_text("place_abroad", &self.place_abroad, 120));
         let status = c.take(opt_str(&self.status).map(|s| CaseStatus::parse("status", s)).transpose());
-        let status_date = c.take(opt_date("status_date", &self.status_date).and_then(|d| match d {
-            Some(d) => past_date("status_date", d, today).map(Some),
-            None => Ok(None),
-        }));
-        let status_reason = c.take(opt_text("status_reason", &self.status_reason, 500));
+        let status_date = c.take(KIND.date("status_date", &self.status_date, today));
+        let status_reason = c.take(text("status_reason", &self.status_reason));
         if matches!(status, Some(Some(CaseStatus::DroppedOut))) && matches!(status_reason, Some(None)) {
             c.push(FieldError::new("status_reason", "required").with("other_field", "status"));
         }
-        let responsible = c.take(opt_text("responsible", &self.responsible, 120));
-        let wg = |field: &str, v: Option<i64>| v.map(|n| in_range(field, n, 1, 4).map(|n| n as u8)).transpose();
+        let wg = |field: &str, v: Option<i64>| KIND.int(field, v).map(|n| n.map(|n| n as u8));
         let wg_seeing = c.take(wg("wg_seeing", self.wg_seeing));
         let wg_hearing = c.take(wg("wg_hearing", self.wg_hearing));
         let wg_walking = c.take(wg("wg_walking", self.wg_walking));
@@ -319,28 +412,35 @@ impl BeneficiaryInput {
                 c.push(FieldError::new("province", "province_not_in_region").with("value", p).with("region", r));
             }
         }
-        let commune = c.take(opt_text("commune", &self.commune, 100));
-        let douar = c.take(opt_text("douar", &self.douar, 100));
+        let commune = c.take(text("commune", &self.commune));
+        let douar = c.take(text("douar", &self.douar));
         let destination_country = c.take(
             opt_str(&self.destination_country)
                 .map(str::to_uppercase)
                 .map(|code| if reference::is_country(&code) { Ok(code) } else { Err(unknown_country(&code)) })
                 .transpose(),
         );
-        let seasons_abroad =
-            c.take(self.seasons_abroad.map(|n| in_range("seasons_abroad", n, 0, 60).map(|n| n as u32)).transpose());
+        let seasons_abroad = c.take(KIND.int("seasons_abroad", self.seasons_abroad).map(|n| n.map(|n| n as u32)));
         let phase = c.take(opt_str(&self.phase).map_or(Ok(Phase::PreDeparture), |p| Phase::parse("phase", p)));
         let iga_sector = c.take(opt_str(&self.iga_sector).map(|s| Sector::parse("iga_sector", s)).transpose());
         let consent = self.consent == Some(true);
         if !consent {
             c.push(FieldError::new("consent", "consent_required"));
         }
-        let consent_date = c.take(opt_date("consent_date", &self.consent_date).and_then(|d| match d {
-            Some(d) => past_date("consent_date", d, today).map(Some),
-            None => Ok(Some(today)),
-        }));
-        let cohort = c.take(opt_text("cohort", &self.cohort, 40));
-        let notes = c.take(opt_text("notes", &self.notes, 4000));
+        let consent_date = c.take(KIND.date("consent_date", &self.consent_date, today).map(|d| d.or(Some(today))));
+        let cohort = c.take(text("cohort", &self.cohort));
+        let notes = c.take(text("notes", &self.notes));
+        // The questions declared alone, each by its declaration.
+        let mut answers = BTreeMap::new();
+        for (name, v) in &self.answers {
+            match KIND.read(name, Some(v), today) {
+                Ok(Value::Null) => {}
+                Ok(v) => {
+                    answers.insert(name.clone(), v);
+                }
+                Err(e) => c.push(e),
+            }
+        }
         c.finish(|| {
             Some(Beneficiary {
                 id: origin.id,
@@ -372,7 +472,6 @@ impl BeneficiaryInput {
                     status: status?,
                     status_date: status_date?,
                     status_reason: status_reason?,
-                    responsible: responsible?,
                     disability: self.disability,
                     wg_seeing: wg_seeing?,
                     wg_hearing: wg_hearing?,
@@ -384,9 +483,9 @@ impl BeneficiaryInput {
                     nationality: nationality?,
                     id_doc_type: id_doc_type?,
                     id_doc_number: id_doc_number?,
-                    place_abroad: place_abroad?,
                     baseline_income: baseline_income?,
                 },
+                answers: Answers(answers),
             })
         })
     }
@@ -503,7 +602,6 @@ impl Beneficiary {
             status: self.more.status.map(|s| s.to_string()),
             status_date: self.more.status_date.map(|d| d.to_string()),
             status_reason: self.more.status_reason.clone(),
-            responsible: self.more.responsible.clone(),
             disability: self.more.disability,
             wg_seeing: self.more.wg_seeing.map(i64::from),
             wg_hearing: self.more.wg_hearing.map(i64::from),
@@ -515,8 +613,8 @@ impl Beneficiary {
             nationality: self.more.nationality.clone(),
             id_doc_type: self.more.id_doc_type.map(|t| t.to_string()),
             id_doc_number: self.more.id_doc_number.clone(),
-            place_abroad: self.more.place_abroad.clone(),
             baseline_income: self.more.baseline_income.map(|m| serde_json::Value::String(m.0.to_string())),
+            answers: self.answers.0.clone(),
         }
     }
 
@@ -541,33 +639,184 @@ impl Beneficiary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// A value of each declared type, as a record holds it.
+    fn sample(ty: Ty) -> Value {
+        match ty {
+            Ty::Int(lo, _) => Value::from(lo),
+            Ty::Bool => Value::Bool(true),
+            Ty::Codes(..) | Ty::People | Ty::Texts(_) => serde_json::json!(["x"]),
+            _ => Value::String("x".into()),
+        }
+    }
+
+    fn keys(b: &Beneficiary) -> BTreeSet<String> {
+        let Value::Object(m) = serde_json::to_value(b).unwrap() else { panic!() };
+        m.keys()
+            .filter(|k| !["id", "created_at", "created_by", "archived_at", "archive_reason"].contains(&k.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    fn person(full: bool) -> Beneficiary {
+        let some = |s: &str| full.then(|| s.to_string());
+        Beneficiary {
+            id: Uuid::nil(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            name_ar: some("ا"),
+            sex: Sex::F,
+            birth_date: NaiveDate::MIN,
+            birth_date_approx: full,
+            cin: some("A123"),
+            phone: some("+212612345678"),
+            region: "01".into(),
+            province: some("x"),
+            commune: some("x"),
+            douar: some("x"),
+            destination_country: some("ES"),
+            seasons_abroad: full.then_some(1),
+            phase: Phase::Returned,
+            iga_sector: full.then_some(Sector::Other),
+            consent: true,
+            consent_date: full.then_some(NaiveDate::MIN),
+            cohort: some("x"),
+            notes: some("x"),
+            created_at: String::new(),
+            created_by: Uuid::nil(),
+            archived_at: None,
+            archive_reason: None,
+            more: More {
+                status: full.then_some(CaseStatus::Active),
+                status_date: full.then_some(NaiveDate::MIN),
+                status_reason: some("x"),
+                disability: full.then_some(true),
+                wg_seeing: full.then_some(1),
+                wg_hearing: full.then_some(1),
+                wg_walking: full.then_some(1),
+                wg_cognition: full.then_some(1),
+                wg_selfcare: full.then_some(1),
+                wg_communication: full.then_some(1),
+                country_of_origin: some("MR"),
+                nationality: some("MR"),
+                id_doc_type: full.then_some(IdDocType::Other),
+                id_doc_number: some("x"),
+                baseline_income: full.then_some(Mad(rust_decimal::Decimal::ONE)),
+            },
+            answers: Answers(if full {
+                KIND.fields.iter().filter(|f| f.answer).map(|f| (f.name.to_string(), sample(f.ty))).collect()
+            } else {
+                BTreeMap::new()
+            }),
+        }
+    }
+
+    /// A field added to the record and not to its declaration (or the
+    /// other way round) fails here.
+    #[test]
+    fn her_record_s_names_are_her_declared_fields() {
+        let declared: BTreeSet<String> = KIND.fields.iter().map(|f| f.name.to_string()).collect();
+        assert_eq!(keys(&person(true)), declared);
+        // The fields a record lacks until they hold a value are the
+        // later ones: records of earlier versions read as before.
+        let always: BTreeSet<String> = KIND.fields.iter().filter(|f| !f.later).map(|f| f.name.to_string()).collect();
+        assert_eq!(keys(&person(false)), always);
+        // And her record reads back as it was written, answers included.
+        let b = person(true);
+        let again: Beneficiary = serde_json::from_value(serde_json::to_value(&b).unwrap()).unwrap();
+        assert_eq!(again, b);
+    }
 
     #[test]
-    fn the_later_fields_are_those_of_more() {
-        let all = More {
-            status: Some(CaseStatus::Active),
-            status_date: Some(NaiveDate::MIN),
-            status_reason: Some(String::new()),
-            responsible: Some(String::new()),
-            disability: Some(true),
-            wg_seeing: Some(1),
-            wg_hearing: Some(1),
-            wg_walking: Some(1),
-            wg_cognition: Some(1),
-            wg_selfcare: Some(1),
-            wg_communication: Some(1),
-            country_of_origin: Some(String::new()),
-            nationality: Some(String::new()),
-            id_doc_type: Some(IdDocType::Other),
-            id_doc_number: Some(String::new()),
-            place_abroad: Some(String::new()),
-            baseline_income: Some(Mad(rust_decimal::Decimal::ONE)),
+    fn a_declared_question_is_read_checked_and_kept_by_its_declaration_alone() {
+        let origin = || Origin { id: Uuid::nil(), created_at: String::new(), created_by: Uuid::nil() };
+        let today = NaiveDate::from_ymd_opt(2026, 3, 14).unwrap();
+        let input = |extra: Value| -> BeneficiaryInput {
+            let mut v = serde_json::json!({ "first_name": "Fatima", "last_name": "Zahra", "sex": "F",
+                "birth_date": "1990-01-01", "region": "04", "consent": true });
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            crate::validate::from_json(v).unwrap()
         };
-        let serde_json::Value::Object(keys) = serde_json::to_value(all).unwrap() else { panic!() };
-        let mut keys: Vec<&str> = keys.keys().map(String::as_str).collect();
-        let mut later = LATER_FIELDS.to_vec();
-        keys.sort();
-        later.sort();
-        assert_eq!(keys, later);
+        let b = input(serde_json::json!({ "responsible": "  ANAPEC Agadir ", "place_abroad": "" }))
+            .validate(today, origin())
+            .unwrap();
+        assert_eq!(b.answers.get("responsible"), Some(&Value::String("ANAPEC Agadir".into())));
+        assert_eq!(b.answers.get("place_abroad"), None, "blank is no answer");
+        let stored = serde_json::to_value(&b).unwrap();
+        assert_eq!(stored["responsible"], "ANAPEC Agadir");
+        assert!(stored.get("place_abroad").is_none(), "absent until answered");
+        assert_eq!(b.to_input().validate(today, origin()).unwrap(), b, "the form's own input gives it back");
+
+        let long = "x".repeat(121);
+        let err = input(serde_json::json!({ "responsible": long })).validate(today, origin()).unwrap_err();
+        let Error::Invalid(i) = err else { panic!() };
+        assert_eq!((i.0[0].field.as_str(), i.0[0].code.as_str()), ("responsible", "too_long"));
+        assert_eq!(i.0[0].params.get("max").map(String::as_str), Some("120"));
+
+        let err = input(serde_json::json!({ "favourite_colour": "blue" })).validate(today, origin()).unwrap_err();
+        let Error::Invalid(i) = err else { panic!() };
+        assert_eq!((i.0[0].field.as_str(), i.0[0].code.as_str()), ("favourite_colour", "unknown_field"));
+
+        // A record holding another type than the declaration's is no record.
+        let mut bad = stored.clone();
+        bad["responsible"] = serde_json::json!(12);
+        assert!(serde_json::from_value::<Beneficiary>(bad).is_err());
+    }
+
+    /// A merge's decision lists the fields it took in this order, and
+    /// bundles carry it: a field is added at the end, never moved.
+    #[test]
+    fn her_editable_fields_keep_the_order_decisions_carry() {
+        let before_issue_11 = [
+            "first_name",
+            "last_name",
+            "name_ar",
+            "sex",
+            "birth_date",
+            "birth_date_approx",
+            "cin",
+            "phone",
+            "region",
+            "province",
+            "commune",
+            "douar",
+            "destination_country",
+            "seasons_abroad",
+            "phase",
+            "iga_sector",
+            "consent",
+            "consent_date",
+            "cohort",
+            "notes",
+            "status",
+            "status_date",
+            "status_reason",
+            "responsible",
+            "disability",
+            "wg_seeing",
+            "wg_hearing",
+            "wg_walking",
+            "wg_cognition",
+            "wg_selfcare",
+            "wg_communication",
+            "country_of_origin",
+            "nationality",
+            "id_doc_type",
+            "id_doc_number",
+            "place_abroad",
+            "baseline_income",
+        ];
+        assert_eq!(&editable()[..before_issue_11.len()], before_issue_11);
+    }
+
+    #[test]
+    fn the_declared_code_lists_are_the_typed_ones() {
+        let codes = |name: &str| match KIND.field(name).map(|f| f.ty) {
+            Some(Ty::Code(_, codes)) => codes.to_vec(),
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(codes("sex"), Sex::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>());
+        assert_eq!(codes("iga_sector"), crate::programme::SECTORS);
     }
 }

@@ -16,6 +16,9 @@ macro_rules! code_enum {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The codes, in the order of [`Self::ALL`]: what a declared field lists.
+            pub const CODES: &'static [&'static str] = &[$($code),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
             }

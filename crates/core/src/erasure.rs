@@ -8,7 +8,8 @@
 //! reasons. What indicators count stays: her id, sex, year of birth,
 //! region, province, cohort, phase, sector, consent date, and the dates,
 //! kinds and amounts of her visits and milestones, so that she is still
-//! counted, anonymously. [`SCRUBBED`] declares it, field by field.
+//! counted, anonymously. Each kind's declaration says it, field by field
+//! (`Field::identifying`, kinds.rs; [`identifying`]).
 //!
 //! **How.** An erasure is a logged record (entity `erasure`, whose id is
 //! hers, carrying only a reason that must name nobody), so it travels in
@@ -90,65 +91,13 @@ pub enum Scrub {
 /// What [`Scrub::Dash`] leaves.
 pub const DASH: &str = "—";
 
-/// The identifying fields of each kind of record, and what an erasure
-/// leaves of each. The one declaration the scrubbing, the refusal of
-/// edits, the bundle checks and docs/data-dictionary.md follow.
-pub const SCRUBBED: &[(Entity, &[(&str, Scrub)])] = &[
-    (
-        Entity::Beneficiary,
-        &[
-            ("first_name", Scrub::Empty),
-            ("last_name", Scrub::Empty),
-            ("name_ar", Scrub::Null),
-            ("birth_date", Scrub::Year),
-            ("cin", Scrub::Null),
-            ("phone", Scrub::Null),
-            ("commune", Scrub::Null),
-            ("douar", Scrub::Null),
-            ("notes", Scrub::Null),
-            ("archive_reason", Scrub::Null),
-            // From the results framework (schema 6).
-            ("status_reason", Scrub::Dash),
-            ("id_doc_number", Scrub::Null),
-            ("place_abroad", Scrub::Null),
-        ],
-    ),
-    (
-        Entity::Visit,
-        &[
-            ("location", Scrub::Null),
-            ("topics", Scrub::NoItems),
-            ("notes", Scrub::Null),
-            ("next_steps", Scrub::Null),
-            // Why it was withdrawn: free text, it may name someone.
-            ("archive_reason", Scrub::Null),
-        ],
-    ),
-    // A stopped activity's reason is required: emptied rather than removed.
-    (Entity::Milestone, &[("reason", Scrub::Empty), ("notes", Scrub::Null), ("archive_reason", Scrub::Null)]),
-];
-
-/// The identifying fields of a kind of record: [`SCRUBBED`], and for the
-/// kinds declared field by field, the fields their declaration marks.
+/// The identifying fields of a kind of record and what an erasure leaves
+/// of each: those its declaration marks (`Field::identifying`, kinds.rs,
+/// the one declaration the scrubbing, the refusal of edits, the bundle
+/// checks and docs/data-dictionary.md follow), and the reason a record
+/// was withdrawn (free text, it may name someone).
 pub fn identifying(entity: Entity) -> &'static [(&'static str, Scrub)] {
-    if entity.declared().is_some() {
-        static DECLARED: std::sync::OnceLock<Vec<Vec<(&'static str, Scrub)>>> = std::sync::OnceLock::new();
-        let all = DECLARED.get_or_init(|| {
-            Entity::ALL
-                .iter()
-                .map(|e| {
-                    let Some(k) = e.declared() else { return Vec::new() };
-                    let mut fields: Vec<(&'static str, Scrub)> =
-                        k.fields.iter().filter_map(|f| f.scrub.map(|s| (f.name, s))).collect();
-                    // Why a record was withdrawn: free text, it may name someone.
-                    fields.push(("archive_reason", Scrub::Null));
-                    fields
-                })
-                .collect()
-        });
-        return Entity::ALL.iter().position(|e| *e == entity).map_or(&[], |i| all[i].as_slice());
-    }
-    SCRUBBED.iter().find(|(e, _)| *e == entity).map_or(&[], |(_, f)| f)
+    crate::kinds::of(entity).map_or(&[], |k| k.scrubbed())
 }
 
 fn rule(entity: Entity, field: &str) -> Option<Scrub> {
@@ -396,17 +345,20 @@ pub(crate) fn stand_in_identity(input: &mut Map<String, Value>, today: NaiveDate
 }
 
 /// Puts back into `new` the identifying values `erased` holds (see
-/// [`stand_in_identity`]).
-pub(crate) fn keep_identity(new: &mut Beneficiary, erased: &Beneficiary) {
-    new.first_name = erased.first_name.clone();
-    new.last_name = erased.last_name.clone();
-    new.name_ar = erased.name_ar.clone();
-    new.birth_date = erased.birth_date;
-    new.cin = erased.cin.clone();
-    new.phone = erased.phone.clone();
-    new.commune = erased.commune.clone();
-    new.douar = erased.douar.clone();
-    new.notes = erased.notes.clone();
+/// [`stand_in_identity`]): every identifying field of her declaration.
+pub(crate) fn keep_identity(new: &mut Beneficiary, erased: &Beneficiary) -> Result<()> {
+    let (Value::Object(mut doc), Value::Object(old)) = (serde_json::to_value(&*new)?, serde_json::to_value(erased)?)
+    else {
+        return Err(Error::Other("internal: a record is not a JSON object".into()));
+    };
+    for (field, _) in identifying(Entity::Beneficiary) {
+        match old.get(*field) {
+            Some(v) => doc.insert(field.to_string(), v.clone()),
+            None => doc.remove(*field),
+        };
+    }
+    *new = serde_json::from_value(Value::Object(doc))?;
+    Ok(())
 }
 
 /// The records holding `people`'s data, people first: each person's own

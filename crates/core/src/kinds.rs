@@ -12,8 +12,16 @@
 //!
 //! The programme's own kinds (IGAs, their follow-up surveys, migration
 //! seasons, referrals, partners, group sessions and attendance) are
-//! declared in `programme.rs`. The earlier kinds (people, visits,
-//! milestones) keep their typed records.
+//! declared in `programme.rs`, and checked by their declaration alone.
+//! The earlier kinds (people, visits, milestones) are declared the same
+//! way beside their typed records (`beneficiary::KIND`, `visit::KIND`,
+//! `milestone::KIND`), whose serde names a test keeps equal to the
+//! declaration: their structs check them (the rules the declaration
+//! cannot say are marked [`Field::custom`]), and the declaration gives
+//! the rest — the fields a correction may change, the table's columns,
+//! the export's columns, what an erasure scrubs, the data dictionary. A
+//! person's question with no typed member (`Field::answer`) is read,
+//! checked and kept by its declaration alone.
 
 use crate::erasure::Scrub;
 use crate::error::{Error, FieldError, Result};
@@ -25,6 +33,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::str::FromStr;
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 /// What a field holds, and so how its input is read and checked.
@@ -33,6 +42,8 @@ use uuid::Uuid;
 pub enum Ty {
     /// Trimmed text of at most this many characters, no control character.
     Text(usize),
+    /// A list of such texts, in the order given, blank ones dropped.
+    Texts(usize),
     /// An ISO date, not after the day it is recorded.
     Date,
     /// An ISO date that may be in the future (a planned return).
@@ -50,6 +61,9 @@ pub enum Ty {
     Codes(&'static str, &'static [&'static str]),
     /// A country (ISO 3166-1 alpha-2, reference.rs).
     Country,
+    /// A country a person may come from or be a national of: the
+    /// programme's countries of origin, or a destination.
+    Origin,
     /// A region of Morocco (its code).
     Region,
     /// A province of Morocco (its name, within the record's region).
@@ -75,11 +89,58 @@ pub struct Field {
     /// does not identify anyone.
     #[serde(skip)]
     pub scrub: Option<Scrub>,
+    /// Its table holds it as a column (copied from the record), to
+    /// filter, sort or join on; a new one needs a migration.
+    #[serde(skip)]
+    pub column: bool,
+    /// What the exports make of it.
+    #[serde(skip)]
+    pub export: Export,
+    /// A rule its record's own code checks beyond the type (a typed
+    /// record's field), as the data dictionary states it.
+    #[serde(skip)]
+    pub custom: Option<&'static str>,
+    /// Absent from a record until it holds a value, so that records and
+    /// bundles of versions that did not ask it read and compare as before.
+    #[serde(skip)]
+    pub later: bool,
+    /// A person's question with no member of the typed record: kept among
+    /// her `answers`, read and checked by this declaration alone (and
+    /// absent until answered).
+    pub answer: bool,
+}
+
+/// Where a field goes in the exports (CSV, XLSX), under which header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// Left out.
+    No,
+    /// In the named export only: it identifies someone, or is free text.
+    Named(&'static str),
+    /// In both, under these headers (named, pseudonymised); the
+    /// pseudonymised one tells a date to the month only.
+    Both(&'static str, &'static str),
 }
 
 impl Field {
     pub const fn new(name: &'static str, ty: Ty) -> Field {
-        Field { name, ty, required: false, editable: true, scrub: None }
+        // Free text may name anyone: never in a pseudonymised export.
+        let export = match ty {
+            Ty::Text(_) | Ty::Texts(_) => Export::Named(name),
+            _ => Export::Both(name, name),
+        };
+        Field {
+            name,
+            ty,
+            required: false,
+            editable: true,
+            scrub: None,
+            column: false,
+            export,
+            custom: None,
+            later: false,
+            answer: false,
+        }
     }
     pub const fn required(mut self) -> Field {
         self.required = true;
@@ -90,12 +151,74 @@ impl Field {
         self.editable = false;
         self
     }
+    /// It identifies the person: an erasure leaves this of it, and no
+    /// pseudonymised export shows it.
     pub const fn identifying(mut self, how: Scrub) -> Field {
         self.scrub = Some(how);
+        self.export = match self.export {
+            Export::Both(named, _) => Export::Named(named),
+            other => other,
+        };
         self
     }
     pub fn identifies(&self) -> bool {
         self.scrub.is_some()
+    }
+    pub const fn column(mut self) -> Field {
+        self.column = true;
+        self
+    }
+    /// Exported under another header than its name (in both exports).
+    pub const fn exported_as(mut self, header: &'static str) -> Field {
+        self.export = match self.export {
+            Export::Named(_) => Export::Named(header),
+            _ => Export::Both(header, header),
+        };
+        self
+    }
+    /// In the pseudonymised export too, under this header.
+    pub const fn pseudonymised_as(mut self, header: &'static str) -> Field {
+        self.export = match self.export {
+            Export::Named(named) | Export::Both(named, _) => Export::Both(named, header),
+            Export::No => Export::Both(self.name, header),
+        };
+        self
+    }
+    /// In the named export only.
+    pub const fn named_only(mut self) -> Field {
+        self.export = match self.export {
+            Export::Named(named) | Export::Both(named, _) => Export::Named(named),
+            Export::No => Export::Named(self.name),
+        };
+        self
+    }
+    pub const fn not_exported(mut self) -> Field {
+        self.export = Export::No;
+        self
+    }
+    /// Checked by its record's code beyond its type, as `rule` says.
+    pub const fn custom(mut self, rule: &'static str) -> Field {
+        self.custom = Some(rule);
+        self
+    }
+    /// Absent until it holds a value (asked since a later version).
+    pub const fn later(mut self) -> Field {
+        self.later = true;
+        self
+    }
+    /// A person's question declared here alone (see [`Field::answer`]).
+    pub const fn answer(mut self) -> Field {
+        self.answer = true;
+        self.later = true;
+        self
+    }
+
+    /// Its header in an export, if that export has it.
+    pub fn export_header(&self, pseudonymised: bool) -> Option<&'static str> {
+        match (self.export, pseudonymised) {
+            (Export::No, _) | (Export::Named(_), true) => None,
+            (Export::Named(h), false) | (Export::Both(h, _), false) | (Export::Both(_, h), true) => Some(h),
+        }
     }
 }
 
@@ -109,14 +232,30 @@ pub type Rule = fn(&Map<String, Value>) -> Vec<FieldError>;
 pub struct Kind {
     pub entity: Entity,
     pub fields: &'static [Field],
-    /// Its table's columns, copied from the record: `id` first, then
-    /// fields, then `created_at`, `archived_at`.
-    pub columns: &'static [&'static str],
+    /// The fields of its origin its table copies as columns, after `id`
+    /// and the fields marked [`Field::column`].
+    pub origin_columns: &'static [&'static str],
     pub rules: &'static [Rule],
 }
 
 /// The fields every record carries besides its own.
 pub const ORIGIN_FIELDS: [&str; 3] = ["created_at", "created_by", "archived_at"];
+
+/// The origin columns of most tables.
+pub const ROW_ORIGIN: &[&str] = &["created_at", "archived_at"];
+
+/// The kinds whose typed records check them (people, visits, milestones).
+pub static TYPED: [&Kind; 3] = [&crate::beneficiary::KIND, &crate::visit::KIND, &crate::milestone::KIND];
+
+/// Every kind declared: the typed records', then the programme's.
+pub fn all() -> impl Iterator<Item = &'static Kind> {
+    TYPED.iter().chain(crate::programme::KINDS.iter()).copied()
+}
+
+/// The declaration of `entity`, typed record or not.
+pub fn of(entity: Entity) -> Option<&'static Kind> {
+    all().find(|k| k.entity == entity)
+}
 
 impl Kind {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
@@ -132,6 +271,83 @@ impl Kind {
     /// The fields a correction may change.
     pub fn editable(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.fields.iter().filter(|f| f.editable).map(|f| f.name)
+    }
+
+    /// [`Kind::editable`], as a list made once.
+    pub fn editable_list(&'static self) -> &'static [&'static str] {
+        &self.derived().editable
+    }
+
+    /// The fields absent from a record until they hold a value
+    /// ([`Field::later`]), as a list made once.
+    pub fn later_list(&'static self) -> &'static [&'static str] {
+        &self.derived().later
+    }
+
+    /// Its table's columns copied from the record: `id`, the fields
+    /// marked [`Field::column`] in their order, then its origin columns.
+    pub fn columns(&'static self) -> &'static [&'static str] {
+        &self.derived().columns
+    }
+
+    /// The identifying fields and what an erasure leaves of each, with
+    /// the reason a record was withdrawn (free text, it may name someone).
+    pub fn scrubbed(&'static self) -> &'static [(&'static str, Scrub)] {
+        &self.derived().scrubbed
+    }
+
+    fn derived(&'static self) -> &'static Derived {
+        static ALL: OnceLock<Vec<(Entity, Derived)>> = OnceLock::new();
+        let all = ALL.get_or_init(|| all().map(|k| (k.entity, Derived::of(k))).collect());
+        match all.iter().find(|(e, _)| *e == self.entity) {
+            Some((_, d)) => d,
+            // Every kind is in `all()`; a kind declared elsewhere has none.
+            None => &NONE,
+        }
+    }
+
+    /// Reads one field's input by its declaration: its type, and that it
+    /// is required. How a typed record reads its simple fields.
+    pub fn read(&self, name: &str, v: Option<&Value>, today: NaiveDate) -> std::result::Result<Value, FieldError> {
+        let f = self.field(name).ok_or_else(|| FieldError::new(name, "unknown_field"))?;
+        match read(f, v, today)? {
+            Value::Null if f.required => Err(FieldError::new(name, "required")),
+            v => Ok(v),
+        }
+    }
+
+    /// A text field of a typed record's input, by its declaration:
+    /// trimmed, at most its length, `None` when blank (refused when
+    /// required).
+    /// An item of a list of texts is read as one text of its length.
+    pub fn text(&self, name: &str, v: &Option<String>) -> std::result::Result<Option<String>, FieldError> {
+        let f = self.field(name).ok_or_else(|| FieldError::new(name, "unknown_field"))?;
+        let one = match f.ty {
+            Ty::Texts(n) => Field { ty: Ty::Text(n), ..*f },
+            _ => *f,
+        };
+        let v = v.as_deref().map(|s| Value::String(s.to_string()));
+        match read(&one, v.as_ref(), NaiveDate::MAX)? {
+            Value::Null if f.required => Err(FieldError::new(name, "required")),
+            v => Ok(v.as_str().map(str::to_string)),
+        }
+    }
+
+    /// A whole-number field of a typed record's input, within its bounds.
+    pub fn int(&self, name: &str, v: Option<i64>) -> std::result::Result<Option<i64>, FieldError> {
+        Ok(self.read(name, v.map(Value::from).as_ref(), NaiveDate::MAX)?.as_i64())
+    }
+
+    /// A date field of a typed record's input, not after `today` when
+    /// its type says so.
+    pub fn date(
+        &self,
+        name: &str,
+        v: &Option<String>,
+        today: NaiveDate,
+    ) -> std::result::Result<Option<NaiveDate>, FieldError> {
+        let v = v.as_deref().map(|s| Value::String(s.to_string()));
+        Ok(self.read(name, v.as_ref(), today)?.as_str().and_then(|s| NaiveDate::from_str(s).ok()))
     }
 
     /// Reads and checks a form's input: every problem at once, each naming
@@ -306,6 +522,99 @@ impl Kind {
     }
 }
 
+/// The lists a kind's declaration gives, made once.
+#[derive(Debug)]
+struct Derived {
+    editable: Vec<&'static str>,
+    later: Vec<&'static str>,
+    columns: Vec<&'static str>,
+    scrubbed: Vec<(&'static str, Scrub)>,
+}
+
+static NONE: Derived = Derived { editable: Vec::new(), later: Vec::new(), columns: Vec::new(), scrubbed: Vec::new() };
+
+impl Derived {
+    fn of(k: &'static Kind) -> Derived {
+        let mut columns = vec!["id"];
+        columns.extend(k.fields.iter().filter(|f| f.column).map(|f| f.name));
+        columns.extend(k.origin_columns);
+        let mut scrubbed: Vec<(&'static str, Scrub)> =
+            k.fields.iter().filter_map(|f| f.scrub.map(|s| (f.name, s))).collect();
+        scrubbed.push(("archive_reason", Scrub::Null));
+        Derived {
+            editable: k.editable().collect(),
+            later: k.fields.iter().filter(|f| f.later).map(|f| f.name).collect(),
+            columns,
+            scrubbed,
+        }
+    }
+}
+
+impl Kind {
+    /// Its fields as docs/data-dictionary.md prints them (a test keeps the
+    /// file equal to this): type and rule, required, corrected,
+    /// identifying, table column, export headers.
+    pub fn dictionary(&self) -> String {
+        let mut out = String::from(
+            "| Field | Type and rule | Required | Corrected | Identifying (erasure) | Column | Export |\n\
+             |---|---|:-:|:-:|---|:-:|---|\n",
+        );
+        for f in self.fields {
+            let mut ty = match f.ty {
+                Ty::Text(n) => format!("text ≤ {n}"),
+                Ty::Texts(n) => format!("list of text ≤ {n}"),
+                Ty::Date => "date, not after today".into(),
+                Ty::AnyDate => "date".into(),
+                Ty::Int(lo, hi) => format!("whole number {lo}–{hi}"),
+                Ty::Money => "money (MAD), ≥ 0".into(),
+                Ty::SignedMoney => "money (MAD), may be negative".into(),
+                Ty::Bool => "true / false".into(),
+                Ty::Code(list, codes) => format!("code `{list}`: {}", codes.join(", ")),
+                Ty::Codes(list, codes) => format!("codes `{list}` (several): {}", codes.join(", ")),
+                Ty::Country => "country (ISO 3166-1 alpha-2)".into(),
+                Ty::Origin => "country (ISO 3166-1 alpha-2): `MA`, MR, CV, SN, ML, TN, DZ or a destination".into(),
+                Ty::Region => "region code".into(),
+                Ty::Province => "province (within the region)".into(),
+                Ty::Person => "person id".into(),
+                Ty::People => "person ids".into(),
+                Ty::Ref(e) => format!("id of a `{}`", e.as_str()),
+            };
+            if let Some(rule) = f.custom {
+                ty.push_str("; ");
+                ty.push_str(rule);
+            }
+            if f.answer {
+                ty.push_str(" (an answer: absent until given)");
+            } else if f.later {
+                ty.push_str(" (absent until given)");
+            }
+            let yes = |b: bool| if b { "✓" } else { "" };
+            let scrub = match f.scrub {
+                None => "",
+                Some(Scrub::Dash) => "→ a dash",
+                Some(Scrub::Empty) => "→ empty",
+                Some(Scrub::Year) => "→ its year",
+                Some(Scrub::NoItems) => "→ no items",
+                Some(Scrub::Null) => "→ null",
+            };
+            let export = match f.export {
+                Export::No => String::new(),
+                Export::Named(h) => format!("`{h}`, not pseudonymised"),
+                Export::Both(h, p) if h == p => format!("`{h}`"),
+                Export::Both(h, p) => format!("`{h}`, pseudonymised `{p}`"),
+            };
+            out.push_str(&format!(
+                "| `{}` | {ty} | {} | {} | {scrub} | {} | {export} |\n",
+                f.name,
+                yes(f.required),
+                yes(f.editable),
+                yes(f.column)
+            ));
+        }
+        out
+    }
+}
+
 /// Who made a record and when: its id, set at creation.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -324,11 +633,11 @@ impl Origin {
 }
 
 /// Whether a stored value has the JSON shape of its type.
-fn shape_fits(ty: Ty, v: &Value) -> bool {
+pub(crate) fn shape_fits(ty: Ty, v: &Value) -> bool {
     match ty {
         Ty::Int(..) => v.is_i64(),
         Ty::Bool => v.is_boolean(),
-        Ty::Codes(..) | Ty::People => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        Ty::Codes(..) | Ty::People | Ty::Texts(_) => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         _ => v.is_string(),
     }
 }
@@ -409,6 +718,26 @@ pub fn read(f: &Field, v: Option<&Value>, today: NaiveDate) -> std::result::Resu
             }
             Ok(Value::String(s.to_string()))
         }
+        Ty::Texts(max) => {
+            let Value::Array(items) = v else { return Err(FieldError::new(name, "invalid_type")) };
+            let mut out = Vec::new();
+            for item in items {
+                let s = item.as_str().map(str::trim).ok_or_else(|| FieldError::new(name, "invalid_type"))?;
+                if s.chars().count() > max {
+                    return Err(FieldError::new(name, "too_long").with("max", max));
+                }
+                if s.chars().any(hidden) {
+                    return Err(FieldError::new(name, "control_character"));
+                }
+                if !s.is_empty() {
+                    out.push(Value::String(s.to_string()));
+                }
+            }
+            if out.len() > 200 {
+                return Err(FieldError::new(name, "too_many").with("max", 200));
+            }
+            Ok(Value::Array(out))
+        }
         Ty::Date => date(Some(today)),
         Ty::AnyDate => date(None),
         Ty::Int(min, max) => {
@@ -433,6 +762,14 @@ pub fn read(f: &Field, v: Option<&Value>, today: NaiveDate) -> std::result::Resu
         Ty::Country => {
             let s = text()?.to_uppercase();
             if crate::reference::is_country(&s) {
+                Ok(Value::String(s))
+            } else {
+                Err(FieldError::new(name, "unknown_code").with("value", s).with("list", "country"))
+            }
+        }
+        Ty::Origin => {
+            let s = text()?.to_uppercase();
+            if crate::reference::is_origin_country(&s) {
                 Ok(Value::String(s))
             } else {
                 Err(FieldError::new(name, "unknown_code").with("value", s).with("list", "country"))

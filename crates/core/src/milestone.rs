@@ -3,14 +3,56 @@
 //! consistent. The current stage is derived from them, never typed.
 
 use crate::codes::MilestoneKind;
+use crate::erasure::Scrub::{Empty, Null};
 use crate::error::{Checker, FieldError, Result};
+use crate::kinds::{Field, Kind, Ty, ROW_ORIGIN};
 use crate::money::Mad;
-use crate::validate::{opt_text, past_date, req_date, req_str};
+use crate::store::log::Entity;
+use crate::validate::req_str;
 use crate::visit::parse_id;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+/// A milestone's fields, declared once (kinds.rs): what [`Milestone`]
+/// checks (the `custom` rules are its code's, and its order among the
+/// IGA's other milestones), and what the fields a correction may change,
+/// the table's columns, the export's columns, what an erasure leaves and
+/// the data dictionary follow from. A test keeps [`Milestone`]'s serde
+/// names equal to it.
+pub static KIND: Kind = Kind {
+    entity: Entity::Milestone,
+    fields: &[
+        Field::new("beneficiary_id", Ty::Person)
+            .required()
+            .fixed()
+            .column()
+            .pseudonymised_as("beneficiary")
+            .custom("as for a visit"),
+        Field::new("iga_id", Ty::Ref(Entity::Iga)).fixed().later().column().not_exported().custom(
+            "one of her live IGAs (`not_her_iga`); when not given, her only live IGA (`iga_needed` with several), \
+             or her first IGA, made then; absent from milestones recorded before IGAs were records",
+        ),
+        Field::new("kind", Ty::Code("milestone", MilestoneKind::CODES))
+            .required()
+            .fixed()
+            .column()
+            .custom("each kind once per IGA but `iga_stopped` (`milestone_exists`)"),
+        Field::new("date", Ty::Date)
+            .required()
+            .column()
+            .pseudonymised_as("month")
+            .custom("in order with the IGA's other milestones (`milestone_order`, `milestone_requires`)"),
+        Field::new("amount", Ty::Money).column().exported_as("amount_mad"),
+        Field::new("reason", Ty::Text(500))
+            .identifying(Empty)
+            .custom("required for `iga_stopped` (`reason_required`); an erasure leaves it empty"),
+        Field::new("notes", Ty::Text(4000)).identifying(Null),
+    ],
+    origin_columns: ROW_ORIGIN,
+    rules: &[],
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
@@ -39,8 +81,10 @@ pub struct Milestone {
 }
 
 /// The fields of a milestone that a correction may change (never its
-/// person or its kind).
-pub const EDITABLE: &[&str] = &["date", "amount", "reason", "notes"];
+/// person, its IGA or its kind): [`KIND`]'s editable ones.
+pub fn editable() -> &'static [&'static str] {
+    KIND.editable_list()
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +112,7 @@ impl MilestoneInput {
             }
         });
         let kind = c.take(req_str("kind", &self.kind).and_then(|k| MilestoneKind::parse("kind", k)));
-        let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
+        let date = c.take(KIND.date("date", &self.date, today)).flatten();
         let amount = c.take(match &self.amount {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -76,11 +120,11 @@ impl MilestoneInput {
             Some(Value::Number(n)) => Mad::parse("amount", &n.to_string()).map(Some),
             Some(_) => Err(FieldError::new("amount", "invalid_amount")),
         });
-        let reason = c.take(opt_text("reason", &self.reason, 500));
+        let reason = c.take(KIND.text("reason", &self.reason));
         if kind == Some(MilestoneKind::IgaStopped) && matches!(reason, Some(None)) {
             c.push(FieldError::new("reason", "reason_required"));
         }
-        let notes = c.take(opt_text("notes", &self.notes, 4000));
+        let notes = c.take(KIND.text("notes", &self.notes));
         c.finish(|| {
             Some(Milestone {
                 id: origin.id,
@@ -223,5 +267,42 @@ pub fn stage(milestones: &[Milestone]) -> Option<MilestoneKind> {
         (None, Some(_)) => Some(MilestoneKind::IgaStopped),
         (Some(f), _) => Some(f.kind),
         (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// A field added to the record and not to its declaration (or the
+    /// other way round) fails here; the later ones are those a record
+    /// lacks until they hold a value.
+    #[test]
+    fn a_milestone_s_names_are_its_declared_fields() {
+        let m = |iga: Option<Uuid>| Milestone {
+            id: Uuid::nil(),
+            beneficiary_id: Uuid::nil(),
+            iga_id: iga,
+            kind: MilestoneKind::IgaStopped,
+            date: NaiveDate::MIN,
+            amount: Some(Mad(rust_decimal::Decimal::ONE)),
+            reason: Some("x".into()),
+            notes: Some("x".into()),
+            created_at: String::new(),
+            created_by: Uuid::nil(),
+            archived_at: None,
+            archive_reason: None,
+        };
+        let keys = |m: Milestone| -> BTreeSet<String> {
+            let Value::Object(m) = serde_json::to_value(m).unwrap() else { panic!() };
+            let origin = ["id", "created_at", "created_by", "archived_at", "archive_reason"];
+            m.keys().filter(|k| !origin.contains(&k.as_str())).cloned().collect()
+        };
+        let declared: BTreeSet<String> = KIND.fields.iter().map(|f| f.name.to_string()).collect();
+        assert_eq!(keys(m(Some(Uuid::nil()))), declared);
+        let always: BTreeSet<String> = KIND.fields.iter().filter(|f| !f.later).map(|f| f.name.to_string()).collect();
+        assert_eq!(keys(m(None)), always);
+        assert_eq!(editable(), ["date", "amount", "reason", "notes"]);
     }
 }

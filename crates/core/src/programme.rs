@@ -8,7 +8,7 @@
 
 use crate::erasure::Scrub::Null;
 use crate::error::FieldError;
-use crate::kinds::{not_before, province_in_region, Field, Kind, Ty};
+use crate::kinds::{not_before, province_in_region, Field, Kind, Ty, ROW_ORIGIN};
 use crate::store::log::Entity;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -47,7 +47,7 @@ pub enum Funding {
 }
 
 const fn person() -> Field {
-    Field::new("beneficiary_id", Ty::Person).required().fixed()
+    Field::new("beneficiary_id", Ty::Person).required().fixed().column()
 }
 const fn notes() -> Field {
     Field::new("notes", Ty::Text(4000)).identifying(Null)
@@ -60,14 +60,14 @@ pub static IGA: Kind = Kind {
         Field::new("activity", Ty::Text(200)),
         // A trade name may name its owner.
         Field::new("name", Ty::Text(120)).identifying(Null),
-        Field::new("sector", Ty::Code("sector", SECTORS)).required(),
-        Field::new("form", Ty::Code("iga_form", IGA_FORMS)).required(),
+        Field::new("sector", Ty::Code("sector", SECTORS)).required().column(),
+        Field::new("form", Ty::Code("iga_form", IGA_FORMS)).required().column(),
         Field::new("members", Ty::People),
-        Field::new("region", Ty::Region),
+        Field::new("region", Ty::Region).column(),
         Field::new("province", Ty::Province),
         Field::new("commune", Ty::Text(120)).identifying(Null),
-        Field::new("legal_status", Ty::Code("legal_status", LEGAL_STATUSES)).required(),
-        Field::new("social_security", Ty::Code("social_security", SOCIAL_SECURITY)),
+        Field::new("legal_status", Ty::Code("legal_status", LEGAL_STATUSES)).required().column(),
+        Field::new("social_security", Ty::Code("social_security", SOCIAL_SECURITY)).column(),
         Field::new("invest_grant", Ty::Money),
         Field::new("invest_indh", Ty::Money),
         Field::new("invest_microfinance", Ty::Money),
@@ -77,17 +77,7 @@ pub static IGA: Kind = Kind {
         Field::new("jobs_created", Ty::Int(0, 1000)),
         notes(),
     ],
-    columns: &[
-        "id",
-        "beneficiary_id",
-        "sector",
-        "form",
-        "legal_status",
-        "social_security",
-        "region",
-        "created_at",
-        "archived_at",
-    ],
+    origin_columns: ROW_ORIGIN,
     rules: &[iga_rules],
 };
 
@@ -110,9 +100,9 @@ pub static IGA_FOLLOWUP: Kind = Kind {
     entity: Entity::IgaFollowup,
     fields: &[
         person(),
-        Field::new("iga_id", Ty::Ref(Entity::Iga)).required().fixed(),
-        Field::new("date", Ty::Date).required(),
-        Field::new("operating", Ty::Bool).required(),
+        Field::new("iga_id", Ty::Ref(Entity::Iga)).required().fixed().column(),
+        Field::new("date", Ty::Date).required().column(),
+        Field::new("operating", Ty::Bool).required().column(),
         // Required when it is not operating: an erasure leaves a dash.
         Field::new("not_operating_reason", Ty::Text(500)).identifying(crate::erasure::Scrub::Dash),
         Field::new("monthly_turnover", Ty::Money),
@@ -120,7 +110,7 @@ pub static IGA_FOLLOWUP: Kind = Kind {
         Field::new("sales_channels", Ty::Codes("sales_channel", SALES_CHANNELS)),
         notes(),
     ],
-    columns: &["id", "beneficiary_id", "iga_id", "date", "operating", "created_at", "archived_at"],
+    origin_columns: ROW_ORIGIN,
     rules: &[followup_rules],
 };
 
@@ -147,15 +137,15 @@ pub static SEASON: Kind = Kind {
     entity: Entity::Season,
     fields: &[
         person(),
-        Field::new("year", Ty::Int(2000, 2100)).required(),
-        Field::new("country", Ty::Country).required(),
+        Field::new("year", Ty::Int(2000, 2100)).required().column(),
+        Field::new("country", Ty::Country).required().column(),
         Field::new("employer", Ty::Text(200)).identifying(Null),
-        Field::new("departure_date", Ty::AnyDate),
-        Field::new("return_date", Ty::AnyDate),
+        Field::new("departure_date", Ty::AnyDate).column(),
+        Field::new("return_date", Ty::AnyDate).column(),
         Field::new("returned_as_planned", Ty::Bool),
         notes(),
     ],
-    columns: &["id", "beneficiary_id", "year", "country", "departure_date", "return_date", "created_at", "archived_at"],
+    origin_columns: ROW_ORIGIN,
     rules: &[|doc| not_before(doc, "return_date", "departure_date").into_iter().collect()],
 };
 
@@ -163,44 +153,44 @@ pub static REFERRAL: Kind = Kind {
     entity: Entity::Referral,
     fields: &[
         person(),
-        Field::new("partner_id", Ty::Ref(Entity::Partner)).required(),
-        Field::new("date", Ty::Date).required(),
+        Field::new("partner_id", Ty::Ref(Entity::Partner)).required().column(),
+        Field::new("date", Ty::Date).required().column(),
         Field::new("reason", Ty::Text(500)).identifying(Null),
-        Field::new("outcome", Ty::Code("referral_outcome", REFERRAL_OUTCOMES)).required(),
+        Field::new("outcome", Ty::Code("referral_outcome", REFERRAL_OUTCOMES)).required().column(),
         Field::new("outcome_date", Ty::Date),
         notes(),
     ],
-    columns: &["id", "beneficiary_id", "partner_id", "date", "outcome", "created_at", "archived_at"],
+    origin_columns: ROW_ORIGIN,
     rules: &[|doc| not_before(doc, "outcome_date", "date").into_iter().collect()],
 };
 
 pub static PARTNER: Kind = Kind {
     entity: Entity::Partner,
     fields: &[
-        Field::new("name", Ty::Text(200)).required(),
-        Field::new("kind", Ty::Code("partner_kind", PARTNER_KINDS)).required(),
+        Field::new("name", Ty::Text(200)).required().column(),
+        Field::new("kind", Ty::Code("partner_kind", PARTNER_KINDS)).required().column(),
         Field::new("region", Ty::Region),
         Field::new("contact", Ty::Text(200)),
     ],
-    columns: &["id", "name", "kind", "created_at", "archived_at"],
+    origin_columns: ROW_ORIGIN,
     rules: &[],
 };
 
 pub static SESSION: Kind = Kind {
     entity: Entity::Session,
     fields: &[
-        Field::new("kind", Ty::Code("session_kind", SESSION_KINDS)).required(),
-        Field::new("module", Ty::Code("fe_module", FE_MODULES)),
-        Field::new("date", Ty::Date).required(),
+        Field::new("kind", Ty::Code("session_kind", SESSION_KINDS)).required().column(),
+        Field::new("module", Ty::Code("fe_module", FE_MODULES)).column(),
+        Field::new("date", Ty::Date).required().column(),
         Field::new("title", Ty::Text(200)),
-        Field::new("region", Ty::Region),
+        Field::new("region", Ty::Region).column(),
         Field::new("province", Ty::Province),
         Field::new("place", Ty::Text(200)),
         Field::new("facilitator", Ty::Text(120)),
         Field::new("partner_id", Ty::Ref(Entity::Partner)),
         Field::new("notes", Ty::Text(4000)),
     ],
-    columns: &["id", "kind", "module", "date", "region", "created_at", "archived_at"],
+    origin_columns: ROW_ORIGIN,
     rules: &[session_rules],
 };
 
@@ -221,8 +211,8 @@ fn session_rules(doc: &Map<String, Value>) -> Vec<FieldError> {
 /// and the person, so the same person ticked at two laptops is one record.
 pub static ATTENDANCE: Kind = Kind {
     entity: Entity::Attendance,
-    fields: &[person(), Field::new("session_id", Ty::Ref(Entity::Session)).required().fixed()],
-    columns: &["id", "beneficiary_id", "session_id", "created_at", "archived_at"],
+    fields: &[person(), Field::new("session_id", Ty::Ref(Entity::Session)).required().fixed().column()],
+    origin_columns: ROW_ORIGIN,
     rules: &[],
 };
 
@@ -333,40 +323,13 @@ pub fn phase_of(
 }
 
 /// The declared kinds as docs/data-dictionary.md prints them (a test keeps
-/// the file equal to this): per kind, each field with its type, whether
-/// it is required, corrected, identifying.
+/// the file equal to this): per kind, its heading and its fields
+/// (`Kind::dictionary`).
 pub fn data_dictionary() -> String {
-    use crate::kinds::Ty;
     let mut out = String::new();
     for k in KINDS {
         out.push_str(&format!("### `{}`\n\n", k.entity.as_str()));
-        out.push_str("| Field | Type | Required | Corrected | Identifying (erasure) |\n|---|---|:-:|:-:|---|\n");
-        for f in k.fields {
-            let ty = match f.ty {
-                Ty::Text(n) => format!("text ≤ {n}"),
-                Ty::Date => "date, not after today".into(),
-                Ty::AnyDate => "date".into(),
-                Ty::Int(lo, hi) => format!("whole number {lo}–{hi}"),
-                Ty::Money => "money (MAD), ≥ 0".into(),
-                Ty::SignedMoney => "money (MAD), may be negative".into(),
-                Ty::Bool => "true / false".into(),
-                Ty::Code(list, codes) => format!("code `{list}`: {}", codes.join(", ")),
-                Ty::Codes(list, codes) => format!("codes `{list}` (several): {}", codes.join(", ")),
-                Ty::Country => "country (ISO 3166-1 alpha-2)".into(),
-                Ty::Region => "region code".into(),
-                Ty::Province => "province (within the region)".into(),
-                Ty::Person => "person id".into(),
-                Ty::People => "person ids".into(),
-                Ty::Ref(e) => format!("id of a `{}`", e.as_str()),
-            };
-            let yes = |b: bool| if b { "✓" } else { "" };
-            let scrub = match f.scrub {
-                None => String::new(),
-                Some(crate::erasure::Scrub::Dash) => "→ a dash".into(),
-                Some(_) => "→ null".into(),
-            };
-            out.push_str(&format!("| `{}` | {ty} | {} | {} | {scrub} |\n", f.name, yes(f.required), yes(f.editable)));
-        }
+        out.push_str(&k.dictionary());
         out.push('\n');
     }
     out
@@ -380,11 +343,6 @@ mod tests {
     #[test]
     fn declarations_hold_together() {
         for k in KINDS {
-            assert_eq!(k.columns.first(), Some(&"id"), "{:?}", k.entity);
-            assert_eq!(&k.columns[k.columns.len() - 2..], &["created_at", "archived_at"], "{:?}", k.entity);
-            for c in &k.columns[1..k.columns.len() - 2] {
-                assert!(k.field(c).is_some(), "{:?}: column {c} is no field", k.entity);
-            }
             for f in k.fields {
                 assert!(
                     !(f.required && f.identifies()),

@@ -1,11 +1,47 @@
 //! A coaching visit (or call, or training session) with one beneficiary.
 
 use crate::codes::VisitKind;
+use crate::erasure::Scrub::{NoItems, Null};
 use crate::error::{Checker, FieldError, Result};
-use crate::validate::{in_range, opt_date, opt_str, opt_text, past_date, req_date, req_str};
+use crate::kinds::{Field, Kind, Ty, ROW_ORIGIN};
+use crate::store::log::Entity;
+use crate::validate::{opt_date, opt_str, req_str};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// A visit's fields, declared once (kinds.rs): what [`Visit`] checks
+/// (the `custom` rules are its code's), and what the fields a correction
+/// may change, the table's columns, the export's columns, what an erasure
+/// leaves and the data dictionary follow from. A test keeps [`Visit`]'s
+/// serde names equal to it.
+pub static KIND: Kind = Kind {
+    entity: Entity::Visit,
+    fields: &[
+        Field::new("beneficiary_id", Ty::Person)
+            .required()
+            .fixed()
+            .column()
+            .pseudonymised_as("beneficiary")
+            .custom("a person of this laptop (`unknown_beneficiary`), not archived (`archived_beneficiary`)"),
+        Field::new("date", Ty::Date).required().column().pseudonymised_as("month"),
+        Field::new("kind", Ty::Code("visit", VisitKind::CODES)).required().column(),
+        Field::new("location", Ty::Text(200)).identifying(Null),
+        Field::new("duration_minutes", Ty::Int(1, 24 * 60)),
+        Field::new("topics", Ty::Texts(100)).identifying(NoItems).pseudonymised_as("topics"),
+        Field::new("notes", Ty::Text(4000)).identifying(Null),
+        Field::new("next_steps", Ty::Text(2000)).identifying(Null),
+        Field::new("next_visit_date", Ty::AnyDate)
+            .column()
+            .pseudonymised_as("next_visit_month")
+            .custom("the one date that may be in the future; not before `date` (`before_date`)"),
+        Field::new("coordinator", Ty::Text(100))
+            .fixed()
+            .custom("who made it: the laptop's coordinator (≤ 100, `wafira init`) when not given"),
+    ],
+    origin_columns: ROW_ORIGIN,
+    rules: &[],
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
@@ -33,9 +69,10 @@ pub struct Visit {
 }
 
 /// The fields of a visit that a correction may change (never the person
-/// it was with).
-pub const EDITABLE: &[&str] =
-    &["date", "kind", "location", "duration_minutes", "topics", "notes", "next_steps", "next_visit_date"];
+/// it was with, nor who made it): [`KIND`]'s editable ones.
+pub fn editable() -> &'static [&'static str] {
+    KIND.editable_list()
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,22 +100,21 @@ impl VisitInput {
     pub fn validate(&self, today: NaiveDate, origin: crate::beneficiary::Origin, coordinator: &str) -> Result<Visit> {
         let mut c = Checker::default();
         let beneficiary_id = c.take(parse_id("beneficiary_id", &self.beneficiary_id));
-        let date = c.take(req_date("date", &self.date).and_then(|d| past_date("date", d, today)));
+        let date = c.take(KIND.date("date", &self.date, today)).flatten();
         let kind = c.take(req_str("kind", &self.kind).and_then(|k| VisitKind::parse("kind", k)));
-        let location = c.take(opt_text("location", &self.location, 200));
-        let duration_minutes = c.take(
-            self.duration_minutes.map(|m| in_range("duration_minutes", m, 1, 24 * 60).map(|m| m as u32)).transpose(),
-        );
+        let location = c.take(KIND.text("location", &self.location));
+        let duration_minutes = c.take(KIND.int("duration_minutes", self.duration_minutes).map(|m| m.map(|m| m as u32)));
+        // Each topic as a text of the declared length; all problems at once.
         let mut topics = Vec::new();
         for t in self.topics.iter().flatten() {
-            match opt_text("topics", &Some(t.clone()), 100) {
+            match KIND.text("topics", &Some(t.clone())) {
                 Ok(Some(t)) => topics.push(t),
                 Ok(None) => {}
                 Err(e) => c.push(e),
             }
         }
-        let notes = c.take(opt_text("notes", &self.notes, 4000));
-        let next_steps = c.take(opt_text("next_steps", &self.next_steps, 2000));
+        let notes = c.take(KIND.text("notes", &self.notes));
+        let next_steps = c.take(KIND.text("next_steps", &self.next_steps));
         let next_visit_date = c.take(opt_date("next_visit_date", &self.next_visit_date));
         if let (Some(Some(next)), Some(d)) = (next_visit_date, date) {
             if next < d {
@@ -124,5 +160,44 @@ impl Visit {
             next_visit_date: self.next_visit_date.map(|d| d.to_string()),
             coordinator: Some(self.coordinator.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// A field added to the record and not to its declaration (or the
+    /// other way round) fails here.
+    #[test]
+    fn a_visit_s_names_are_its_declared_fields() {
+        let day = NaiveDate::MIN;
+        let v = Visit {
+            id: Uuid::nil(),
+            beneficiary_id: Uuid::nil(),
+            date: day,
+            kind: VisitKind::FollowUp,
+            location: Some("x".into()),
+            duration_minutes: Some(1),
+            topics: vec!["x".into()],
+            notes: Some("x".into()),
+            next_steps: Some("x".into()),
+            next_visit_date: Some(day),
+            coordinator: "x".into(),
+            created_at: String::new(),
+            created_by: Uuid::nil(),
+            archived_at: None,
+            archive_reason: None,
+        };
+        let serde_json::Value::Object(m) = serde_json::to_value(v).unwrap() else { panic!() };
+        let origin = ["id", "created_at", "created_by", "archived_at", "archive_reason"];
+        let keys: BTreeSet<&str> = m.keys().map(String::as_str).filter(|k| !origin.contains(k)).collect();
+        let declared: BTreeSet<&str> = KIND.fields.iter().map(|f| f.name).collect();
+        assert_eq!(keys, declared);
+        assert_eq!(
+            editable(),
+            ["date", "kind", "location", "duration_minutes", "topics", "notes", "next_steps", "next_visit_date"]
+        );
     }
 }

@@ -212,122 +212,49 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
     let admitted: std::collections::HashSet<uuid::Uuid> =
         people.iter().filter(|r| filters.admits_person(&r.b)).map(|r| r.b.id).collect();
     people.retain(|r| filters.counts_person(&r.b));
-    let beneficiaries = if pseudonymise {
-        Table {
-            name: "beneficiaries",
-            headers: vec![
-                "pseudonym",
-                "sex",
-                "birth_year",
-                "birth_year_approx",
-                "region",
-                "province",
-                "destination_country",
-                "seasons_abroad",
-                "phase",
-                "iga_sector",
-                "registration_month",
-                "cohort",
-                "stage",
-                "last_visit_month",
-                "next_visit_month",
-                "visit_count",
-            ],
-            rows: people
-                .iter()
-                .map(|r| {
-                    let b = &r.b;
-                    vec![
-                        Cell::text(person_id(&b.id)),
-                        Cell::text(b.sex.as_str()),
-                        Cell::Int(i64::from(b.birth_date.year())),
-                        Cell::Bool(b.birth_date_approx),
-                        Cell::text(&b.region),
-                        Cell::opt(b.province.clone()),
-                        Cell::opt(b.destination_country.clone()),
-                        b.seasons_abroad.map_or(Cell::Empty, |n| Cell::Int(i64::from(n))),
-                        Cell::text(b.phase.as_str()),
-                        Cell::opt(b.iga_sector.map(|s| s.as_str())),
-                        Cell::month(b.consent_date),
-                        Cell::opt(b.cohort.clone()),
-                        Cell::opt(r.stage.clone()),
-                        Cell::month(r.last_visit),
-                        Cell::month(r.next_visit),
-                        Cell::Int(r.visits),
-                    ]
-                })
-                .collect(),
-        }
-    } else {
-        Table {
-            name: "beneficiaries",
-            headers: vec![
-                "id",
-                "first_name",
-                "last_name",
-                "name_ar",
-                "sex",
-                "birth_date",
-                "birth_date_approx",
-                "cin",
-                "phone",
-                "region",
-                "province",
-                "commune",
-                "douar",
-                "destination_country",
-                "seasons_abroad",
-                "phase",
-                "iga_sector",
-                "consent",
-                "consent_date",
-                "cohort",
-                "notes",
-                "created_at",
-                "created_by",
-                "stage",
-                "last_visit_date",
-                "next_visit_date",
-                "visit_count",
-            ],
-            rows: people
-                .iter()
-                .map(|r| {
-                    let b = &r.b;
-                    vec![
-                        Cell::text(b.id.to_string()),
-                        Cell::text(&b.first_name),
-                        Cell::text(&b.last_name),
-                        Cell::opt(b.name_ar.clone()),
-                        Cell::text(b.sex.as_str()),
-                        // Only the year when only the year is known.
-                        b.approx_birth_year().map_or(Cell::Date(b.birth_date), |y| Cell::Int(i64::from(y))),
-                        Cell::Bool(b.birth_date_approx),
-                        Cell::opt(b.cin.clone()),
-                        Cell::opt(b.phone.clone()),
-                        Cell::text(&b.region),
-                        Cell::opt(b.province.clone()),
-                        Cell::opt(b.commune.clone()),
-                        Cell::opt(b.douar.clone()),
-                        Cell::opt(b.destination_country.clone()),
-                        b.seasons_abroad.map_or(Cell::Empty, |n| Cell::Int(i64::from(n))),
-                        Cell::text(b.phase.as_str()),
-                        Cell::opt(b.iga_sector.map(|s| s.as_str())),
-                        Cell::Bool(b.consent),
-                        Cell::date(b.consent_date),
-                        Cell::opt(b.cohort.clone()),
-                        Cell::opt(b.notes.clone()),
-                        Cell::text(&b.created_at),
-                        Cell::text(b.created_by.to_string()),
-                        Cell::opt(r.stage.clone()),
-                        Cell::date(r.last_visit),
-                        Cell::date(r.next_visit),
-                        Cell::Int(r.visits),
-                    ]
-                })
-                .collect(),
-        }
+    // The people's, visits' and milestones' columns follow their
+    // declarations (`Field::export`): a field added there is exported.
+    let id_of = |prefix: &str, id: &uuid::Uuid| match prefix {
+        "P" => person_id(id),
+        _ => record_id(prefix, id),
     };
+    let person_fields = exported(&crate::beneficiary::KIND, pseudonymise);
+    let mut headers = vec![if pseudonymise { "pseudonym" } else { "id" }];
+    headers.extend(person_fields.iter().map(|(h, _)| *h));
+    if pseudonymise {
+        headers.extend(["stage", "last_visit_month", "next_visit_month", "visit_count"]);
+    } else {
+        headers.extend(["created_at", "created_by", "stage", "last_visit_date", "next_visit_date", "visit_count"]);
+    }
+    let mut rows = Vec::with_capacity(people.len());
+    for r in &people {
+        let b = &r.b;
+        let doc = record_doc(b)?;
+        let mut row = vec![Cell::text(person_id(&b.id))];
+        for (_, f) in &person_fields {
+            row.push(match f.name {
+                // Only the year to outsiders, and when only the year is known.
+                "birth_date" if pseudonymise => Cell::Int(i64::from(b.birth_date.year())),
+                "birth_date" => b.approx_birth_year().map_or(Cell::Date(b.birth_date), |y| Cell::Int(i64::from(y))),
+                "birth_date_approx" => Cell::Bool(b.birth_date_approx),
+                _ => cell_of(f.ty, doc.get(f.name).unwrap_or(&Value::Null), pseudonymise, &id_of),
+            });
+        }
+        if pseudonymise {
+            row.extend([Cell::opt(r.stage.clone()), Cell::month(r.last_visit), Cell::month(r.next_visit)]);
+        } else {
+            row.extend([
+                Cell::text(&b.created_at),
+                Cell::text(b.created_by.to_string()),
+                Cell::opt(r.stage.clone()),
+                Cell::date(r.last_visit),
+                Cell::date(r.next_visit),
+            ]);
+        }
+        row.push(Cell::Int(r.visits));
+        rows.push(row);
+    }
+    let beneficiaries = Table { name: "beneficiaries", headers, rows };
 
     // Visits and milestones of live people only (an archived person's
     // records go with her).
@@ -337,71 +264,7 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
          WHERE v.archived_at IS NULL AND b.archived_at IS NULL ORDER BY v.date, v.created_at, v.id",
     )?;
     visits.retain(|v| admitted.contains(&v.beneficiary_id) && filters.in_period(v.date));
-    let visits = if pseudonymise {
-        Table {
-            name: "visits",
-            headers: vec![
-                "pseudonym",
-                "beneficiary",
-                "month",
-                "kind",
-                "duration_minutes",
-                "topics",
-                "next_visit_month",
-            ],
-            rows: visits
-                .iter()
-                .map(|v| {
-                    vec![
-                        Cell::text(record_id("V", &v.id)),
-                        Cell::text(person_id(&v.beneficiary_id)),
-                        Cell::month(Some(v.date)),
-                        Cell::text(v.kind.as_str()),
-                        v.duration_minutes.map_or(Cell::Empty, |m| Cell::Int(i64::from(m))),
-                        Cell::text(v.topics.join("; ")),
-                        Cell::month(v.next_visit_date),
-                    ]
-                })
-                .collect(),
-        }
-    } else {
-        Table {
-            name: "visits",
-            headers: vec![
-                "id",
-                "beneficiary_id",
-                "date",
-                "kind",
-                "location",
-                "duration_minutes",
-                "topics",
-                "notes",
-                "next_steps",
-                "next_visit_date",
-                "coordinator",
-                "created_at",
-            ],
-            rows: visits
-                .iter()
-                .map(|v| {
-                    vec![
-                        Cell::text(v.id.to_string()),
-                        Cell::text(v.beneficiary_id.to_string()),
-                        Cell::Date(v.date),
-                        Cell::text(v.kind.as_str()),
-                        Cell::opt(v.location.clone()),
-                        v.duration_minutes.map_or(Cell::Empty, |m| Cell::Int(i64::from(m))),
-                        Cell::text(v.topics.join("; ")),
-                        Cell::opt(v.notes.clone()),
-                        Cell::opt(v.next_steps.clone()),
-                        Cell::date(v.next_visit_date),
-                        Cell::text(&v.coordinator),
-                        Cell::text(&v.created_at),
-                    ]
-                })
-                .collect(),
-        }
-    };
+    let visits = typed_table("visits", "V", &crate::visit::KIND, &visits, |v| v.id, pseudonymise, &id_of)?;
 
     let mut milestones: Vec<Milestone> = docs(
         conn,
@@ -409,45 +272,8 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
          WHERE m.archived_at IS NULL AND b.archived_at IS NULL ORDER BY m.date, m.created_at, m.id",
     )?;
     milestones.retain(|m| admitted.contains(&m.beneficiary_id) && filters.in_period(m.date));
-    let amount = |m: &Milestone| m.amount.map_or(Cell::Empty, |a| Cell::Amount(a.0));
-    let milestones = if pseudonymise {
-        Table {
-            name: "milestones",
-            headers: vec!["pseudonym", "beneficiary", "kind", "month", "amount_mad"],
-            rows: milestones
-                .iter()
-                .map(|m| {
-                    vec![
-                        Cell::text(record_id("M", &m.id)),
-                        Cell::text(person_id(&m.beneficiary_id)),
-                        Cell::text(m.kind.as_str()),
-                        Cell::month(Some(m.date)),
-                        amount(m),
-                    ]
-                })
-                .collect(),
-        }
-    } else {
-        Table {
-            name: "milestones",
-            headers: vec!["id", "beneficiary_id", "kind", "date", "amount_mad", "reason", "notes", "created_at"],
-            rows: milestones
-                .iter()
-                .map(|m| {
-                    vec![
-                        Cell::text(m.id.to_string()),
-                        Cell::text(m.beneficiary_id.to_string()),
-                        Cell::text(m.kind.as_str()),
-                        Cell::Date(m.date),
-                        amount(m),
-                        Cell::opt(m.reason.clone()),
-                        Cell::opt(m.notes.clone()),
-                        Cell::text(&m.created_at),
-                    ]
-                })
-                .collect(),
-        }
-    };
+    let milestones =
+        typed_table("milestones", "M", &crate::milestone::KIND, &milestones, |m| m.id, pseudonymise, &id_of)?;
 
     let targets: Vec<Target> = super::targets::list(conn)?;
     let targets = Table {
@@ -473,13 +299,110 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
     }
     // The declared kinds label their own code fields, from the declaration.
     for kind in crate::programme::KINDS {
-        let id_of = |prefix: &str, id: &uuid::Uuid| match prefix {
-            "P" => person_id(id),
-            _ => record_id(prefix, id),
-        };
         tables.push(declared_table(conn, kind, pseudonymise, &admitted, filters, labels, &id_of)?);
     }
     Ok(tables)
+}
+
+/// The fields of a typed kind's sheet, from its declaration: each field
+/// the export shows, with its header there.
+fn exported(
+    kind: &'static crate::kinds::Kind,
+    pseudonymise: bool,
+) -> Vec<(&'static str, &'static crate::kinds::Field)> {
+    kind.fields.iter().filter_map(|f| f.export_header(pseudonymise).map(|h| (h, f))).collect()
+}
+
+/// A record as its row's JSON.
+fn record_doc<T: Serialize>(record: &T) -> Result<serde_json::Map<String, Value>> {
+    match serde_json::to_value(record)? {
+        Value::Object(m) => Ok(m),
+        _ => Err(Error::Other("internal: a record is not a JSON object".into())),
+    }
+}
+
+/// The sheet of a typed kind's records other than people (visits,
+/// milestones): its id (keyed with `prefix` when pseudonymised), the
+/// fields its declaration exports, and when it was recorded.
+fn typed_table<T: Serialize>(
+    name: &'static str,
+    prefix: &str,
+    kind: &'static crate::kinds::Kind,
+    records: &[T],
+    id: impl Fn(&T) -> uuid::Uuid,
+    pseudonymise: bool,
+    id_of: &dyn Fn(&str, &uuid::Uuid) -> String,
+) -> Result<Table> {
+    let fields = exported(kind, pseudonymise);
+    let mut headers = vec![if pseudonymise { "pseudonym" } else { "id" }];
+    headers.extend(fields.iter().map(|(h, _)| *h));
+    if !pseudonymise {
+        headers.push("created_at");
+    }
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        let doc = record_doc(record)?;
+        let mut row = vec![Cell::Text(id_of(prefix, &id(record)))];
+        for (_, f) in &fields {
+            row.push(cell_of(f.ty, doc.get(f.name).unwrap_or(&Value::Null), pseudonymise, id_of));
+        }
+        if !pseudonymise {
+            row.push(Cell::opt(doc.get("created_at").and_then(Value::as_str).map(str::to_string)));
+        }
+        rows.push(row);
+    }
+    Ok(Table { name, headers, rows })
+}
+
+/// The cell of a declared field's value: a date as a date (to the month
+/// only when pseudonymised), a whole number as a number, an amount as an
+/// exact amount, a list joined by `; `, an id of a person or a record
+/// keyed when pseudonymised (`id_of`), anything else as its text.
+fn cell_of(ty: crate::kinds::Ty, v: &Value, pseudonymise: bool, id_of: &dyn Fn(&str, &uuid::Uuid) -> String) -> Cell {
+    use crate::kinds::Ty;
+    use crate::store::log::Entity;
+    let uuid = |v: &Value| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok());
+    let day = |v: &Value| v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let prefix_of = |e: Entity| match e {
+        Entity::Iga => "I",
+        Entity::Session => "G",
+        Entity::Partner => "O",
+        _ => "X",
+    };
+    match (ty, v) {
+        (_, Value::Null) => Cell::Empty,
+        (Ty::Date | Ty::AnyDate, v) if pseudonymise => Cell::month(day(v)),
+        (Ty::Date | Ty::AnyDate, v) => Cell::date(day(v)),
+        (Ty::Int(..), v) => v.as_i64().map_or(Cell::Empty, Cell::Int),
+        (Ty::Money | Ty::SignedMoney, v) => {
+            v.as_str().and_then(|s| s.parse::<Decimal>().ok()).map_or(Cell::Empty, Cell::Amount)
+        }
+        (Ty::Bool, v) => v.as_bool().map_or(Cell::Empty, Cell::Bool),
+        (Ty::Codes(..) | Ty::Texts(_), v) => Cell::text(
+            v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")).unwrap_or_default(),
+        ),
+        (Ty::Person, v) => uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of("P", &i))),
+        (Ty::People, v) => Cell::Text(
+            v.as_array()
+                .map(|a| a.iter().filter_map(uuid).map(|i| id_of("P", &i)).collect::<Vec<_>>().join("; "))
+                .unwrap_or_default(),
+        ),
+        // A partner is no one: its id as it is.
+        (Ty::Ref(e), v) if e != Entity::Partner => uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of(prefix_of(e), &i))),
+        (_, v) => Cell::opt(v.as_str().map(str::to_string)),
+    }
+}
+
+/// The declared field of a typed kind's sheet (people, visits,
+/// milestones) that a column holds, by its header in either export.
+fn typed_field(table: &str, column: &str) -> Option<&'static crate::kinds::Field> {
+    let kind = match table {
+        "beneficiaries" => &crate::beneficiary::KIND,
+        "visits" => &crate::visit::KIND,
+        "milestones" => &crate::milestone::KIND,
+        _ => return None,
+    };
+    kind.fields.iter().find(|f| f.export_header(false) == Some(column) || f.export_header(true) == Some(column))
 }
 
 /// The sheet (or CSV file) name of a declared kind and the letter its
@@ -513,6 +436,7 @@ fn has_label(ty: crate::kinds::Ty) -> bool {
         Ty::Code(..)
             | Ty::Codes(..)
             | Ty::Country
+            | Ty::Origin
             | Ty::Region
             | Ty::Province
             | Ty::Ref(crate::store::log::Entity::Partner)
@@ -543,7 +467,7 @@ fn declared_label(
     use crate::kinds::Ty;
     let label = |s: &str| match ty {
         Ty::Code(list, _) | Ty::Codes(list, _) => w.code(list, s),
-        Ty::Country => w.country(s),
+        Ty::Country | Ty::Origin => w.country(s),
         Ty::Region => w.region(s),
         Ty::Province => w.province(s),
         _ => match uuid::Uuid::parse_str(s).ok().and_then(crate::programme::built_in_partner) {
@@ -579,14 +503,9 @@ fn declared_table(
     use crate::kinds::Ty;
     use crate::store::log::Entity;
     let (name, prefix) = declared_sheet(kind.entity);
-    let prefix_of = |e: Entity| match e {
-        Entity::Iga => "I",
-        Entity::Session => "G",
-        Entity::Partner => "O",
-        _ => "X",
-    };
+    // Free text never in a pseudonymised export (`Field::export`).
     let fields: Vec<&crate::kinds::Field> =
-        kind.fields.iter().filter(|f| !(pseudonymise && matches!(f.ty, Ty::Text(_)))).collect();
+        kind.fields.iter().filter(|f| f.export_header(pseudonymise).is_some()).collect();
     let labelled = |f: &crate::kinds::Field| labels.is_some() && has_label(f.ty);
     let mut headers = vec![if pseudonymise { "pseudonym" } else { "id" }];
     for f in &fields {
@@ -648,35 +567,7 @@ fn declared_table(
         let mut row = vec![Cell::Text(if pseudonymise { id_of(prefix, &id) } else { id.to_string() })];
         for f in &fields {
             let v = doc.get(f.name).unwrap_or(&Value::Null);
-            let ids = |v: &Value, p: &str| -> String {
-                v.as_array()
-                    .map(|a| a.iter().filter_map(uuid).map(|i| if pseudonymise { id_of(p, &i) } else { i.to_string() }))
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            row.push(match (f.ty, v) {
-                (_, Value::Null) => Cell::Empty,
-                (Ty::Date | Ty::AnyDate, v) if pseudonymise => Cell::month(day(v)),
-                (Ty::Date | Ty::AnyDate, v) => Cell::date(day(v)),
-                (Ty::Int(..), v) => v.as_i64().map_or(Cell::Empty, Cell::Int),
-                (Ty::Money | Ty::SignedMoney, v) => {
-                    v.as_str().and_then(|s| s.parse::<Decimal>().ok()).map_or(Cell::Empty, Cell::Amount)
-                }
-                (Ty::Bool, v) => v.as_bool().map_or(Cell::Empty, Cell::Bool),
-                (Ty::Codes(..), v) => Cell::text(
-                    v.as_array()
-                        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
-                        .unwrap_or_default(),
-                ),
-                (Ty::Person, v) if pseudonymise => uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of("P", &i))),
-                (Ty::People, v) => Cell::Text(ids(v, "P")),
-                (Ty::Ref(e), v) if pseudonymise && e != Entity::Partner => {
-                    uuid(v).map_or(Cell::Empty, |i| Cell::Text(id_of(prefix_of(e), &i)))
-                }
-                (_, v) => Cell::opt(v.as_str().map(str::to_string)),
-            });
+            row.push(cell_of(f.ty, v, pseudonymise, id_of));
             if let (Some(w), true) = (labels, has_label(f.ty)) {
                 row.push(declared_label(w, f.ty, v, &partners));
             }
@@ -689,30 +580,29 @@ fn declared_table(
     Ok(Table { name, headers, rows })
 }
 
-/// The code columns of the person, visit, milestone and target sheets and
-/// the label column put after each (the declared kinds' come from their
-/// declaration: `has_label`).
-const LABELLED: [(&str, &str); 8] = [
-    ("sex", "sex_label"),
-    ("region", "region_label"),
-    ("destination_country", "destination_country_label"),
-    ("phase", "phase_label"),
-    ("iga_sector", "iga_sector_label"),
-    ("stage", "stage_label"),
-    ("kind", "kind_label"),
-    ("indicator", "indicator_label"),
-];
+/// Whether a label column follows this column of the person, visit,
+/// milestone or target sheet: a declared field holding codes
+/// (`has_label`), a person's stage, a target's indicator, region and sex.
+fn label_follows(table: &str, column: &str) -> bool {
+    match typed_field(table, column) {
+        Some(f) => has_label(f.ty),
+        None => matches!(column, "stage" | "indicator" | "region" | "sex"),
+    }
+}
 
 /// Every code of the list a code column holds, as stored.
 fn codes_of(table: &str, column: &str) -> Vec<String> {
-    use crate::codes::{MilestoneKind, Phase, Sector, Sex, VisitKind};
+    use crate::codes::MilestoneKind;
     let all = |codes: Vec<&str>| codes.into_iter().map(str::to_string).collect();
-    if let Some((_, f)) = declared_field(table, column) {
+    if let Some(f) = declared_field(table, column).map(|(_, f)| f).or_else(|| typed_field(table, column)) {
         use crate::kinds::Ty;
         return match f.ty {
             Ty::Code(_, codes) | Ty::Codes(_, codes) => all(codes.to_vec()),
             Ty::Region => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
             Ty::Country => all(crate::reference::COUNTRIES.iter().map(|c| c.0).collect()),
+            Ty::Origin => {
+                all(crate::reference::ORIGIN_COUNTRIES.iter().chain(crate::reference::COUNTRIES).map(|c| c.0).collect())
+            }
             // The built-in partners; those managers add are in the partners sheet.
             Ty::Ref(crate::store::log::Entity::Partner) => crate::programme::BUILT_IN_PARTNERS
                 .iter()
@@ -722,13 +612,9 @@ fn codes_of(table: &str, column: &str) -> Vec<String> {
         };
     }
     match (table, column) {
-        (_, "sex") => all(Sex::ALL.iter().map(|c| c.as_str()).collect()),
-        (_, "region") => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
-        (_, "destination_country") => all(crate::reference::COUNTRIES.iter().map(|c| c.0).collect()),
-        (_, "phase") => all(Phase::ALL.iter().map(|c| c.as_str()).collect()),
-        (_, "iga_sector") => all(Sector::ALL.iter().map(|c| c.as_str()).collect()),
-        ("visits", "kind") => all(VisitKind::ALL.iter().map(|c| c.as_str()).collect()),
-        (_, "stage" | "kind") => all(MilestoneKind::ALL.iter().map(|c| c.as_str()).collect()),
+        ("targets", "region") => crate::reference::regions().iter().map(|r| r.code.clone()).collect(),
+        ("targets", "sex") => all(crate::codes::Sex::CODES.to_vec()),
+        (_, "stage") => all(MilestoneKind::CODES.to_vec()),
         ("targets", "indicator") => all(crate::target::INDICATORS.to_vec()),
         _ => Vec::new(),
     }
@@ -736,20 +622,17 @@ fn codes_of(table: &str, column: &str) -> Vec<String> {
 
 /// The label of a code in `words`' language.
 fn label_of(w: &Words, table: &str, column: &str, code: &str) -> String {
-    if let Some((_, f)) = declared_field(table, column).filter(|(_, f)| has_label(f.ty)) {
+    let field = declared_field(table, column).map(|(_, f)| f).or_else(|| typed_field(table, column));
+    if let Some(f) = field.filter(|f| has_label(f.ty)) {
         return match declared_label(w, f.ty, &Value::String(code.to_string()), &Default::default()) {
             Cell::Text(label) => label,
             _ => code.to_string(),
         };
     }
     match (table, column) {
-        (_, "sex") => w.code("sex", code),
         (_, "region") => w.region(code),
-        (_, "destination_country") => w.country(code),
-        (_, "phase") => w.code("phase", code),
-        (_, "iga_sector") => w.code("sector", code),
-        ("visits", "kind") => w.code("visit", code),
-        (_, "stage" | "kind") => w.code("milestone", code),
+        (_, "sex") => w.code("sex", code),
+        (_, "stage") => w.code("milestone", code),
         (_, "indicator") => w.t(&format!("indicator.{code}")),
         _ => code.to_string(),
     }
@@ -762,9 +645,9 @@ fn labelled(mut table: Table, w: &Words) -> Table {
     let mut added: Vec<(usize, &'static str)> = Vec::new();
     for (i, h) in table.headers.iter().enumerate() {
         headers.push(*h);
-        if let Some((code, label)) = LABELLED.iter().find(|(c, _)| c == h) {
-            headers.push(*label);
-            added.push((i, code));
+        if label_follows(name, h) {
+            headers.push(label_header(h));
+            added.push((i, *h));
         }
     }
     for row in &mut table.rows {
@@ -799,6 +682,10 @@ fn column_label(w: &Words, table: &str, column: &str) -> String {
         if w.has(&key) {
             return w.t(&key);
         }
+    }
+    // A typed kind's field exported under another header: its form label.
+    if let Some(f) = typed_field(table, column) {
+        return w.t(&format!("field.{}", f.name));
     }
     column.to_string()
 }

@@ -132,7 +132,7 @@ impl Words {
     }
 
     pub fn country(&self, code: &str) -> String {
-        match reference::COUNTRIES.iter().find(|c| c.0 == code) {
+        match reference::COUNTRIES.iter().chain(reference::ORIGIN_COUNTRIES).find(|c| c.0 == code) {
             Some(c) => match self.lang {
                 "ar" => c.2,
                 "en" => c.3,

@@ -112,38 +112,18 @@ impl Entity {
         Entity::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
-    /// The table's columns that are copied from the record's JSON.
+    /// The table's columns that are copied from the record's JSON: a
+    /// declared kind's from its declaration (`Kind::columns`).
     fn columns(self) -> &'static [&'static str] {
+        if let Some(kind) = crate::kinds::of(self) {
+            return kind.columns();
+        }
         match self {
-            Entity::Beneficiary => &[
-                "id",
-                "first_name",
-                "last_name",
-                "name_ar",
-                "sex",
-                "birth_date",
-                "cin",
-                "phone",
-                "region",
-                "province",
-                "commune",
-                "destination_country",
-                "phase",
-                "iga_sector",
-                "cohort",
-                "created_at",
-                "created_by",
-                "archived_at",
-            ],
-            Entity::Visit => &["id", "beneficiary_id", "date", "kind", "next_visit_date", "created_at", "archived_at"],
-            Entity::Milestone => {
-                &["id", "beneficiary_id", "iga_id", "kind", "date", "amount", "created_at", "archived_at"]
-            }
             Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
             Entity::Resolution => &["id", "conflict_id", "created_at", "archived_at"],
             Entity::Merge => &["id", "kept", "other", "status", "created_at", "archived_at"],
             Entity::Erasure => &["id", "created_at"],
-            declared => declared.declared().map_or(&[], |k| k.columns),
+            _ => &[],
         }
     }
 }

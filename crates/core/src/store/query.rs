@@ -908,6 +908,7 @@ impl Store {
             archived_at: None,
             archive_reason: None,
             more: Default::default(),
+            answers: Default::default(),
         };
         similar(&self.conn, &probe, None)
     }

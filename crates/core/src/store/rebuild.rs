@@ -36,14 +36,16 @@ impl Store {
     /// one transaction.
     pub fn rebuild(&mut self) -> Result<()> {
         let tx = self.transaction()?;
-        tx.execute_batch(
-            "DELETE FROM visit; DELETE FROM milestone; DELETE FROM beneficiary_fts; DELETE FROM beneficiary;
-             DELETE FROM target; DELETE FROM resolution; DELETE FROM merge; DELETE FROM waiting;
-             DELETE FROM conflict; DELETE FROM duplicate; DELETE FROM erasure;",
-        )?;
-        for kind in crate::programme::KINDS {
+        // The tables of the kinds declared (kinds.rs), people last: her
+        // visits and milestones refer to her.
+        let declared: Vec<&crate::kinds::Kind> = crate::kinds::all().collect();
+        for kind in declared.into_iter().rev() {
             tx.execute(&format!("DELETE FROM {}", kind.entity.as_str()), [])?;
         }
+        tx.execute_batch(
+            "DELETE FROM beneficiary_fts; DELETE FROM target; DELETE FROM resolution; DELETE FROM merge;
+             DELETE FROM waiting; DELETE FROM conflict; DELETE FROM duplicate; DELETE FROM erasure;",
+        )?;
         for entity in ORDER {
             let ids: Vec<String> = tx
                 .prepare("SELECT DISTINCT record_id FROM change WHERE entity = ?1 ORDER BY record_id")?

@@ -346,7 +346,7 @@ impl Store {
             [("beneficiary_id", q.beneficiary_id), ("iga_id", q.iga_id), ("session_id", q.session_id)]
         {
             if let Some(v) = value {
-                if !kind.columns.contains(&column) {
+                if !kind.columns().contains(&column) {
                     return Ok(Vec::new());
                 }
                 args.push(v.to_string());
@@ -356,11 +356,11 @@ impl Store {
         if !q.archived {
             sql.push_str(" AND archived_at IS NULL");
         }
-        let order = if kind.columns.contains(&"date") {
+        let order = if kind.columns().contains(&"date") {
             "date DESC, created_at DESC"
-        } else if kind.columns.contains(&"year") {
+        } else if kind.columns().contains(&"year") {
             "year DESC, created_at DESC"
-        } else if kind.columns.contains(&"name") {
+        } else if kind.columns().contains(&"name") {
             "name COLLATE NOCASE"
         } else {
             "created_at"

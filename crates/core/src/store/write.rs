@@ -6,7 +6,7 @@ use super::log::{self, Change, Entity, Op};
 use super::{Store, Writer};
 use crate::access::Action;
 use crate::audit::{Act, Note};
-use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin, EDITABLE};
+use crate::beneficiary::{Beneficiary, BeneficiaryInput, Origin};
 use crate::clock::Hlc;
 use crate::error::{Error, FieldError, Result};
 use crate::milestone::{self, Milestone, MilestoneInput};
@@ -185,7 +185,7 @@ pub(crate) fn edited_beneficiary(
     let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
     let mut new = input.validate(today, origin)?;
     if erased {
-        crate::erasure::keep_identity(&mut new, &current);
+        crate::erasure::keep_identity(&mut new, &current)?;
     }
     new.archived_at = current.archived_at.clone();
     new.archive_reason = current.archive_reason.clone();
@@ -324,7 +324,7 @@ impl Store {
         };
         let mut errors = Vec::new();
         for k in patch.keys() {
-            if !EDITABLE.contains(&k.as_str()) {
+            if !crate::beneficiary::editable().contains(&k.as_str()) {
                 let code = if is_record_field(k) { "not_editable" } else { "unknown_field" };
                 errors.push(FieldError::new(k, code));
             }
@@ -419,7 +419,7 @@ fn is_record_field(k: &str) -> bool {
 }
 
 /// Corrections: a visit or milestone entered wrongly is corrected (a
-/// patch of its `EDITABLE` fields, checked again as a whole and, for a
+/// patch of its editable fields, checked again as a whole and, for a
 /// milestone, against the person's others) or withdrawn (voided) with a
 /// reason, and an archived person is restored. Each is one more change in
 /// the log, so it travels, shows in the history and the derived summaries
@@ -448,7 +448,7 @@ impl Writer<'_> {
     pub fn correct_visit(&mut self, id: Uuid, patch: Map<String, Value>) -> Result<(Visit, Vec<String>)> {
         let current: Visit = self.record_doc(Entity::Visit, id)?;
         refuse_voided(current.archived_at.is_some(), id)?;
-        let input: VisitInput = Self::patched(&current.to_input(), patch, crate::visit::EDITABLE)?;
+        let input: VisitInput = Self::patched(&current.to_input(), patch, crate::visit::editable())?;
         let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
         let new = input.validate(Store::today(), origin, &current.coordinator)?;
         let changed = self.update(Entity::Visit, id, &current, &new)?;
@@ -460,7 +460,7 @@ impl Writer<'_> {
     pub fn correct_milestone(&mut self, id: Uuid, patch: Map<String, Value>) -> Result<(Milestone, Vec<String>)> {
         let current: Milestone = self.record_doc(Entity::Milestone, id)?;
         refuse_voided(current.archived_at.is_some(), id)?;
-        let input: MilestoneInput = Self::patched(&current.to_input(), patch, crate::milestone::EDITABLE)?;
+        let input: MilestoneInput = Self::patched(&current.to_input(), patch, crate::milestone::editable())?;
         let origin = Origin { id, created_at: current.created_at.clone(), created_by: current.created_by };
         let new = input.validate(Store::today(), origin)?;
         let others = super::query::milestones_of(&self.tx, current.beneficiary_id)?;

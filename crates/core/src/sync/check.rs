@@ -12,7 +12,7 @@
 //!   be in the canonical form the form stores (a phone in E.164, an amount
 //!   with two decimals…);
 //! - an **update** may carry only fields that can change after creation
-//!   (`EDITABLE` of each kind of record; never `id`, `created_by`,
+//!   (the editable fields of each kind's declaration; never `id`, `created_by`,
 //!   `created_at`, the person a visit or milestone belongs to, or
 //!   `archived_at`); each value is checked by the same validation, set
 //!   over a valid record of that kind, and only the errors about the
@@ -71,19 +71,10 @@ use uuid::Uuid;
 /// The fields an update may carry, per kind of record.
 pub fn editable(entity: Entity) -> &'static [&'static str] {
     match entity {
-        Entity::Beneficiary => crate::beneficiary::EDITABLE,
-        Entity::Visit => crate::visit::EDITABLE,
-        Entity::Milestone => crate::milestone::EDITABLE,
         Entity::Target => &["baseline", "target"],
         Entity::Merge => &["kept", "other", "status", "decided_at", "decided_by", "taken"],
         Entity::Resolution | Entity::Erasure => &[],
-        declared => {
-            static EDITABLE: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
-            let all = EDITABLE.get_or_init(|| {
-                Entity::ALL.iter().map(|e| e.declared().map_or_else(Vec::new, |k| k.editable().collect())).collect()
-            });
-            Entity::ALL.iter().position(|e| *e == declared).map_or(&[], |i| all[i].as_slice())
-        }
+        declared => crate::kinds::of(declared).map_or(&[], |k| k.editable_list()),
     }
 }
 
@@ -174,15 +165,12 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
     if let Some(k) = keys.iter().find(|k| *k == "id" || !names.contains(&k.as_ref())) {
         return Err(FieldError::new(k.as_ref(), "unknown_field"));
     }
-    // A decision of an older version names no fields taken; a person
-    // with an exact birth date carries no `birth_date_approx`; a milestone
-    // of an older version names no IGA.
-    let optional = |n: &str| {
-        (line.entity == Entity::Merge && n == "taken")
-            || (line.entity == Entity::Beneficiary
-                && (n == "birth_date_approx" || crate::beneficiary::LATER_FIELDS.contains(&n)))
-            || (line.entity == Entity::Milestone && n == "iga_id")
-    };
+    // A decision of an older version names no fields taken; a field its
+    // declaration asks later is absent until it holds a value (a person
+    // with an exact birth date carries no `birth_date_approx`, a milestone
+    // of an older version names no IGA).
+    let later = crate::kinds::of(line.entity).map_or(&[][..], |k| k.later_list());
+    let optional = |n: &str| (line.entity == Entity::Merge && n == "taken") || later.contains(&n);
     if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
         return Err(FieldError::new(*k, "required"));
     }
@@ -384,11 +372,11 @@ fn check_decision_update(line: &Line, fields: &Map<String, Value>) -> std::resul
 /// The fields a merge took: fields a person's edit may change, each once,
 /// in the order the app writes them.
 fn taken(fields: &[String]) -> std::result::Result<(), FieldError> {
-    if let Some(f) = fields.iter().find(|f| !crate::beneficiary::EDITABLE.contains(&f.as_str())) {
+    let editable = crate::beneficiary::editable();
+    if let Some(f) = fields.iter().find(|f| !editable.contains(&f.as_str())) {
         return Err(FieldError::new("taken", "unknown_field").with("field", f));
     }
-    let canonical: Vec<&str> =
-        crate::beneficiary::EDITABLE.iter().copied().filter(|e| fields.iter().any(|f| f == e)).collect();
+    let canonical: Vec<&str> = editable.iter().copied().filter(|e| fields.iter().any(|f| f == e)).collect();
     if canonical != fields.iter().map(String::as_str).collect::<Vec<_>>() {
         return Err(FieldError::new("taken", "not_canonical"));
     }
@@ -547,13 +535,13 @@ pub fn field_names(entity: Entity) -> &'static [&'static str] {
                     .filter(|k| *k != "id")
                     .map(|k| &*Box::leak(k.clone().into_boxed_str()))
                     .collect();
-                // Absent from the template, whose birth date is exact.
-                if *e == Entity::Beneficiary {
-                    names.push("birth_date_approx");
-                    names.extend(crate::beneficiary::LATER_FIELDS);
-                }
-                if *e == Entity::Milestone {
-                    names.push("iga_id");
+                // Absent from the template until they hold a value (its
+                // birth date is exact, its milestone names no IGA).
+                let later = crate::kinds::of(*e).map_or(&[][..], |k| k.later_list());
+                for n in later {
+                    if !names.contains(n) {
+                        names.push(n);
+                    }
                 }
                 names
             })
@@ -601,6 +589,7 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             archived_at: None,
             archive_reason: None,
             more: Default::default(),
+            answers: Default::default(),
         }),
         Entity::Visit => serde_json::to_value(Visit {
             id,

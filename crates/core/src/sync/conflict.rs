@@ -319,7 +319,7 @@ impl Writer<'_> {
             let Value::Object(mut input) = serde_json::to_value(b.to_input())? else {
                 return Err(Error::Other("internal: an input is not a JSON object".into()));
             };
-            if !crate::beneficiary::EDITABLE.contains(&field) {
+            if !crate::beneficiary::editable().contains(&field) {
                 return Err(Error::invalid(vec![FieldError::new(field, "not_editable")]));
             }
             // Her identifying data was erased: never entered again; her

@@ -14,7 +14,7 @@
 
 use crate::access::Action;
 use crate::audit::{Act, Note};
-use crate::beneficiary::{Beneficiary, EDITABLE};
+use crate::beneficiary::{editable, Beneficiary};
 use crate::error::{Error, FieldError, Result};
 use crate::store::log::{self, Entity, Op};
 use crate::store::{edited_beneficiary, match_candidates, match_reasons, Communes, NameKey, Store, Writer};
@@ -810,7 +810,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         let (a, b) = (stored(&kept_card.beneficiary)?, stored(&other_card.beneficiary)?);
-        let fields = EDITABLE
+        let fields = editable()
             .iter()
             .filter(|f| a.get(**f) != b.get(**f))
             .map(|f| FieldChoice {
@@ -879,7 +879,7 @@ pub struct MergePreview {
 }
 
 /// What a merge does to the person kept: her record before and after,
-/// and the fields that change (in the order of `EDITABLE`).
+/// and the fields that change (in the order of `editable()`).
 struct Plan {
     current: Beneficiary,
     new: Beneficiary,
@@ -891,7 +891,7 @@ struct Plan {
 pub(crate) fn check_take(take: &[String]) -> Result<()> {
     let errors: Vec<FieldError> = take
         .iter()
-        .filter(|f| !EDITABLE.contains(&f.as_str()))
+        .filter(|f| !editable().contains(&f.as_str()))
         .map(|f| FieldError::new("take", "unknown_field").with("field", f))
         .collect();
     if errors.is_empty() {
@@ -929,9 +929,9 @@ fn plan(conn: &Connection, kept: Uuid, other: Uuid, take: &[String], fill_empty:
         return Err(Error::Other("internal: an input is not a JSON object".into()));
     };
     let asked: Vec<&str> =
-        EDITABLE.iter().copied().filter(|f| take.iter().any(|t| t == f) && ks.get(*f) != os.get(*f)).collect();
+        editable().iter().copied().filter(|f| take.iter().any(|t| t == f) && ks.get(*f) != os.get(*f)).collect();
     let mut defaults: Vec<&str> = if fill_empty {
-        EDITABLE
+        editable()
             .iter()
             .copied()
             .filter(|f| !asked.contains(f) && is_empty(ks.get(*f)) && !is_empty(os.get(*f)))
@@ -949,7 +949,7 @@ fn plan(conn: &Connection, kept: Uuid, other: Uuid, take: &[String], fill_empty:
             Ok((current, new)) => {
                 let (before, after) = (stored(&current)?, stored(&new)?);
                 let taken =
-                    EDITABLE.iter().filter(|f| before.get(**f) != after.get(**f)).map(|f| f.to_string()).collect();
+                    editable().iter().filter(|f| before.get(**f) != after.get(**f)).map(|f| f.to_string()).collect();
                 return Ok(Plan { current, new, taken });
             }
             Err(Error::Invalid(errors)) => {
