@@ -145,3 +145,78 @@ async fn the_station_confirms_a_new_laptop_by_its_fingerprint_before_importing()
     assert_eq!(app.count("SELECT count(*) FROM device_key"), 1, "the laptop's key is pinned");
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_station_enrols_a_reinstalled_laptop_again_after_comparing_its_new_fingerprint() {
+    let files = tempfile::tempdir().expect("temp dir");
+    let bundle = files.path().join("kenitra-2.wafira");
+    let (mut old_print, mut new_print) = (String::new(), String::new());
+    let app = App::launch_with(|db| {
+        let mut station = open_store(db);
+        station.init_device("Station Rabat", "Assia").expect("init station");
+        let station_key = station.keys().expect("keys").recipient;
+        let key = &wafira_core::accounts::DbKey::from_bytes([7; 32]);
+        let path = files.path().join("laptop.sqlite");
+        let mut laptop = wafira_core::Store::open_with_key(&path, key).expect("laptop");
+        laptop.init_device("Portable Kénitra", "Samira").expect("init laptop");
+        laptop.trust_recipient("Station Rabat", &station_key).expect("trust");
+        laptop
+            .add_beneficiary_json(json!({ "first_name": "Amina", "last_name": "Zerhouni", "sex": "F",
+                "birth_date": "1990-03-14", "region": "04", "consent": true }))
+            .expect("register");
+        let first = files.path().join("kenitra-1.wafira");
+        laptop.export_bundle_to(&first, false).expect("export");
+        let options = wafira_core::sync::ImportOptions { approve_new: true, ..Default::default() };
+        let report = station
+            .import_bundles_with(vec![("kenitra-1".into(), std::fs::read(&first).expect("read"))], options)
+            .expect("import");
+        assert!(report.files[0].error.is_none(), "the laptop approved, its key pinned");
+        old_print = laptop.keys().expect("keys").fingerprint;
+        // Reinstalled: its data kept, its keys made again.
+        laptop.conn().execute("DELETE FROM own_key", []).expect("forget the keys");
+        drop(laptop);
+        let mut laptop = wafira_core::Store::open_with_key(&path, key).expect("reopen");
+        laptop
+            .add_beneficiary_json(json!({ "first_name": "Khadija", "last_name": "Bennani", "sex": "F",
+                "birth_date": "1988-05-02", "region": "04", "consent": true }))
+            .expect("register");
+        laptop.export_bundle_to(&bundle, false).expect("export");
+        new_print = laptop.keys().expect("keys").fingerprint;
+    })
+    .await;
+    assert_ne!(old_print, new_print);
+    app.set_value("#lang", "fr").await;
+    app.go("#/sync").await;
+    crate::files::choose_bundles(&app, &[&bundle]).await;
+    let button = app.wait_for("#import-preview button[data-reenrol]").await;
+    assert_eq!(button.text().await.unwrap(), "Enregistrer à nouveau cet ordinateur");
+    assert_eq!(button.attr("data-fingerprint").await.unwrap().as_deref(), Some(new_print.as_str()));
+    let refusal = app.text("#import-preview .refused").await;
+    for shown in ["Portable Kénitra", &new_print, &old_print, "réinstallé"] {
+        assert!(refusal.contains(shown), "the refusal shows {shown}: {refusal}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "Amina alone, from the first bundle");
+    let pinned = "SELECT count(*) FROM device_key WHERE fingerprint = ?1";
+    let old_pinned = |app: &App| app.database().query_row(pinned, [&old_print], |r| r.get::<_, i64>(0)).unwrap();
+    // Answering no changes nothing.
+    app.click("#import-preview button[data-reenrol]").await;
+    let question = app.client.get_alert_text().await.expect("a confirmation");
+    assert!(question.contains(&new_print) && question.contains(&old_print), "both fingerprints: {question}");
+    app.client.dismiss_alert().await.expect("say no");
+    assert_eq!(old_pinned(&app), 1, "the old key still pinned");
+    // Yes, after comparing: enrolled again for the new key.
+    app.click("#import-preview button[data-reenrol]").await;
+    app.client.accept_alert().await.expect("confirm");
+    app.wait_until(
+        "the preview after the enrolment",
+        "document.querySelector('#import-preview').textContent.includes('+1')",
+    )
+    .await;
+    app.click("#import-confirm").await;
+    app.wait_until("the import result", "document.querySelector('#import-result').textContent.includes('+1')").await;
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 2, "Khadija too");
+    assert_eq!(old_pinned(&app), 0, "the old key forgotten");
+    let audit = "SELECT count(*) FROM audit WHERE action = 'device.approve' AND detail LIKE 'enrolled again%'";
+    assert_eq!(app.count(audit), 1, "the enrolment is in the audit log");
+    app.close().await;
+}

@@ -157,13 +157,19 @@ export async function render(main) {
     }
   });
   $('accept-future').addEventListener('change', preview);
-  // A computer never seen: a person compares the fingerprint with the one
-  // that computer shows, then approves it for that very key.
+  // A computer never seen, or one reinstalled (another key than the one
+  // approved here): a person compares the fingerprint with the one that
+  // computer shows, then approves it, or enrols it again, for that very key.
   $('import-preview').addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-approve]');
-    if (!b || !window.confirm(t('sync.approve_confirm', { name: b.dataset.name, fingerprint: b.dataset.fingerprint }))) return;
+    if (!b) return;
+    const reenrol = b.dataset.reenrol !== undefined;
+    const question = reenrol
+      ? t('sync.reenrol_confirm', { name: b.dataset.name, fingerprint: b.dataset.fingerprint, approved: b.dataset.reenrol })
+      : t('sync.approve_confirm', { name: b.dataset.name, fingerprint: b.dataset.fingerprint });
+    if (!window.confirm(question)) return;
     try {
-      await api.approveDevice(b.dataset.approve, b.dataset.fingerprint);
+      await api.approveDevice(b.dataset.approve, b.dataset.fingerprint, reenrol);
       toast(t('sync.approved_toast', { name: b.dataset.name }));
       await preview();
     } catch (err) {
@@ -287,8 +293,10 @@ function reportHtml(report, preview) {
   const lines = report.files.map((f) => {
     if (f.error) {
       const d = f.error.details || {};
-      const approve = preview && f.error.code === 'bundle_unknown_device' && may('enrol_device')
-        ? ` <button data-approve="${esc(d.device)}" data-name="${esc(d.name)}" data-fingerprint="${esc(d.fingerprint)}">${esc(t('sync.approve'))}</button>`
+      const reenrol = f.error.code === 'bundle_key_changed';
+      const approve = preview && (reenrol || f.error.code === 'bundle_unknown_device') && may('enrol_device')
+        ? ` <button data-approve="${esc(d.device)}" data-name="${esc(d.name)}" data-fingerprint="${esc(d.fingerprint)}"${
+          reenrol ? ` data-reenrol="${esc(d.approved)}"` : ''}>${esc(t(reenrol ? 'sync.reenrol' : 'sync.approve'))}</button>`
         : '';
       // The laptop, record and field at fault, one click away.
       return `<li class="refused">${esc(f.file)} : ${esc(errorText(f.error))}${approve}
