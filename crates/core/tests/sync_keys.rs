@@ -264,6 +264,36 @@ fn approve_new_approves_and_imports_in_one_step_and_the_station_answers_the_lapt
 }
 
 #[test]
+fn a_new_laptop_learns_the_stations_key_from_the_first_bundle_the_station_gives_it() {
+    let mut laptop = computer("Portable Tiznit");
+    let mut station = computer("Station Rabat");
+    register(&mut station, "Houda", "Alaoui", "HH445566", "0622222222");
+    register(&mut laptop, "Zoubida", "Benkirane", "ZX918273", "0698765432");
+    // The laptop cannot send anything yet: it knows no station.
+    let lone = laptop.path.with_extension("wafira");
+    assert_eq!(laptop.store.export_bundle_to(&lone, false).unwrap_err().code(), "bundle_no_recipient");
+    // The station is given the laptop's recipient and makes it a bundle.
+    trusts(&mut station, &laptop);
+    let first = export(&mut station);
+    // The laptop refuses it until a person compares the station's fingerprint.
+    let print = station.store.keys().unwrap().fingerprint;
+    refused(&mut laptop, first.clone(), "bundle_unknown_device", &["Station Rabat", &print]);
+    let s = import_approving(&mut laptop, first);
+    assert_eq!(s.added.beneficiaries, 1);
+    // Approved, the station's key came with its bundle: no key typed.
+    let trusted = laptop.store.keys().unwrap().trusted;
+    assert_eq!(trusted.len(), 1);
+    assert_eq!(
+        (trusted[0].recipient.as_str(), trusted[0].name.as_str()),
+        (recipient(&station).as_str(), "Station Rabat")
+    );
+    assert_eq!(trusted[0].device_id, Some(id(&station)));
+    // The laptop's bundles now go to the station, which knows its key.
+    let s = import_approving(&mut station, export(&mut laptop));
+    assert_eq!(s.added.beneficiaries, 1);
+}
+
+#[test]
 fn changes_relayed_by_a_station_are_trusted_through_its_signature() {
     let (mut a, mut station) = laptop_and_station();
     let mut b = computer("Portable Kénitra");
