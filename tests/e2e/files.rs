@@ -160,3 +160,39 @@ async fn opening_the_app_on_a_wafira_file_shows_its_preview_after_the_unlock() {
     assert!(app.text("#import-chosen").await.contains("agadir-3.wafira"));
     app.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_audit_log_is_saved_on_the_stick_in_one_click_not_in_a_hidden_folder() {
+    let files = tempfile::tempdir().expect("temp dir");
+    let stick = files.path().join("KINGSTON");
+    std::fs::create_dir(&stick).expect("the stick");
+    let app = App::launch_opts(stick_env(&stick), |db| {
+        let mut store = open_store(db);
+        store.init_device("Station Rabat", "Samira Test").expect("init");
+        store.add_beneficiary_json(person("Amina", "BK111111")).expect("register");
+    })
+    .await;
+    app.set_value("#lang", "fr").await;
+    app.go("#/audit").await;
+    app.wait_until("the one-click USB button", "!document.querySelector('#audit-export-usb').hidden").await;
+    assert!(app.text("#audit-export-usb").await.contains("KINGSTON"));
+    app.click("#audit-export-usb").await;
+    app.wait_for("#audit-export-result .saved").await;
+    let saved = app.text("#audit-export-result .saved").await;
+    let written: Vec<PathBuf> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].extension().is_some_and(|e| e == "csv"), "{written:?}");
+    assert!(saved.contains(&written[0].display().to_string()) && saved.contains("prêt"), "{saved}");
+    // "journal de N lignes": the file holds those N lines under its header.
+    let n: usize = saved
+        .split("journal de ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the count of lines: {saved}"));
+    let csv = std::fs::read_to_string(&written[0]).expect("the CSV");
+    assert!(csv.starts_with("\u{feff}machine,machine_name,seq,at,who"), "{csv}");
+    assert!(n > 0 && csv.lines().count() == n + 1, "{n} lines said, file:\n{csv}");
+    assert!(!app.db.with_file_name("reports").exists(), "nothing in the hidden reports folder");
+    app.close().await;
+}

@@ -126,5 +126,5 @@ export const auditList = (filter) => invoke('audit_list', { filter });
 export const auditFacets = () => invoke('audit_facets');
 /** {ok, entries, machines, first_broken: {machine, machine_name, seq, problem}|null, waiting: [..]}. */
 export const auditVerify = () => invoke('audit_verify');
-/** Writes the log as CSV into reports/; gives {path, entries}. */
-export const auditExport = () => invoke('audit_export');
+/** Writes the log as CSV to `path` (Save as, or the USB stick; without one, into reports/); gives {path, entries}. */
+export const auditExport = (path = null) => invoke('audit_export', { path });

@@ -1,10 +1,12 @@
 //! Commands of the Audit log screen: the entries (filtered), what the
-//! filters offer, the verification of every chain, and the CSV export
-//! into `reports/` next to the database.
+//! filters offer, the verification of every chain, and the CSV export to
+//! the file a person chose (Save as, or the USB stick).
 
+use super::files::Files;
 use super::with_store;
 use crate::AppState;
 use serde_json::Value;
+use std::path::PathBuf;
 use tauri::State;
 use wafira_core::audit::{AuditExport, AuditFacets, AuditPage, Verification};
 use wafira_core::Result;
@@ -25,8 +27,15 @@ pub fn audit_verify(state: State<'_, AppState>) -> Result<Verification> {
     with_store(&state, |s| s.audit_verify())
 }
 
-/// Writes the whole log as CSV into `reports/`; gives where.
+/// Writes the whole log as CSV to `path`, the file a person chose (the
+/// core refuses the database, its companions and backups; the window then
+/// offers to open it); without one, into `reports/`. Gives where.
 #[tauri::command]
-pub fn audit_export(state: State<'_, AppState>) -> Result<AuditExport> {
-    with_store(&state, |s| s.audit_export_to_folder())
+pub fn audit_export(state: State<'_, AppState>, files: State<'_, Files>, path: Option<PathBuf>) -> Result<AuditExport> {
+    let done = with_store(&state, |s| match &path {
+        Some(path) => s.audit_export_csv(path),
+        None => s.audit_export_to_folder(),
+    })?;
+    files.remember(&done.path);
+    Ok(done)
 }

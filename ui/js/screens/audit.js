@@ -1,13 +1,14 @@
 // The Audit log screen: who did what, when, on which computer, newest
 // first, filtered by computer, account, action and days; whether every
 // chain of entries is intact, said in plain words; the log exported as
-// CSV. The core checks the chains and the role (manager); this screen
-// only shows its answers.
+// CSV through Save as (or on the USB stick in one click). The core checks
+// the chains and the role (manager); this screen only shows its answers.
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, has, t, tn } from '../i18n.js';
-import { el, esc, toast } from '../state.js';
+import { el, esc } from '../state.js';
 import { dateEntry, dateValue, displayDate } from '../dates.js';
+import { offerSave } from '../save.js';
 
 const PAGE = 200;
 let filter = { machine: '', who: '', action: '', since: '', until: '' };
@@ -90,7 +91,14 @@ export async function render(main) {
     load(view);
   });
   $('audit-verify').addEventListener('click', () => verify(view));
-  $('audit-export').addEventListener('click', () => exportLog(view));
+  offerSave($('audit-export'), {
+    what: 'audit',
+    ext: 'csv',
+    filter: 'audit.csv_files',
+    out: $('audit-export-result'),
+    write: (path) => api.auditExport(path),
+    describe: (done) => esc(tn('audit.exported', done.entries)),
+  });
   await Promise.all([verify(view), load(view)]);
 }
 
@@ -182,21 +190,6 @@ async function verify(view) {
       .replace('\u0002', `<bdi>${esc(machineName(g.machine, g.machine_name))}</bdi>`);
     return `<li>${text}</li>`;
   }).join('');
-}
-
-async function exportLog(view) {
-  const out = view.querySelector('#audit-export-result');
-  const button = view.querySelector('#audit-export');
-  button.disabled = true;
-  try {
-    const done = await api.auditExport();
-    out.innerHTML = `${esc(tn('audit.export_done', done.entries))} <bdi dir="ltr"><code>${esc(done.path)}</code></bdi>`;
-    toast(tn('audit.export_done', done.entries));
-  } catch (err) {
-    out.textContent = errorText(err);
-  } finally {
-    button.disabled = false;
-  }
 }
 
 export function onLanguageChange() {
