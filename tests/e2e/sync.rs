@@ -79,12 +79,30 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     app.click("a[data-route='conflicts']").await;
     app.wait_for(".conflict").await;
     let card = app.text(".conflict").await;
-    assert!(card.contains("+212611111111") && card.contains("+212622222222"), "both values: {card}");
+    assert!(
+        card.contains("06 11 11 11 11") && card.contains("06 22 22 22 22"),
+        "both values, as people read them: {card}"
+    );
     assert!(card.contains("Portable Larache") && card.contains("Portable Kénitra"), "who: {card}");
+    // In Arabic each phone stays isolated left to right (never "212611111111+").
+    app.set_value("#lang", "ar").await;
+    app.wait_until("Arabic", "document.documentElement.dir === 'rtl' && !!document.querySelector('.conflict')").await;
+    let phones = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.conflict .side .value bdi[dir=ltr]')].map(b => b.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(phones.as_array().map(Vec::len), Some(2), "{phones}");
+    assert!(phones.as_array().unwrap().iter().any(|p| p == "06 11 11 11 11"), "{phones}");
+    app.set_value("#lang", "fr").await;
+    app.wait_until("French", "document.documentElement.dir === 'ltr' && !!document.querySelector('.conflict')").await;
     let keep = app
         .client
         .execute(
-            "return [...document.querySelectorAll('.conflict .side')].findIndex(li => li.textContent.includes('+212611111111'));",
+            "return [...document.querySelectorAll('.conflict .side')].findIndex(li => li.textContent.includes('06 11 11 11 11'));",
             vec![],
         )
         .await
@@ -97,6 +115,18 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
         .unwrap();
     assert_eq!(phone, "+212611111111");
     assert_eq!(app.count("SELECT count(*) FROM resolution"), 1, "the decision is logged and will travel");
+    // Her history keeps the value set aside, where it came from and what was kept.
+    let khadija: String =
+        app.database().query_row("SELECT id FROM beneficiary WHERE first_name = 'Khadija'", [], |r| r.get(0)).unwrap();
+    app.go(&format!("#/profile/{khadija}")).await;
+    app.wait_for("#history tr[data-op='set_aside']").await;
+    let line = app.text("#history tr[data-op='set_aside']").await;
+    assert!(
+        line.contains("06 22 22 22 22")
+            && line.contains("Portable Kénitra")
+            && line.contains("gardée : 06 11 11 11 11"),
+        "{line}"
+    );
 
     app.click("a[data-route='duplicates']").await;
     app.wait_for(".pair").await;

@@ -4,7 +4,9 @@
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, fieldErrorText, formatInstant, has, t, tn } from '../i18n.js';
+import { tHtml } from '../save.js';
 import { el, esc, may, toast } from '../state.js';
+import { valueText } from './profile.js';
 
 let showAll = false;
 
@@ -29,10 +31,16 @@ export async function render(main) {
   await load(view);
 }
 
-function shown(v, op) {
+/** A value as the profile shows it (a phone in the national form, a date, a code's label), as text. */
+function shownText(field, v, op) {
   if (op === 'archive') return t('conflicts.archived');
-  if (v === null || v === undefined || v === '') return '—';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return valueText(field, v);
+}
+
+/** The same as HTML, isolated so that Arabic around it never reorders it (a phone left to right). */
+function shown(field, v, op) {
+  return `<bdi${field === 'phone' ? ' dir="ltr"' : ''}>${esc(shownText(field, v, op))}</bdi>`;
 }
 
 function fieldLabel(f) {
@@ -41,13 +49,13 @@ function fieldLabel(f) {
 
 function cardHtml(c) {
   const sides = c.sides.map((s) => `<li class="side${s.current ? ' current' : ''}">
-      <span class="value">${esc(shown(s.value, s.op))}</span>
+      <span class="value">${shown(c.field, s.value, s.op)}</span>
       <span class="muted">${esc(t('conflicts.by', { device: s.device_name, coordinator: s.coordinator, at: formatInstant(s.at) }))}</span>
       ${s.current ? `<span class="badge">${esc(t('conflicts.current'))}</span>` : ''}
       ${c.resolved || !may('settle') ? '' : `<button class="keep" data-hlc="${esc(s.hlc)}">${esc(t('conflicts.keep'))}</button>`}
     </li>`).join('');
   const settled = c.resolved
-    ? `<p class="settled">${esc(t('conflicts.settled', { by: c.resolved.by, at: formatInstant(c.resolved.at), value: shown(c.resolved.value) }))}</p>`
+    ? `<p class="settled">${tHtml('conflicts.settled', { by: c.resolved.by, at: formatInstant(c.resolved.at), value: shownText(c.field, c.resolved.value) })}</p>`
     : !may('settle')
     ? ''
     : `<form class="third row" novalidate>
@@ -58,7 +66,7 @@ function cardHtml(c) {
       </form>`;
   return `<article class="card conflict" data-id="${esc(c.id)}">
     <h2>${esc(c.label.trim() || t('person.erased'))} · ${esc(fieldLabel(c.field))}</h2>
-    <p>${esc(t('conflicts.now'))} <strong class="now">${esc(shown(c.current))}</strong></p>
+    <p>${esc(t('conflicts.now'))} <strong class="now">${shown(c.field, c.current)}</strong></p>
     <ul class="plain-list sides">${sides}</ul>
     ${settled}
   </article>`;

@@ -11,7 +11,7 @@
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, formatBirth, formatDate, formatInstant, pluralKey, t, tn } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
-import { app, codeOptions, el, esc, may, phoneHtml, toast } from '../state.js';
+import { app, codeOptions, el, esc, may, phoneHtml, phoneText, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
 import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion, withdrawnHtml } from '../records.js';
 
@@ -306,6 +306,7 @@ export function valueText(field, value) {
   if (lists[field]) return codeLabel(lists[field], value);
   if (field === 'region') return t(`region.${value}`);
   if (field === 'destination_country') return t(`country.${value}`);
+  if (field === 'phone') return phoneText(value);
   if (/_date$/.test(field) || field === 'date') return formatDate(value);
   return String(value);
 }
