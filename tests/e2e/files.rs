@@ -196,3 +196,65 @@ async fn the_audit_log_is_saved_on_the_stick_in_one_click_not_in_a_hidden_folder
     assert!(!app.db.with_file_name("reports").exists(), "nothing in the hidden reports folder");
     app.close().await;
 }
+
+/// A session bus of the test's own: the single-instance plugin finds the
+/// window already open on a database over D-Bus (as on a desktop, where
+/// the session has one). Ended when dropped.
+struct SessionBus {
+    daemon: std::process::Child,
+    address: String,
+}
+
+impl SessionBus {
+    fn start() -> SessionBus {
+        use std::io::BufRead;
+        let mut daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (apt-get install dbus-daemon)");
+        let mut address = String::new();
+        let out = daemon.stdout.take().expect("its address");
+        std::io::BufReader::new(out).read_line(&mut address).expect("read its address");
+        SessionBus { daemon, address: address.trim().to_string() }
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_second_launch_on_the_same_database_hands_its_bundle_to_the_open_window_and_ends() {
+    let bus = SessionBus::start();
+    let files = tempfile::tempdir().expect("temp dir");
+    let dir = files.path().to_path_buf();
+    let mut three = PathBuf::new();
+    let launch = Launch { args: Vec::new(), env: vec![("DBUS_SESSION_BUS_ADDRESS".into(), bus.address.clone())] };
+    let app = App::launch_opts(launch, |db| three = gap(&dir, db)).await;
+    app.set_value("#lang", "fr").await;
+    app.wait_for("#beneficiary-table").await;
+
+    // A double-click on a bundle while the app is open: a second launch on
+    // the same database, which hands the file over and ends at once.
+    let second = tokio::process::Command::new(env!("CARGO_BIN_EXE_wafira-field"))
+        .arg(&three)
+        .env("WAFIRA_DB", &app.db)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .kill_on_drop(true)
+        .status();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), second)
+        .await
+        .expect("the second launch ended instead of opening a second window")
+        .expect("the second launch ran");
+    assert!(status.success(), "{status}");
+    // The window already open shows the bundle's preview.
+    app.wait_until("the Sync screen", "location.hash === '#/sync'").await;
+    app.wait_for("#import-preview .missing-bundle").await;
+    assert!(app.text("#import-chosen").await.contains("agadir-3.wafira"));
+    assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "a preview writes nothing");
+    app.close().await;
+}
