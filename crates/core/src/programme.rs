@@ -226,10 +226,13 @@ pub fn kind(entity: Entity) -> Option<&'static Kind> {
 
 /// The declarations as the window builds its forms from them: per kind,
 /// its fields (name, type and its argument, required, editable,
-/// identifying).
+/// identifying, answer); with a person's, whose registration form asks
+/// the questions declared alone (`Field::answer`).
 pub fn declarations() -> Value {
     let kinds: Map<String, Value> = KINDS
         .iter()
+        .copied()
+        .chain([&crate::beneficiary::KIND])
         .map(|k| {
             let fields: Vec<Value> = k
                 .fields

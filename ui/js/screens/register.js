@@ -6,6 +6,7 @@
 import * as api from '../api.js';
 import { applyTranslations, codeLabel, formatBirth, t } from '../i18n.js';
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
+import { loadKinds, recordSpec } from '../records.js';
 import { app, codeOptions, countryOptions, el, esc, navigate, provinceOptions, regionOptions, toast } from '../state.js';
 
 /** Countries people come from besides Morocco (crates/core/src/reference.rs ORIGIN_COUNTRIES), then the destinations. */
@@ -57,7 +58,6 @@ export function beneficiarySpec(region) {
       options: ['MA', ...originCodes()].map((c) => ({ value: c, key: `country.${c}` })) },
     { name: 'id_doc_type', group: 'origin', type: 'select', options: options(listOf('id_doc_type', ID_DOC_TYPES), 'id_doc_type') },
     { name: 'id_doc_number', group: 'origin', attrs: { autocomplete: 'off', dir: 'ltr', maxlength: '30' } },
-    { name: 'place_abroad', group: 'origin', wide: true, attrs: { maxlength: '120' } },
     { name: 'destination_country', type: 'select', options: countryOptions() },
     { name: 'seasons_abroad', type: 'number', attrs: { min: '0', max: '60' } },
     { name: 'phase', type: 'select', required: true, options: codeOptions('phase') },
@@ -69,7 +69,6 @@ export function beneficiarySpec(region) {
       options: options(listOf('case_status', CASE_STATUS).filter((c) => c !== 'active'), 'case_status') },
     { name: 'status_date', group: 'situation', type: 'date' },
     { name: 'status_reason', group: 'situation', wide: true, attrs: { maxlength: '500' } },
-    { name: 'responsible', group: 'situation', attrs: { maxlength: '120' } },
     // Her monthly income when she registers: the baseline of the income indicators.
     { name: 'baseline_income', group: 'income', attrs: { inputmode: 'decimal', autocomplete: 'off', dir: 'ltr' } },
     // The Washington Group's six questions, else a yes/no.
@@ -80,6 +79,32 @@ export function beneficiarySpec(region) {
     { name: 'consent', type: 'checkbox', wide: true, label: 'field.consent_statement' },
   ];
 }
+
+/** Where the form puts some of the questions the core declares alone (their group, their width). */
+const PLACES = {
+  responsible: { group: 'situation' },
+  place_abroad: { group: 'origin', wide: true },
+};
+
+/**
+ * The form with the person's questions the core declares alone
+ * (crates/core/src/beneficiary.rs, fields marked `answer`): each entry
+ * follows its declared type (records.js), in its group where PLACES
+ * says, else after the other questions, before the notes. A question
+ * added to the declaration is asked with nothing to change here.
+ */
+function withDeclaredQuestions(spec, region) {
+  const placed = new Set(spec.map((f) => f.name));
+  const decl = declared && declared.beneficiary;
+  if (!decl) return spec;
+  const omit = decl.fields.filter((f) => !f.answer || placed.has(f.name)).map((f) => f.name);
+  const asked = recordSpec('beneficiary', { omit, region }).map((f) => ({ ...f, ...(PLACES[f.name] || {}) }));
+  const at = spec.findIndex((f) => f.name === 'notes');
+  return [...spec.slice(0, at), ...asked, ...spec.slice(at)];
+}
+
+/** The core's declarations, read once (records.js). */
+let declared = null;
 
 /** Whether the form is about a Moroccan: no country of origin, or Morocco. */
 function moroccan(form) {
@@ -132,6 +157,7 @@ const OUTSIDE_MOROCCO = '00';
 export async function render(main, id) {
   const editing = Boolean(id);
   const current = editing ? (await api.profile(id)).beneficiary : null;
+  declared = await loadKinds();
   const values = current ? { ...current } : { phase: 'pre_departure', consent: false };
   // Active is the blank choice; said so explicitly, it stays so unless changed.
   const statusWas = values.status;
@@ -143,7 +169,7 @@ export async function render(main, id) {
   </section>`);
   main.append(view);
   const form = view.querySelector('form');
-  let spec = beneficiarySpec(values.region);
+  let spec = withDeclaredQuestions(beneficiarySpec(values.region), values.region);
   const build = (vals) => {
     const actions = renderForm(form, spec, vals, GROUPS);
     actions.append(el(`<button type="submit" class="primary" id="save" data-i18n="form.save"></button>`));
@@ -152,7 +178,7 @@ export async function render(main, id) {
     // The provinces follow the region in place: the form is not rebuilt,
     // so the region list keeps the focus and its arrow keys.
     form.elements.region.addEventListener('change', () => {
-      spec = beneficiarySpec(form.elements.region.value);
+      spec = withDeclaredQuestions(beneficiarySpec(form.elements.region.value), form.elements.region.value);
       const province = form.elements.province;
       province.innerHTML = '';
       const blank = el('<option value="" data-i18n="form.none"></option>');
