@@ -82,9 +82,22 @@ async fn assert_same_numbers(app: &App, cli: &Value) {
     for path in checked {
         assert_eq!(shown.get(path).and_then(Value::as_str), Some(plain(at(cli, path)).as_str()), "{path}");
     }
+    // Each key figure for the period and since the start, women's and
+    // men's beside where it is split.
     for k in cli["key_figures"].as_array().unwrap() {
-        let path = format!("key_figures.{}.value", k["indicator"].as_str().unwrap());
-        assert_eq!(shown.get(&path).and_then(Value::as_str), Some(plain(&k["value"]).as_str()), "{path}");
+        let indicator = k["indicator"].as_str().unwrap();
+        for span in ["period", "cumulative"] {
+            let mut parts = vec![(String::new(), &k[span])];
+            for sex in ["women", "men"] {
+                if !k[span][sex].is_null() {
+                    parts.push((format!(".{sex}"), &k[span][sex]));
+                }
+            }
+            for (part, figure) in parts {
+                let path = format!("key_figures.{indicator}.{span}{part}.value");
+                assert_eq!(shown.get(&path).and_then(Value::as_str), Some(plain(&figure["value"]).as_str()), "{path}");
+            }
+        }
     }
     // The results framework: every cell shown is the CLI's figure at its path.
     let results: Vec<_> = shown.iter().filter(|(path, _)| path.starts_with("results.")).collect();
@@ -126,7 +139,7 @@ async fn dashboard_shows_the_same_numbers_as_the_cli_with_and_without_filters() 
     app.click("a[data-route='dashboard']").await;
     app.wait_for("#dash-output [data-figure='beneficiaries.registered']").await;
     assert_same_numbers(&app, &cli_indicators(&app.db, &[])).await;
-    let shown = app.text(".kf[data-indicator='beneficiaries_registered'] .kf-note").await;
+    let shown = app.text(".kf[data-indicator='beneficiaries_registered'] [data-span='cumulative'] .kf-note").await;
     assert!(shown.contains("3\u{202f}000") && shown.contains("cible par défaut"), "default target: {shown}");
 
     app.set_value("#f-region", "04").await;
@@ -207,9 +220,81 @@ async fn targets_are_edited_in_the_window_and_logged() {
     app.go("#/dashboard").await;
     app.wait_until(
         "the new target on the dashboard",
-        "(document.querySelector(\".kf[data-indicator='beneficiaries_registered'] .kf-note\")?.textContent || '').includes('4\\u202f000')",
+        "(document.querySelector(\".kf[data-indicator='beneficiaries_registered'] [data-span='cumulative'] .kf-note\")?.textContent || '').includes('4\\u202f000')",
     )
     .await;
+
+    // A target for this year, and women's for this year: the period's
+    // figures are measured against them, the cumulative against 4,000.
+    let year = crate::fixtures::today()[..4].to_string();
+    app.go("#/reports").await;
+    app.wait_for("#f-year").await;
+    for (sex, target) in [("", "12"), ("F", "8")] {
+        app.set_value("#f-indicator", "beneficiaries_registered").await;
+        app.set_value("#f-year", &year).await;
+        app.set_value("#f-sex", sex).await;
+        app.type_into("#f-target", target).await;
+        app.click("#target-save").await;
+        app.wait_for(&format!("#targets-table tbody tr[data-year='{year}'][data-sex='{sex}']")).await;
+    }
+    let stored: Vec<(Option<i64>, Option<String>, String)> = app
+        .database()
+        .prepare("SELECT year, sex, target FROM target WHERE indicator = 'beneficiaries_registered' ORDER BY year, sex")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let y: i64 = year.parse().unwrap();
+    assert_eq!(
+        stored,
+        vec![(None, None, "4000".into()), (Some(y), None, "12".into()), (Some(y), Some("F".into()), "8".into())]
+    );
+    let row = app.text(&format!("#targets-table tbody tr[data-year='{year}'][data-sex='F']")).await;
+    assert!(row.contains(&year) && row.contains("Femme"), "{row}");
+
+    // The dashboard for this year: each figure against its own target.
+    app.go("#/dashboard").await;
+    app.wait_for("#dash-output [data-figure]").await;
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    app.set_value("#f-from", &from).await;
+    app.set_value("#f-to", &to).await;
+    app.click("#dash-apply").await;
+    let cli = cli_indicators(&app.db, &["--from", &from, "--to", &to]);
+    app.wait_until(
+        "this year's figures",
+        &format!("document.querySelector('#dash-fingerprint').dataset.value === {}", cli["fingerprint"]),
+    )
+    .await;
+    assert_same_numbers(&app, &cli).await;
+    let k =
+        cli["key_figures"].as_array().unwrap().iter().find(|k| k["indicator"] == "beneficiaries_registered").unwrap();
+    assert_eq!(k["period"]["target"]["target"], "12");
+    assert_eq!(k["period"]["women"]["target"]["target"], "8");
+    assert_eq!(k["cumulative"]["target"]["target"], "4000");
+    // The progress shown is the core's, as the dashboard writes a share.
+    let pct = |v: &Value| {
+        format!("{}\u{202f}%", format!("{:.1}", v.as_str().unwrap().parse::<f64>().unwrap()).replace('.', ","))
+    };
+    let card = ".kf[data-indicator='beneficiaries_registered']";
+    let period = app.text(&format!("{card} [data-span='period'] .kf-note")).await;
+    assert_eq!(period, format!("{} de la cible {year} (12)", pct(&k["period"]["progress"])));
+    let women = app.text(&format!("{card} [data-span='period'] li[data-sex='women']")).await;
+    assert!(women.ends_with(&format!("{} de la cible {year} (8)", pct(&k["period"]["women"]["progress"]))), "{women}");
+    let cumulative = app.text(&format!("{card} [data-span='cumulative'] .kf-note")).await;
+    assert_eq!(cumulative, format!("{} de la cible (4\u{202f}000)", pct(&k["cumulative"]["progress"])));
+
+    // A period over two years: no target for it, none borrowed.
+    let last_year = (y - 1).to_string();
+    app.set_value("#f-from", &format!("{last_year}-07-01")).await;
+    app.set_value("#f-to", &format!("{year}-06-30")).await;
+    app.click("#dash-apply").await;
+    app.wait_until(
+        "no target for a period over two years",
+        &format!("(document.querySelector(\"{card} [data-span='period'] .kf-note\")?.textContent || '') === 'Pas de cible pour cette période'"),
+    )
+    .await;
+    assert!(app.text(&format!("{card} [data-span='cumulative'] .kf-note")).await.contains("4\u{202f}000"));
     app.close().await;
 }
 

@@ -201,7 +201,7 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
     .await;
     language(&app, "fr").await;
     app.click("a[data-route='dashboard']").await;
-    let share = "#dash-results [data-figure='results.survival_12_months.cumulative.share']";
+    let share = "#dash-results [data-figure='results.survival_12_months.cumulative.share.all']";
     app.wait_for(share).await;
     assert_eq!(app.text("#dash-results-title").await, "Cadre de résultats");
     assert_eq!(app.text(share).await, "100,0\u{202f}%");
@@ -210,10 +210,12 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
         "const v = (p) => document.querySelector(`#dash-results [data-figure='results.${p}']`).textContent;
          return ['survival_12_months.period.eligible.women', 'survival_12_months.cumulative.eligible.all',
                  'survival_12_months.cumulative.eligible.men', 'survival_12_months.cumulative.operating.women',
-                 'survival_12_months.cumulative.unknown.all', 'survival_12_months.period.share',
-                 'survival_6_months.cumulative.share', 'income_12_months.cumulative.median_profit',
-                 'income_12_months.cumulative.median_change_from_baseline', 'decent_work.cumulative.formalised.women',
-                 'people.cumulative.by_age_group.35-44.women', 'people.cumulative.by_disability.not_asked.all'].map(v)",
+                 'survival_12_months.cumulative.unknown.all', 'survival_12_months.period.share.all',
+                 'survival_6_months.cumulative.share.all', 'income_12_months.cumulative.median_profit.all',
+                 'income_12_months.cumulative.median_change_from_baseline.all', 'decent_work.cumulative.formalised.women',
+                 'people.cumulative.by_age_group.35-44.women', 'people.cumulative.by_disability.not_asked.all',
+                 'survival_12_months.cumulative.share.women', 'survival_12_months.cumulative.share.men',
+                 'income_12_months.cumulative.median_profit.women', 'income_12_months.cumulative.median_profit.men'].map(v)",
     )
     .await;
     assert_eq!(
@@ -230,7 +232,11 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
             "800,00 MAD",
             "1",
             "1",
-            "1"
+            "1",
+            "100,0\u{202f}%",
+            "—",
+            "1\u{202f}800,00 MAD",
+            "—"
         ])
     );
     assert_eq!(
@@ -265,7 +271,7 @@ async fn the_dashboard_shows_the_results_framework_in_french_and_arabic() {
         "نشاط واحد مدر للدخل تم إطلاقه منذ 12 شهرا على الأقل (تراكمي): أساس نسبة الاستمرار بعد 12 شهرا."
     );
     assert_eq!(
-        app.text("#dash-results [data-figure='results.income_12_months.cumulative.median_profit']").await,
+        app.text("#dash-results [data-figure='results.income_12_months.cumulative.median_profit.all']").await,
         "1\u{202f}800,00 درهم"
     );
     let heads =

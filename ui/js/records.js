@@ -161,7 +161,6 @@ export function recordValue(kind, name, value) {
     case 'codes':
       return value.map((c) => codeLabel(f.arg[0], c)).join(', ');
     case 'country':
-    case 'origin':
       return t(`country.${value}`);
     case 'region':
       return t(`region.${value}`);

@@ -47,6 +47,7 @@ impl FieldError {
             "consent_required" => "must be true: the person must agree to the processing of her data".into(),
             "not_arabic" => "must be written in Arabic script".into(),
             "out_of_range" => format!("must be between {} and {}", p("min"), p("max")),
+            "not_split_by_sex" => "is not split by sex: leave it for women and men together".into(),
             "negative_amount" => "must not be negative".into(),
             "too_many_decimals" => "must have at most 2 decimals".into(),
             "invalid_amount" => "must be an amount such as 12500.00".into(),

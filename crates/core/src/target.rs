@@ -1,7 +1,10 @@
 //! The results framework: for each indicator, a baseline and a target,
-//! programme-wide or for one region. Targets are records like any other:
+//! programme-wide or for one region, for the end of the project or for one
+//! calendar year, for everyone or for women or men. A target is known by
+//! (indicator, region, year, sex). Targets are records like any other:
 //! they are logged, so they travel with bundles.
 
+use crate::codes::Sex;
 use crate::error::{Checker, FieldError, Result};
 use crate::reference;
 use crate::validate::{opt_str, req_str};
@@ -32,12 +35,31 @@ pub const INDICATORS: &[&str] = &[
     "jobs_created",
 ];
 
+/// The calendar years a period target may be set for.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2020..=2100;
+
+/// The fields a target leaves out until they hold a value (and that the
+/// targets of earlier versions never have).
+pub const LATER_FIELDS: &[&str] = &["year", "sex"];
+
+/// The indicators that are not split by sex (a target for women or men
+/// would never be shown).
+pub const NOT_BY_SEX: &[&str] = &["women_registered"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub id: Uuid,
     pub indicator: String,
     /// A region code, or `None` for the whole programme.
     pub region: Option<String>,
+    /// The calendar year of a period target; `None`: the end-of-project
+    /// target. Absent from the records of earlier versions (and not
+    /// written when `None`, so an end-of-project target reads as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// Women's or men's target; `None`: everyone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub baseline: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str")]
@@ -52,8 +74,31 @@ pub struct Target {
 pub struct TargetInput {
     pub indicator: Option<String>,
     pub region: Option<String>,
+    /// A calendar year (number or text); absent or blank: end of project.
+    #[serde(default)]
+    pub year: Option<Value>,
+    /// `F` or `M`; absent or blank: both.
+    #[serde(default)]
+    pub sex: Option<String>,
     pub baseline: Option<Value>,
     pub target: Option<Value>,
+}
+
+/// A period target's calendar year, within [`YEARS`] (anything else, a
+/// word or a fraction included, is refused naming the years allowed).
+fn year(v: &Option<Value>) -> Result<Option<i32>, FieldError> {
+    let out_of_range = || FieldError::new("year", "out_of_range").with("min", YEARS.start()).with("max", YEARS.end());
+    let text = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(out_of_range()),
+    };
+    match text.parse::<i32>() {
+        Ok(y) if YEARS.contains(&y) => Ok(Some(y)),
+        _ => Err(out_of_range()),
+    }
 }
 
 fn decimal(field: &str, v: &Option<Value>) -> Result<Option<Decimal>, FieldError> {
@@ -77,6 +122,8 @@ impl Target {
         TargetInput {
             indicator: Some(self.indicator.clone()),
             region: self.region.clone(),
+            year: self.year.map(Value::from),
+            sex: self.sex.map(|s| s.as_str().to_string()),
             baseline: self.baseline.map(|d| Value::String(d.to_string())),
             target: Some(Value::String(self.target.to_string())),
         }
@@ -103,6 +150,18 @@ impl TargetInput {
                 })
                 .transpose(),
         );
+        let year = c.take(year(&self.year));
+        let sex = c.take(
+            opt_str(&self.sex)
+                .map(|s| {
+                    let sex = Sex::parse("sex", s)?;
+                    match indicator.as_deref() {
+                        Some(i) if NOT_BY_SEX.contains(&i) => Err(FieldError::new("sex", "not_split_by_sex")),
+                        _ => Ok(sex),
+                    }
+                })
+                .transpose(),
+        );
         let baseline = c.take(decimal("baseline", &self.baseline));
         let target =
             c.take(decimal("target", &self.target).and_then(|t| t.ok_or(FieldError::new("target", "required"))));
@@ -111,6 +170,8 @@ impl TargetInput {
                 id: origin.id,
                 indicator: indicator?,
                 region: region?,
+                year: year?,
+                sex: sex?,
                 baseline: baseline?,
                 target: target?,
                 created_at: origin.created_at,

@@ -224,6 +224,8 @@ fn as_version_5(path: &std::path::Path) {
          ALTER TABLE milestone DROP COLUMN iga_id;
          DROP TABLE iga; DROP TABLE iga_followup; DROP TABLE season; DROP TABLE referral;
          DROP TABLE partner; DROP TABLE session; DROP TABLE attendance;
+         DROP INDEX target_key; ALTER TABLE target DROP COLUMN year; ALTER TABLE target DROP COLUMN sex;
+         CREATE INDEX target_indicator ON target(indicator, region);
          PRAGMA user_version = 5;",
     )
     .unwrap();

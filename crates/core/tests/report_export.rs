@@ -120,7 +120,7 @@ fn xlsx_export_has_a_sheet_per_table_and_one_of_indicators() {
     };
     assert_eq!(value("beneficiaries.registered"), Data::Float(5.0));
     assert_eq!(value("financing.total"), Data::String("50500.50".into()));
-    assert_eq!(value("key_figures.iga_launched.target.target"), Data::String("250".into()));
+    assert_eq!(value("key_figures.iga_launched.cumulative.target.target"), Data::String("250".into()));
 }
 
 #[test]

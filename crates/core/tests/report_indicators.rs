@@ -59,25 +59,28 @@ fn beneficiaries_by_country_sector_phase_and_cohort() {
 fn target_of_beneficiaries_defaults_to_3000_and_follows_the_results_framework() {
     let mut p = programme();
     let k = key(&p.all(), "beneficiaries_registered");
-    let t = k.target.unwrap();
+    let t = k.cumulative.all.target.unwrap();
     assert!(t.default);
     assert_eq!(t.target, dec("3000"));
-    assert_eq!(k.progress, Some(dec("0.2")), "5 / 3000 = 0.17 %, one decimal");
-    assert!(key(&p.all(), "women_registered").target.is_none(), "no default for other indicators");
+    assert_eq!(k.cumulative.all.progress, Some(dec("0.2")), "5 / 3000 = 0.17 %, one decimal");
+    assert!(key(&p.all(), "women_registered").cumulative.all.target.is_none(), "no default for other indicators");
 
     p.store.set_target_json(json!({"indicator": "beneficiaries_registered", "target": "10", "baseline": "0"})).unwrap();
     p.store.set_target_json(json!({"indicator": "beneficiaries_registered", "region": "04", "target": "4"})).unwrap();
     let i = p.all();
     let k = key(&i, "beneficiaries_registered");
-    assert_eq!((k.target.clone().unwrap().target, k.target.unwrap().default), (dec("10"), false));
-    assert_eq!(k.progress, Some(dec("50")));
+    assert_eq!(
+        (k.cumulative.all.target.clone().unwrap().target, k.cumulative.all.target.unwrap().default),
+        (dec("10"), false)
+    );
+    assert_eq!(k.cumulative.all.progress, Some(dec("50")));
     let r04 = i.beneficiaries.by_region.iter().find(|r| r.region == "04").unwrap();
     assert_eq!(r04.target, Some(dec("4")));
 
     let k = key(&p.indicators(json!({"region": "04"})), "beneficiaries_registered");
-    assert_eq!(k.target.unwrap().target, dec("4"), "a region is measured against its own target");
-    assert_eq!(k.progress, Some(dec("75")));
-    assert!(key(&p.indicators(json!({"region": "01"})), "beneficiaries_registered").target.is_none());
+    assert_eq!(k.cumulative.all.target.unwrap().target, dec("4"), "a region is measured against its own target");
+    assert_eq!(k.cumulative.all.progress, Some(dec("75")));
+    assert!(key(&p.indicators(json!({"region": "01"})), "beneficiaries_registered").cumulative.all.target.is_none());
 }
 
 #[test]

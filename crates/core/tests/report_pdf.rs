@@ -418,7 +418,16 @@ fn donor_data() -> sync_support::Machine {
     m.store
         .set_target_json(json!({"indicator": "share_sustained_of_launched", "target": "80", "baseline": "50"}))
         .unwrap();
+    // Orientation: 2025's target, and women's end-of-project target.
+    m.store.set_target_json(json!({"indicator": "pre_departure_oriented", "year": 2025, "target": "2"})).unwrap();
+    m.store.set_target_json(json!({"indicator": "pre_departure_oriented", "sex": "F", "target": "4"})).unwrap();
     m
+}
+
+/// The PDF's text with its spaces and line breaks squeezed: a comment
+/// wrapped in its cell reads on.
+fn squeezed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The line of `text` that holds `label`, with its spaces squeezed.
@@ -452,15 +461,22 @@ fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metada
     // The logframe: period, then cumulative, then the comment.
     assert!(text.contains("Logical framework"), "{text}");
     assert_in_order(&line_with(&text, "Output Beneficiaries registered"), &["1", "4", "Women: 3 · men: 1"]);
-    assert_in_order(&line_with(&text, "Output People who attended"), &["1", "3", "Women: 2 · men: 1"]);
+    // Orientation in 2025: Zahra's (1 of 2025's 2), beside its target; 3
+    // since the start, women 2 of their end-of-project 4.
+    assert_in_order(&line_with(&text, "Output People who attended"), &["—", "2", "1", "—", "3", "Women: 2 (target 4)"]);
+    assert!(squeezed(&text).contains("men: 1 · 50.0% of the 2025 target"), "{text}");
     assert_in_order(&line_with(&text, "Output People who completed financial"), &["1", "1"]);
     assert_in_order(&line_with(&text, "Output IGAs launched"), &["1", "4", "Women: 3 · men: 1"]);
     assert_in_order(&line_with(&text, "Output Referrals to a partner taken up"), &["1", "2", "Referrals made"]);
     assert_in_order(
         &line_with(&text, "Outcome IGAs operating at 12 months"),
-        &["50.0", "80.0", "50.0% (1/2)", "66.7% (2/3)", "Status unknown"],
+        &["50.0", "50.0% (1/2)", "80.0", "66.7% (2/3)", "Status unknown"],
     );
-    assert!(text.contains("period 1, cumulative 1"), "the unknown at 12 months: {text}");
+    assert!(
+        squeezed(&text).contains("period 1, cumulative 1 · 83.4% of end-of-project target"),
+        "the unknown at 12 months, then the progress of the cumulative: {text}"
+    );
+    assert!(!text.contains("No target for this period"), "2025 lies within one year");
     assert_in_order(&line_with(&text, "Outcome IGAs operating at 6 months"), &["50.0% (1/2)", "50.0% (2/4)"]);
     assert_in_order(&line_with(&text, "Outcome Median monthly profit at 12"), &["1,500.00 MAD", "1,500.00 MAD"]);
     assert_in_order(&line_with(&text, "Outcome Median change in income"), &["500.00 MAD", "500.00 MAD"]);
@@ -478,6 +494,22 @@ fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metada
     assert_in_order(&line_with(&text, "15-24 years"), &["0 1 1 0 1 1"]);
     assert_in_order(&line_with(&text, "With a disability"), &["0 0 0 1 0 1"]);
     assert_in_order(&line_with(&text, "Not asked"), &["0 1 1 0 1 1"]);
+    // Shares and medians by sex (women, men, total; period, then
+    // cumulative), computed by hand in crates/core/tests/results.rs.
+    let by_sex = &text[text.find("Disaggregation").unwrap()..];
+    assert_in_order(
+        &line_with(by_sex, "IGAs operating at 6 months"),
+        &["0.0%", "100.0%", "50.0%", "33.3%", "100.0%", "50.0%"],
+    );
+    assert_in_order(&line_with(by_sex, "IGAs operating at 12 months"), &["50.0%", "—", "50.0%", "66.7%", "—", "66.7%"]);
+    assert_in_order(
+        &line_with(by_sex, "Median monthly profit at 6 months (MAD)"),
+        &["1,500.00", "800.00", "1,150.00", "1,500.00", "800.00", "1,150.00"],
+    );
+    assert_in_order(
+        &line_with(by_sex, "Median monthly profit at 12 months (MAD)"),
+        &["1,500.00", "—", "1,500.00", "1,500.00", "—", "1,500.00"],
+    );
     // The charts' keys, the narrative as typed.
     for expected in ["Women and men, cumulative", "IGAs at 6 and 12 months", "base: 4", "base: 3"] {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
@@ -498,6 +530,27 @@ fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metada
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(field("CreationDate").contains(&year), "{info}");
     assert!(field("Subject").contains("WAFIRA II"), "{info}");
+}
+
+#[test]
+fn a_donor_report_over_two_years_sets_no_target_against_its_period() {
+    let m = donor_data();
+    let out = m.path.parent().unwrap().join("two-years.pdf");
+    let request: PrintRequest = serde_json::from_value(
+        json!({"kind": "summary", "lang": "en", "filters": {"from": "2024-07-01", "to": "2025-06-30"}}),
+    )
+    .unwrap();
+    report::print(&m.store, &request, Some(&out)).unwrap();
+    let text = text_of(&out);
+    let all = squeezed(&text);
+    assert!(all.contains("No target for this period: only a period within one calendar year"), "{text}");
+    // The period column has no target, 2025's is not borrowed; the
+    // cumulative keeps the end-of-project one (orientation: women's 4).
+    assert_in_order(&line_with(&text, "Output People who attended"), &["—", "—"]);
+    assert!(!all.contains("of the 2025 target"), "{text}");
+    assert!(all.contains("Women: 2 (target 4)"), "{text}");
+    // Its key figures page says so beside each period figure.
+    assert!(text.contains("No target for this period"), "{text}");
 }
 
 #[test]

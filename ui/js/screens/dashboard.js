@@ -132,22 +132,54 @@ function draw(view) {
   applyTranslations(out);
 }
 
-function keyFigures(i) {
-  const cards = i.key_figures.map((k) => {
-    const target = k.target;
-    const width = target && Number(target.target) > 0 ? Math.min(100, (Number(k.value) / Number(target.target)) * 100) : 0;
-    const note = target
-      ? `${esc(t('report.of_target', { progress: pct(k.progress), target: value(k.unit, target.target) }))}${target.default ? ` (${esc(t('report.default_target'))})` : ''}`
-      : esc(t('report.no_target'));
-    const done = k.progress !== null && Number(k.progress) >= 100;
-    return `<div class="kf" data-indicator="${esc(k.indicator)}">
-      <div class="kf-label">${esc(t(`indicator.${k.indicator}`))}</div>
-      <div class="kf-value" data-figure="key_figures.${esc(k.indicator)}.value" data-value="${esc(k.value)}">${esc(value(k.unit, k.value))}</div>
-      ${target ? `<div class="bar${done ? ' done' : ''}" role="img" aria-label="${esc(pct(k.progress))}"><span style="inline-size:${width.toFixed(1)}%"></span></div>` : ''}
-      <div class="kf-note muted">${note}</div>
-    </div>`;
+// Each key figure for the period and since the start, side by side, each
+// against its own target (the core chooses it): the period's against the
+// target of the calendar year it lies within (i.period_year), never the
+// end-of-project one; women's and men's beside, with theirs where set.
+
+/** What a figure is of its target, or why it has none. */
+function targetNote(unit, a, span, year) {
+  const tg = a.target;
+  if (!tg) {
+    if (span === 'cumulative') return t('report.no_target');
+    return year === null || year === undefined ? t('report.no_period_target') : t('report.no_target_for_year', { year });
+  }
+  const params = { progress: pct(a.progress), target: value(unit, tg.target), year: tg.year };
+  const note = t(tg.year ? 'report.of_year_target' : 'report.of_target', params);
+  return tg.default ? `${note} (${t('report.default_target')})` : note;
+}
+
+function shown(unit, v) {
+  return v === null || v === undefined ? '—' : value(unit, v);
+}
+
+function keySpan(k, span, year) {
+  const m = k[span];
+  const path = `key_figures.${k.indicator}.${span}`;
+  const tg = m.target;
+  const width = tg && Number(tg.target) > 0 && m.value !== null ? Math.min(100, (Number(m.value) / Number(tg.target)) * 100) : 0;
+  const done = m.progress !== null && Number(m.progress) >= 100;
+  const sexes = [['women', 'report.women'], ['men', 'report.men']].filter(([sex]) => m[sex]).map(([sex, label]) => {
+    const a = m[sex];
+    const note = a.target ? ` — ${targetNote(k.unit, a, span, year)}` : '';
+    return `<li data-sex="${sex}">${esc(t(label))} <span data-figure="${esc(`${path}.${sex}.value`)}" data-value="${esc(a.value ?? '')}">${esc(shown(k.unit, a.value))}</span>${esc(note)}</li>`;
   });
-  return `<h2 data-i18n="report.key_figures"></h2><div class="kf-grid">${cards.join('')}</div>`;
+  return `<div class="kf-span" data-span="${span}">
+    <div class="kf-span-label">${esc(t(`dash.results.${span}`))}</div>
+    <div class="kf-value" data-figure="${esc(`${path}.value`)}" data-value="${esc(m.value ?? '')}">${esc(shown(k.unit, m.value))}</div>
+    ${tg ? `<div class="bar${done ? ' done' : ''}" role="img" aria-label="${esc(pct(m.progress))}"><span style="inline-size:${width.toFixed(1)}%"></span></div>` : ''}
+    <div class="kf-note muted">${esc(targetNote(k.unit, m, span, year))}</div>
+    ${sexes.length ? `<ul class="kf-sexes muted">${sexes.join('')}</ul>` : ''}
+  </div>`;
+}
+
+function keyFigures(i) {
+  const cards = i.key_figures.map((k) => `<div class="kf" data-indicator="${esc(k.indicator)}">
+      <div class="kf-label">${esc(t(`indicator.${k.indicator}`))}</div>
+      <div class="kf-spans">${keySpan(k, 'period', i.period_year)}${keySpan(k, 'cumulative', i.period_year)}</div>
+    </div>`);
+  return `<h2 data-i18n="report.key_figures"></h2><p class="muted" data-i18n="report.key_figures_intro"></p>
+    <div class="kf-grid">${cards.join('')}</div>`;
 }
 
 function otherFigures(i) {
@@ -198,11 +230,13 @@ function bySexHead(first = 'dash.results.indicator') {
     <tr class="res-sexes">${sexes}${sexes}</tr></thead>`;
 }
 
-/** A row of counts by sex: `path` leads to `{period, cumulative}` of objects whose `key` is `{all, women, men}`. */
-function bySexRow(base, key, label, both) {
-  const cells = ['period', 'cumulative'].flatMap((when) =>
-    SEXES.map((sex) => cell(`${base}.${when}.${key}.${sex}`, both[when][key][sex])));
-  return `<tr data-row="${esc(key)}"><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`;
+/** A row of figures by sex: `path` leads to `{period, cumulative}` of objects whose `key` is `{all, women, men}`; `shown` formats a value (counts by default). */
+function bySexRow(base, key, label, both, shown = null, cls = '') {
+  const cells = ['period', 'cumulative'].flatMap((when) => SEXES.map((sex) => {
+    const raw = both[when][key][sex];
+    return shown ? cell(`${base}.${when}.${key}.${sex}`, raw, shown(raw)) : cell(`${base}.${when}.${key}.${sex}`, raw);
+  }));
+  return `<tr data-row="${esc(key)}"${cls ? ` class="${cls}"` : ''}><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`;
 }
 
 /** The heading row of a group of rows (a horizon, 12 or 6 months). */
@@ -219,21 +253,18 @@ function survivalRows(r, months) {
     ['not_operating', t('dash.results.not_operating')],
     ['unknown', t('dash.results.unknown')],
   ].map(([key, label]) => bySexRow(base, key, label, both));
-  // The share is for everyone: in the total columns.
-  const share = (when) => `<td></td><td></td>${cell(`${base}.${when}.share`, both[when].share, pct(both[when].share))}`;
-  rows.push(`<tr data-row="share" class="res-share"><th scope="row">${esc(t('dash.results.share'))}</th>${share('period')}${share('cumulative')}</tr>`);
+  // The share of women's IGAs, men's and everyone's.
+  rows.push(bySexRow(base, 'share', t('dash.results.share'), both, pct, 'res-share'));
   return `<tbody data-horizon="${months}">${groupRow(t(`dash.results.survival_${months}`))}${rows.join('')}</tbody>`;
 }
 
 function incomeRows(r, months) {
   const base = `results.income_${months}_months`;
   const both = r[`income_${months}_months`];
-  const row = (key, label, shown) => `<tr data-row="${key}"><th scope="row">${esc(label)}</th>
-    ${['period', 'cumulative'].map((when) => cell(`${base}.${when}.${key}`, both[when][key], shown(both[when][key]))).join('')}</tr>`;
-  return `<tbody data-horizon="${months}">${groupRow(t(`dash.results.at_${months}`), 3)}
-    ${row('surveyed', t('dash.results.surveyed'), num)}
-    ${row('median_profit', t('dash.results.median_profit'), mad)}
-    ${row('median_change_from_baseline', t('dash.results.median_change'), mad)}</tbody>`;
+  return `<tbody data-horizon="${months}">${groupRow(t(`dash.results.at_${months}`))}
+    ${bySexRow(base, 'surveyed', t('dash.results.surveyed'), both)}
+    ${bySexRow(base, 'median_profit', t('dash.results.median_profit'), both, mad)}
+    ${bySexRow(base, 'median_change_from_baseline', t('dash.results.median_change'), both, mad)}</tbody>`;
 }
 
 function results(i) {
@@ -255,14 +286,12 @@ function results(i) {
     }));
     return `<tr data-row="${esc(code)}"><th scope="row">${esc(label)}</th>${cells.join('')}</tr>`;
   }).join('')}</tbody>`;
-  const incomeHead = `<thead><tr><th scope="col" data-i18n="dash.results.indicator"></th>
-    <th scope="col" class="num" data-i18n="dash.results.period"></th><th scope="col" class="num" data-i18n="dash.results.cumulative"></th></tr></thead>`;
   return `<section id="dash-results" aria-labelledby="dash-results-title">
     <h2 id="dash-results-title" data-i18n="dash.results.title"></h2>
     <p class="muted" id="dash-results-intro">${esc(t('dash.results.intro', { date: formatDate(r.period_end) }))}</p>
     <p class="muted" id="dash-results-base">${esc(tn('dash.results.survival_base', eligible, { n: num(eligible) }))}</p>
     ${table('res-survival', t('dash.results.survival'), survivalRows(r, 12) + survivalRows(r, 6))}
-    ${table('res-income', t('dash.results.income'), incomeRows(r, 6) + incomeRows(r, 12), incomeHead)}
+    ${table('res-income', t('dash.results.income'), incomeRows(r, 6) + incomeRows(r, 12))}
     ${table('res-participation', t('dash.results.participation'), rows('results.participation', [
     ['pre_departure_oriented', t('dash.results.pre_departure_oriented')],
     ['financial_education_completed', t('dash.results.financial_education_completed')],

@@ -1,5 +1,6 @@
 // Targets and exports: the results framework (a target per indicator, for
-// the programme or a region; the core checks and logs each, so targets
+// the programme or a region, the end of the project or one calendar year,
+// everyone or women or men; the core checks and logs each, so targets
 // travel with bundles), the report for donors (the summary PDF with the
 // manager's narrative typed here, checked by the core), and the CSV / XLSX
 // exports of the records, plain or pseudonymised, of the period, region,
@@ -15,9 +16,18 @@ import { app, codeOptions, el, esc, may, regionOptions, toast } from '../state.j
 // The indicators a target can be set for: the core's list (app_info).
 const indicators = () => app.info.target_indicators || [];
 
+// A period target's calendar year: from the programme's first, to a few
+// years ahead (the core takes 2020 to 2100); none: the end of the project.
+const targetYears = () => {
+  const last = Math.max(new Date().getFullYear() + 5, 2030);
+  return Array.from({ length: last - 2019 }, (_, n) => String(2020 + n)).map((y) => ({ value: y, text: y }));
+};
+
 const spec = () => [
   { name: 'indicator', type: 'select', required: true, options: indicators().map((i) => ({ value: i, key: `indicator.${i}` })) },
   { name: 'region', type: 'select', options: regionOptions() },
+  { name: 'year', label: 'targets.year', type: 'select', options: targetYears(), blank: 'targets.end_of_project', numeric: true },
+  { name: 'sex', type: 'select', options: codeOptions('sex'), blank: 'filter.all_sexes' },
   { name: 'baseline', type: 'text', attrs: { inputmode: 'decimal' } },
   { name: 'target', type: 'text', required: true, attrs: { inputmode: 'decimal' } },
 ];
@@ -58,6 +68,7 @@ export async function render(main) {
     <div class="card">
       <table id="targets-table" class="figures"><thead><tr>
         <th data-i18n="field.indicator"></th><th data-i18n="field.region"></th>
+        <th data-i18n="targets.year"></th><th data-i18n="field.sex"></th>
         <th class="num" data-i18n="field.baseline"></th><th class="num" data-i18n="field.target"></th><th></th>
       </tr></thead><tbody></tbody></table>
       <p id="targets-empty" class="muted" data-i18n="targets.empty" hidden></p>
@@ -161,6 +172,8 @@ export async function render(main) {
     // Editing a row: its values go back into the form.
     form.elements.indicator.value = tr.dataset.indicator;
     form.elements.region.value = tr.dataset.region || '';
+    form.elements.year.value = tr.dataset.year || '';
+    form.elements.sex.value = tr.dataset.sex || '';
     form.elements.baseline.value = tr.dataset.baseline || '';
     form.elements.target.value = tr.dataset.target;
     form.elements.target.focus();
@@ -193,8 +206,11 @@ async function loadTargets(view) {
   }
   view.querySelector('#targets-empty').hidden = targets.length > 0;
   view.querySelector('#targets-table tbody').innerHTML = targets.map((x) => `<tr data-indicator="${esc(x.indicator)}"
-      data-region="${esc(x.region || '')}" data-baseline="${esc(x.baseline || '')}" data-target="${esc(x.target)}">
+      data-region="${esc(x.region || '')}" data-year="${esc(x.year ?? '')}" data-sex="${esc(x.sex || '')}"
+      data-baseline="${esc(x.baseline || '')}" data-target="${esc(x.target)}">
     <td>${esc(t(`indicator.${x.indicator}`))}</td><td>${esc(x.region ? t(`region.${x.region}`) : t('targets.programme'))}</td>
+    <td>${esc(x.year ? String(x.year) : t('targets.end_of_project'))}</td>
+    <td>${esc(x.sex ? t(`code.sex.${x.sex}`) : t('filter.all_sexes'))}</td>
     <td class="num">${esc(x.baseline ?? '—')}</td><td class="num">${esc(x.target)}</td>
     <td class="muted">${esc(formatInstant(x.created_at))}</td></tr>`).join('');
 }

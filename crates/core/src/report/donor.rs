@@ -5,15 +5,16 @@
 //! figures. Every number comes from [`Indicators`] (the results framework
 //! included), as on the dashboard; no person is named.
 //!
-//! Targets have no period of their own (target.rs: one per indicator, for
-//! the programme or a region): a target is the end-of-project one, and is
-//! set against the cumulative column only.
+//! Each column of figures is set beside its own target (key figures,
+//! indicators.rs): the cumulative one against the end-of-project target,
+//! the period's against the target of the calendar year the period lies
+//! within, and against none when it spans two years.
 
-use super::indicators::{Indicators, Unit};
-use super::results::{BySex, Survival};
+use super::indicators::{progress, Against, Indicators, KeyFigure, Unit};
+use super::results::{BySex, Split, Survival};
 use super::sheet::{Col, Sheet, Side, ACCENT, INK, MUTED, RULE, WARN, WIDTH, ZEBRA};
-use super::targets::Applied;
 use super::words::Words;
+use crate::codes::Sex;
 use crate::error::Result;
 use rust_decimal::Decimal;
 use wafira_pdf::{Direction, Rgb, Weight};
@@ -64,8 +65,11 @@ struct Line {
     outcome: bool,
     indicator: String,
     baseline: String,
-    target: String,
+    /// The target of the period's year, beside the period's figure.
+    period_target: String,
     period: String,
+    /// The end-of-project target, beside the cumulative figure.
+    target: String,
     cumulative: String,
     comment: String,
 }
@@ -79,7 +83,7 @@ fn value(w: &Words, unit: Unit, v: Decimal) -> String {
 }
 
 fn share(w: &Words, s: &Survival) -> String {
-    match s.share {
+    match s.share.all {
         Some(p) => format!("{} ({}/{})", w.percent(p), w.int(s.operating.all), w.int(s.eligible.all)),
         None => "—".into(),
     }
@@ -89,7 +93,23 @@ fn money(w: &Words, m: Option<Decimal>) -> String {
     m.map_or_else(|| "—".into(), |m| w.money(m))
 }
 
-/// A count line: its target (end of project) set against the cumulative.
+impl Line {
+    fn new(outcome: bool, indicator: String, period: String, cumulative: String, comment: String) -> Line {
+        let none = || "—".to_string();
+        Line {
+            outcome,
+            indicator,
+            baseline: none(),
+            period_target: none(),
+            period,
+            target: none(),
+            cumulative,
+            comment,
+        }
+    }
+}
+
+/// A count line, each figure beside its target.
 #[allow(clippy::too_many_arguments)]
 fn count_line(
     w: &Words,
@@ -97,39 +117,65 @@ fn count_line(
     key: &str,
     period: u64,
     cumulative: u64,
-    target: Option<&Applied>,
+    figure: Option<&KeyFigure>,
     comment: String,
 ) -> Line {
-    let mut line = Line {
-        outcome,
-        indicator: w.t(key),
-        baseline: "—".into(),
-        target: "—".into(),
-        period: w.int(period),
-        cumulative: w.int(cumulative),
-        comment,
-    };
-    targeted(w, &mut line, Unit::People, Decimal::from(cumulative), target);
+    let mut line = Line::new(outcome, w.t(key), w.int(period), w.int(cumulative), comment);
+    targeted(w, &mut line, Unit::People, Some(Decimal::from(period)), Some(Decimal::from(cumulative)), figure);
     line
 }
 
-/// Fills the baseline and target of a line, and says in its comment how
-/// far the cumulative figure is of the end-of-project target.
-fn targeted(w: &Words, line: &mut Line, unit: Unit, cumulative: Decimal, target: Option<&Applied>) {
-    let Some(t) = target else { return };
-    line.target = value(w, unit, t.target);
-    if t.default {
-        line.target = format!("{}*", line.target);
+/// Fills the baseline and targets of a line from its key figure's, and
+/// says in its comment how far each figure of the line is of its target:
+/// the cumulative of the end-of-project target, the period of its year's.
+fn targeted(
+    w: &Words,
+    line: &mut Line,
+    unit: Unit,
+    period: Option<Decimal>,
+    cumulative: Option<Decimal>,
+    figure: Option<&KeyFigure>,
+) {
+    let Some(k) = figure else { return };
+    let mut said = Vec::new();
+    if let Some(t) = &k.cumulative.all.target {
+        line.target = value(w, unit, t.target);
+        if t.default {
+            line.target = format!("{}*", line.target);
+        }
+        if let Some(p) = cumulative.and_then(|v| progress(v, t.target)) {
+            said.push(w.tp("report.lf_progress", &[("progress", &w.percent(p))]));
+        }
     }
-    if let Some(b) = t.baseline {
+    if let Some(t) = &k.period.all.target {
+        line.period_target = value(w, unit, t.target);
+        if let (Some(p), Some(year)) = (period.and_then(|v| progress(v, t.target)), t.year) {
+            let year = year.to_string();
+            said.push(w.tp("report.lf_period_progress", &[("progress", &w.percent(p)), ("year", &year)]));
+        }
+    }
+    let baseline = k.cumulative.all.target.iter().chain(&k.period.all.target).find_map(|t| t.baseline);
+    if let Some(b) = baseline {
         line.baseline = value(w, unit, b);
     }
-    if !t.target.is_zero() {
-        let progress = (cumulative * Decimal::ONE_HUNDRED / t.target)
-            .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        let said = w.tp("report.lf_progress", &[("progress", &w.percent(progress))]);
+    if !said.is_empty() {
+        let said = said.join(" · ");
         line.comment = if line.comment.is_empty() { said } else { format!("{} · {said}", line.comment) };
     }
+}
+
+/// Women's and men's cumulative counts, each with its own end-of-project
+/// target where one is set for that sex.
+fn women_men_of(w: &Words, b: &BySex, figure: Option<&KeyFigure>) -> String {
+    let of = |sex: Sex, n: u64| {
+        let split =
+            figure.and_then(|k| if sex == Sex::F { k.cumulative.women.as_ref() } else { k.cumulative.men.as_ref() });
+        match split.and_then(|a: &Against| a.target.as_ref()) {
+            Some(t) => w.tp("report.lf_of_sex_target", &[("value", &w.int(n)), ("target", &w.decimal(t.target, 0))]),
+            None => w.int(n),
+        }
+    };
+    w.tp("report.lf_women_men", &[("women", &of(Sex::F, b.women)), ("men", &of(Sex::M, b.men))])
 }
 
 /// The people registered since the start to the period's end, by sex: the
@@ -150,8 +196,8 @@ fn registered_cumulative(i: &Indicators) -> BySex {
 pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let r = &i.results;
-    let target = |name: &str| i.key_figures.iter().find(|k| k.indicator == name).and_then(|k| k.target.as_ref());
-    let women_men = |b: &BySex| w.tp("report.lf_women_men", &[("women", &w.int(b.women)), ("men", &w.int(b.men))]);
+    let target = |name: &str| i.key_figures.iter().find(|k| k.indicator == name);
+    let women_men = |b: &BySex, name: &str| women_men_of(w, b, target(name));
     let (pp, pc) = (&r.participation.period, &r.participation.cumulative);
     let (dp, dc) = (&r.decent_work.period, &r.decent_work.cumulative);
     let registered = registered_cumulative(i);
@@ -163,7 +209,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             i.beneficiaries.registered,
             registered.all,
             target("beneficiaries_registered"),
-            women_men(&registered),
+            women_men(&registered, "beneficiaries_registered"),
         ),
         count_line(
             w,
@@ -182,7 +228,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             pp.pre_departure_oriented.all,
             pc.pre_departure_oriented.all,
             target("pre_departure_oriented"),
-            women_men(&pc.pre_departure_oriented),
+            women_men(&pc.pre_departure_oriented, "pre_departure_oriented"),
         ),
         count_line(
             w,
@@ -191,10 +237,10 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             pp.financial_education_completed.all,
             pc.financial_education_completed.all,
             target("financial_education_completed"),
-            women_men(&pc.financial_education_completed),
+            women_men(&pc.financial_education_completed, "financial_education_completed"),
         ),
         count_line(w, false, "report.lf_igas_launched", dp.igas.all, dc.igas.all, target("iga_launched"), {
-            women_men(&dc.igas)
+            women_men(&dc.igas, "iga_launched")
         }),
         count_line(
             w,
@@ -212,42 +258,32 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         ("report.lf_survival_12", s12, target("share_sustained_of_launched")),
         ("report.lf_survival_6", s6, target("survival_6_months")),
     ] {
-        let mut line = Line {
-            outcome: true,
-            indicator: w.t(key),
-            baseline: "—".into(),
-            target: "—".into(),
-            period: share(w, &s.period),
-            cumulative: share(w, &s.cumulative),
-            comment: w.tp(
-                "report.lf_unknown",
-                &[("period", &w.int(s.period.unknown.all)), ("cumulative", &w.int(s.cumulative.unknown.all))],
-            ),
-        };
-        targeted(w, &mut line, Unit::Percent, s.cumulative.share.unwrap_or_default(), tgt);
+        let comment = w.tp(
+            "report.lf_unknown",
+            &[("period", &w.int(s.period.unknown.all)), ("cumulative", &w.int(s.cumulative.unknown.all))],
+        );
+        let mut line = Line::new(true, w.t(key), share(w, &s.period), share(w, &s.cumulative), comment);
+        targeted(w, &mut line, Unit::Percent, s.period.share.all, s.cumulative.share.all, tgt);
         lines.push(line);
     }
     let (ip, ic) = (&r.income_12_months.period, &r.income_12_months.cumulative);
-    let mut profit = Line {
-        outcome: true,
-        indicator: w.t("report.lf_profit_12"),
-        baseline: "—".into(),
-        target: "—".into(),
-        period: money(w, ip.median_profit),
-        cumulative: money(w, ic.median_profit),
-        comment: w.tp("report.lf_surveyed", &[("period", &w.int(ip.surveyed)), ("cumulative", &w.int(ic.surveyed))]),
-    };
-    targeted(w, &mut profit, Unit::Mad, ic.median_profit.unwrap_or_default(), target("median_profit_12_months"));
+    let mut profit = Line::new(
+        true,
+        w.t("report.lf_profit_12"),
+        money(w, ip.median_profit.all),
+        money(w, ic.median_profit.all),
+        w.tp("report.lf_surveyed", &[("period", &w.int(ip.surveyed.all)), ("cumulative", &w.int(ic.surveyed.all))]),
+    );
+    let profit_target = target("median_profit_12_months");
+    targeted(w, &mut profit, Unit::Mad, ip.median_profit.all, ic.median_profit.all, profit_target);
     lines.push(profit);
-    lines.push(Line {
-        outcome: true,
-        indicator: w.t("report.lf_profit_change_12"),
-        baseline: "—".into(),
-        target: "—".into(),
-        period: money(w, ip.median_change_from_baseline),
-        cumulative: money(w, ic.median_change_from_baseline),
-        comment: w.t("report.lf_change_note"),
-    });
+    lines.push(Line::new(
+        true,
+        w.t("report.lf_profit_change_12"),
+        money(w, ip.median_change_from_baseline.all),
+        money(w, ic.median_change_from_baseline.all),
+        w.t("report.lf_change_note"),
+    ));
     let of_igas = |n: u64| w.tp("report.lf_of_igas", &[("n", &w.int(n))]);
     lines.push(count_line(
         w,
@@ -274,17 +310,22 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         dp.jobs_created.all,
         dc.jobs_created.all,
         target("jobs_created"),
-        women_men(&dc.jobs_created),
+        women_men(&dc.jobs_created, "jobs_created"),
     ));
 
     s.heading(&w.t("report.logframe"))?;
     s.paragraph(&w.t("report.logframe_intro"), 8.5, MUTED)?;
+    let period_target = match i.period_year {
+        Some(year) => w.tp("report.lf_period_target", &[("year", &year.to_string())]),
+        None => w.t("report.lf_period_target_none"),
+    };
     let header = [
         w.t("report.lf_level"),
         w.t("field.indicator"),
         w.t("field.baseline"),
-        w.t("report.lf_target"),
+        period_target,
         w.t("report.lf_period"),
+        w.t("report.lf_target"),
         w.t("report.lf_cumulative"),
         w.t("report.lf_comment"),
     ];
@@ -292,13 +333,25 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         .into_iter()
         .map(|l| {
             let level = w.t(if l.outcome { "report.lf_outcome" } else { "report.lf_output" });
-            vec![level, l.indicator, l.baseline, l.target, l.period, l.cumulative, l.comment]
+            vec![level, l.indicator, l.baseline, l.period_target, l.period, l.target, l.cumulative, l.comment]
         })
         .collect();
-    let cols =
-        [Col::start(17.0), Col::start(45.0), num(w, 17.0), num(w, 17.0), num(w, 23.0), num(w, 23.0), Col::start(32.0)];
+    let cols = [
+        Col::start(15.0),
+        Col::start(45.0),
+        num(w, 15.0),
+        num(w, 13.0),
+        num(w, 21.0),
+        num(w, 14.0),
+        num(w, 21.0),
+        Col::start(30.0),
+    ];
     s.table_wrapped(&cols, &header, &rows)?;
-    s.paragraph(&w.t("report.logframe_note"), 8.0, MUTED)
+    s.paragraph(&w.t("report.logframe_note"), 8.0, MUTED)?;
+    if i.period_year.is_none() {
+        s.paragraph(&w.t("report.lf_no_period_target"), 8.0, MUTED)?;
+    }
+    Ok(())
 }
 
 /// Every count of the results framework by sex, for the period and
@@ -330,12 +383,35 @@ pub fn by_sex(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     ];
     s.heading(&w.t("report.disaggregation"))?;
     s.subheading(&w.t("report.by_sex"))?;
-    let rows: Vec<Vec<String>> = items.iter().map(|(label, p, c)| sex_row(w, label, p, c)).collect();
+    let mut rows: Vec<Vec<String>> = items.iter().map(|(label, p, c)| sex_row(w, label, p, c)).collect();
+    // Shares and medians by sex: survival, then income, at 6 and 12 months.
+    let percent = |v: Option<Decimal>| v.map_or_else(|| "—".into(), |p| w.percent(p));
+    // Amounts without their unit, which the label carries: the columns
+    // stay narrow.
+    let mad = |v: Option<Decimal>| {
+        v.map_or_else(|| "—".into(), |m| w.money(m).trim_end_matches(w.currency()).trim_end().to_string())
+    };
+    let in_mad = |key: &str| format!("{} ({})", w.t(key), w.currency());
+    for (key, sv) in [("report.lf_survival_6", &r.survival_6_months), ("report.lf_survival_12", &r.survival_12_months)]
+    {
+        rows.push(split_row(&w.t(key), &sv.period.share, &sv.cumulative.share, percent));
+    }
+    for (horizon, income) in [("6", &r.income_6_months), ("12", &r.income_12_months)] {
+        let (p, c) = (&income.period, &income.cumulative);
+        let (profit, change) = (format!("report.lf_profit_{horizon}"), format!("report.lf_profit_change_{horizon}"));
+        rows.push(split_row(&in_mad(&profit), &p.median_profit, &c.median_profit, mad));
+        rows.push(split_row(&in_mad(&change), &p.median_change_from_baseline, &c.median_change_from_baseline, mad));
+    }
     sex_table(s, &rows)
 }
 
 fn sex_row(w: &Words, label: &str, p: &BySex, c: &BySex) -> Vec<String> {
     vec![label.to_string(), w.int(p.women), w.int(p.men), w.int(p.all), w.int(c.women), w.int(c.men), w.int(c.all)]
+}
+
+/// A row of shares or medians: women, men, everyone; period, then cumulative.
+fn split_row(label: &str, p: &Split, c: &Split, shown: impl Fn(Option<Decimal>) -> String) -> Vec<String> {
+    vec![label.to_string(), shown(p.women), shown(p.men), shown(p.all), shown(c.women), shown(c.men), shown(c.all)]
 }
 
 fn sex_table(s: &mut Sheet<'_>, rows: &[Vec<String>]) -> Result<()> {

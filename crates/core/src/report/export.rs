@@ -278,7 +278,7 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
     let targets: Vec<Target> = super::targets::list(conn)?;
     let targets = Table {
         name: "targets",
-        headers: vec!["id", "indicator", "region", "baseline", "target", "created_at"],
+        headers: vec!["id", "indicator", "region", "year", "sex", "baseline", "target", "created_at"],
         rows: targets
             .iter()
             .map(|t| {
@@ -286,6 +286,8 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
                     Cell::text(t.id.to_string()),
                     Cell::text(&t.indicator),
                     Cell::opt(t.region.clone()),
+                    t.year.map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
+                    Cell::opt(t.sex.map(|s| s.as_str().to_string())),
                     t.baseline.map_or(Cell::Empty, |b| Cell::Text(b.to_string())),
                     Cell::Text(t.target.to_string()),
                     Cell::text(&t.created_at),

@@ -135,8 +135,9 @@ impl Filters {
     /// Whether a person's age group (on the period's last day, else today)
     /// and disability are those the filters ask for.
     pub fn admits_traits(&self, birth: NaiveDate, disability: Option<bool>) -> bool {
-        let on = self.to.unwrap_or_else(Store::today);
-        self.age_group.as_deref().is_none_or(|g| g == super::results::age_group(birth, on))
+        // Today is asked only when an age group is (the clock is read per person).
+        let on = || self.to.unwrap_or_else(Store::today);
+        self.age_group.as_deref().is_none_or(|g| g == super::results::age_group(birth, on()))
             && self.disability.as_deref().is_none_or(|d| d == super::results::disability_code(disability))
     }
 
@@ -168,6 +169,10 @@ pub struct Indicators {
     pub filters: Filters,
     /// The day follow-up delays are counted to.
     pub as_of: NaiveDate,
+    /// The calendar year the period lies within, whose targets the period's
+    /// key figures are measured against (`None`: the period runs from the
+    /// start or spans two years, and has no target).
+    pub period_year: Option<i32>,
     pub beneficiaries: Beneficiaries,
     pub coaching: Coaching,
     pub iga: Iga,
@@ -176,7 +181,8 @@ pub struct Indicators {
     /// The results framework: IGA survival, income, participation, decent
     /// work, who the people are; for the period and cumulative, by sex.
     pub results: super::results::Results,
-    /// The results framework: each indicator with a target, against it.
+    /// The results framework: each indicator for the period and since the
+    /// start, against its targets.
     pub key_figures: Vec<KeyFigure>,
     pub data_status: DataStatus,
     /// First 8 hex digits of a SHA-256 over everything above: two reports
@@ -327,13 +333,41 @@ pub enum Unit {
     Mad,
 }
 
-/// One indicator of the results framework against its target.
+/// One indicator of the results framework, for the period and since the
+/// start, side by side, each against its own target.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyFigure {
     pub indicator: String,
     pub unit: Unit,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub value: Decimal,
+    /// The figure for the period, against the target set for the calendar
+    /// year the period lies within ([`Indicators::period_year`]); none when
+    /// the period is not within one year: the end-of-project target is
+    /// never borrowed.
+    pub period: Measured,
+    /// Since the start to the period's end, against the end-of-project
+    /// target.
+    pub cumulative: Measured,
+}
+
+/// A key figure in one span: everyone's, and women's and men's apart where
+/// the figure is split by sex (no sex filtered, not a women-only figure).
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    #[serde(flatten)]
+    pub all: Against,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub women: Option<Against>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub men: Option<Against>,
+}
+
+/// A figure and the target it is measured against.
+#[derive(Debug, Clone, Serialize)]
+pub struct Against {
+    /// `None` where it cannot be computed (a share of nobody, a median of
+    /// nothing).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub value: Option<Decimal>,
     pub target: Option<Applied>,
     /// `value / target` in percent, one decimal (may exceed 100).
     #[serde(with = "rust_decimal::serde::str_option")]
@@ -572,8 +606,52 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
     let (people, index) = load_people(conn)?;
     let visits = load_visits(conn, &index)?;
     let milestones = load_milestones(conn, &index)?;
+    let data = Loaded { people, visits, milestones };
     let stored_targets = targets::list(conn)?;
 
+    let period = figures(&data, &stored_targets, filters, today);
+    let results = super::results::compute(store.conn(), filters, today)?;
+    let period_year = period_year(filters, today);
+    let key_figures = key_figures(&data, &stored_targets, filters, today, &period, &results, period_year);
+    let Figures { beneficiaries, coaching, iga, financing, followup } = period;
+    let mut out = Indicators {
+        filters: filters.clone(),
+        as_of: today,
+        period_year,
+        beneficiaries,
+        coaching,
+        iga,
+        financing,
+        followup,
+        results,
+        key_figures,
+        data_status: data_status(store)?,
+        fingerprint: String::new(),
+    };
+    out.fingerprint = fingerprint(&out)?;
+    Ok(out)
+}
+
+/// The records the indicators read, loaded once per computation.
+struct Loaded {
+    people: Vec<Person>,
+    visits: Vec<VisitRow>,
+    milestones: HashMap<(usize, MilestoneKind), Reached>,
+}
+
+/// The figures of the people, visits and milestones some filters admit:
+/// computed for the filters asked, and again since the start and for each
+/// sex for the key figures.
+struct Figures {
+    beneficiaries: Beneficiaries,
+    coaching: Coaching,
+    iga: Iga,
+    financing: Financing,
+    followup: FollowupFigures,
+}
+
+fn figures(data: &Loaded, stored_targets: &[crate::target::Target], filters: &Filters, today: NaiveDate) -> Figures {
+    let Loaded { people, visits, milestones } = data;
     let within: Vec<bool> = people.iter().map(|p| filters.admits(p)).collect();
     let counted: Vec<bool> = people.iter().zip(&within).map(|(p, w)| *w && filters.in_period(p.registered)).collect();
     let counted_people = || people.iter().zip(&counted).filter(|(_, c)| **c).map(|(p, _)| p);
@@ -602,7 +680,7 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
             women: w,
             men: m,
             total: w + m,
-            target: targets::applied(&stored_targets, "beneficiaries_registered", Some(r)).map(|a| a.target),
+            target: targets::applied(stored_targets, "beneficiaries_registered", Some(r), None, None).map(|a| a.target),
         })
         .collect();
     let beneficiaries = Beneficiaries {
@@ -696,7 +774,7 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
 
     // Follow-up, counted on `today`.
     let mut last_contact: Vec<NaiveDate> = people.iter().map(|p| p.registered).collect();
-    for v in &visits {
+    for v in visits {
         last_contact[v.person] = last_contact[v.person].max(v.date);
     }
     let without_visit = |days: i64| {
@@ -708,65 +786,158 @@ pub fn compute(store: &Store, filters: &Filters, today: NaiveDate) -> Result<Ind
         no_visit_90_days: without_visit(NO_VISIT_DAYS[1]),
     };
 
-    let results = super::results::compute(store.conn(), filters, today)?;
-    let key_figures = key_figures(&beneficiaries, &coaching, &iga, &financing, &results, &stored_targets, filters);
-    let mut out = Indicators {
-        filters: filters.clone(),
-        as_of: today,
-        beneficiaries,
-        coaching,
-        iga,
-        financing,
-        followup,
-        results,
-        key_figures,
-        data_status: data_status(store)?,
-        fingerprint: String::new(),
-    };
-    out.fingerprint = fingerprint(&out)?;
-    Ok(out)
+    Figures { beneficiaries, coaching, iga, financing, followup }
 }
 
+/// The calendar year the period lies within, whose targets its figures are
+/// measured against: `None` when the period runs from the start (no first
+/// day) or spans two years (its last day, else `today`, in another year).
+pub fn period_year(filters: &Filters, today: NaiveDate) -> Option<i32> {
+    let from = filters.from?;
+    (from.year() == filters.to.unwrap_or(today).year()).then_some(from.year())
+}
+
+/// The results framework's figures of one span (the period, or since the
+/// start).
+struct Span<'a> {
+    survival_12: &'a super::results::Survival,
+    survival_6: &'a super::results::Survival,
+    income_12: &'a super::results::Income,
+    participation: &'a super::results::Participation,
+    decent_work: &'a super::results::DecentWork,
+}
+
+impl<'a> Span<'a> {
+    fn of(r: &'a super::results::Results, cumulative: bool) -> Self {
+        use super::results::Both;
+        fn pick<T>(b: &Both<T>, cumulative: bool) -> &T {
+            if cumulative {
+                &b.cumulative
+            } else {
+                &b.period
+            }
+        }
+        Span {
+            survival_12: pick(&r.survival_12_months, cumulative),
+            survival_6: pick(&r.survival_6_months, cumulative),
+            income_12: pick(&r.income_12_months, cumulative),
+            participation: pick(&r.participation, cumulative),
+            decent_work: pick(&r.decent_work, cumulative),
+        }
+    }
+}
+
+/// Each key figure's indicator, unit and value.
+type KeyValues = [(&'static str, Unit, Option<Decimal>); 16];
+
+/// The value of every key figure in one span for one sex (`None`:
+/// everyone): `f` the figures of that span computed for that sex, `r` the
+/// results framework's figures of that span (split by sex already).
+fn key_values(f: &Figures, r: &Span<'_>, sex: Option<Sex>) -> KeyValues {
+    let count = |n: u64| Some(Decimal::from(n));
+    let (p, d) = (r.participation, r.decent_work);
+    [
+        ("beneficiaries_registered", Unit::People, count(f.beneficiaries.registered)),
+        ("women_registered", Unit::People, count(f.beneficiaries.women)),
+        ("share_with_visit", Unit::Percent, f.coaching.share_with_visit),
+        ("share_financial_education", Unit::Percent, f.coaching.share_financial_education),
+        ("iga_launched", Unit::People, count(f.iga.launched)),
+        ("iga_sustained_12_months", Unit::People, count(f.iga.sustained_12_months)),
+        // IGA survival at 12 months, on its right base: the IGAs launched
+        // at least 12 months before the span's end (results.rs).
+        ("share_sustained_of_launched", Unit::Percent, r.survival_12.share.of(sex)),
+        ("financing_obtained_total", Unit::Mad, Some(f.financing.total.0)),
+        ("pre_departure_oriented", Unit::People, count(p.pre_departure_oriented.of(sex))),
+        ("financial_education_completed", Unit::People, count(p.financial_education_completed.of(sex))),
+        ("referrals_taken_up", Unit::People, count(p.referrals_taken_up.of(sex))),
+        ("survival_6_months", Unit::Percent, r.survival_6.share.of(sex)),
+        ("median_profit_12_months", Unit::Mad, r.income_12.median_profit.of(sex)),
+        ("igas_formalised", Unit::People, count(d.formalised.of(sex))),
+        ("igas_with_social_security", Unit::People, count(d.social_security.of(sex))),
+        ("jobs_created", Unit::People, count(d.jobs_created.of(sex))),
+    ]
+}
+
+/// How far `value` is of `target`: in percent, one decimal, half away from
+/// zero (may exceed 100); `None` for a target of zero.
+pub fn progress(value: Decimal, target: Decimal) -> Option<Decimal> {
+    (!target.is_zero()).then(|| ratio(value * Decimal::ONE_HUNDRED, target, 1))
+}
+
+fn against(value: Option<Decimal>, target: Option<Applied>) -> Against {
+    let progress = value.zip(target.as_ref()).and_then(|(v, t)| progress(v, t.target));
+    Against { value: value.map(|v| v.normalize()), target, progress }
+}
+
+/// Every key figure, for the period and since the start, each against its
+/// own target: the cumulative one against the end-of-project target, the
+/// period's against the target of `year` (the calendar year the period
+/// lies within), else none. The region and sex filtered choose the
+/// targets' region and sex; without a sex filter, women's and men's
+/// figures come beside everyone's, each against its own target.
 fn key_figures(
-    b: &Beneficiaries,
-    c: &Coaching,
-    iga: &Iga,
-    f: &Financing,
-    r: &super::results::Results,
+    data: &Loaded,
     stored: &[crate::target::Target],
     filters: &Filters,
+    today: NaiveDate,
+    figures_of_filters: &Figures,
+    r: &super::results::Results,
+    year: Option<i32>,
 ) -> Vec<KeyFigure> {
-    let zero = Decimal::ZERO;
-    let (p, d) = (&r.participation.cumulative, &r.decent_work.cumulative);
-    let values: [(&str, Unit, Decimal); 16] = [
-        ("beneficiaries_registered", Unit::People, Decimal::from(b.registered)),
-        ("women_registered", Unit::People, Decimal::from(b.women)),
-        ("share_with_visit", Unit::Percent, c.share_with_visit.unwrap_or(zero)),
-        ("share_financial_education", Unit::Percent, c.share_financial_education.unwrap_or(zero)),
-        ("iga_launched", Unit::People, Decimal::from(iga.launched)),
-        ("iga_sustained_12_months", Unit::People, Decimal::from(iga.sustained_12_months)),
-        // IGA survival at 12 months, on its right base: the IGAs launched
-        // at least 12 months before the period's end (results.rs).
-        ("share_sustained_of_launched", Unit::Percent, r.survival_12_months.cumulative.share.unwrap_or(zero)),
-        ("financing_obtained_total", Unit::Mad, f.total.0),
-        ("pre_departure_oriented", Unit::People, Decimal::from(p.pre_departure_oriented.all)),
-        ("financial_education_completed", Unit::People, Decimal::from(p.financial_education_completed.all)),
-        ("referrals_taken_up", Unit::People, Decimal::from(p.referrals_taken_up.all)),
-        ("survival_6_months", Unit::Percent, r.survival_6_months.cumulative.share.unwrap_or(zero)),
-        ("median_profit_12_months", Unit::Mad, r.income_12_months.cumulative.median_profit.unwrap_or(zero)),
-        ("igas_formalised", Unit::People, Decimal::from(d.formalised.all)),
-        ("igas_with_social_security", Unit::People, Decimal::from(d.social_security.all)),
-        ("jobs_created", Unit::People, Decimal::from(d.jobs_created.all)),
-    ];
-    values
-        .into_iter()
-        .map(|(indicator, unit, value)| {
-            let target = targets::applied(stored, indicator, filters.region.as_deref());
-            let progress = target
-                .as_ref()
-                .filter(|t| !t.target.is_zero())
-                .map(|t| ratio(value * Decimal::ONE_HUNDRED, t.target, 1));
-            KeyFigure { indicator: indicator.to_string(), unit, value: value.normalize(), target, progress }
+    let since_start = |f: &Filters| Filters { from: None, ..f.clone() };
+    // The figures of each span, for everyone then each sex (when no sex is
+    // filtered): the period's, and since the start (the same when the
+    // period runs from the start).
+    let mut spans: Vec<(Option<Sex>, Filters)> = vec![(None, filters.clone())];
+    if filters.sex.is_none() {
+        spans.extend(Sex::ALL.iter().map(|s| (Some(*s), Filters { sex: Some(*s), ..filters.clone() })));
+    }
+    let (period_span, cumulative_span) = (Span::of(r, false), Span::of(r, true));
+    let values: Vec<(Option<Sex>, KeyValues, KeyValues)> = spans
+        .iter()
+        .map(|(sex, f)| {
+            // Everyone's figures of the period are the indicators' own.
+            let computed;
+            let period = match sex {
+                None => figures_of_filters,
+                Some(_) => {
+                    computed = figures(data, stored, f, today);
+                    &computed
+                }
+            };
+            let cumulative = if f.from.is_some() {
+                key_values(&figures(data, stored, &since_start(f), today), &cumulative_span, *sex)
+            } else {
+                key_values(period, &cumulative_span, *sex)
+            };
+            (*sex, key_values(period, &period_span, *sex), cumulative)
+        })
+        .collect();
+    let region = filters.region.as_deref();
+    (0..16)
+        .map(|n| {
+            let (indicator, unit, _) = values[0].1[n];
+            let split = !crate::target::NOT_BY_SEX.contains(&indicator);
+            let measured = |cumulative: bool| {
+                let target_year = if cumulative { None } else { year };
+                let of = |sex: Option<Sex>, target_sex: Option<Sex>| {
+                    let (_, period, since) = values.iter().find(|v| v.0 == sex)?;
+                    let value = if cumulative { since[n].2 } else { period[n].2 };
+                    let target = if cumulative || year.is_some() {
+                        targets::applied(stored, indicator, region, target_year, target_sex)
+                    } else {
+                        None
+                    };
+                    Some(against(value, target))
+                };
+                let by_sex = |sex: Sex| of(Some(sex), Some(sex)).filter(|_| split);
+                Measured {
+                    all: of(None, filters.sex).unwrap_or(Against { value: None, target: None, progress: None }),
+                    women: by_sex(Sex::F),
+                    men: by_sex(Sex::M),
+                }
+            };
+            KeyFigure { indicator: indicator.to_string(), unit, period: measured(false), cumulative: measured(true) }
         })
         .collect()
 }

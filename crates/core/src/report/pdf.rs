@@ -3,7 +3,7 @@
 //! next mission. Every number of the summary comes from
 //! [`indicators::compute`](super::indicators::compute), as on the dashboard.
 
-use super::indicators::{registration_date, Count, Filters, Indicators, KeyFigure, Unit};
+use super::indicators::{registration_date, Against, Count, Filters, Indicators, KeyFigure, Unit};
 use super::sheet::{Col, Sheet, Side, ACCENT, ACCENT_LIGHT, INK, MUTED, RULE, WARN, WIDTH};
 use super::words::Words;
 use crate::beneficiary::Beneficiary;
@@ -275,18 +275,24 @@ fn cover(s: &mut Sheet<'_>, store: &Store, i: &Indicators, title: &str, narrativ
     Ok(())
 }
 
-/// Four tiles of the cover: the figures a reader looks for first.
+/// Four tiles of the cover: the figures a reader looks for first, since
+/// the start, against the end-of-project target.
 fn headlines(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     let figure = |name: &str| i.key_figures.iter().find(|k| k.indicator == name);
     let mut tiles = Vec::new();
     for name in ["beneficiaries_registered", "women_registered", "iga_launched", "financing_obtained_total"] {
         if let Some(k) = figure(name) {
-            let mut value = value_text(w, k.unit, k.value);
-            if let Some(t) = &k.target {
+            let c = &k.cumulative.all;
+            let mut value = c.value.map_or_else(|| "—".into(), |v| value_text(w, k.unit, v));
+            if let Some(t) = &c.target {
                 value = format!("{value} / {}", value_text(w, k.unit, t.target));
             }
-            tiles.push((value, w.t(&format!("indicator.{name}"))));
+            let mut label = w.t(&format!("indicator.{name}"));
+            if i.filters.from.is_some() {
+                label = format!("{label} ({})", w.t("dash.results.cumulative"));
+            }
+            tiles.push((value, label));
         }
     }
     let gap = 4.0;
@@ -310,8 +316,9 @@ fn headlines(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
 fn key_figures(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let w = s.words;
     s.heading(&w.t("report.key_figures"))?;
+    s.paragraph(&w.t("report.key_figures_intro"), 8.5, MUTED)?;
     for k in &i.key_figures {
-        key_figure(s, k)?;
+        key_figure(s, k, i.period_year)?;
     }
     s.y += 2.0;
     s.heading(&w.t("report.other_figures"))?;
@@ -352,39 +359,70 @@ fn key_figures(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     Ok(())
 }
 
-/// One indicator: its name and value, then a bar of its progress to target.
-fn key_figure(s: &mut Sheet<'_>, k: &KeyFigure) -> Result<()> {
+/// One indicator: its name, then its figure for the period and since the
+/// start, each with a bar of its progress to its own target (the period's
+/// year's, the end of the project's), and women's and men's figures where a
+/// target is set for them.
+fn key_figure(s: &mut Sheet<'_>, k: &KeyFigure, year: Option<i32>) -> Result<()> {
     let w = s.words;
-    s.ensure(16.0);
+    s.ensure(24.0);
     let y = s.y;
-    s.text(0.0, y, 10.0, Weight::Regular, INK, Side::Start, &w.t(&format!("indicator.{}", k.indicator)))?;
-    s.text(WIDTH, y, 11.0, Weight::Bold, INK, Side::End, &value_text(w, k.unit, k.value))?;
-    let bar_w = 110.0;
-    match &k.target {
-        Some(t) => {
-            let color = if k.progress.is_some_and(|p| p >= Decimal::ONE_HUNDRED) { ACCENT } else { WARN };
-            s.bar(0.0, y + 2.6, bar_w, 3.6, fraction(k.value, t.target), color)?;
-            let mut note = w.tp(
-                "report.of_target",
-                &[
-                    ("progress", &k.progress.map_or("—".into(), |p| w.percent(p))),
-                    ("target", &value_text(w, k.unit, t.target)),
-                ],
-            );
-            if t.default {
-                note = format!("{note} ({})", w.t("report.default_target"));
+    s.text(0.0, y, 10.0, Weight::Bold, INK, Side::Start, &w.t(&format!("indicator.{}", k.indicator)))?;
+    let shown = |v: Option<Decimal>| v.map_or_else(|| "—".to_string(), |v| value_text(w, k.unit, v));
+    // What a figure is of its target, or why it has none.
+    let note = |a: &Against, period: bool| -> String {
+        let Some(t) = &a.target else {
+            return match (period, year) {
+                (false, _) => w.t("report.no_target"),
+                (true, None) => w.t("report.no_period_target"),
+                (true, Some(y)) => w.tp("report.no_target_for_year", &[("year", &y.to_string())]),
+            };
+        };
+        let progress = a.progress.map_or("—".into(), |p| w.percent(p));
+        let target = value_text(w, k.unit, t.target);
+        let mut note = match t.year {
+            Some(y) => {
+                w.tp("report.of_year_target", &[("progress", &progress), ("target", &target), ("year", &y.to_string())])
             }
-            if let Some(b) = t.baseline {
-                note = format!("{note} · {} {}", w.t("report.baseline"), value_text(w, k.unit, b));
-            }
-            s.text(bar_w + 3.0, y + 5.6, 8.0, Weight::Regular, MUTED, Side::Start, &note)?;
+            None => w.tp("report.of_target", &[("progress", &progress), ("target", &target)]),
+        };
+        if t.default {
+            note = format!("{note} ({})", w.t("report.default_target"));
         }
-        None => {
-            s.text(0.0, y + 5.6, 8.0, Weight::Regular, MUTED, Side::Start, &w.t("report.no_target"))?;
+        if let Some(b) = t.baseline {
+            note = format!("{note} · {} {}", w.t("report.baseline"), value_text(w, k.unit, b));
+        }
+        note
+    };
+    let (label_w, value_end, bar_x, bar_w) = (24.0, 58.0, 62.0, 50.0);
+    let mut line = y + 5.5;
+    for (span, m, period) in
+        [("dash.results.period", &k.period, true), ("dash.results.cumulative", &k.cumulative, false)]
+    {
+        s.text(0.0, line, 8.5, Weight::Regular, MUTED, Side::Start, &w.t(span))?;
+        s.text(value_end, line, 10.0, Weight::Bold, INK, Side::End, &shown(m.all.value))?;
+        if let Some(t) = &m.all.target {
+            let color = if m.all.progress.is_some_and(|p| p >= Decimal::ONE_HUNDRED) { ACCENT } else { WARN };
+            s.bar(bar_x, line - 2.8, bar_w, 3.2, fraction(m.all.value.unwrap_or_default(), t.target), color)?;
+        }
+        let text = s.fit(&note(&m.all, period), 8.0, Weight::Regular, WIDTH - bar_x - bar_w - 3.0);
+        s.text(bar_x + bar_w + 3.0, line, 8.0, Weight::Regular, MUTED, Side::Start, &text)?;
+        line += 5.0;
+        // Women and men, where a target is set for either.
+        let sexes = [("report.women", &m.women), ("report.men", &m.men)];
+        if sexes.iter().any(|(_, a)| a.as_ref().is_some_and(|a| a.target.is_some())) {
+            let parts: Vec<String> = sexes
+                .iter()
+                .filter_map(|(key, a)| a.as_ref().map(|a| (key, a)))
+                .map(|(key, a)| format!("{} {} — {}", w.t(key), shown(a.value), note(a, period)))
+                .collect();
+            let text = s.fit(&parts.join(" · "), 8.0, Weight::Regular, WIDTH - label_w);
+            s.text(label_w, line, 8.0, Weight::Regular, MUTED, Side::Start, &text)?;
+            line += 5.0;
         }
     }
-    s.hline(0.0, WIDTH, y + 9.0, 0.2, RULE)?;
-    s.y = y + 14.5;
+    s.hline(0.0, WIDTH, line - 2.0, 0.2, RULE)?;
+    s.y = line + 4.0;
     Ok(())
 }
 

@@ -36,6 +36,51 @@ impl BySex {
     }
 }
 
+impl BySex {
+    /// The count of one sex, or everyone's (`None`).
+    pub fn of(&self, sex: Option<Sex>) -> u64 {
+        match sex {
+            None => self.all,
+            Some(Sex::F) => self.women,
+            Some(Sex::M) => self.men,
+        }
+    }
+}
+
+/// A figure that is not a count (a share, a median) for everyone and for
+/// women and men apart; `None` where nobody is counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Split {
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub all: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub women: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub men: Option<Decimal>,
+}
+
+impl Split {
+    /// The figure of one sex, or everyone's (`None`).
+    pub fn of(&self, sex: Option<Sex>) -> Option<Decimal> {
+        match sex {
+            None => self.all,
+            Some(Sex::F) => self.women,
+            Some(Sex::M) => self.men,
+        }
+    }
+
+    /// `n / d` in percent for everyone, women and men.
+    fn percent(n: &BySex, d: &BySex) -> Split {
+        Split { all: percent(n.all, d.all), women: percent(n.women, d.women), men: percent(n.men, d.men) }
+    }
+
+    /// The median of each sex's values and of all of them.
+    fn median(values: Vec<(Sex, Decimal)>) -> Split {
+        let of = |sex: Sex| median(values.iter().filter(|v| v.0 == sex).map(|v| v.1).collect());
+        Split { women: of(Sex::F), men: of(Sex::M), all: median(values.into_iter().map(|v| v.1).collect()) }
+    }
+}
+
 /// A figure for the period and since the start.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Both<T> {
@@ -53,22 +98,20 @@ pub struct Survival {
     pub not_operating: BySex,
     /// No follow-up that long after their launch: status unknown.
     pub unknown: BySex,
-    /// `operating / eligible`, percent, one decimal.
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub share: Option<Decimal>,
+    /// `operating / eligible`, percent, one decimal: for everyone, and of
+    /// women's and men's IGAs apart.
+    pub share: Split,
 }
 
-/// Monthly profit, from follow-up surveys.
+/// Monthly profit, from follow-up surveys; by the sex of the IGA's owner.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Income {
     /// IGAs with a profit surveyed that long after launch.
-    pub surveyed: u64,
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub median_profit: Option<Decimal>,
+    pub surveyed: BySex,
+    pub median_profit: Split,
     /// The median of (profit − baseline income declared at registration),
     /// over the IGAs whose owner declared one.
-    #[serde(with = "rust_decimal::serde::str_option")]
-    pub median_change_from_baseline: Option<Decimal>,
+    pub median_change_from_baseline: Split,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -271,7 +314,8 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
         (6u32, &mut out.survival_6_months, &mut out.income_6_months),
         (12, &mut out.survival_12_months, &mut out.income_12_months),
     ] {
-        let (mut profits, mut changes) = (Both::<Vec<Decimal>>::default(), Both::<Vec<Decimal>>::default());
+        let (mut profits, mut changes) =
+            (Both::<Vec<(Sex, Decimal)>>::default(), Both::<Vec<(Sex, Decimal)>>::default());
         for iga in igas.values() {
             let Some(launched) = iga.launched else { continue };
             let Some(due) = launched.checked_add_months(Months::new(months)) else { continue };
@@ -302,28 +346,31 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
             }
             let profit = iga.surveys.iter().find(|s| s.0 >= due && by_end(s.0) && s.2.is_some());
             if let Some((date, _, Some(p))) = profit {
-                let change = people[&iga.owner].baseline.map(|b| *p - b);
-                profits.cumulative.push(*p);
+                let change = people[&iga.owner].baseline.map(|b| (sex, *p - b));
+                profits.cumulative.push((sex, *p));
                 changes.cumulative.extend(change);
                 if in_period(*date) {
-                    profits.period.push(*p);
+                    profits.period.push((sex, *p));
                     changes.period.extend(change);
                 }
             }
         }
         for s in [&mut survival.period, &mut survival.cumulative] {
-            s.share = percent(s.operating.all, s.eligible.all);
+            s.share = Split::percent(&s.operating, &s.eligible);
         }
-        income.cumulative = Income {
-            surveyed: profits.cumulative.len() as u64,
-            median_profit: median(profits.cumulative),
-            median_change_from_baseline: median(changes.cumulative),
+        let income_of = |profits: Vec<(Sex, Decimal)>, changes: Vec<(Sex, Decimal)>| {
+            let mut surveyed = BySex::default();
+            for (sex, _) in &profits {
+                surveyed.add(*sex, 1);
+            }
+            Income {
+                surveyed,
+                median_profit: Split::median(profits),
+                median_change_from_baseline: Split::median(changes),
+            }
         };
-        income.period = Income {
-            surveyed: profits.period.len() as u64,
-            median_profit: median(profits.period),
-            median_change_from_baseline: median(changes.period),
-        };
+        income.cumulative = income_of(profits.cumulative, changes.cumulative);
+        income.period = income_of(profits.period, changes.period);
     }
 
     // Participation: sessions attended, referrals.

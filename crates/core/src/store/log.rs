@@ -119,7 +119,9 @@ impl Entity {
             return kind.columns();
         }
         match self {
-            Entity::Target => &["id", "indicator", "region", "baseline", "target", "created_at", "archived_at"],
+            Entity::Target => {
+                &["id", "indicator", "region", "year", "sex", "baseline", "target", "created_at", "archived_at"]
+            }
             Entity::Resolution => &["id", "conflict_id", "created_at", "archived_at"],
             Entity::Merge => &["id", "kept", "other", "status", "created_at", "archived_at"],
             Entity::Erasure => &["id", "created_at"],

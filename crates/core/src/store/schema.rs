@@ -436,13 +436,26 @@ CREATE INDEX attendance_session ON attendance(session_id);
 CREATE INDEX attendance_person ON attendance(beneficiary_id);
 "#;
 
+/// Targets per year and per sex (crates/core/src/target.rs): a target is
+/// known by (indicator, region, year, sex); `year` NULL is the
+/// end-of-project target, `sex` NULL everyone's. The targets stored before
+/// are end-of-project targets for everyone, as their records (without
+/// these fields) read. Not unique: two laptops may each set the same
+/// target offline; the first by creation is the one in effect.
+const V7: &str = r#"
+ALTER TABLE target ADD COLUMN year INTEGER;
+ALTER TABLE target ADD COLUMN sex TEXT CHECK (sex IN ('F', 'M'));
+DROP INDEX target_indicator;
+CREATE INDEX target_key ON target(indicator, region, year, sex);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7)])
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    6
+    7
 }
 
 #[cfg(test)]

@@ -231,17 +231,18 @@ impl Writer<'_> {
 }
 
 impl Writer<'_> {
-    /// Sets the target of an indicator (for a region, or programme-wide):
-    /// edits the live one if there is one, so there is one target per key.
+    /// Sets the target of an indicator (for a region or programme-wide, a
+    /// year or the end of the project, women, men or everyone): edits the
+    /// live one if there is one, so there is one target per key.
     pub fn set_target(&mut self, input: &TargetInput) -> Result<Target> {
         let new = input.validate(self.origin())?;
         let current: Option<String> = self
             .tx
             .prepare_cached(
-                "SELECT doc FROM target WHERE indicator = ?1 AND region IS ?2 AND archived_at IS NULL
-                 ORDER BY created_at, id LIMIT 1",
+                "SELECT doc FROM target WHERE indicator = ?1 AND region IS ?2 AND year IS ?3 AND sex IS ?4
+                 AND archived_at IS NULL ORDER BY created_at, id LIMIT 1",
             )?
-            .query_row(params![new.indicator, new.region], |r| r.get(0))
+            .query_row(params![new.indicator, new.region, new.year, new.sex.map(|s| s.as_str())], |r| r.get(0))
             .optional()?;
         match current {
             Some(doc) => {
@@ -270,7 +271,9 @@ impl Store {
         self.write_noted(|w| {
             let t = w.set_target(&input)?;
             let region = t.region.as_deref().map(|r| format!(", region {r}")).unwrap_or_default();
-            let note = Note::new(Act::TargetSet, t.id).detail(format!("{}{region}", t.indicator));
+            let year = t.year.map(|y| format!(", year {y}")).unwrap_or_default();
+            let sex = t.sex.map(|s| format!(", sex {s}")).unwrap_or_default();
+            let note = Note::new(Act::TargetSet, t.id).detail(format!("{}{region}{year}{sex}", t.indicator));
             Ok((t, Some(note)))
         })
     }

@@ -169,7 +169,7 @@ fn check_create(line: &Line, today: NaiveDate) -> std::result::Result<(), FieldE
     // declaration asks later is absent until it holds a value (a person
     // with an exact birth date carries no `birth_date_approx`, a milestone
     // of an older version names no IGA).
-    let later = crate::kinds::of(line.entity).map_or(&[][..], |k| k.later_list());
+    let later = later_fields(line.entity);
     let optional = |n: &str| (line.entity == Entity::Merge && n == "taken") || later.contains(&n);
     if let Some(k) = names.iter().find(|n| !optional(n) && !keys.iter().any(|k| k == *n)) {
         return Err(FieldError::new(*k, "required"));
@@ -524,6 +524,15 @@ fn same_values(record: &Value, canonical: &Value, carried: Option<&[&str]>) -> s
 }
 
 /// The fields a record of this kind has (its JSON names, without `id`).
+/// The fields a record of this kind leaves out until they hold a value
+/// (its declaration's, a target's year and sex).
+fn later_fields(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Target => crate::target::LATER_FIELDS,
+        e => crate::kinds::of(e).map_or(&[], |k| k.later_list()),
+    }
+}
+
 pub fn field_names(entity: Entity) -> &'static [&'static str] {
     static NAMES: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
     let all = NAMES.get_or_init(|| {
@@ -537,7 +546,7 @@ pub fn field_names(entity: Entity) -> &'static [&'static str] {
                     .collect();
                 // Absent from the template until they hold a value (its
                 // birth date is exact, its milestone names no IGA).
-                let later = crate::kinds::of(*e).map_or(&[][..], |k| k.later_list());
+                let later = later_fields(*e);
                 for n in later {
                     if !names.contains(n) {
                         names.push(n);
@@ -626,6 +635,8 @@ fn make_template(entity: Entity) -> Map<String, Value> {
             id,
             indicator: "beneficiaries_registered".into(),
             region: None,
+            year: None,
+            sex: None,
             baseline: None,
             target: Decimal::ONE,
             created_at: at,

@@ -270,7 +270,11 @@ fn label_of(entity: Entity, doc: &Map<String, Value>) -> String {
     match entity {
         Entity::Beneficiary => format!("{} {}", s("first_name"), s("last_name")),
         Entity::Visit | Entity::Milestone => format!("{} {}", s("date"), s("kind")),
-        Entity::Target => format!("{} {}", s("indicator"), s("region")),
+        Entity::Target => {
+            let year = doc.get("year").filter(|y| !y.is_null()).map(|y| format!(" {y}")).unwrap_or_default();
+            let sex = doc.get("sex").and_then(Value::as_str).map(|x| format!(" {x}")).unwrap_or_default();
+            format!("{} {}{year}{sex}", s("indicator"), s("region"))
+        }
         Entity::IgaFollowup | Entity::Referral | Entity::Session => format!("{} {}", s("date"), s("kind")),
         Entity::Iga => format!("{} {}", s("activity"), s("sector")),
         Entity::Season => format!("{} {}", s("country"), doc.get("year").map(Value::to_string).unwrap_or_default()),
