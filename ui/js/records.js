@@ -161,6 +161,7 @@ export function recordValue(kind, name, value) {
     case 'codes':
       return value.map((c) => codeLabel(f.arg[0], c)).join(', ');
     case 'country':
+    case 'origin':
       return t(`country.${value}`);
     case 'region':
       return t(`region.${value}`);

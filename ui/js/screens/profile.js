@@ -13,7 +13,7 @@ import { applyTranslations, codeLabel, currentLang, errorText, formatAmount, for
 import { renderForm, readForm, showErrors, clearErrors } from '../form.js';
 import { app, codeOptions, el, esc, may, phoneHtml, phoneText, toast } from '../state.js';
 import { offerSave, tHtml } from '../save.js';
-import { loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion, withdrawnHtml } from '../records.js';
+import { labelKey, loadKinds, loadPartners, partnerNameOf, patchOf, recordSpec, recordValue, wireRegion, withdrawnHtml } from '../records.js';
 
 /** Today where the laptop is, `YYYY-MM-DD`. */
 export function today() {
@@ -55,6 +55,9 @@ const ERASE_SPEC = [{ name: 'reason', type: 'textarea', required: true, wide: tr
 
 let shown = null; // { id, profile, records } of the profile on screen
 
+/** The core's declarations (records.js), read with her records. */
+let declared = null;
+
 const DECLARED = ['iga', 'iga_followup', 'season', 'referral'];
 
 /**
@@ -64,7 +67,7 @@ const DECLARED = ['iga', 'iga_followup', 'season', 'referral'];
  * its reason and Restaurer.
  */
 async function loadRecords(id) {
-  await Promise.all([loadKinds(), loadPartners()]);
+  [declared] = await Promise.all([loadKinds(), loadPartners()]);
   const q = { beneficiaryId: id, archived: true };
   const lists = await Promise.all(DECLARED.map((k) => api.records(k, q)));
   const [igas, followups, seasons, referrals] = lists.map((l) => l.filter((r) => !r.archived_at));
@@ -224,12 +227,30 @@ function identityFacts(p) {
     ['profile.disability', disabilityText(p.disability), 'profile-disability'],
     ...originFacts(b),
     ...(b.baseline_income ? [['field.baseline_income', { html: `<bdi class="amount">${esc(formatAmount(b.baseline_income))}</bdi>` }, 'profile-baseline']] : []),
+    ...answerFacts(b),
     ['field.cohort', b.cohort],
     ['field.notes', b.notes],
   ];
   // Each value isolated: a cohort "2026-A" or a CIN keeps its order in Arabic.
   const shown = (v) => (v && v.html ? v.html : `<bdi>${esc(v === null || v === undefined || v === '' ? '—' : v)}</bdi>`);
   return facts.map(([key, value, id]) => `<dt data-i18n="${key}"></dt><dd${id ? ` id="${id}"` : ''}>${shown(value)}</dd>`).join('');
+}
+
+/** The answers the profile shows in their place above (the situation, the origin). */
+const PLACED_ANSWERS = ['responsible', 'place_abroad'];
+
+/**
+ * Her answers to the other questions the core declares alone
+ * (beneficiary::KIND's `answer` fields: a question added there), each as
+ * its declared type reads, when given.
+ */
+function answerFacts(b) {
+  const decl = declared && declared.beneficiary;
+  if (!decl) return [];
+  return decl.fields
+    .filter((f) => f.answer && !PLACED_ANSWERS.includes(f.name))
+    .map((f) => [labelKey('beneficiary', f.name), recordValue('beneficiary', f.name, b[f.name])])
+    .filter(([, value]) => value !== '');
 }
 
 /** Her case status, with since when and why: "Abandon, depuis le 02/03/2026 — a trouvé un emploi". */
