@@ -54,9 +54,12 @@ fn assert_monotonic_to_the_end(steps: &[Step]) {
     assert_eq!(last.done, last.total, "{last:?}");
 }
 
+/// Bundle files as an import takes them: name and bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// The stations named, then three laptops, each with one woman and her
 /// visit, each a bundle for every station.
-fn stations_and_three_bundles(stations: &[&str]) -> (Vec<Machine>, Vec<Machine>, Vec<(String, Vec<u8>)>) {
+fn stations_and_three_bundles(stations: &[&str]) -> (Vec<Machine>, Vec<Machine>, Files) {
     let stations = stations.iter().map(|n| machine(n)).collect();
     let (mut laptops, mut files) = (Vec::new(), Vec::new());
     for (name, first) in
@@ -116,6 +119,8 @@ fn cancelling_before_the_second_of_three_bundles_imports_exactly_the_first() {
         })
         .collect();
     assert_eq!(named, [(1, 3, "Portable Agadir 1".to_string())]);
+    let last = taken(&steps).pop().unwrap();
+    assert!(last.done < last.total, "a stopped import ends where it stopped: {last:?}");
 
     // What was left out comes in later, whole, as if nothing had happened.
     let rest = station.store.import_bundles_with(files[1..].to_vec(), approving()).unwrap();

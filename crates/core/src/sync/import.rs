@@ -693,7 +693,6 @@ impl Store {
         ConnectionSettings::FOR_IMPORT.apply(self.conn())?;
         let outcomes = self.import_decoded(decoded, options, &own, &mut report, progress);
         usual.apply(self.conn())?;
-        progress.step(2 * of + 1, 2 * of + 1, What::Done);
         for (file, result) in outcomes? {
             let t = &mut report.totals;
             match result {
@@ -716,6 +715,10 @@ impl Store {
                     report.files.push(FileOutcome { file, summary: None, error: Some(e) });
                 }
             }
+        }
+        // A stopped import ends where it stopped, not at its total.
+        if !report.cancelled {
+            progress.step(2 * of + 1, 2 * of + 1, What::Done);
         }
         Ok(report)
     }
