@@ -104,9 +104,61 @@ pub enum ReportCmd {
 pub enum TargetsCmd {
     /// Every target stored (without one, 3,000 beneficiaries applies).
     List,
-    /// Set a target from a JSON object on stdin:
-    /// {"indicator": "...", "target": "...", "baseline"?: "...", "region"?: "04"}.
-    Set,
+    /// Set a target from its options, or from a JSON object on stdin when
+    /// neither --indicator nor --target is given:
+    /// {"indicator": "...", "target": "...", "baseline"?: "...", "region"?: "04",
+    /// "year"?: 2025, "sex"?: "F"}; options given override its fields.
+    Set(TargetArgs),
+}
+
+/// A target's fields as typed; the core checks them.
+#[derive(Args, Default)]
+pub struct TargetArgs {
+    /// One of the indicators (see docs/indicators.md).
+    #[arg(long)]
+    indicator: Option<String>,
+    /// The target: a count, a percentage (80 = 80%) or an amount in MAD.
+    #[arg(long)]
+    target: Option<String>,
+    #[arg(long)]
+    baseline: Option<String>,
+    /// A region code; without it, the whole programme.
+    #[arg(long)]
+    region: Option<String>,
+    /// A calendar year (a period target); without it, the end of the project.
+    #[arg(long)]
+    year: Option<String>,
+    /// F or M; without it, everyone.
+    #[arg(long)]
+    sex: Option<String>,
+}
+
+impl TargetArgs {
+    /// The target's JSON object: stdin's unless the options name it, with
+    /// the options given put over it.
+    fn input(self) -> Result<Value> {
+        let mut input = if self.indicator.is_none() && self.target.is_none() {
+            crate::stdin_json()?
+        } else {
+            Value::Object(Default::default())
+        };
+        let Some(object) = input.as_object_mut() else {
+            return Err(Error::Other("stdin is not one JSON object".into()));
+        };
+        for (name, value) in [
+            ("indicator", self.indicator),
+            ("target", self.target),
+            ("baseline", self.baseline),
+            ("region", self.region),
+            ("year", self.year),
+            ("sex", self.sex),
+        ] {
+            if let Some(v) = value {
+                object.insert(name.into(), Value::String(v));
+            }
+        }
+        Ok(input)
+    }
 }
 
 #[derive(Subcommand)]
@@ -157,7 +209,7 @@ pub fn report(store: &mut Store, cmd: ReportCmd) -> Result<Option<Value>> {
             crate::json(report::print(store, &PrintRequest::Followups { filters, place, days, lang }, Some(&out))?)
         }
         ReportCmd::Targets(TargetsCmd::List) => crate::json(store.targets()?),
-        ReportCmd::Targets(TargetsCmd::Set) => crate::json(store.set_target_json(crate::stdin_json()?)?),
+        ReportCmd::Targets(TargetsCmd::Set(args)) => crate::json(store.set_target_json(args.input()?)?),
     }
 }
 
