@@ -14,6 +14,7 @@ mod harness;
 mod list_timing;
 mod practice;
 mod programme;
+mod progress;
 mod protection;
 mod report;
 mod results;

@@ -3,6 +3,25 @@
 
 const invoke = (cmd, args = {}) => window.__TAURI__.core.invoke(cmd, args);
 
+// Long work (import, PDF, export: src-tauri/src/commands/jobs.rs) takes a
+// job: an id for cancelJob and a channel its steps arrive on
+// ({done, total, what: {kind, …}}, crates/core/src/progress.rs). Without
+// one, a job no one watches is made.
+let jobCount = 0;
+/** A job whose steps go to `onStep` (progress.js shows them). */
+export function job(onStep = () => {}) {
+  const channel = new window.__TAURI__.core.Channel();
+  channel.onmessage = onStep;
+  jobCount += 1;
+  return { id: `job-${Date.now()}-${jobCount}`, channel };
+}
+const jobArgs = (j) => {
+  const { id, channel } = j || job();
+  return { job: id, onProgress: channel };
+};
+/** Asks the job to stop where stopping writes nothing; its command then rejects with `cancelled` (an import: `cancelled` in its report). */
+export const cancelJob = (id) => invoke('cancel_job', { job: id });
+
 export const locale = (lang, namespace) => invoke('locale', { lang, namespace });
 export const appInfo = () => invoke('app_info');
 /** Measurement hook (scripts/bench-start): a screen is drawn; the shell prints it under WAFIRA_REPORT_READY=1, else ignores it. */
@@ -70,12 +89,12 @@ export const partners = () => invoke('partners');
 export const syncStatus = () => invoke('sync_status');
 /** path: the file chosen (Save as, or the USB stick); gives {path, manifest, records}; `nothing_new` when nothing is. */
 export const exportBundle = (full, path = null) => invoke('export_bundle', { full, path });
-/** files: [{name, bytes: [..]}]; preview: only say what they would bring. */
-export const importBundles = (files, preview, acceptFuture = false, approveNew = false) =>
-  invoke('import_bundles', { files, preview, acceptFuture, approveNew });
+/** files: [{name, bytes: [..]}]; preview: only say what they would bring; job: see `job`. */
+export const importBundles = (files, preview, acceptFuture = false, approveNew = false, j = null) =>
+  invoke('import_bundles', { files, preview, acceptFuture, approveNew, ...jobArgs(j) });
 /** The same, on files chosen in the open dialog: the core reads them, not the window. */
-export const importBundleFiles = (paths, preview, acceptFuture = false, approveNew = false) =>
-  invoke('import_bundle_files', { paths, preview, acceptFuture, approveNew });
+export const importBundleFiles = (paths, preview, acceptFuture = false, approveNew = false, j = null) =>
+  invoke('import_bundle_files', { paths, preview, acceptFuture, approveNew, ...jobArgs(j) });
 /** This computer's recipient (age1…), fingerprint, and the computers it encrypts to. */
 export const keysShow = () => invoke('keys_show');
 export const trustRecipient = (name, recipient) => invoke('trust_recipient', { name, recipient });
@@ -99,11 +118,11 @@ export const indicators = (filters) => invoke('indicators', { filters });
 export const listTargets = () => invoke('list_targets');
 export const setTarget = (input) => invoke('set_target', { input });
 /** request: {kind: 'summary'|'followups', filters, lang} or {kind: 'profile', id, lang}; gives {path, pages, …}. */
-export const printReport = (request, path = null) => invoke('print_report', { request, path });
+export const printReport = (request, path = null, j = null) => invoke('print_report', { request, path, ...jobArgs(j) });
 /** format: 'csv' | 'xlsx'; gives {path, …}. */
 /** options: {filters, lang} as the dashboard's (optional). */
-export const exportData = (format, pseudonymise, path = null, options = null) =>
-  invoke('export_data', { format, pseudonymise, path, options });
+export const exportData = (format, pseudonymise, path = null, options = null, j = null) =>
+  invoke('export_data', { format, pseudonymise, path, options, ...jobArgs(j) });
 
 // Files to and from people (src-tauri/src/commands/files.rs, ui/js/save.js).
 /** {name, drives: [{path, label}], suggested, usb}: where a Save-as opens, and the one-click USB path. */

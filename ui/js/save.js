@@ -8,6 +8,7 @@
 
 import * as api from './api.js';
 import { currentLang, errorText, t, tn } from './i18n.js';
+import { showProgress } from './progress.js';
 import { esc } from './state.js';
 
 /** Numbers in the locale's grouping: 1830 → "1 830" (fr), "1,830" (en). */
@@ -59,8 +60,10 @@ export function showSaved(out, html, path) {
  * Makes `button` a "Save as" button and adds "Enregistrer sur la clé USB"
  * beside it (id `<button id>-usb`), shown while exactly one stick is there.
  * spec: {what, ext (null for a folder), filter (label key), out (element),
- * write(path) → result with .path, describe(result) → HTML,
- * before() → false to stop (e.g. nothing to save), failed(err)}.
+ * write(path, job) → result with .path, describe(result) → HTML,
+ * before() → false to stop (e.g. nothing to save), failed(err), job: true
+ * for long work (a PDF, an export): a progress bar and Cancel in `out`
+ * while it runs, `job` handed to write for its command (progress.js)}.
  */
 export function offerSave(button, spec) {
   const usb = document.createElement('button');
@@ -97,13 +100,15 @@ export function offerSave(button, spec) {
     if (!path) return;
     button.disabled = usb.disabled = true;
     spec.out.textContent = t('save.working');
+    const running = spec.job ? showProgress(spec.out) : null;
     try {
-      const result = await spec.write(path);
+      const result = await spec.write(path, running && running.job);
       showSaved(spec.out, spec.describe(result), result.path);
     } catch (err) {
       if (spec.failed) spec.failed(err);
       spec.out.textContent = errorText(err);
     } finally {
+      if (running) running.end();
       button.disabled = usb.disabled = false;
     }
   };

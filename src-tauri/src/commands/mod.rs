@@ -5,6 +5,7 @@
 
 mod audit;
 pub(crate) mod files;
+mod jobs;
 pub(crate) mod measure;
 mod programme;
 mod records;
@@ -102,6 +103,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         report::set_target,
         report::print_report,
         report::export_data,
+        jobs::cancel_job,
         audit::audit_list,
         audit::audit_facets,
         audit::audit_verify,

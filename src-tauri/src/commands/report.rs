@@ -4,11 +4,13 @@
 //! to the database, then opening what was written.
 
 use super::files::Files;
-use super::with_store;
+use super::{jobs, with_store};
 use crate::AppState;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use wafira_core::progress::Step;
 use wafira_core::report::{self, export::ExportSummary, ExportOptions, Format, Indicators, PrintRequest, Saved};
 use wafira_core::target::Target;
 use wafira_core::Result;
@@ -30,16 +32,21 @@ pub fn set_target(state: State<'_, AppState>, input: Value) -> Result<Target> {
 
 /// Prints a PDF (summary, profile sheet or follow-up list) to `path`, the
 /// file a person chose (the window then offers to open it); without one,
-/// into `reports/`, and opens it. Gives where it is.
+/// into `reports/`, and opens it. Gives where it is. The pages laid out go
+/// to `on_progress`; `cancel_job(job)` stops it with no file written.
 #[tauri::command]
-pub fn print_report(
-    state: State<'_, AppState>,
-    files: State<'_, Files>,
+pub async fn print_report(
+    app: AppHandle,
     request: PrintRequest,
     path: Option<PathBuf>,
+    job: String,
+    on_progress: Channel<Step>,
 ) -> Result<Saved> {
-    let saved = with_store(&state, |s| report::print(s, &request, path.as_deref()))?;
-    files.remember(&saved.path);
+    let out = path.clone();
+    let saved =
+        jobs::run(&app, job, on_progress, move |s, p| report::print_with_progress(s, &request, out.as_deref(), p))
+            .await?;
+    app.state::<Files>().remember(&saved.path);
     if path.is_none() {
         open_with_system(&saved.path);
     }
@@ -49,19 +56,24 @@ pub fn print_report(
 /// Exports the records to `path` (a workbook, or a folder of CSV files),
 /// chosen by a person; without one, into `reports/`, and shows them.
 /// `options`: the dashboard's filters and the language of the labels
-/// (every record, French labels, without).
+/// (every record, French labels, without). Each table goes to
+/// `on_progress`; `cancel_job(job)` stops it with no file written.
 #[tauri::command]
-pub fn export_data(
-    state: State<'_, AppState>,
-    files: State<'_, Files>,
+pub async fn export_data(
+    app: AppHandle,
     format: Format,
     pseudonymise: bool,
     path: Option<PathBuf>,
     options: Option<ExportOptions>,
+    job: String,
+    on_progress: Channel<Step>,
 ) -> Result<ExportSummary> {
-    let options = options.unwrap_or_default();
-    let summary = with_store(&state, |s| report::export_with(s, format, pseudonymise, &options, path.as_deref()))?;
-    files.remember(&summary.path);
+    let (options, out) = (options.unwrap_or_default(), path.clone());
+    let summary = jobs::run(&app, job, on_progress, move |s, p| {
+        report::export_with_progress(s, format, pseudonymise, &options, out.as_deref(), p)
+    })
+    .await?;
+    app.state::<Files>().remember(&summary.path);
     if path.is_none() {
         open_with_system(&summary.path);
     }

@@ -2,14 +2,16 @@
 //! import with a preview, backups), the Conflicts and Duplicates screens.
 
 use super::files::Files;
-use super::with_store;
+use super::{jobs, with_store};
 use crate::AppState;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Read;
 use std::path::PathBuf;
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
 use uuid::Uuid;
+use wafira_core::progress::Step;
 use wafira_core::sync::backup::Restored;
 use wafira_core::sync::devices::SyncStatus;
 use wafira_core::sync::merge::{Decision, MergePreview};
@@ -43,16 +45,24 @@ pub fn export_bundle(
 }
 
 /// [`import_bundles`] on files chosen in the open dialog (or the bundle
-/// the app was opened with), read here rather than in the window. A file
-/// larger than a bundle can be is refused before it is read whole.
+/// the app was opened with), read here rather than in the window.
 #[tauri::command]
-pub fn import_bundle_files(
-    state: State<'_, AppState>,
+pub async fn import_bundle_files(
+    app: AppHandle,
     paths: Vec<PathBuf>,
     preview: bool,
     accept_future: Option<bool>,
     approve_new: Option<bool>,
+    job: String,
+    on_progress: Channel<Step>,
 ) -> Result<ImportReport> {
+    let options = import_options(preview, accept_future, approve_new);
+    jobs::run(&app, job, on_progress, move |s, p| s.import_bundles_progress(read_bundles(paths)?, options, p)).await
+}
+
+/// The bundle files at `paths`, named by their file name. A file larger
+/// than a bundle can be is refused before it is read whole.
+fn read_bundles(paths: Vec<PathBuf>) -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let named = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
@@ -63,9 +73,17 @@ pub fn import_bundle_files(
             .and_then(|f| f.take(wafira_core::sync::bundle::MAX_CONTENT + (1 << 20)).read_to_end(&mut bytes))
             .map_err(named)?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().to_string());
-        files.push(BundleFile { name, bytes });
+        files.push((name, bytes));
     }
-    import_bundles(state, files, preview, accept_future, approve_new)
+    Ok(files)
+}
+
+fn import_options(preview: bool, accept_future: Option<bool>, approve_new: Option<bool>) -> ImportOptions {
+    ImportOptions {
+        dry_run: preview,
+        accept_future: accept_future.unwrap_or(false),
+        approve_new: approve_new.unwrap_or(false),
+    }
 }
 
 /// A file chosen in the window, with its bytes.
@@ -78,21 +96,23 @@ pub struct BundleFile {
 /// Imports the files (each all or nothing), or with `preview` only says
 /// what they would bring; `accept_future` takes changes dated more than a
 /// day ahead (a person checked that laptop's date); `approve_new` approves
-/// a computer never seen here (a person checked its fingerprint).
+/// a computer never seen here (a person checked its fingerprint). Each
+/// bundle's step goes to `on_progress`; `cancel_job(job)` stops before the
+/// next bundle.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command]
-pub fn import_bundles(
-    state: State<'_, AppState>,
+pub async fn import_bundles(
+    app: AppHandle,
     files: Vec<BundleFile>,
     preview: bool,
     accept_future: Option<bool>,
     approve_new: Option<bool>,
+    job: String,
+    on_progress: Channel<Step>,
 ) -> Result<ImportReport> {
-    let options = ImportOptions {
-        dry_run: preview,
-        accept_future: accept_future.unwrap_or(false),
-        approve_new: approve_new.unwrap_or(false),
-    };
-    with_store(&state, |s| s.import_bundles_with(files.into_iter().map(|f| (f.name, f.bytes)).collect(), options))
+    let options = import_options(preview, accept_future, approve_new);
+    let files = files.into_iter().map(|f| (f.name, f.bytes)).collect();
+    jobs::run(&app, job, on_progress, move |s, p| s.import_bundles_progress(files, options, p)).await
 }
 
 /// This computer's recipient, signing key fingerprint, and the computers

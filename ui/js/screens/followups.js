@@ -74,7 +74,8 @@ export async function render(main) {
     ext: 'pdf',
     filter: 'save.pdf_files',
     out: view.querySelector('#followups-print-result'),
-    write: (path) => api.printReport({ kind: 'followups', filters: { region: place.region || null }, place: placeQuery(), days, lang: currentLang() }, path),
+    job: true,
+    write: (path, job) => api.printReport({ kind: 'followups', filters: { region: place.region || null }, place: placeQuery(), days, lang: currentLang() }, path, job),
     describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
   });
   await load(view, form, days);

@@ -146,10 +146,11 @@ export async function render(main) {
     filter: 'save.pdf_files',
     out: view.querySelector('#donor-result'),
     before: () => { clearErrors(donor); },
-    write: (path) => {
+    job: true,
+    write: (path, job) => {
       const { narrative: text, ...filters } = readForm(donor, DONOR_SPEC);
       donorDraft = { ...filters, narrative: text };
-      return api.printReport({ kind: 'summary', filters, lang: view.querySelector('#donor-lang').value, narrative: text || null }, path);
+      return api.printReport({ kind: 'summary', filters, lang: view.querySelector('#donor-lang').value, narrative: text || null }, path, job);
     },
     describe: (saved) => tHtml(pluralKey('save.pdf_pages', saved.pages), { n: saved.pages }),
     failed: (err) => err && err.fields && err.fields.length && showErrors(donor, err),
@@ -187,7 +188,8 @@ export async function render(main) {
       filter: 'save.xlsx_files',
       out: view.querySelector('#export-result'),
       before: () => { clearErrors(exportForm); },
-      write: (path) => api.exportData(format, pseudonymised(), path, { filters: readForm(exportForm, EXPORT_SPEC()), lang: exportLang.value }),
+      job: true,
+      write: (path, job) => api.exportData(format, pseudonymised(), path, { filters: readForm(exportForm, EXPORT_SPEC()), lang: exportLang.value }, job),
       failed: (err) => err && err.fields && err.fields.length && showErrors(exportForm, err),
       describe: (summary) => peopleHtml(summary),
     });

@@ -4,10 +4,13 @@
 // missing earlier bundle first, then confirm; a computer never seen is
 // approved from its refusal), every laptop with its last bundle, what is
 // missing and clock warnings; this computer's keys and the computers it
-// sends bundles to; the backups kept before imports.
+// sends bundles to; the backups kept before imports. A preview or an
+// import shows its progress, bundle by bundle, and can be cancelled
+// between two bundles (progress.js).
 
 import * as api from '../api.js';
 import { applyTranslations, errorText, formatInstant, pluralKey, t, tn } from '../i18n.js';
+import { showProgress } from '../progress.js';
 import { offerSave, number, peopleHtml, tHtml } from '../save.js';
 import { app, el, esc, may, toast } from '../state.js';
 
@@ -128,8 +131,16 @@ export async function render(main) {
   const preview = async () => {
     $('import-result').innerHTML = '';
     if (!chosen.length) return;
+    $('import-preview').innerHTML = '';
+    $('import-actions').hidden = true;
+    const running = showProgress($('import-preview'));
     try {
-      const report = await api.importBundleFiles(chosen, true, $('accept-future').checked);
+      const report = await api.importBundleFiles(chosen, true, $('accept-future').checked, false, running.job);
+      running.end();
+      if (report.cancelled) {
+        $('import-preview').innerHTML = `<p class="cancelled">${esc(t('sync.preview_cancelled'))}</p>`;
+        return;
+      }
       $('import-preview').innerHTML = reportHtml(report, true);
       // A laptop's clock far ahead: a person may accept its changes.
       const ahead = report.files.some((f) => f.error && f.error.code === 'bundle_ahead_of_clock');
@@ -137,6 +148,7 @@ export async function render(main) {
       $('import-actions').hidden = !report.files.some((f) => f.summary);
       if (!$('import-actions').hidden) $('import-confirm').focus();
     } catch (err) {
+      running.end();
       $('import-preview').textContent = errorText(err);
     }
   };
@@ -196,14 +208,17 @@ export async function render(main) {
   });
   $('import-confirm').addEventListener('click', async () => {
     $('import-confirm').disabled = true;
+    const running = showProgress($('import-result'));
     try {
-      const report = await api.importBundleFiles(chosen, false, $('accept-future').checked);
+      const report = await api.importBundleFiles(chosen, false, $('accept-future').checked, false, running.job);
+      running.end();
       $('import-preview').innerHTML = '';
       $('import-actions').hidden = true;
       $('import-result').innerHTML = reportHtml(report, false);
-      toast(t('sync.imported_toast'));
+      toast(t(report.cancelled ? 'sync.import_cancelled_toast' : 'sync.imported_toast'));
       await loadStatus(view);
     } catch (err) {
+      running.end();
       $('import-result').textContent = errorText(err);
     } finally {
       $('import-confirm').disabled = false;
@@ -291,6 +306,10 @@ function counts(s) {
 /** One line per file, then the totals: "+23 beneficiaries, +41 visits, 3 conflicts, 2 possible duplicates". */
 function reportHtml(report, preview) {
   const lines = report.files.map((f) => {
+    // Not reached: the import was cancelled before it.
+    if (f.error && f.error.code === 'cancelled') {
+      return `<li class="not-imported">${esc(f.file)} : ${esc(t('sync.not_imported'))}</li>`;
+    }
     if (f.error) {
       const d = f.error.details || {};
       const reenrol = f.error.code === 'bundle_key_changed';
@@ -316,7 +335,11 @@ function reportHtml(report, preview) {
   const total = counts({ added: tt.added, conflicts: tt.conflicts, possible_duplicates: tt.possible_duplicates });
   const missing = report.files.filter((f) => f.summary && (f.summary.missing_before || []).length)
     .map((f) => missingHtml(f.summary)).join('');
-  return `${missing}<p class="summary"><strong>${esc(t(preview ? 'sync.preview_total' : 'sync.import_total'))}</strong> ${esc(total)}</p>
+  const imported = report.files.filter((f) => f.summary).length;
+  const cancelled = report.cancelled
+    ? `<p class="cancelled" role="status">${tHtml('sync.import_cancelled', { done: imported, of: report.files.length })}</p>`
+    : '';
+  return `${cancelled}${missing}<p class="summary"><strong>${esc(t(preview ? 'sync.preview_total' : 'sync.import_total'))}</strong> ${esc(total)}</p>
     <ul class="plain-list">${lines.join('')}</ul>`;
 }
 
