@@ -161,7 +161,7 @@ fn every_exported_field_has_its_column_in_both_exports() {
 fn a_question_declared_alone_is_kept_carried_exported_and_erased_by_its_declaration() {
     let answers: Vec<&str> =
         wafira_core::beneficiary::KIND.fields.iter().filter(|f| f.answer).map(|f| f.name).collect();
-    assert_eq!(answers, ["responsible", "place_abroad"]);
+    assert!(answers.contains(&"responsible") && answers.contains(&"place_abroad"), "{answers:?}");
 
     let mut a = machine("Portable A");
     let mut station = machine("Station");
