@@ -487,6 +487,9 @@ const UNGUARDED_COMMANDS: &[&str] = &[
     "take_pending_bundle",
     // scripts/bench-start's hook: prints timings under WAFIRA_REPORT_READY=1.
     "ready",
+    // Stops long work the window started (an import, a PDF, an export),
+    // whose own command checked the role: stopping it writes nothing.
+    "cancel_job",
 ];
 
 // --- Checks --------------------------------------------------------------
