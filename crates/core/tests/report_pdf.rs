@@ -106,7 +106,9 @@ fn french_summary_holds_the_figures_and_accents_and_names_nobody() {
     let n = pages(&pdf);
     assert!(text.contains(&format!("Page {n} / {n}")), "page numbers");
     let fingerprint = p.store.indicators(&Default::default()).unwrap().fingerprint;
-    assert!(text.contains(&format!("empreinte {fingerprint}")), "footer fingerprint {fingerprint}");
+    assert!(text.contains(&format!("code de contrôle {fingerprint}")), "footer check code {fingerprint}");
+    // Said in a manager's words, as on the dashboard, not as a hash's name.
+    assert!(text.contains("Code de contrôle des chiffres") && !text.contains("mpreinte"), "{text}");
 }
 
 #[test]
@@ -223,7 +225,7 @@ fn filters_are_printed_on_the_cover_and_change_the_figures() {
 #[test]
 fn two_prints_of_different_data_carry_different_fingerprints() {
     let mut p = programme();
-    let footer = |text: &str| text.lines().find_map(|l| l.split("empreinte ").nth(1)).unwrap().trim().to_string();
+    let footer = |text: &str| text.lines().find_map(|l| l.split("code de contrôle ").nth(1)).unwrap().trim().to_string();
     let first = footer(&text_of(&print(&p, json!({"kind": "summary"}), "1.pdf")));
     let again = footer(&text_of(&print(&p, json!({"kind": "summary"}), "2.pdf")));
     assert_eq!(first.get(..8), again.get(..8));

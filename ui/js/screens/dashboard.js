@@ -58,9 +58,9 @@ function fig(path, label, shown, raw) {
 
 export async function render(main) {
   const view = el(`<section class="dashboard">
-    <div class="row"><h1 data-i18n="dash.title"></h1><span class="spacer"></span>
-      <span class="muted" id="dash-fingerprint"></span></div>
+    <h1 data-i18n="dash.title"></h1>
     <p class="muted" data-i18n="dash.intro"></p>
+    <p class="muted" id="dash-fingerprint"></p>
     <form id="dash-filters" class="card"></form>
     <div class="row print-row">
       <label for="dash-lang" data-i18n="field.lang"></label>
@@ -125,8 +125,12 @@ async function load(view, form) {
 
 function draw(view) {
   const i = last;
-  view.querySelector('#dash-fingerprint').textContent = t('dash.fingerprint', { fingerprint: i.fingerprint });
-  view.querySelector('#dash-fingerprint').dataset.value = i.fingerprint;
+  // The check code a manager compares with a printed PDF's foot: said in
+  // words, the code isolated so it keeps its order in Arabic.
+  const code = view.querySelector('#dash-fingerprint');
+  code.innerHTML = tHtml('dash.fingerprint', { fingerprint: i.fingerprint });
+  code.title = t('dash.fingerprint_help');
+  code.dataset.value = i.fingerprint;
   const out = view.querySelector('#dash-output');
   out.innerHTML = [keyFigures(i), otherFigures(i), results(i), regions(i), breakdowns(i), funnel(i), months(i), dataStatus(i)].join('');
   applyTranslations(out);
