@@ -514,9 +514,20 @@ fn a_skipped_bundle_shows_as_a_gap() {
     assert_eq!(laptop.missing_bundles, vec![wafira_core::sync::devices::Gap { from: 4, to: 4 }]);
     assert_eq!(laptop.missing_changes.len(), 1, "{:?}", laptop.missing_changes);
     assert!(laptop.last_bundle_imported_at.is_some());
+    // What the Sync screen says of it: n° 5, received when it came, and
+    // the four women recorded on it that are here.
+    let received = laptop.last_bundle_received_at.clone().expect("when n° 5 came");
+    assert_eq!(laptop.recorded.beneficiaries, 4);
+    assert_eq!((laptop.recorded.visits, laptop.recorded.milestones), (0, 0));
     station.import(&bundles[3]);
     let laptop = station.store.devices().unwrap().into_iter().find(|d| d.name == "Portable A").unwrap();
     assert!(laptop.missing_bundles.is_empty() && laptop.missing_changes.is_empty());
+    assert_eq!(laptop.recorded.beneficiaries, 5);
+    // n° 4, come late, filled the gap: the last bundle is still n° 5, and
+    // it came when it came.
+    assert_eq!(laptop.last_bundle_number, Some(5));
+    assert_eq!(laptop.last_bundle_received_at.as_deref(), Some(received.as_str()));
+    assert!(laptop.last_bundle_imported_at.as_deref() >= Some(received.as_str()));
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Per laptop, what the station has: its last change received, when its
-//! last bundle came, the bundles and changes missing in between, and its
-//! changes stamped in the future (a clock set wrong).
+//! last bundle came, the records made on it, the bundles and changes
+//! missing in between, and its changes stamped in the future (a clock set
+//! wrong).
 
 use super::backup::BackupFile;
+use super::import::Counts;
 use crate::access::Action;
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::Result;
@@ -41,10 +43,18 @@ pub struct DeviceStatus {
     pub last_seq: i64,
     pub last_change_at: Option<String>,
     pub missing_changes: Vec<Gap>,
+    /// The people, visits, milestones and targets recorded on it that this
+    /// database holds (each record counted where it was created, whichever
+    /// bundle carried it here): what the Sync screen says it brought.
+    pub recorded: Counts,
     pub bundles_imported: i64,
     pub last_bundle_number: Option<i64>,
-    /// When its last bundle was made on the laptop, and imported here.
+    /// When its last bundle (the highest number) was made on the laptop,
+    /// and when that bundle was received here: "n° 4, reçu le 12/11/2026".
     pub last_bundle_created_at: Option<String>,
+    pub last_bundle_received_at: Option<String>,
+    /// When a bundle of it was last imported here, whatever its number (an
+    /// earlier one that filled a gap may come after the last).
     pub last_bundle_imported_at: Option<String>,
     /// Bundle numbers below the last one that never arrived (and that no
     /// later full bundle covers), as ranges: a number comes from a file,
@@ -108,10 +118,22 @@ pub(crate) fn missing_before(conn: &Connection, id: &str, number: i64) -> Result
         .collect())
 }
 
+/// A device's changes in one pass: how many, the last number, and the
+/// records created on it, each counted once.
+const CHANGES_OF: &str = "SELECT count(*), coalesce(max(seq), 0),
+        count(DISTINCT CASE WHEN op = 'create' AND entity = 'beneficiary' THEN record_id END),
+        count(DISTINCT CASE WHEN op = 'create' AND entity = 'visit' THEN record_id END),
+        count(DISTINCT CASE WHEN op = 'create' AND entity = 'milestone' THEN record_id END),
+        count(DISTINCT CASE WHEN op = 'create' AND entity = 'target' THEN record_id END)
+    FROM change WHERE device_id = ?1";
+
 fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me: &str) -> Result<DeviceStatus> {
-    let (changes, last_seq): (i64, i64) = conn
-        .prepare_cached("SELECT count(*), coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
-        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (changes, last_seq, recorded): (i64, i64, Counts) =
+        conn.prepare_cached(CHANGES_OF)?.query_row(params![id], |r| {
+            let recorded =
+                Counts { beneficiaries: r.get(2)?, visits: r.get(3)?, milestones: r.get(4)?, targets: r.get(5)? };
+            Ok((r.get(0)?, r.get(1)?, recorded))
+        })?;
     let last_change_at: Option<String> = conn
         .prepare_cached("SELECT at FROM change WHERE device_id = ?1 AND seq = ?2")?
         .query_row(params![id, last_seq], |r| r.get(0))
@@ -146,9 +168,11 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
         last_seq,
         last_change_at,
         missing_changes,
+        recorded,
         bundles_imported: bundles.len() as i64,
         last_bundle_number: last.map(|l| l.0),
         last_bundle_created_at: last.map(|l| l.2.clone()),
+        last_bundle_received_at: last.map(|l| l.3.clone()),
         last_bundle_imported_at: bundles.iter().map(|b| b.3.clone()).max(),
         missing_bundles,
         future_changes,
