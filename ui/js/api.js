@@ -98,6 +98,10 @@ export const importBundleFiles = (paths, preview, acceptFuture = false, approveN
 /** This computer's recipient (age1…), fingerprint, and the computers it encrypts to. */
 export const keysShow = () => invoke('keys_show');
 export const trustRecipient = (name, recipient) => invoke('trust_recipient', { name, recipient });
+/** The recipient in a key file chosen in the open dialog: {recipient, name?}; a secret key is refused. Trusts nothing. */
+export const readRecipientFile = (path) => invoke('read_recipient_file', { path });
+/** Writes this computer's recipient to `path` (Save as, or the USB stick); gives {path, recipient, fingerprint, device}. */
+export const exportRecipient = (path) => invoke('export_recipient', { path });
 /** Approves a computer whose bundle was refused as never seen, for the key of that fingerprint. */
 export const approveDevice = (device, fingerprint, reenrol = false) =>
   invoke('approve_device', { device, fingerprint, reenrol });

@@ -67,11 +67,24 @@ pub enum KeysCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Encrypt this computer's bundles to RECIPIENT (age1…) too.
+    /// Encrypt this computer's bundles to RECIPIENT (age1…) too, or to
+    /// the recipient of FILE (as `keys export-recipient` writes it there).
     Trust {
+        /// What to call that computer (with --file, the name the file
+        /// gives when none is given).
+        #[arg(long, required_unless_present = "file")]
+        name: Option<String>,
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        recipient: Option<String>,
+        /// A file holding the recipient (never a secret key: refused).
         #[arg(long)]
-        name: String,
-        recipient: String,
+        file: Option<PathBuf>,
+    },
+    /// Write this computer's recipient (age1…) to FILE, with its name and
+    /// fingerprint in comments, for the computers that send bundles here.
+    ExportRecipient {
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Stop encrypting bundles to RECIPIENT.
     Untrust { recipient: String },
@@ -218,7 +231,12 @@ pub fn keys(store: &mut Store, cmd: KeysCmd) -> Result<Option<Value>> {
             store.write_identity_file(&out)?;
             json(serde_json::json!({ "written": out, "recipient": store.keys()?.recipient }))
         }
-        KeysCmd::Trust { name, recipient } => json(store.trust_recipient(&name, &recipient)?),
+        KeysCmd::Trust { name, recipient, file } => match (recipient, file) {
+            (_, Some(file)) => json(store.trust_recipient_file(name.as_deref(), &file)?),
+            (Some(recipient), None) => json(store.trust_recipient(name.as_deref().unwrap_or_default(), &recipient)?),
+            (None, None) => Err(Error::field("recipient", "required")),
+        },
+        KeysCmd::ExportRecipient { out } => json(store.write_recipient_file(&out)?),
         KeysCmd::Untrust { recipient } => json(serde_json::json!({ "removed": store.untrust_recipient(&recipient)? })),
     }
 }

@@ -1,6 +1,7 @@
 //! Keys, trust and approval on the command line, as an assistant would use
-//! them: `wafira keys show|export-identity|trust`, `wafira devices approve`,
-//! `wafira bundle import --approve-new`, on real processes and files.
+//! them: `wafira keys show|export-identity|export-recipient|trust [--file]`,
+//! `wafira devices approve`, `wafira bundle import --approve-new`, on real
+//! processes and files.
 
 mod common;
 
@@ -136,4 +137,59 @@ fn bundle_export_with_nothing_new_says_so_and_writes_nothing() {
     let full = ok_json(wafira(&laptop, &["bundle", "export", "--full", "--out", again.to_str().unwrap()], None));
     assert_eq!((full["manifest"]["number"].as_i64(), full["manifest"]["full"].as_bool()), (Some(2), Some(true)));
     assert!(again.exists());
+}
+
+/// Rows of `table` in the database at `db`.
+fn rows(db: &Path, table: &str) -> i64 {
+    common::conn(db).query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_laptop_trusts_the_station_from_the_key_file_it_wrote_never_from_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = computer(dir.path(), "Portable Tiznit");
+    let station = computer(dir.path(), "Station Rabat");
+    let key_file = dir.path().join("station-rabat-public-key.txt");
+    let key_arg = key_file.to_str().unwrap();
+
+    // At the station: its public key on the stick, and its secret for the safe.
+    let written = ok_json(wafira(&station, &["keys", "export-recipient", "--out", key_arg], None));
+    let station_keys = ok_json(wafira(&station, &["keys", "show"], None));
+    assert_eq!(written["recipient"], station_keys["recipient"]);
+    assert_eq!((&written["device"], &written["fingerprint"]), (&"Station Rabat".into(), &station_keys["fingerprint"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let identity = dir.path().join("station-identity.txt");
+    ok_json(wafira(&station, &["keys", "export-identity", "--out", identity.to_str().unwrap()], None));
+
+    // The secret handed over by mistake: refused, saying why, nothing trusted or logged.
+    let (trusted, logged) = (rows(&laptop, "trusted_recipient"), rows(&laptop, "audit"));
+    let err = failed(wafira(&laptop, &["keys", "trust", "--file", identity.to_str().unwrap()], None));
+    assert!(err.contains("secret key") && err.contains("file"), "{err}");
+    let err =
+        failed(wafira(&laptop, &["keys", "trust", "--name", "Station", "--file", identity.to_str().unwrap()], None));
+    assert!(err.contains("secret key"), "{err}");
+    assert_eq!((rows(&laptop, "trusted_recipient"), rows(&laptop, "audit")), (trusted, logged), "database unchanged");
+    // A key typed and a file, or neither: one or the other.
+    let recipient = station_keys["recipient"].as_str().unwrap();
+    failed(wafira(&laptop, &["keys", "trust", "--name", "Station", recipient, "--file", key_arg], None));
+    failed(wafira(&laptop, &["keys", "trust", "--name", "Station"], None));
+    assert_eq!(rows(&laptop, "trusted_recipient"), trusted);
+
+    // The public key's file: named as the file names the station.
+    let done = ok_json(wafira(&laptop, &["keys", "trust", "--file", key_arg], None));
+    assert_eq!((done["recipient"].as_str(), done["name"].as_str()), (Some(recipient), Some("Station Rabat")));
+
+    // A bundle exported now opens with the station's identity, and at the station.
+    ok_json(wafira(&laptop, &["beneficiary", "add"], Some(PERSON)));
+    let bundle = dir.path().join("tiznit-1.wafira");
+    ok_json(wafira(&laptop, &["bundle", "export", "--out", bundle.to_str().unwrap()], None));
+    let out = std::process::Command::new("age").arg("-d").arg("-i").arg(&identity).arg(&bundle).output().unwrap();
+    assert!(out.status.success(), "age -d: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.starts_with(b"WAFIRA-BUNDLE 1\n"), "the plaintext is the bundle");
+    let report = ok_json(wafira(&station, &["bundle", "import", "--approve-new", bundle.to_str().unwrap()], None));
+    assert_eq!(report["totals"]["added"]["beneficiaries"], 1);
 }

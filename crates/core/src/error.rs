@@ -101,6 +101,15 @@ impl FieldError {
             "not_merged" => "names a pair that is not merged".into(),
             "unknown_side" => format!("'{}' is not a side of this conflict", p("value")),
             "invalid_recipient" => "must be an age recipient, age1… (`wafira keys show` on that computer)".into(),
+            "file_too_large" => format!("is larger than a key file can be ({} at most)", p("max")),
+            "not_text" => "is not a text file (UTF-8): it is not a key file".into(),
+            "secret_key_file" => {
+                "holds a secret key (AGE-SECRET-KEY-1…), which is never handed around: nothing was read; \
+                 give the public key (age1…, `wafira keys export-recipient` on that computer)"
+                    .into()
+            }
+            "no_recipient" => "holds no public key (age1…)".into(),
+            "several_recipients" => format!("holds {} different public keys (age1…): keep only one", p("n")),
             "invalid_fingerprint" => "must be 16 hex digits, as `wafira keys show` prints it".into(),
             "wrong_passphrase" => {
                 "is not the passphrase of this account (or of any account, if none was named); nothing was opened"

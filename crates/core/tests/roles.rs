@@ -216,6 +216,10 @@ fn calls(action: Action) -> Vec<Call> {
             }),
             call("Store::keys", &["keys_show"], Plain, |f| f.station.store.keys().map(drop)),
             call("Store::trusted_recipients", &[], Plain, |f| f.station.store.trusted_recipients().map(drop)),
+            call("Store::write_recipient_file", &["export_recipient"], Plain, |f| {
+                let out = f.out("station-public-key.txt");
+                f.station.store.write_recipient_file(&out).map(drop)
+            }),
             call("Store::inspect_bundle", &[], FromApproved, |f| f.station.store.inspect_bundle(&f.bundle).map(drop)),
             call("Store::dismiss_identity_notice", &["dismiss_identity_notice"], Plain, |f| {
                 f.station.store.dismiss_identity_notice()
@@ -377,6 +381,17 @@ fn calls(action: Action) -> Vec<Call> {
             call("Store::trust_recipient", &["trust_recipient"], Plain, |f| {
                 let recipient = age::x25519::Identity::generate().to_public().to_string();
                 f.station.store.trust_recipient("Station Tanger", &recipient).map(drop)
+            }),
+            call("Store::read_recipient_file", &["read_recipient_file"], Plain, |f| {
+                // The laptop's key file, on a stick beside the station.
+                let file = f.laptop.path.with_file_name("laptop-public-key.txt");
+                f.laptop.store.write_recipient_file(&file)?;
+                f.station.store.read_recipient_file(&file).map(drop)
+            }),
+            call("Store::trust_recipient_file", &[], Plain, |f| {
+                let file = f.laptop.path.with_file_name("laptop-public-key.txt");
+                f.laptop.store.write_recipient_file(&file)?;
+                f.station.store.trust_recipient_file(None, &file).map(drop)
             }),
             call("Store::untrust_recipient", &[], Plain, |f| {
                 let recipient = f.laptop.store.keys().unwrap().recipient;

@@ -293,6 +293,115 @@ fn a_new_laptop_learns_the_stations_key_from_the_first_bundle_the_station_gives_
     assert_eq!(s.added.beneficiaries, 1);
 }
 
+// --- The station's key given in a file --------------------------------------
+
+#[test]
+fn a_laptop_trusts_the_station_from_the_file_the_station_wrote() {
+    let mut laptop = computer("Portable Tiznit");
+    let mut station = computer("Station Rabat");
+    register(&mut laptop, "Zoubida", "Benkirane", "ZX918273", "0698765432");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(station.store.recipient_file_name().unwrap());
+    assert!(file.ends_with("station-rabat-public-key.txt"), "{}", file.display());
+    let written = station.store.write_recipient_file(&file).unwrap();
+    assert_eq!(written.recipient, recipient(&station));
+    assert_eq!(written.fingerprint, station.store.keys().unwrap().fingerprint);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("# device: Station Rabat") && text.contains(&written.fingerprint), "{text}");
+    assert!(!text.contains("AGE-SECRET-KEY"), "no secret in it: {text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // Never over the database.
+    let err = station.store.write_recipient_file(&station.path).unwrap_err();
+    assert!(err.as_invalid().is_some_and(|i| i.has("out", "is_the_database")), "{err}");
+
+    // The reference age tool takes it as a recipients file: the station opens what it encrypts.
+    let secret = dir.path().join("station-identity.txt");
+    station.store.write_identity_file(&secret).unwrap();
+    let sealed = dir.path().join("note.age");
+    let plain = dir.path().join("note.txt");
+    std::fs::write(&plain, b"bonjour").unwrap();
+    let out = Command::new(age_tool()).arg("-R").arg(&file).arg("-o").arg(&sealed).arg(&plain).output().unwrap();
+    assert!(out.status.success(), "age -R: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(age_decrypt(&secret, &sealed).stdout, b"bonjour");
+
+    // The laptop reads it, naming the station, and trusts it.
+    let read = laptop.store.read_recipient_file(&file).unwrap();
+    assert_eq!((read.recipient.as_str(), read.name.as_deref()), (recipient(&station).as_str(), Some("Station Rabat")));
+    let trusted = laptop.store.trust_recipient_file(None, &file).unwrap();
+    assert_eq!((trusted.recipient.as_str(), trusted.name.as_str()), (recipient(&station).as_str(), "Station Rabat"));
+    // Its bundles now reach the station.
+    let s = import_approving(&mut station, export(&mut laptop));
+    assert_eq!(s.added.beneficiaries, 1);
+}
+
+#[test]
+fn a_key_file_holding_a_secret_or_not_exactly_one_public_key_is_refused_and_nothing_is_trusted() {
+    let mut laptop = computer("Portable Tiznit");
+    let station = computer("Station Rabat");
+    let other = computer("Station Tanger");
+    let (s, o) = (recipient(&station), recipient(&other));
+    let dir = tempfile::tempdir().unwrap();
+    let before = laptop.dump();
+    let mut refused = |name: &str, bytes: &[u8], code: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        for err in [
+            laptop.store.read_recipient_file(&file).unwrap_err(),
+            laptop.store.trust_recipient_file(Some("Station"), &file).unwrap_err(),
+        ] {
+            assert!(err.as_invalid().is_some_and(|i| i.has("file", code)), "{name}: {err}");
+        }
+        assert_eq!(laptop.dump(), before, "{name}: nothing trusted");
+    };
+    // A secret identity: Wafira's own export, age-keygen's, or a secret pasted beside the key.
+    let identity = dir.path().join("identity.txt");
+    station.store.write_identity_file(&identity).unwrap();
+    refused("wafira-identity.txt", &std::fs::read(&identity).unwrap(), "secret_key_file");
+    let made = Command::new("age-keygen").output().unwrap();
+    assert!(made.status.success());
+    refused("age-keygen.txt", &made.stdout, "secret_key_file");
+    let secret = station.store.own_keys().unwrap().identity_text().to_lowercase();
+    refused("pasted.txt", format!("{s}\n# {secret}\n").as_bytes(), "secret_key_file");
+    // Not one key.
+    refused("two.txt", format!("# device: Station Rabat\n{s}\n{o}\n").as_bytes(), "several_recipients");
+    refused("none.txt", b"# device: Station Rabat\nStation Rabat\n", "no_recipient");
+    refused("empty.txt", b"", "no_recipient");
+    refused("commented.txt", format!("# {s}\n").as_bytes(), "no_recipient");
+    refused("damaged.txt", format!("{}x\n", &s[..s.len() - 1]).as_bytes(), "invalid_recipient");
+    // Not a key file at all.
+    refused("photo.jpg", &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F'], "not_text");
+    let mut big = format!("{s}\n").into_bytes();
+    big.resize(64 * 1024 + 1, b'\n');
+    refused("big.txt", &big, "file_too_large");
+
+    // The key written twice is one; beside other words, or pasted from `wafira keys show`.
+    for (name, text) in [
+        ("twice.txt", format!("{s}\n{s}\n")),
+        ("note.txt", format!("Station Rabat : {s}\r\n")),
+        ("show.json", format!("{{\n  \"recipient\": \"{s}\",\n  \"fingerprint\": \"3f2a 91c0\"\n}}\n")),
+        ("bom.txt", format!("\u{feff}{s}\n")),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let read = laptop.store.read_recipient_file(&file).unwrap();
+        assert_eq!((read.recipient.as_str(), read.name), (s.as_str(), None), "{name}");
+    }
+    // A file that names no computer needs a name.
+    let file = dir.path().join("twice.txt");
+    let err = laptop.store.trust_recipient_file(None, &file).unwrap_err();
+    assert!(err.as_invalid().is_some_and(|i| i.has("name", "required")), "{err}");
+    assert_eq!(laptop.dump(), before);
+    let trusted = laptop.store.trust_recipient_file(Some("Station Rabat"), &file).unwrap();
+    assert_eq!(trusted.recipient, s);
+    // A file that is not there says which.
+    let err = laptop.store.read_recipient_file(&dir.path().join("absent.txt")).unwrap_err();
+    assert!(err.to_string().contains("absent.txt"), "{err}");
+}
+
 #[test]
 fn changes_relayed_by_a_station_are_trusted_through_its_signature() {
     let (mut a, mut station) = laptop_and_station();

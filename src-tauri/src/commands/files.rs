@@ -160,8 +160,9 @@ pub struct SavePlaces {
 }
 
 /// `what`: `bundle` (named after this computer and the bundle's number),
-/// or a report's kind with its extension (`summary`/`pdf`,
-/// `export`/`xlsx`, `export`/`` for a folder of CSV files).
+/// `recipient` (this computer's public key, named after it), or a report's
+/// kind with its extension (`summary`/`pdf`, `export`/`xlsx`, `export`/``
+/// for a folder of CSV files).
 #[tauri::command]
 pub fn save_places(state: State<'_, AppState>, what: String, ext: Option<String>) -> Result<SavePlaces> {
     let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -171,6 +172,8 @@ pub fn save_places(state: State<'_, AppState>, what: String, ext: Option<String>
     }
     let name = if what == "bundle" {
         with_store(&state, |s| s.bundle_file_name())?
+    } else if what == "recipient" {
+        with_store(&state, |s| s.recipient_file_name())?
     } else {
         let stamp = wafira_core::report::output_path(Path::new(""), &what, ext.as_deref());
         stamp.display().to_string()

@@ -88,6 +88,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync::import_bundle_files,
         sync::keys_show,
         sync::trust_recipient,
+        sync::read_recipient_file,
+        sync::export_recipient,
         sync::approve_device,
         sync::restore_backup,
         sync::dismiss_identity_notice,

@@ -17,7 +17,7 @@ use wafira_core::sync::devices::SyncStatus;
 use wafira_core::sync::merge::{Decision, MergePreview};
 use wafira_core::sync::{
     Approval, Choice, ConflictView, DuplicatePair, ExportSummary, ImportOptions, ImportReport, KeysView,
-    TrustedRecipient,
+    RecipientExport, RecipientFile, TrustedRecipient,
 };
 use wafira_core::{Error, Result};
 
@@ -126,6 +126,23 @@ pub fn keys_show(state: State<'_, AppState>) -> Result<KeysView> {
 #[tauri::command]
 pub fn trust_recipient(state: State<'_, AppState>, name: String, recipient: String) -> Result<TrustedRecipient> {
     with_store(&state, |s| s.trust_recipient(&name, &recipient))
+}
+
+/// The recipient (and the computer's name) in the file chosen in the open
+/// dialog, for a person to confirm before `trust_recipient`; the core
+/// reads it (a secret key refused), not the window.
+#[tauri::command]
+pub fn read_recipient_file(state: State<'_, AppState>, path: PathBuf) -> Result<RecipientFile> {
+    with_store(&state, |s| s.read_recipient_file(&path))
+}
+
+/// Writes this computer's recipient to `path`, the file a person chose
+/// (Save as, or the USB stick), for the computers that send bundles here.
+#[tauri::command]
+pub fn export_recipient(state: State<'_, AppState>, files: State<'_, Files>, path: PathBuf) -> Result<RecipientExport> {
+    let written = with_store(&state, |s| s.write_recipient_file(&path))?;
+    files.remember(&written.path);
+    Ok(written)
 }
 
 /// Approves computer `device` (for the key of `fingerprint`, when given).

@@ -308,6 +308,102 @@ fn pin(tx: &Connection, device: Uuid, key: &str) -> Result<()> {
     Ok(())
 }
 
+// --- Recipient files ------------------------------------------------------
+//
+// The station's public key reaches a laptop on the USB stick as a small
+// text file (`Store::write_recipient_file` at the station, `wafira keys
+// export-recipient` or Save as on the Sync screen), read there before a
+// person confirms it (`read_recipient_file`, `wafira keys trust --file`).
+// The format is age's recipients file: one `age1…` per line, `#` comments;
+// Wafira's names the computer in a `# device: NAME` comment.
+
+/// The most a recipient file may hold: a recipient is 62 characters, its
+/// comments a few lines. Anything bigger is not one, and is not read whole.
+pub const RECIPIENT_FILE_MAX: u64 = 64 * 1024;
+
+/// What a recipient file says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecipientFile {
+    /// Its recipient, `age1…`, as age writes it.
+    pub recipient: String,
+    /// The computer it names in a `# device: NAME` comment, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// This computer's recipient written to a file, to give to others.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientExport {
+    pub path: std::path::PathBuf,
+    pub recipient: String,
+    /// The fingerprint of this computer's signing key, which a person
+    /// compares when approving its first bundle.
+    pub fingerprint: String,
+    /// This computer's name, as the file names it.
+    pub device: String,
+}
+
+/// Reads the recipient file at `path` (see [`parse_recipient_file`]).
+pub fn read_recipient_file(path: &Path) -> Result<RecipientFile> {
+    use std::io::Read;
+    let named = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+    let mut bytes = Vec::new();
+    // One byte past the bound says the file is bigger, without reading it all.
+    std::fs::File::open(path).and_then(|f| f.take(RECIPIENT_FILE_MAX + 1).read_to_end(&mut bytes)).map_err(named)?;
+    parse_recipient_file(&bytes)
+}
+
+/// The recipient a file holds, and the computer it names. Refused (field
+/// `file`): bigger than [`RECIPIENT_FILE_MAX`], not UTF-8 text, holding
+/// a secret identity (`AGE-SECRET-KEY-1…`: a secret is never handed
+/// around, and a file that has one is the wrong file), or not exactly one
+/// recipient (the same one written twice is one). A line's recipient may
+/// sit among other words (`Station Rabat: age1…`, a copied JSON line);
+/// `#` lines are comments.
+pub fn parse_recipient_file(bytes: &[u8]) -> Result<RecipientFile> {
+    let refused = |code: &str| Error::field("file", code);
+    if bytes.len() as u64 > RECIPIENT_FILE_MAX {
+        let max = format!("{} KiB", RECIPIENT_FILE_MAX / 1024);
+        return Err(Error::invalid(vec![FieldError::new("file", "file_too_large").with("max", max)]));
+    }
+    // Before anything else, even in a comment or a file that is not text.
+    const SECRET: &[u8] = b"AGE-SECRET-KEY-";
+    if bytes.windows(SECRET.len()).any(|w| w.eq_ignore_ascii_case(SECRET)) {
+        return Err(refused("secret_key_file"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| refused("not_text"))?;
+    let mut name = None;
+    let mut found: Vec<String> = Vec::new();
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        let line = line.trim();
+        if let Some(comment) = line.strip_prefix('#') {
+            if let Some((key, value)) = comment.split_once(':') {
+                let value = value.trim().trim_matches('"').trim();
+                if name.is_none() && key.trim().eq_ignore_ascii_case("device") && !value.is_empty() {
+                    name = Some(value.to_string());
+                }
+            }
+            continue;
+        }
+        for word in line.split(|c: char| !c.is_ascii_alphanumeric()) {
+            let word = word.to_ascii_lowercase();
+            if !word.starts_with("age1") {
+                continue;
+            }
+            let recipient = word.parse::<age::x25519::Recipient>().map_err(|_| refused("invalid_recipient"))?;
+            let recipient = recipient.to_string();
+            if !found.contains(&recipient) {
+                found.push(recipient);
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(refused("no_recipient")),
+        1 => Ok(RecipientFile { recipient: found.remove(0), name }),
+        n => Err(Error::invalid(vec![FieldError::new("file", "several_recipients").with("n", n)])),
+    }
+}
+
 impl Store {
     /// This computer's secret keys: whoever holds them reads every bundle
     /// sent here and signs as this computer, so they are the manager's, as
@@ -369,6 +465,63 @@ impl Store {
             .into_iter()
             .find(|t| t.recipient == recipient)
             .ok_or_else(|| Error::Other("internal: the recipient was not kept".into()))
+    }
+
+    /// The recipient file at `path`, read for a person to confirm before
+    /// trusting it (the Sync screen's "read the key from a file"): reading
+    /// it is part of an enrolment, and changes nothing.
+    pub fn read_recipient_file(&self, path: &Path) -> Result<RecipientFile> {
+        self.require(Action::EnrolDevice)?;
+        read_recipient_file(path)
+    }
+
+    /// [`Store::trust_recipient`] with the recipient of the file at `path`
+    /// (`wafira keys trust --file`), named `name`, or else as the file names
+    /// its computer.
+    pub fn trust_recipient_file(&mut self, name: Option<&str>, path: &Path) -> Result<TrustedRecipient> {
+        self.require(Action::EnrolDevice)?;
+        let file = read_recipient_file(path)?;
+        let name = name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).or(file.name);
+        let name = name.ok_or_else(|| Error::field("name", "required"))?;
+        self.trust_recipient(&name, &file.recipient)
+    }
+
+    /// The name a Save-as dialog offers for this computer's recipient file:
+    /// `station-rabat-public-key.txt`, after the computer, as bundles are
+    /// named.
+    pub fn recipient_file_name(&self) -> Result<String> {
+        let me = self.device()?;
+        let slug: String =
+            crate::text::fold(&me.name).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        Ok(format!("{}-public-key.txt", slug.trim_matches('-')))
+    }
+
+    /// Writes this computer's recipient to `path` for the computers that
+    /// send bundles here (the coordinator takes it on the USB stick): the
+    /// `age1…` line, after comments naming this computer and its
+    /// fingerprint, as [`read_recipient_file`] and the reference `age -R`
+    /// read it. Public, as `wafira keys show` is; owner-only all the same,
+    /// as every file the app writes, and never over the database.
+    pub fn write_recipient_file(&self, path: &Path) -> Result<RecipientExport> {
+        self.require(Action::Read)?;
+        crate::files::check_output(self.path(), path)?;
+        let own = load(self.conn())?;
+        // A name is one line of the file.
+        let device: String = self.device()?.name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let (recipient, fingerprint) = (own.recipient().to_string(), own.fingerprint());
+        let text = format!(
+            "# Wafira Field: the public key (age recipient) of this computer. Bundles encrypted\n\
+             # to it open here only. Give this file to the computers that send bundles here\n\
+             # (Sync screen: read the key from a file; or wafira keys trust --file FILE).\n\
+             # It holds no secret.\n\
+             # device: {device}\n\
+             # fingerprint: {fingerprint}\n\
+             # written: {}\n\
+             {recipient}\n",
+            crate::now_utc()
+        );
+        crate::files::write_private(path, text.as_bytes())?;
+        Ok(RecipientExport { path: path.to_path_buf(), recipient, fingerprint, device })
     }
 
     /// Stops encrypting bundles to `recipient` (a station key lost or

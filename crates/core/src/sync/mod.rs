@@ -26,7 +26,7 @@ pub use conflict::{Choice, ConflictView};
 pub use devices::DeviceStatus;
 pub use export::{ExportSummary, Unsent};
 pub use import::{ImportOptions, ImportReport, ImportSummary};
-pub use keys::{Approval, KeysView, OwnKeys, TrustedRecipient};
+pub use keys::{Approval, KeysView, OwnKeys, RecipientExport, RecipientFile, TrustedRecipient};
 pub use merge::DuplicatePair;
 
 use sha2::{Digest, Sha256};
