@@ -86,6 +86,9 @@ impl FieldError {
                 "must be a number written internationally: + then the country code, e.g. +222 22 12 34 56".into()
             }
             "unknown_record" => format!("names no record here ({})", p("id")),
+            "withdrawn_record" => {
+                format!("names a withdrawn record ({}): put it back first, or choose another", p("id"))
+            }
             "invalid_number" => "must be a whole number".into(),
             "too_many" => format!("holds more than {} items", p("max")),
             "owner_is_member" => "must not name the IGA's owner: she is in it already".into(),

@@ -4,7 +4,8 @@
 //! (`ui/locales/<lang>/programme.json`), and listed with its codes in the
 //! codebook; a withdrawn session's attendance counted nowhere (neither in
 //! the participation figures nor in the attendance sheet) until the
-//! session is put back, its list kept as it was.
+//! session is put back, its list kept as it was; and so a withdrawn IGA's
+//! follow-up surveys and milestones.
 
 mod sync_support;
 
@@ -267,4 +268,116 @@ fn a_withdrawn_session_counts_nowhere_until_it_is_put_back_with_its_list_as_it_w
     m.store.restore_record(Entity::Session, last_module).unwrap();
     assert_eq!(participation(&m), (3, 1));
     assert_eq!(attendance_rows(&m), 7);
+}
+
+/// The rows of one CSV file of a full export.
+fn csv_rows(m: &Machine, file: &str) -> Vec<String> {
+    let dir = m.path.with_file_name("csv-all");
+    report::export(&m.store, Format::Csv, false, Some(&dir)).unwrap();
+    let text = std::fs::read_to_string(dir.join(format!("{file}.csv"))).unwrap();
+    text.lines().skip(1).map(str::to_string).collect()
+}
+
+/// The field errors of a refusal, as (field, code).
+fn refused(err: wafira_core::Error) -> Vec<(String, String)> {
+    match err {
+        wafira_core::Error::Invalid(i) => i.0.iter().map(|f| (f.field.clone(), f.code.clone())).collect(),
+        other => panic!("not a validation error: {other}"),
+    }
+}
+
+#[test]
+fn a_withdrawn_iga_and_its_surveys_count_nowhere_until_it_is_put_back() {
+    let mut m = machine("Station");
+    let person = |m: &mut Machine, name: &str| {
+        m.register(json!({ "first_name": name, "consent_date": "2023-01-15", "baseline_income": "1000" }))
+    };
+    let (amina, zahra, hind) = (person(&mut m, "Amina"), person(&mut m, "Zahra"), person(&mut m, "Hind"));
+    let iga = |m: &mut Machine, p: Uuid, launched: &str| {
+        let iga = add(
+            m,
+            Entity::Iga,
+            json!({ "beneficiary_id": p, "sector": "commerce", "form": "individual", "legal_status": "informal" }),
+        );
+        m.store
+            .add_milestone_json(json!({ "beneficiary_id": p, "iga_id": iga, "kind": "iga_launched", "date": launched }))
+            .unwrap();
+        iga
+    };
+    let survey = |m: &mut Machine, iga: Uuid, date: &str, operating: bool, profit: &str| {
+        add(
+            m,
+            Entity::IgaFollowup,
+            json!({ "iga_id": iga, "date": date, "operating": operating, "not_operating_reason": "fermée",
+                    "monthly_profit": profit }),
+        )
+    };
+    // Amina's IGA operating at 12 months, Zahra's not (a loss), Hind's
+    // never surveyed; a 6-month survey of Zahra's entered twice, the copy
+    // withdrawn.
+    let a = iga(&mut m, amina, "2023-03-01");
+    let b = iga(&mut m, zahra, "2023-04-01");
+    iga(&mut m, hind, "2023-05-01");
+    let amina_12 = survey(&mut m, a, "2024-03-10", true, "1500");
+    survey(&mut m, b, "2023-10-05", true, "300");
+    let copy = survey(&mut m, b, "2023-10-06", true, "300");
+    m.store.void_record(Entity::IgaFollowup, copy, Some("saisie en double".into())).unwrap();
+    let zahra_12 = survey(&mut m, b, "2024-04-10", false, "-200");
+
+    // (eligible, operating, not operating, unknown) at 12 months, the
+    // surveyed and their median profit, people who launched an IGA, IGAs,
+    // live milestones.
+    type Seen = ((u64, u64, u64, u64), (u64, Option<String>), u64, u64, u64);
+    let seen = |m: &Machine| -> Seen {
+        let i = m.store.indicators(&Default::default()).unwrap();
+        let s = &i.results.survival_12_months.cumulative;
+        let income = &i.results.income_12_months.cumulative;
+        let launched = i.key_figures.iter().find(|k| k.indicator == "iga_launched").unwrap().cumulative.all.value;
+        assert_eq!(launched, Some(i.iga.launched.into()), "the key figure is the funnel's");
+        (
+            (s.eligible.all, s.operating.all, s.not_operating.all, s.unknown.all),
+            (income.surveyed.all, income.median_profit.all.map(|d| d.to_string())),
+            i.iga.launched,
+            i.results.decent_work.cumulative.igas.all,
+            i.data_status.records.milestones,
+        )
+    };
+    let before: Seen = ((3, 1, 1, 1), (2, Some("650.00".into())), 3, 3, 3);
+    assert_eq!(seen(&m), before);
+    assert_eq!(csv_rows(&m, "iga_followups").len(), 3, "the copy withdrawn is not exported");
+    assert_eq!(csv_rows(&m, "milestones").len(), 3);
+
+    m.store.void_record(Entity::Iga, b, Some("activité saisie pour la mauvaise personne".into())).unwrap();
+    // Its 12-month survey leaves the base and the median; the IGA is not
+    // left in the base as unknown, nor its launch among the people's.
+    assert_eq!(seen(&m), ((2, 1, 0, 1), (1, Some("1500.00".into())), 2, 2, 2));
+    let s6 = m.store.indicators(&Default::default()).unwrap().results.survival_6_months.cumulative;
+    // At 6 months: Amina's (its first survey after 6 months), Hind's unknown.
+    assert_eq!((s6.eligible.all, s6.operating.all, s6.unknown.all), (2, 1, 1), "Zahra's 6-month survey gone with it");
+    assert_eq!(m.store.profile(zahra).unwrap().stage, None, "no stage from a withdrawn IGA");
+    // Neither its surveys nor its launch are exported, in the CSV files or
+    // the workbook.
+    let surveys = csv_rows(&m, "iga_followups");
+    assert!(surveys.len() == 1 && surveys[0].starts_with(&amina_12.to_string()), "{surveys:?}");
+    assert_eq!(csv_rows(&m, "milestones").len(), 2);
+    assert!(!csv_rows(&m, "igas").iter().any(|r| r.starts_with(&b.to_string())));
+    let mut book = workbook(&m, "fr", false);
+    assert_eq!(column(&book.worksheet_range("iga_followups").unwrap(), "id"), [amina_12.to_string()]);
+    // Nothing is added to it, corrected or put back under it meanwhile.
+    let withdrawn = vec![("iga_id".to_string(), "withdrawn_record".to_string())];
+    let err = m.store.add_record(Entity::IgaFollowup, json!({ "iga_id": b, "date": "2025-04-10", "operating": true }));
+    assert_eq!(refused(err.unwrap_err()), withdrawn);
+    let err = m.store.update_record(Entity::IgaFollowup, zahra_12, json!({ "monthly_profit": "-100" }));
+    assert_eq!(refused(err.unwrap_err()), withdrawn);
+    assert_eq!(refused(m.store.restore_record(Entity::IgaFollowup, copy).unwrap_err()), withdrawn);
+    let err = m.store.add_milestone_json(
+        json!({ "beneficiary_id": zahra, "iga_id": b, "kind": "sustained_12_months", "date": "2024-04-10" }),
+    );
+    assert_eq!(refused(err.unwrap_err()), withdrawn);
+    assert!(m.store.record(Entity::IgaFollowup, zahra_12).unwrap()["archived_at"].is_null(), "kept as it was");
+
+    m.store.restore_record(Entity::Iga, b).unwrap();
+    assert_eq!(seen(&m), before);
+    assert_eq!(csv_rows(&m, "iga_followups").len(), 3);
+    assert_eq!(m.store.profile(zahra).unwrap().stage.map(|s| s.to_string()).as_deref(), Some("iga_launched"));
 }

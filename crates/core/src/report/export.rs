@@ -257,7 +257,8 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
     let beneficiaries = Table { name: "beneficiaries", headers, rows };
 
     // Visits and milestones of live people only (an archived person's
-    // records go with her).
+    // records go with her), milestones of live IGAs only (a withdrawn
+    // IGA's steps count nowhere until it is put back).
     let mut visits: Vec<Visit> = docs(
         conn,
         "SELECT v.doc FROM visit v JOIN beneficiary b ON b.id = v.beneficiary_id
@@ -268,8 +269,12 @@ pub fn tables_for(store: &Store, pseudonymise: bool, filters: &Filters, labels: 
 
     let mut milestones: Vec<Milestone> = docs(
         conn,
-        "SELECT m.doc FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
-         WHERE m.archived_at IS NULL AND b.archived_at IS NULL ORDER BY m.date, m.created_at, m.id",
+        &format!(
+            "SELECT m.doc FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
+             WHERE m.archived_at IS NULL AND b.archived_at IS NULL AND {}
+             ORDER BY m.date, m.created_at, m.id",
+            super::indicators::OF_LIVE_IGA
+        ),
     )?;
     milestones.retain(|m| admitted.contains(&m.beneficiary_id) && filters.in_period(m.date));
     let milestones =
@@ -489,7 +494,8 @@ fn declared_label(
 /// The sheet (or CSV file) of a kind declared field by field: its live
 /// records, those of a person only when she is admitted by the filters,
 /// dated ones only in the period; an attendance only at a live session of
-/// the period (a withdrawn session counts nowhere). Pseudonymised: ids
+/// the period (a withdrawn session counts nowhere), a follow-up survey only
+/// of a live IGA (nor does a withdrawn IGA). Pseudonymised: ids
 /// keyed like the other sheets', dates to the month, and no free text at
 /// all (it may name anyone). With `labels`, each field holding codes is
 /// followed by its label in that language (`kind`, `kind_label`).
@@ -540,9 +546,18 @@ fn declared_table(
             sessions.insert(id, date.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()));
         }
     }
+    // A survey of a withdrawn IGA is left out with it, as the indicators
+    // leave it out (results.rs reads the surveys of live IGAs alone).
+    let of_live_iga = match kind.entity {
+        Entity::IgaFollowup => " AND EXISTS (SELECT 1 FROM iga i WHERE i.id = r.iga_id AND i.archived_at IS NULL)",
+        _ => "",
+    };
     let docs: Vec<serde_json::Map<String, Value>> = docs(
         conn,
-        &format!("SELECT doc FROM {} WHERE archived_at IS NULL ORDER BY created_at, id", kind.entity.as_str()),
+        &format!(
+            "SELECT r.doc FROM {} r WHERE r.archived_at IS NULL{of_live_iga} ORDER BY r.created_at, r.id",
+            kind.entity.as_str()
+        ),
     )?;
     let uuid = |v: &Value| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok());
     let day = |v: &Value| v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());

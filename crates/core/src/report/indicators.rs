@@ -5,7 +5,8 @@
 //!
 //! - Archived records are left out, and so are people merged into another
 //!   (the merge archives them and moves their visits and milestones to the
-//!   person kept, who is counted once).
+//!   person kept, who is counted once), and the milestones of a withdrawn
+//!   IGA.
 //! - Region, cohort and sex filter people, and through them their visits
 //!   and milestones.
 //! - The period (`from`, `to`, both included) applies to the registration
@@ -407,7 +408,7 @@ pub struct DataStatus {
     /// Possible duplicates not decided yet (`None` without identity).
     pub open_duplicates: Option<u64>,
     /// Live records in the whole database, whatever the filters (visits and
-    /// milestones of live people).
+    /// milestones of live people, milestones of live IGAs).
     pub records: RecordCounts,
     /// The greatest change stamp held (empty when there is none).
     pub last_stamp: String,
@@ -514,15 +515,21 @@ fn load_visits(conn: &Connection, index: &HashMap<String, usize>) -> Result<Vec<
     Ok(out)
 }
 
-/// Each person's first record of each milestone kind.
+/// The SQL condition that a milestone `m` is of no withdrawn IGA: a
+/// withdrawn IGA's steps count nowhere, as a withdrawn session's list,
+/// until the IGA is put back (results.rs reads live IGAs alone).
+pub(crate) const OF_LIVE_IGA: &str =
+    "NOT EXISTS (SELECT 1 FROM iga i WHERE i.id = m.iga_id AND i.archived_at IS NOT NULL)";
+
+/// Each person's first record of each milestone kind (of a live IGA).
 fn load_milestones(
     conn: &Connection,
     index: &HashMap<String, usize>,
 ) -> Result<HashMap<(usize, MilestoneKind), Reached>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT beneficiary_id, kind, date, amount FROM milestone WHERE archived_at IS NULL
-         ORDER BY date, created_at, id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT beneficiary_id, kind, date, amount FROM milestone m WHERE archived_at IS NULL AND {OF_LIVE_IGA}
+         ORDER BY date, created_at, id"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut out: HashMap<(usize, MilestoneKind), Reached> = HashMap::new();
     while let Some(r) = rows.next()? {
@@ -977,8 +984,10 @@ fn data_status(store: &Store) -> Result<DataStatus> {
         )?,
         milestones: count(
             conn,
-            "SELECT count(*) FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
-             WHERE m.archived_at IS NULL AND b.archived_at IS NULL",
+            &format!(
+                "SELECT count(*) FROM milestone m JOIN beneficiary b ON b.id = m.beneficiary_id
+                 WHERE m.archived_at IS NULL AND b.archived_at IS NULL AND {OF_LIVE_IGA}"
+            ),
         )?,
         targets: count(conn, "SELECT count(*) FROM target WHERE archived_at IS NULL")?,
     };

@@ -954,11 +954,16 @@ fn write_search_words(tx: &Transaction<'_>, rowid: i64, words: &str, replace: bo
 /// Recomputes what a person's row derives from her visits and milestones:
 /// visit count, last and next visit, IGA stage. Her visits are read once
 /// (the next visit is the one of her latest visit, the latest entered on a
-/// tie, then the greatest id, the same on every machine).
+/// tie, then the greatest id, the same on every machine). The steps of a
+/// withdrawn IGA give no stage, as they count in no figure; an IGA is hers,
+/// so withdrawing or restoring it refreshes this.
 pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
     let id = id.to_string();
     let milestones: Vec<Milestone> = tx
-        .prepare_cached("SELECT doc FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL")?
+        .prepare_cached(
+            "SELECT m.doc FROM milestone m WHERE m.beneficiary_id = ?1 AND m.archived_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM iga i WHERE i.id = m.iga_id AND i.archived_at IS NOT NULL)",
+        )?
         .query_map(params![id], |r| r.get::<_, String>(0))?
         .filter_map(|d| d.ok().and_then(|d| serde_json::from_str(&d).ok()))
         .collect();

@@ -89,6 +89,18 @@ impl Writer<'_> {
             .exists(params![id.to_string()])?)
     }
 
+    /// Why a record may not name `id` of `entity` in `field`: it was
+    /// withdrawn (put it back first: nothing is added to what counts
+    /// nowhere, as a withdrawn IGA's surveys or a withdrawn session's
+    /// list), or it is not here at all.
+    pub(crate) fn refused_ref(&self, entity: Entity, field: &str, id: Uuid) -> Result<Error> {
+        let here = self
+            .tx
+            .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", entity.as_str()))?
+            .exists(params![id.to_string()])?;
+        Ok(invalid(field, if here { "withdrawn_record" } else { "unknown_record" }, id))
+    }
+
     /// The relations of a record with others, checked on this machine.
     fn check_related(&self, kind: &Kind, doc: &Map<String, Value>) -> Result<()> {
         if let Some(person) = uuid_of(doc, "beneficiary_id") {
@@ -100,10 +112,10 @@ impl Writer<'_> {
                 crate::kinds::Ty::Ref(Entity::Partner)
                     if programme::built_in_partner(id).is_none() && !self.live(Entity::Partner, id)? =>
                 {
-                    return Err(invalid(f.name, "unknown_record", id));
+                    return Err(self.refused_ref(Entity::Partner, f.name, id)?);
                 }
                 crate::kinds::Ty::Ref(target) if target != Entity::Partner && !self.live(target, id)? => {
-                    return Err(invalid(f.name, "unknown_record", id));
+                    return Err(self.refused_ref(target, f.name, id)?);
                 }
                 _ => {}
             }
@@ -406,7 +418,7 @@ impl Store {
         self.require(Action::Record)?;
         self.write_noted(|w| {
             if !w.live(Entity::Session, session)? {
-                return Err(invalid("session_id", "unknown_record", session));
+                return Err(w.refused_ref(Entity::Session, "session_id", session)?);
             }
             let mut wanted: Vec<Uuid> = present.to_vec();
             wanted.sort();

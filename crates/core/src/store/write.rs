@@ -548,15 +548,18 @@ impl Writer<'_> {
     /// The IGA a new milestone of `person` is a step of: the one named,
     /// which must be hers and live; else her only live IGA; else, when she
     /// has none, her first IGA, made now. With several, one must be named.
+    /// A withdrawn IGA takes no step (`withdrawn_record`): its steps count
+    /// nowhere until it is put back.
     fn iga_for_milestone(&mut self, person: Uuid, given: Option<Uuid>) -> Result<Uuid> {
         let refuse = |code: &str, id: Uuid| Error::invalid(vec![FieldError::new("iga_id", code).with("id", id)]);
+        let withdrawn = |doc: &Map<String, Value>| doc.get("archived_at").is_some_and(|v| !v.is_null());
         if let Some(iga) = given {
             let doc = self.declared_doc(Entity::Iga, iga).map_err(|_| refuse("unknown_record", iga))?;
             if doc.get("beneficiary_id").and_then(Value::as_str) != Some(person.to_string().as_str()) {
                 return Err(refuse("not_her_iga", iga));
             }
-            if doc.get("archived_at").is_some_and(|v| !v.is_null()) {
-                return Err(refuse("unknown_record", iga));
+            if withdrawn(&doc) {
+                return Err(refuse("withdrawn_record", iga));
             }
             return Ok(iga);
         }
@@ -570,7 +573,12 @@ impl Writer<'_> {
         match live.as_slice() {
             [] => {
                 self.ensure_first_iga(person)?;
-                Ok(crate::programme::first_iga_id(person))
+                let first = crate::programme::first_iga_id(person);
+                // Her first IGA was withdrawn: not silently a step of it.
+                if self.declared_doc(Entity::Iga, first).is_ok_and(|doc| withdrawn(&doc)) {
+                    return Err(refuse("withdrawn_record", first));
+                }
+                Ok(first)
             }
             [one] => Uuid::parse_str(one).map_err(|_| refuse("unknown_record", person)),
             _ => Err(Error::invalid(vec![FieldError::new("iga_id", "iga_needed")])),
