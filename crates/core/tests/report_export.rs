@@ -279,7 +279,7 @@ fn workbook_for_analysts_has_labels_beside_codes_a_codebook_numbers_as_numbers_a
     assert_eq!(entry("milestones", "amount_mad")[3], "amount in MAD (number)");
     assert_eq!(entry("visits", "date")[3], "date (yyyy-mm-dd)");
     assert!(entry("visits", "kind")[4].contains("financial_education = "), "visit kinds");
-    assert!(entry("targets", "indicator")[4].contains("iga_launched = IGAs launched"));
+    assert!(entry("targets", "indicator")[4].contains("iga_launched = People who launched an IGA"));
     for sheet in ["beneficiaries", "visits", "milestones", "targets", "indicators"] {
         let columns = headers(&book.worksheet_range(sheet).unwrap());
         for c in columns {

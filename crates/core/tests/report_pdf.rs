@@ -342,16 +342,21 @@ fn follow_up_list_for_one_province_or_commune_only() {
     assert!(text.contains("Hanane Tazi") && !text.contains("Souad Tazi"), "{text}");
 }
 
+fn add(m: &mut sync_support::Machine, kind: wafira_core::store::log::Entity, input: serde_json::Value) -> uuid::Uuid {
+    let doc = m.store.add_record(kind, input).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    uuid::Uuid::parse_str(doc["id"].as_str().unwrap()).unwrap()
+}
+
 /// The programme of tests/results.rs, whose figures were computed by
 /// hand: four people (Omar registered in 2025), four IGAs, surveys,
 /// sessions and referrals; Amina with a phone and a CIN.
 fn donor_data() -> sync_support::Machine {
-    use sync_support::Machine;
+    donor_people().0
+}
+
+/// [`donor_data`] and its people: Amina, Zahra, Omar, Hind.
+fn donor_people() -> (sync_support::Machine, [uuid::Uuid; 4]) {
     use wafira_core::store::log::Entity;
-    fn add(m: &mut Machine, kind: Entity, input: serde_json::Value) -> uuid::Uuid {
-        let doc = m.store.add_record(kind, input).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-        uuid::Uuid::parse_str(doc["id"].as_str().unwrap()).unwrap()
-    }
     let mut m = sync_support::machine("Station");
     let w1 = m.register(json!({ "first_name": "Amina", "last_name": "Ouazzani", "birth_date": "2000-05-01",
         "consent_date": "2024-06-01", "wg_walking": 3, "baseline_income": "1000",
@@ -423,7 +428,7 @@ fn donor_data() -> sync_support::Machine {
     // Orientation: 2025's target, and women's end-of-project target.
     m.store.set_target_json(json!({"indicator": "pre_departure_oriented", "year": 2025, "target": "2"})).unwrap();
     m.store.set_target_json(json!({"indicator": "pre_departure_oriented", "sex": "F", "target": "4"})).unwrap();
-    m
+    (m, [w1, w2, m1, w3])
 }
 
 /// The PDF's text with its spaces and line breaks squeezed: a comment
@@ -468,7 +473,7 @@ fn donor_report_holds_the_logframe_computed_by_hand_the_narrative_and_its_metada
     assert_in_order(&line_with(&text, "Output People who attended"), &["—", "2", "1", "—", "3", "Women: 2 (target 4)"]);
     assert!(squeezed(&text).contains("men: 1 · 50.0% of the 2025 target"), "{text}");
     assert_in_order(&line_with(&text, "Output People who completed financial"), &["1", "1"]);
-    assert_in_order(&line_with(&text, "Output IGAs launched"), &["1", "4", "Women: 3 · men: 1"]);
+    assert_in_order(&line_with(&text, "Output People who launched an IGA"), &["1", "4", "Women: 3 · men: 1"]);
     assert_in_order(&line_with(&text, "Output Referrals to a partner taken up"), &["1", "2", "Referrals made"]);
     assert_in_order(
         &line_with(&text, "Outcome IGAs operating at 12 months"),
@@ -553,6 +558,83 @@ fn a_donor_report_over_two_years_sets_no_target_against_its_period() {
     assert!(all.contains("Women: 2 (target 4)"), "{text}");
     // Its key figures page says so beside each period figure.
     assert!(text.contains("No target for this period"), "{text}");
+}
+
+/// A person with two IGAs launched counts once wherever *People who
+/// launched an IGA* is shown, against its target of people: the key
+/// figure (dashboard, CLI JSON, workbook) and the logframe's line, tables
+/// by sex and charts; the IGAs launched (two of hers) stay the decent-work
+/// base of how many are formalised.
+#[test]
+fn a_person_with_two_igas_launched_counts_once_in_every_place_against_the_target_of_people() {
+    use wafira_core::store::log::Entity;
+    let (mut m, [amina, ..]) = donor_people();
+    // Amina launched her first IGA in January 2024, a second in March 2025.
+    let second = add(
+        &mut m,
+        Entity::Iga,
+        json!({ "beneficiary_id": amina, "sector": "services", "form": "individual", "legal_status": "informal" }),
+    );
+    m.store
+        .add_milestone_json(json!({ "beneficiary_id": amina, "iga_id": second, "kind": "iga_launched",
+                                    "date": "2025-03-01" }))
+        .unwrap();
+    m.store.set_target_json(json!({"indicator": "iga_launched", "target": "10"})).unwrap();
+    m.store.set_target_json(json!({"indicator": "iga_launched", "year": 2025, "target": "2"})).unwrap();
+    let filters = json!({"from": "2025-01-01", "to": "2025-12-31"});
+
+    // The key figure: 2025's launches of a first IGA (Omar's), and the four
+    // people since the start; the IGAs are 2 and 5.
+    let input: FiltersInput = serde_json::from_value(filters.clone()).unwrap();
+    let i = m.store.indicators(&input.validate().unwrap()).unwrap();
+    let k = i.key_figures.iter().find(|k| k.indicator == "iga_launched").unwrap();
+    let text_of_value = |v: Option<rust_decimal::Decimal>| v.map(|d| d.to_string());
+    assert_eq!(
+        (text_of_value(k.period.all.value), text_of_value(k.period.all.progress)),
+        (Some("1".into()), Some("50".into())),
+        "1 of 2025's 2"
+    );
+    assert_eq!(
+        (text_of_value(k.cumulative.all.value), text_of_value(k.cumulative.all.progress)),
+        (Some("4".into()), Some("40".into())),
+        "4 of 10, not 5"
+    );
+    assert_eq!(text_of_value(k.cumulative.women.as_ref().unwrap().value).as_deref(), Some("3"));
+    assert_eq!((i.iga.launched, i.results.decent_work.cumulative.igas.all), (1, 5), "people, IGAs");
+    // The CLI's JSON and the workbook's indicators sheet: the same.
+    let json = serde_json::to_value(&i).unwrap();
+    let figure = json["key_figures"].as_array().unwrap().iter().find(|k| k["indicator"] == "iga_launched").unwrap();
+    assert_eq!((&figure["period"]["value"], &figure["cumulative"]["value"]), (&json!("1"), &json!("4")));
+    let book_path = m.path.with_file_name("launched.xlsx");
+    let options = report::ExportOptions { filters: input.clone(), lang: Some("en".into()) };
+    report::export_with(&m.store, report::Format::Xlsx, false, &options, Some(&book_path)).unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&book_path).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "indicators").unwrap();
+    let cell = |name: &str| {
+        sheet.rows().find(|r| r[0] == calamine::Data::String(name.into())).map(|r| r[1].to_string()).unwrap_or_default()
+    };
+    assert_eq!(cell("key_figures.iga_launched.cumulative.value"), "4");
+    assert_eq!(cell("key_figures.iga_launched.cumulative.progress"), "40");
+
+    // The donor report: the logframe's line (2025's target, the period,
+    // the end-of-project target, the cumulative), its progress, the table
+    // by sex (women, men, total; period, then cumulative).
+    let out = m.path.parent().unwrap().join("launched.pdf");
+    let request: PrintRequest =
+        serde_json::from_value(json!({"kind": "summary", "lang": "en", "filters": filters})).unwrap();
+    report::print(&m.store, &request, Some(&out)).unwrap();
+    let text = text_of(&out);
+    assert_in_order(
+        &line_with(&text, "Output People who launched an IGA"),
+        &["—", "2", "1", "10", "4", "Women: 3 · men: 1"],
+    );
+    let all = squeezed(&text);
+    assert!(all.contains("40.0% of end-of-project target · 50.0% of the 2025 target"), "{text}");
+    let by_sex = &text[text.find("Disaggregation").unwrap()..];
+    assert_in_order(&line_with(by_sex, "People who launched an IGA"), &["0 1 1 3 1 4"]);
+    // How many IGAs are formalised is said of the IGAs: hers both.
+    assert_in_order(&line_with(&text, "Outcome IGAs formalised"), &["1", "2", "IGAs launched"]);
+    assert!(all.contains("(cumulative): 5"), "{text}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use super::sheet::{Col, Sheet, Side, ACCENT, INK, MUTED, RULE, WARN, WIDTH, ZEBR
 use super::words::Words;
 use crate::codes::Sex;
 use crate::error::Result;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use wafira_pdf::{Direction, Rgb, Weight};
 
@@ -191,6 +192,26 @@ fn registered_cumulative(i: &Indicators) -> BySex {
     out
 }
 
+/// The people who launched an IGA, by sex, for the period or since the
+/// start: the key figure `iga_launched` (each person once, in the period of
+/// her first launch of a live IGA; docs/indicators.md), so the logframe,
+/// the tables by sex and the charts count what the dashboard, the CLI and
+/// the workbook count, in the unit of its target. Not the IGAs launched
+/// (`decent_work.igas`): a person with two counts once here.
+fn launched(i: &Indicators, cumulative: bool) -> BySex {
+    let Some(k) = i.key_figures.iter().find(|k| k.indicator == "iga_launched") else { return BySex::default() };
+    let m = if cumulative { &k.cumulative } else { &k.period };
+    let n = |a: Option<&Against>| a.and_then(|a| a.value).and_then(|v| v.to_u64()).unwrap_or(0);
+    let all = n(Some(&m.all));
+    // Filtered to one sex, everyone's figure is hers (or his).
+    let (women, men) = match i.filters.sex {
+        None => (n(m.women.as_ref()), n(m.men.as_ref())),
+        Some(Sex::F) => (all, 0),
+        Some(Sex::M) => (0, all),
+    };
+    BySex { all, women, men }
+}
+
 /// The logframe: outputs, then outcomes, for the period and cumulative to
 /// the period's end.
 pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
@@ -201,6 +222,7 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
     let (pp, pc) = (&r.participation.period, &r.participation.cumulative);
     let (dp, dc) = (&r.decent_work.period, &r.decent_work.cumulative);
     let registered = registered_cumulative(i);
+    let (lp, lc) = (launched(i, false), launched(i, true));
     let mut lines = vec![
         count_line(
             w,
@@ -239,9 +261,15 @@ pub fn logframe(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
             target("financial_education_completed"),
             women_men(&pc.financial_education_completed, "financial_education_completed"),
         ),
-        count_line(w, false, "report.lf_igas_launched", dp.igas.all, dc.igas.all, target("iga_launched"), {
-            women_men(&dc.igas, "iga_launched")
-        }),
+        count_line(
+            w,
+            false,
+            "indicator.iga_launched",
+            lp.all,
+            lc.all,
+            target("iga_launched"),
+            women_men(&lc, "iga_launched"),
+        ),
         count_line(
             w,
             false,
@@ -371,7 +399,7 @@ pub fn by_sex(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         (w.t("indicator.beneficiaries_registered"), reg(i), registered_cumulative(i)),
         (w.t("report.lf_pre_departure"), pp.pre_departure_oriented, pc.pre_departure_oriented),
         (w.t("report.lf_financial_education"), pp.financial_education_completed, pc.financial_education_completed),
-        (w.t("report.lf_igas_launched"), dp.igas, dc.igas),
+        (w.t("indicator.iga_launched"), launched(i, false), launched(i, true)),
         (w.t("report.lf_survival_eligible"), s12p.eligible, s12c.eligible),
         (w.t("report.lf_survival_operating"), s12p.operating, s12c.operating),
         (w.t("report.lf_survival_unknown"), s12p.unknown, s12c.unknown),
@@ -475,7 +503,7 @@ pub fn charts(s: &mut Sheet<'_>, i: &Indicators) -> Result<()> {
         (w.t("indicator.beneficiaries_registered"), registered_cumulative(i)),
         (w.t("report.lf_pre_departure"), pc.pre_departure_oriented),
         (w.t("report.lf_financial_education"), pc.financial_education_completed),
-        (w.t("report.lf_igas_launched"), dc.igas),
+        (w.t("indicator.iga_launched"), launched(i, true)),
         (w.t("report.lf_referrals_taken_up"), pc.referrals_taken_up),
         (w.t("report.lf_jobs_created"), dc.jobs_created),
     ];
