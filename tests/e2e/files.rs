@@ -1,7 +1,8 @@
 //! Files to and from people in the real window: what has not left on a
 //! bundle, saving it on the USB stick in one click (the message that stays,
 //! in people), nothing new said instead of an empty bundle, a missing
-//! earlier bundle put first in the import preview, and the app opened on a
+//! earlier bundle put first in the import preview (once imported, said in
+//! words on the laptops table), and the app opened on a
 //! `.wafira` file landing on its preview after the unlock.
 //!
 //! What WebDriver cannot drive: the system's Save-as and Open dialogs.
@@ -140,6 +141,23 @@ async fn the_import_preview_puts_a_missing_earlier_bundle_first() {
         .unwrap();
     assert_eq!(first, json!("Le paquet 2 de Portable Agadir 1 manque ; ses changements attendront."));
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 1, "a preview writes nothing");
+    let today = Store::today().format("%d/%m/%Y").to_string();
+    let agadir = "[...document.querySelectorAll('#devices-table tbody tr')]
+                    .find((tr) => tr.textContent.includes('Portable Agadir 1'))";
+    let row = format!("{agadir}.textContent.replace(/\\s+/g, ' ')");
+    let said = app.client.execute(&format!("return {row};"), vec![]).await.unwrap();
+    let said = said.as_str().unwrap_or_default();
+    assert!(said.contains(&format!("n° 1, reçu le {today}")) && said.contains("1 personne,"), "{said}");
+    assert!(said.contains("rien"), "nothing missing yet: {said}");
+    // Imported, bundle 3 is the laptop's last; 2 is missing, said in words
+    // on the Sync screen's laptops table, not as change numbers.
+    app.click("#import-confirm").await;
+    app.wait_until("bundle 3 listed", &format!("{row}.includes('n° 3, reçu le')")).await;
+    let said = app.client.execute(&format!("return {row};"), vec![]).await.unwrap();
+    let said = said.as_str().unwrap_or_default();
+    assert!(said.contains("le paquet n° 2 manque : ses changements attendent"), "{said}");
+    assert!(said.contains("2 personnes,") && said.contains("2 paquets reçus"), "{said}");
+    assert!(!said.contains("modification"), "the missing bundle is said once: {said}");
     app.close().await;
 }
 

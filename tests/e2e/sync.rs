@@ -56,6 +56,78 @@ fn prepare(dir: &Path, station_path: &Path) -> (PathBuf, PathBuf) {
     (export(&mut a, dir.join("larache-2.wafira")), export(&mut b, dir.join("kenitra-1.wafira")))
 }
 
+/// The rows of the Sync screen's laptops table, as read, by laptop name.
+async fn laptop_rows(app: &App) -> serde_json::Value {
+    app.client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll('#devices-table tbody tr')]
+               .map((r) => [r.querySelector('strong').textContent, r.textContent.replace(/\\s+/g, ' ').trim()]));",
+            vec![],
+        )
+        .await
+        .expect("the laptops table")
+}
+
+/// The laptops table speaks of people: who uses each laptop, its last
+/// bundle's number and the day it came, what was recorded on it, what is
+/// missing; never a change number or a clock stamp.
+async fn laptops_in_words(app: &App) {
+    let rows = laptop_rows(app).await;
+    let row = |name: &str| rows[name].as_str().unwrap_or_else(|| panic!("{name}: {rows}")).to_string();
+    let today = wafira_core::Store::today().format("%d/%m/%Y").to_string();
+    let larache = row("Portable Larache");
+    for said in [
+        "utilisé par Coordinatrice Portable Larache",
+        &format!("n° 2, reçu le {today}"),
+        "2 paquets reçus",
+        "2 personnes, 0 visite, 0 étape AGR",
+        "rien",
+    ] {
+        assert!(larache.contains(said), "{said:?} missing from: {larache}");
+    }
+    let kenitra = row("Portable Kénitra");
+    assert!(kenitra.contains(&format!("n° 1, reçu le {today}")) && kenitra.contains("1 personne,"), "{kenitra}");
+    let station = row("Station Rabat");
+    assert!(station.contains("ce poste") && station.contains("utilisé par Assia"), "{station}");
+    assert!(station.contains("aucun paquet exporté"), "{station}");
+    // Larache made more changes (Khadija, her phone, Fatima) than it sent
+    // bundles: its last change's number is not what the row says.
+    let last_seq = app
+        .count("SELECT max(seq) FROM change WHERE device_id = (SELECT id FROM device WHERE name = 'Portable Larache')");
+    assert!(last_seq > 2, "{last_seq}");
+    assert!(!larache.contains(&format!("n° {last_seq}")), "a change number shown: {larache}");
+    // No clock stamp (15 digits): dates only, as everywhere.
+    let table = app.text("#devices-table").await;
+    let longest = table.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    assert!(longest <= 4, "a raw number in: {table}");
+    assert!(!table.contains("Horloge"), "{table}");
+    // In Arabic the bundle's number and its date keep their order, isolated.
+    app.set_value("#lang", "ar").await;
+    app.wait_until(
+        "Arabic",
+        "document.documentElement.dir === 'rtl' && document.querySelectorAll('#devices-table tbody tr').length === 3",
+    )
+    .await;
+    let isolated = app
+        .client
+        .execute(
+            "const r = [...document.querySelectorAll('#devices-table tbody tr')]
+               .find((tr) => tr.textContent.includes('Portable Larache'));
+             return [...r.querySelectorAll('.last-bundle bdi')].map((b) => b.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(isolated[0], "2", "{isolated}");
+    assert_eq!(isolated[1].as_str().map(|d| d.starts_with(&today)), Some(true), "{isolated}");
+    app.set_value("#lang", "fr").await;
+    app.wait_until(
+        "French",
+        "document.documentElement.dir === 'ltr' && document.querySelectorAll('#devices-table tbody tr').length === 3",
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplicate() {
     let files = tempfile::tempdir().expect("temp dir");
@@ -75,6 +147,7 @@ async fn the_station_imports_two_bundles_settles_a_conflict_and_merges_a_duplica
     app.wait_until("the import result", "document.querySelector('#import-result').textContent.includes('+2')").await;
     assert_eq!(app.count("SELECT count(*) FROM beneficiary"), 3);
     app.wait_until("both laptops listed", "document.querySelectorAll('#devices-table tbody tr').length === 3").await;
+    laptops_in_words(&app).await;
 
     app.click("a[data-route='conflicts']").await;
     app.wait_for(".conflict").await;

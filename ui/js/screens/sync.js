@@ -3,7 +3,7 @@
 // chosen in the system's Open dialog (a preview of what they bring, a
 // missing earlier bundle first, then confirm; a computer never seen is
 // approved from its refusal), every laptop with its last bundle, what is
-// missing and clock warnings; this computer's keys and the computers it
+// missing, all in words, and clock warnings; this computer's keys and the computers it
 // sends bundles to; the backups kept before imports. A preview or an
 // import shows its progress, bundle by bundle, and can be cancelled
 // between two bundles (progress.js).
@@ -84,8 +84,8 @@ export async function render(main) {
       <h2 data-i18n="sync.devices_title"></h2>
       <table id="devices-table">
         <thead><tr>
-          <th data-i18n="sync.device"></th><th data-i18n="sync.last_change"></th><th data-i18n="sync.last_bundle"></th>
-          <th data-i18n="sync.missing"></th><th data-i18n="sync.clock"></th>
+          <th data-i18n="sync.device"></th><th data-i18n="sync.last_bundle"></th><th data-i18n="sync.recorded"></th>
+          <th data-i18n="sync.last_change"></th><th data-i18n="sync.missing"></th>
         </tr></thead>
         <tbody></tbody>
       </table>
@@ -351,7 +351,7 @@ async function loadStatus(view) {
     view.querySelector('#devices-table tbody').innerHTML = `<tr><td colspan="5">${esc(errorText(err))}</td></tr>`;
     return;
   }
-  view.querySelector('#devices-table tbody').innerHTML = status.devices.map(deviceRow).join('');
+  view.querySelector('#devices-table tbody').innerHTML = status.devices.map((d) => deviceRow(d, status)).join('');
   view.querySelector('#unsent').innerHTML = unsentHtml(status.unsent);
   const notice = status.identity_notice;
   view.querySelector('#identity-notice').hidden = !notice;
@@ -365,29 +365,47 @@ async function loadStatus(view) {
     : `<li class="muted">${esc(t('sync.no_backups'))}</li>`;
 }
 
-function deviceRow(d) {
+/**
+ * A laptop as the people who use it know it: who uses it, its last bundle
+ * (its number and when it came; this computer's own, when it was written),
+ * what was recorded on it, when it was last changed, and what is missing,
+ * said in words. Change numbers and clock stamps mean nothing to a person:
+ * a missing change is counted, a clock set wrong is said beside the date.
+ */
+function deviceRow(d, status) {
   const me = d.this_device ? ` <span class="badge">${esc(t('sync.this_device'))}</span>` : '';
-  const last = d.last_seq ? t('sync.change_n', { n: d.last_seq, at: formatInstant(d.last_change_at) }) : '—';
-  const bundle = d.last_bundle_number
-    ? t('sync.bundle_n', {
-      n: d.last_bundle_number,
-      at: formatInstant(d.last_bundle_imported_at),
-      count: tn('count.bundles', d.bundles_imported),
-    })
-    : '—';
-  const missing = [];
-  if (d.missing_bundles.length) {
-    const list = d.missing_bundles.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}–${g.to}`)).join(', ');
-    missing.push(t('sync.missing_bundles', { list }));
+  const when = (iso) => `<bdi>${esc(formatInstant(iso))}</bdi>`;
+  let bundle;
+  if (d.this_device) {
+    bundle = status.last_export_number
+      ? tHtml('sync.bundle_written', { n: status.last_export_number, at: formatInstant(status.last_export_at) })
+      : esc(t('sync.never_exported'));
+  } else if (d.last_bundle_number) {
+    bundle = `${tHtml('sync.bundle_received', { n: d.last_bundle_number, at: formatInstant(d.last_bundle_received_at) })}
+      <br><span class="muted">${tHtml(pluralKey('count.bundles', d.bundles_imported), { n: number(d.bundles_imported) })}</span>`;
+  } else {
+    bundle = esc(t('sync.no_bundle_received'));
   }
-  for (const g of d.missing_changes) missing.push(t('sync.missing_changes', { from: g.from, to: g.to }));
   const clock = d.future_changes
-    ? `<span class="badge overdue">${esc(tn('sync.future_warning', d.future_changes, { at: formatInstant(d.furthest_future_at) }))}</span>`
+    ? ` <span class="badge overdue">${tHtml(pluralKey('sync.future_warning', d.future_changes),
+      { n: number(d.future_changes), at: formatInstant(d.furthest_future_at) })}</span>`
     : '';
+  const missing = d.missing_bundles.map((g) => (g.from === g.to
+    ? tHtml('sync.missing_bundle_one', { n: g.from })
+    : tHtml('sync.missing_bundle_range', { from: g.from, to: g.to })));
+  // A missing bundle's changes are the ones missing: said once, by the
+  // bundle. Otherwise (changes come by way of another laptop's bundle)
+  // they are counted, not numbered.
+  if (!missing.length) {
+    const n = d.missing_changes.reduce((sum, g) => sum + g.to - g.from + 1, 0);
+    if (n) missing.push(tHtml(pluralKey('sync.missing_changes', n), { n: number(n) }));
+  }
   return `<tr data-device="${esc(d.id)}">
-    <td><strong>${esc(d.name)}</strong>${me}<br><span class="muted">${esc(d.coordinator)}</span></td>
-    <td>${esc(last)}</td><td>${esc(bundle)}</td>
-    <td class="${missing.length ? 'gap' : ''}">${esc(missing.join(' · ') || '—')}</td><td>${clock}</td>
+    <td><strong>${esc(d.name)}</strong>${me}<br><span class="muted coordinator">${tHtml('sync.used_by', { name: d.coordinator })}</span></td>
+    <td class="last-bundle">${bundle}</td>
+    <td class="recorded">${peopleHtml(d.recorded)}</td>
+    <td class="last-change">${d.last_change_at ? when(d.last_change_at) : '—'}${clock}</td>
+    <td class="missing${missing.length ? ' gap' : ''}">${missing.join('<br>') || esc(t('sync.nothing_missing'))}</td>
   </tr>`;
 }
 
