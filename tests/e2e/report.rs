@@ -190,7 +190,16 @@ async fn print_pdf_saves_the_summary_on_the_usb_stick_in_one_click() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Rapport de synthèse"), "{text}");
     let fingerprint = cli_indicators(&app.db, &[])["fingerprint"].as_str().unwrap().to_string();
-    assert!(text.contains(&fingerprint), "the PDF carries the dashboard's fingerprint {fingerprint}");
+    // The same check code, in a manager's words, on the screen and at the
+    // PDF's foot.
+    assert!(text.contains(&format!("code de contrôle {fingerprint}")), "the PDF's foot: {text}");
+    let shown = app.text("#dash-fingerprint").await;
+    assert!(
+        shown.starts_with(&format!(
+            "Code de contrôle des chiffres : {fingerprint} — le même code figure au pied des PDF"
+        )),
+        "{shown}"
+    );
     app.close().await;
 }
 
