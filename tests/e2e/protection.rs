@@ -1,8 +1,9 @@
 //! The data's protection in the real window: the unlock screen, the lock
-//! (by hand and after inactivity), the recovery key, and the station's
-//! confirmation of a laptop it has never seen.
+//! (by hand and after inactivity), the recovery key, the station's
+//! confirmation of a laptop it has never seen, and the station's key given
+//! to a laptop in a file (never its secret), confirmed by a person.
 
-use crate::harness::{open_store, App, ACCOUNT, PASSPHRASE};
+use crate::harness::{open_store, App, Launch, ACCOUNT, PASSPHRASE};
 use serde_json::json;
 use std::time::Duration;
 
@@ -218,5 +219,138 @@ async fn the_station_enrols_a_reinstalled_laptop_again_after_comparing_its_new_f
     assert_eq!(old_pinned(&app), 0, "the old key forgotten");
     let audit = "SELECT count(*) FROM audit WHERE action = 'device.approve' AND detail LIKE 'enrolled again%'";
     assert_eq!(app.count(audit), 1, "the enrolment is in the audit log");
+    app.close().await;
+}
+
+/// Calls the Sync screen's `chooseRecipientFile` with `path`, as its "Lire
+/// la clé depuis un fichier" button does with the Open dialog's answer
+/// (WebDriver cannot drive the system's dialog).
+async fn choose_key_file(app: &App, path: &std::path::Path) {
+    app.wait_for("#trust-file").await;
+    app.client
+        .execute_async(
+            "const [path, done] = arguments;
+             import('./js/screens/sync.js').then((m) => m.chooseRecipientFile(path)).then(() => done(true));",
+            vec![json!(path.display().to_string())],
+        )
+        .await
+        .expect("choose the key file");
+}
+
+/// What a text field holds now.
+async fn value(app: &App, css: &str) -> String {
+    app.wait_for(css).await;
+    let v = app.client.execute("return document.querySelector(arguments[0]).value;", vec![json!(css)]).await;
+    v.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_laptop_saves_its_key_and_trusts_the_stations_from_its_file_once_a_person_confirms() {
+    let files = tempfile::tempdir().expect("temp dir");
+    let stick = files.path().join("KINGSTON");
+    std::fs::create_dir(&stick).expect("the stick");
+    // The station: its public key written for the stick, its secret for the safe.
+    let key = wafira_core::accounts::DbKey::from_bytes([7; 32]);
+    let mut station = wafira_core::Store::open_with_key(files.path().join("station.sqlite"), &key).expect("station");
+    station.init_device("Station Rabat", "Assia").expect("init station");
+    let key_file = files.path().join("station-rabat-public-key.txt");
+    let station_key = station.write_recipient_file(&key_file).expect("the station's key file").recipient;
+    let secret = files.path().join("station-identity.txt");
+    station.write_identity_file(&secret).expect("the station's identity");
+    let mut other = wafira_core::Store::open_with_key(files.path().join("tanger.sqlite"), &key).expect("another");
+    other.init_device("Station Tanger", "Hafsa").expect("init another");
+    let other_key = other.keys().expect("keys").recipient;
+    let launch = Launch {
+        args: Vec::new(),
+        env: vec![
+            ("WAFIRA_REMOVABLE_DRIVES".into(), stick.display().to_string()),
+            ("WAFIRA_NO_OPEN".into(), "1".into()),
+        ],
+    };
+    let app = App::launch_opts(launch, |db| {
+        let mut store = open_store(db);
+        store.init_device("Portable Tiznit", "Samira Test").expect("init");
+        store
+            .add_beneficiary_json(json!({ "first_name": "Amina", "last_name": "Zerhouni", "sex": "F",
+                "birth_date": "1990-03-14", "region": "04", "consent": true }))
+            .expect("register Amina");
+    })
+    .await;
+    app.set_value("#lang", "fr").await;
+    app.go("#/sync").await;
+    app.wait_until("this computer's key", "document.querySelector('#keys-recipient').textContent.startsWith('age1')")
+        .await;
+    let mine = app.text("#keys-recipient").await;
+    let trusted = "SELECT count(*) FROM trusted_recipient";
+
+    // This laptop's key saved on the stick, for the station: public, named, owner-only.
+    app.wait_until("the one-click USB button", "!document.querySelector('#keys-save-usb').hidden").await;
+    app.click("#keys-save-usb").await;
+    app.wait_for("#keys-save-result .saved").await;
+    let saved = app.text("#keys-save-result .saved").await;
+    assert!(saved.contains("Clé de Portable Tiznit") && saved.contains("prêt"), "{saved}");
+    let written: Vec<std::path::PathBuf> = std::fs::read_dir(&stick).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].ends_with("portable-tiznit-public-key.txt"), "{written:?}");
+    let text = std::fs::read_to_string(&written[0]).expect("the key file");
+    assert!(text.contains("# device: Portable Tiznit") && text.lines().last() == Some(mine.as_str()), "{text}");
+    assert!(!text.contains("SECRET"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&written[0]).unwrap().permissions().mode() & 0o777, 0o600);
+    // The station reads it as the laptop's.
+    assert_eq!(station.read_recipient_file(&written[0]).expect("read at the station").recipient, mine);
+
+    // A key typed: asked first, naming whom; "no" trusts nothing.
+    app.type_into("#trust-name", "Station Tanger").await;
+    app.type_into("#trust-recipient", &other_key).await;
+    app.click("#trust-add").await;
+    let question = app.client.get_alert_text().await.expect("a confirmation");
+    assert!(question.contains("Station Tanger") && question.contains(&other_key), "{question}");
+    app.client.dismiss_alert().await.expect("say no");
+    assert_eq!(app.count(trusted), 0);
+
+    // The station's secret handed over by mistake: refused, nothing filled.
+    app.set_value("#trust-name", "").await;
+    app.set_value("#trust-recipient", "").await;
+    choose_key_file(&app, &secret).await;
+    let refusal = app.text("#trust-result").await;
+    assert!(refusal.contains("clé secrète") && refusal.contains("rien n'a été lu"), "{refusal}");
+    assert_eq!(
+        (value(&app, "#trust-recipient").await, value(&app, "#trust-name").await),
+        (String::new(), String::new())
+    );
+    assert_eq!(app.count(trusted), 0);
+
+    // The station's key file: the name and key filled, for a person to check.
+    choose_key_file(&app, &key_file).await;
+    assert_eq!(value(&app, "#trust-recipient").await, station_key);
+    assert_eq!(value(&app, "#trust-name").await, "Station Rabat");
+    assert!(app.text("#trust-result").await.contains("station-rabat-public-key.txt"));
+    assert_eq!(app.count(trusted), 0, "nothing trusted before the person says so");
+    app.click("#trust-add").await;
+    let question = app.client.get_alert_text().await.expect("a confirmation");
+    assert!(question.contains("Station Rabat") && question.contains(&station_key), "{question}");
+    app.client.accept_alert().await.expect("confirm");
+    app.wait_until("trusted", "document.querySelector('#trusted').textContent.includes('Station Rabat')").await;
+    assert!(app.text("#trust-result").await.contains("Clé ajoutée"));
+    let name: String = app
+        .database()
+        .query_row("SELECT name FROM trusted_recipient WHERE recipient = ?1", [&station_key], |r| r.get(0))
+        .expect("the station trusted");
+    assert_eq!(name, "Station Rabat");
+
+    // The laptop's next bundle is for the station, which takes it.
+    app.click("#export-bundle-usb").await;
+    app.wait_for("#export-result .saved").await;
+    let bundle = std::fs::read_dir(&stick)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wafira"))
+        .expect("the bundle on the stick");
+    let options = wafira_core::sync::ImportOptions { approve_new: true, ..Default::default() };
+    let report = station
+        .import_bundles_with(vec![("tiznit-1".into(), std::fs::read(&bundle).expect("read"))], options)
+        .expect("import at the station");
+    assert_eq!(report.totals.added.beneficiaries, 1, "{:?}", report.files[0].error);
     app.close().await;
 }

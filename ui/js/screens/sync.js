@@ -3,8 +3,10 @@
 // chosen in the system's Open dialog (a preview of what they bring, a
 // missing earlier bundle first, then confirm; a computer never seen is
 // approved from its refusal), every laptop with its last bundle, what is
-// missing, all in words, and clock warnings; this computer's keys and the computers it
-// sends bundles to; the backups kept before imports. A preview or an
+// missing, all in words, and clock warnings; this computer's keys (saved to a file for
+// the computers that send bundles here) and the computers it sends bundles
+// to (a key typed, or read from such a file, confirmed by a person); the
+// backups kept before imports. A preview or an
 // import shows its progress, bundle by bundle, and can be cancelled
 // between two bundles (progress.js).
 
@@ -31,6 +33,27 @@ export async function choosePaths(paths) {
   shown.querySelector('#import-chosen').innerHTML = chosen
     .map((p) => `<li><bdi dir="ltr">${esc(p.split(/[\\/]/).pop())}</bdi></li>`).join('');
   await shown.previewChosen();
+}
+
+/**
+ * Reads the key file at `path` (what "Lire la clé depuis un fichier" does
+ * with the Open dialog's answer; the end-to-end tests call it too) and
+ * fills the name and key for a person to check, then add: the core reads
+ * the file, refusing a secret key or a file of several keys.
+ */
+export async function chooseRecipientFile(path) {
+  if (!shown || !shown.isConnected) return;
+  const $ = (id) => shown.querySelector(`#${id}`);
+  $('trust-result').textContent = '';
+  try {
+    const file = await api.readRecipientFile(String(path));
+    $('trust-recipient').value = file.recipient;
+    if (file.name) $('trust-name').value = file.name;
+    $('trust-result').innerHTML = tHtml('sync.trust_file_read', { file: String(path).split(/[\\/]/).pop() });
+    ($('trust-name').value ? $('trust-add') : $('trust-name')).focus();
+  } catch (err) {
+    $('trust-result').textContent = errorText(err);
+  }
 }
 
 export async function render(main) {
@@ -71,9 +94,15 @@ export async function render(main) {
       <p class="muted" data-i18n="sync.keys_help"></p>
       <p><span data-i18n="sync.keys_recipient"></span> <code id="keys-recipient" dir="ltr"></code></p>
       <p><span data-i18n="sync.keys_fingerprint"></span> <code id="keys-fingerprint" dir="ltr"></code></p>
+      <div class="row">
+        <button type="button" id="keys-save" data-i18n="sync.keys_save"></button>
+      </div>
+      <p class="muted" data-i18n="sync.keys_save_help"></p>
+      <div id="keys-save-result" aria-live="polite"></div>
       <h3 data-i18n="sync.trust_title"></h3>
       <ul id="trusted" class="plain-list"></ul>
       <div class="row" id="trust-row">
+        <button type="button" id="trust-file" data-i18n="sync.trust_file"></button>
         <input id="trust-name" data-i18n-placeholder="sync.trust_name" aria-label="name">
         <input id="trust-recipient" dir="ltr" placeholder="age1…" aria-label="recipient">
         <button id="trust-add" data-i18n="sync.trust_add"></button>
@@ -126,6 +155,15 @@ export async function render(main) {
       }
     },
     describe: (out) => peopleHtml(out.records),
+  });
+  // This computer's public key, for the computers that send bundles here.
+  offerSave($('keys-save'), {
+    what: 'recipient',
+    ext: 'txt',
+    filter: 'sync.key_files',
+    out: $('keys-save-result'),
+    write: (path) => api.exportRecipient(path),
+    describe: (done) => tHtml('sync.key_saved', { name: done.device }),
   });
 
   const preview = async () => {
@@ -188,9 +226,29 @@ export async function render(main) {
       toast(errorText(err));
     }
   });
-  $('trust-add').addEventListener('click', async () => {
+  $('trust-file').addEventListener('click', async () => {
     try {
-      await api.trustRecipient($('trust-name').value, $('trust-recipient').value);
+      const drives = await api.removableDrives();
+      const picked = await api.openDialog({
+        title: t('sync.trust_file'),
+        multiple: false,
+        defaultPath: drives.length ? drives[0].path : null,
+      });
+      if (picked) await chooseRecipientFile(Array.isArray(picked) ? picked[0] : picked);
+    } catch (err) {
+      $('trust-result').textContent = errorText(err);
+    }
+  });
+  $('trust-add').addEventListener('click', async () => {
+    const name = $('trust-name').value.trim();
+    const recipient = $('trust-recipient').value.trim();
+    // A person confirms whom the bundles will be for, typed or read from a
+    // file; an empty name or key goes straight to the core, which says so.
+    // The name and key isolated: a Latin key keeps its order in Arabic.
+    const question = t('sync.trust_confirm', { name: `\u2068${name}\u2069`, recipient: `\u2066${recipient}\u2069` });
+    if (name && recipient && !window.confirm(question)) return;
+    try {
+      await api.trustRecipient(name, recipient);
       $('trust-name').value = '';
       $('trust-recipient').value = '';
       $('trust-result').textContent = t('sync.trust_done');
