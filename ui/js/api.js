@@ -149,5 +149,5 @@ export const auditList = (filter) => invoke('audit_list', { filter });
 export const auditFacets = () => invoke('audit_facets');
 /** {ok, entries, machines, first_broken: {machine, machine_name, seq, problem}|null, waiting: [..]}. */
 export const auditVerify = () => invoke('audit_verify');
-/** Writes the log as CSV to `path` (Save as, or the USB stick; without one, into reports/); gives {path, entries}. */
-export const auditExport = (path = null) => invoke('audit_export', { path });
+/** Writes the log as CSV to `path` (Save as, or the USB stick; without one, into reports/): the entries of `filter` (as auditList's, without its page), or all; gives {path, entries}. */
+export const auditExport = (path = null, filter = null) => invoke('audit_export', { path, filter });

@@ -33,10 +33,21 @@ pub enum AuditCmd {
     /// Check every chain held: {ok, entries, machines, first_broken,
     /// waiting}; exit status 1 when a link is broken.
     Verify,
-    /// Write the whole log as a CSV file (UTF-8 with a BOM).
+    /// Write the log as a CSV file (UTF-8 with a BOM): every entry, or
+    /// those of the filters given (as `list`'s).
     Export {
         #[arg(long)]
         out: PathBuf,
+        #[arg(long)]
+        machine: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        who: Option<String>,
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
     },
 }
 
@@ -58,6 +69,9 @@ pub fn audit(store: &mut Store, cmd: AuditCmd) -> Result<Option<Value>> {
                 }
             }
         }
-        AuditCmd::Export { out } => crate::json(store.audit_export_csv(&out)?),
+        AuditCmd::Export { out, machine, action, who, since, until } => {
+            let filter = AuditFilter { machine, action, who, since, until, limit: None, offset: None };
+            crate::json(store.audit_export_filtered(&out, &filter)?)
+        }
     }
 }

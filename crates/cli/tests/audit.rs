@@ -23,7 +23,7 @@ fn field() -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn the_log_lists_what_was_done_by_whom_and_each_command_signs_in() {
-    let (_dir, db) = field();
+    let (dir, db) = field();
     let list = ok_json(wafira(&db, &["audit", "list"], None));
     let entries = list.as_array().unwrap();
     let actions: Vec<&str> = entries.iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
@@ -37,6 +37,14 @@ fn the_log_lists_what_was_done_by_whom_and_each_command_signs_in() {
     let bad = wafira(&db, &["audit", "list", "--since", "yesterday"], None);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("since"));
+    // The export takes the same filters: the lines the list gave.
+    let csv = dir.path().join("updates.csv");
+    let done =
+        ok_json(wafira(&db, &["audit", "export", "--action", "person.update", "--out", csv.to_str().unwrap()], None));
+    assert_eq!(done["entries"], 1);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.lines().nth(1).unwrap().contains(",person.update,"), "{text}");
 }
 
 #[test]

@@ -1026,7 +1026,16 @@ impl Store {
     /// (UTF-8 with a BOM, owner-only; never over the database or a backup),
     /// then logs the export.
     pub fn audit_export_csv(&self, out: &Path) -> Result<AuditExport> {
+        self.audit_export_filtered(out, &AuditFilter::default())
+    }
+
+    /// [`Store::audit_export_csv`] of the entries `filter` selects (its
+    /// machine, account, action and days; every one, not a page of them):
+    /// the lines the Journal screen shows and counts. The export's own
+    /// entry names the filter.
+    pub fn audit_export_filtered(&self, out: &Path, filter: &AuditFilter) -> Result<AuditExport> {
         self.require(crate::access::Action::ManageAccounts)?;
+        let (cond, args) = filter.sql()?;
         crate::files::check_output(self.path(), out)?;
         let conn = self.conn();
         let names = machine_names(conn)?;
@@ -1046,8 +1055,8 @@ impl Store {
             "hash",
         ])
         .map_err(csv_err)?;
-        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit ORDER BY at, machine, seq"))?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit {cond} ORDER BY at, machine, seq"))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
             let machine: String = row.get(0)?;
@@ -1072,8 +1081,28 @@ impl Store {
         let bytes = w.into_inner().map_err(|e| Error::Report(format!("CSV audit: {e}")))?;
         crate::files::write_private(out, &bytes)?;
         let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        self.log(Note::new(Act::AuditExport, name).detail(format!("entries={n}")))?;
+        let given = [
+            ("machine", &filter.machine),
+            ("who", &filter.who),
+            ("action", &filter.action),
+            ("since", &filter.since),
+            ("until", &filter.until),
+        ];
+        let mut detail = format!("entries={n}");
+        for (k, v) in given {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                detail.push_str(&format!(" {k}={v}"));
+            }
+        }
+        self.log(Note::new(Act::AuditExport, name).detail(detail))?;
         Ok(AuditExport { path: out.to_path_buf(), entries: n, bytes: bytes.len() as u64 })
+    }
+
+    /// [`Store::audit_export_filtered`] with the filter as the window sends
+    /// it ({machine, who, action, since, until}, each optional).
+    pub fn audit_export_json(&self, out: &Path, filter: serde_json::Value) -> Result<AuditExport> {
+        let filter: AuditFilter = crate::validate::from_json(filter)?;
+        self.audit_export_filtered(out, &filter)
     }
 
     /// [`Store::audit_export_csv`] into `reports/` beside the database,

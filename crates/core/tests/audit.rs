@@ -399,6 +399,28 @@ fn the_log_is_exported_as_csv_for_its_owner_only_and_never_over_the_database() {
 }
 
 #[test]
+fn an_export_of_a_filter_holds_the_entries_the_list_shows_for_it() {
+    let (a, _) = busy_laptop("Portable A");
+    let dir = tempfile::tempdir().unwrap();
+    let filter = AuditFilter { action: Some("person.update".into()), ..AuditFilter::default() };
+    let listed = a.store.audit_list(&filter).unwrap();
+    assert_eq!(listed.total, 1);
+    let out = dir.path().join("updates.csv");
+    let done = a.store.audit_export_json(&out, json!({ "action": "person.update", "limit": 1 })).unwrap();
+    assert_eq!(done.entries, 1, "every entry of the filter, the page aside");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.lines().nth(1).unwrap().contains(",person.update,"), "{text}");
+    let export = own_trail(&a).pop().unwrap();
+    assert_eq!((export.action.as_str(), export.detail.as_str()), ("audit.export", "entries=1 action=person.update"));
+    // A filter the list refuses writes nothing.
+    let bad = dir.path().join("bad.csv");
+    let err = a.store.audit_export_json(&bad, json!({ "since": "2026-02-30" })).unwrap_err();
+    assert!(err.as_invalid().is_some_and(|i| i.has("since", "invalid_date")), "{err}");
+    assert!(!bad.exists());
+}
+
+#[test]
 fn accounts_and_settings_changed_are_logged_without_a_passphrase() {
     let mut a = machine("Portable A");
     a.store.put_account("Amal", wafira_core::access::Role::Coordinator, "une phrase assez longue").unwrap();

@@ -475,6 +475,10 @@ fn calls(action: Action) -> Vec<Call> {
             call("Store::audit_export_to_folder", &["audit_export"], Plain, |f| {
                 f.station.store.audit_export_to_folder().map(drop)
             }),
+            call("Store::audit_export_json (filtered)", &["audit_export"], Plain, |f| {
+                let out = f.out("audit.csv");
+                f.station.store.audit_export_json(&out, json!({ "action": "person.add" })).map(drop)
+            }),
         ],
     }
 }

@@ -27,13 +27,20 @@ pub fn audit_verify(state: State<'_, AppState>) -> Result<Verification> {
     with_store(&state, |s| s.audit_verify())
 }
 
-/// Writes the whole log as CSV to `path`, the file a person chose (the
-/// core refuses the database, its companions and backups; the window then
-/// offers to open it); without one, into `reports/`. Gives where.
+/// Writes the log as CSV to `path`, the file a person chose (the core
+/// refuses the database, its companions and backups; the window then
+/// offers to open it): the entries `filter` selects, as `audit_list`'s
+/// without its page, or all of them. Without a path, the whole log into
+/// `reports/`. Gives where.
 #[tauri::command]
-pub fn audit_export(state: State<'_, AppState>, files: State<'_, Files>, path: Option<PathBuf>) -> Result<AuditExport> {
+pub fn audit_export(
+    state: State<'_, AppState>,
+    files: State<'_, Files>,
+    path: Option<PathBuf>,
+    filter: Option<Value>,
+) -> Result<AuditExport> {
     let done = with_store(&state, |s| match &path {
-        Some(path) => s.audit_export_csv(path),
+        Some(path) => s.audit_export_json(path, filter.unwrap_or_else(|| Value::Object(Default::default()))),
         None => s.audit_export_to_folder(),
     })?;
     files.remember(&done.path);

@@ -1,7 +1,8 @@
 // The Audit log screen: who did what, when, on which computer, newest
 // first, filtered by computer, account, action and days; whether every
-// chain of entries is intact, said in plain words; the log exported as
-// CSV through Save as (or on the USB stick in one click). The core checks
+// chain of entries is intact, said in plain words; the entries the filters
+// select (all of them, not the page shown) exported as CSV through Save as
+// (or on the USB stick in one click). The core checks
 // the chains and the role (manager); this screen only shows its answers.
 
 import * as api from '../api.js';
@@ -96,7 +97,7 @@ export async function render(main) {
     ext: 'csv',
     filter: 'audit.csv_files',
     out: $('audit-export-result'),
-    write: (path) => api.auditExport(path),
+    write: (path) => api.auditExport(path, filterQuery()),
     describe: (done) => esc(tn('audit.exported', done.entries)),
   });
   await Promise.all([verify(view), load(view)]);
@@ -145,10 +146,16 @@ function rowHtml(e) {
   </tr>`;
 }
 
+/** The filters chosen, those left empty omitted. */
+function filterQuery() {
+  const query = { ...filter };
+  for (const k of Object.keys(query)) if (query[k] === '') delete query[k];
+  return query;
+}
+
 async function load(view) {
   const $ = (id) => view.querySelector(`#${id}`);
-  const query = { ...filter, limit: shown };
-  for (const k of Object.keys(query)) if (query[k] === '') delete query[k];
+  const query = { ...filterQuery(), limit: shown };
   let page;
   try {
     page = await api.auditList(query);
