@@ -2,6 +2,7 @@
 //! driven over WebDriver through tauri-driver and WebKitWebDriver. Each test
 //! has its own temporary database, handed to the app through `WAFIRA_DB`.
 
+mod audit;
 mod cleanup;
 mod corrections;
 mod dates;
