@@ -2,31 +2,45 @@
 //! JSON out. `verify` prints what it found and exits 1 when a link is
 //! broken, so that a script can stop on it.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::Value;
 use std::path::PathBuf;
 use wafira_core::audit::AuditFilter;
 use wafira_core::{Error, Result, Store};
 
+/// The filters `list` and `export` share.
+#[derive(Args)]
+pub struct Filters {
+    /// A machine's id (as `wafira info` or `wafira devices` show it).
+    #[arg(long)]
+    machine: Option<String>,
+    /// An action code, e.g. person.update, bundle.import, print.profile.
+    #[arg(long)]
+    action: Option<String>,
+    /// The account that did it.
+    #[arg(long)]
+    who: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC), included.
+    #[arg(long)]
+    since: Option<String>,
+    /// To this day (YYYY-MM-DD, UTC), included.
+    #[arg(long)]
+    until: Option<String>,
+}
+
+impl Filters {
+    fn with_limit(self, limit: Option<usize>) -> AuditFilter {
+        let Filters { machine, action, who, since, until } = self;
+        AuditFilter { machine, action, who, since, until, limit, offset: None }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum AuditCmd {
     /// The entries, newest first, as a JSON array.
     List {
-        /// A machine's id (as `wafira info` or `wafira devices` show it).
-        #[arg(long)]
-        machine: Option<String>,
-        /// An action code, e.g. person.update, bundle.import, print.profile.
-        #[arg(long)]
-        action: Option<String>,
-        /// The account that did it.
-        #[arg(long)]
-        who: Option<String>,
-        /// From this day (YYYY-MM-DD, UTC), included.
-        #[arg(long)]
-        since: Option<String>,
-        /// To this day (YYYY-MM-DD, UTC), included.
-        #[arg(long)]
-        until: Option<String>,
+        #[command(flatten)]
+        filters: Filters,
         #[arg(long)]
         limit: Option<usize>,
     },
@@ -38,25 +52,14 @@ pub enum AuditCmd {
     Export {
         #[arg(long)]
         out: PathBuf,
-        #[arg(long)]
-        machine: Option<String>,
-        #[arg(long)]
-        action: Option<String>,
-        #[arg(long)]
-        who: Option<String>,
-        #[arg(long)]
-        since: Option<String>,
-        #[arg(long)]
-        until: Option<String>,
+        #[command(flatten)]
+        filters: Filters,
     },
 }
 
 pub fn audit(store: &mut Store, cmd: AuditCmd) -> Result<Option<Value>> {
     match cmd {
-        AuditCmd::List { machine, action, who, since, until, limit } => {
-            let filter = AuditFilter { machine, action, who, since, until, limit, offset: None };
-            crate::json(store.audit_list(&filter)?.entries)
-        }
+        AuditCmd::List { filters, limit } => crate::json(store.audit_list(&filters.with_limit(limit))?.entries),
         AuditCmd::Verify => {
             let v = store.audit_verify()?;
             match &v.first_broken {
@@ -69,9 +72,6 @@ pub fn audit(store: &mut Store, cmd: AuditCmd) -> Result<Option<Value>> {
                 }
             }
         }
-        AuditCmd::Export { out, machine, action, who, since, until } => {
-            let filter = AuditFilter { machine, action, who, since, until, limit: None, offset: None };
-            crate::json(store.audit_export_filtered(&out, &filter)?)
-        }
+        AuditCmd::Export { out, filters } => crate::json(store.audit_export_filtered(&out, &filters.with_limit(None))?),
     }
 }
