@@ -225,7 +225,8 @@ fn filters_are_printed_on_the_cover_and_change_the_figures() {
 #[test]
 fn two_prints_of_different_data_carry_different_fingerprints() {
     let mut p = programme();
-    let footer = |text: &str| text.lines().find_map(|l| l.split("code de contrôle ").nth(1)).unwrap().trim().to_string();
+    let footer =
+        |text: &str| text.lines().find_map(|l| l.split("code de contrôle ").nth(1)).unwrap().trim().to_string();
     let first = footer(&text_of(&print(&p, json!({"kind": "summary"}), "1.pdf")));
     let again = footer(&text_of(&print(&p, json!({"kind": "summary"}), "2.pdf")));
     assert_eq!(first.get(..8), again.get(..8));
