@@ -8,10 +8,10 @@
 //! The stick is a folder handed to the app as `WAFIRA_REMOVABLE_DRIVES`
 //! (WebDriver cannot drive the system's dialogs), as in files.rs.
 
-use crate::fixtures::{language, open_profile};
-use crate::harness::{open_store, App, Launch, ACCOUNT};
+use crate::fixtures::{language, open_profile, stick_env};
+use crate::harness::{open_store, App, ACCOUNT};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use uuid::Uuid;
 use wafira_core::access::{Actor, Role};
 use wafira_core::sync::ImportOptions;
@@ -19,16 +19,6 @@ use wafira_core::sync::ImportOptions;
 fn person(first: &str, last: &str, cin: &str) -> serde_json::Value {
     json!({ "first_name": first, "last_name": last, "sex": "F", "birth_date": "1990-03-14",
             "region": "04", "cin": cin, "consent": true })
-}
-
-fn stick_env(stick: &Path) -> Launch {
-    Launch {
-        args: Vec::new(),
-        env: vec![
-            ("WAFIRA_REMOVABLE_DRIVES".into(), stick.display().to_string()),
-            ("WAFIRA_NO_OPEN".into(), "1".into()),
-        ],
-    }
 }
 
 /// Rows of the Journal's table now.

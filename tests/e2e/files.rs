@@ -11,6 +11,7 @@
 //! the Sync screen's `choosePaths`, the function its Open button calls with
 //! the dialog's answer.
 
+use crate::fixtures::stick_env;
 use crate::harness::{open_store, App, Launch};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -27,16 +28,6 @@ fn laptop(dir: &Path) -> Store {
 fn person(first: &str, cin: &str) -> serde_json::Value {
     json!({ "first_name": first, "last_name": "El Idrissi", "sex": "F", "birth_date": "1990-03-14",
             "region": "04", "cin": cin, "consent": true })
-}
-
-fn stick_env(stick: &Path) -> Launch {
-    Launch {
-        args: Vec::new(),
-        env: vec![
-            ("WAFIRA_REMOVABLE_DRIVES".into(), stick.display().to_string()),
-            ("WAFIRA_NO_OPEN".into(), "1".into()),
-        ],
-    }
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -2,7 +2,7 @@
 //! today, a prepared database with people in it, and small steps in the
 //! window (the language, a profile, a script's answer).
 
-use crate::harness::App;
+use crate::harness::{App, Launch};
 use serde_json::{json, Value};
 use std::path::Path;
 use uuid::Uuid;
@@ -58,4 +58,17 @@ pub async fn language(app: &App, lang: &str) {
 pub async fn open_profile(app: &App, id: Uuid) {
     app.go(&format!("#/profile/{id}")).await;
     app.wait_for(&format!("section.profile[data-id='{id}']")).await;
+}
+
+/// A launch with `stick` as the one USB stick plugged in (the one-click
+/// "Enregistrer sur la clé USB" saves there) and "Ouvrir" kept from
+/// opening another program.
+pub fn stick_env(stick: &Path) -> Launch {
+    Launch {
+        args: Vec::new(),
+        env: vec![
+            ("WAFIRA_REMOVABLE_DRIVES".into(), stick.display().to_string()),
+            ("WAFIRA_NO_OPEN".into(), "1".into()),
+        ],
+    }
 }

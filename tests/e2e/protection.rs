@@ -3,7 +3,7 @@
 //! confirmation of a laptop it has never seen, and the station's key given
 //! to a laptop in a file (never its secret), confirmed by a person.
 
-use crate::harness::{open_store, App, Launch, ACCOUNT, PASSPHRASE};
+use crate::harness::{open_store, App, ACCOUNT, PASSPHRASE};
 use serde_json::json;
 use std::time::Duration;
 
@@ -260,13 +260,7 @@ async fn a_laptop_saves_its_key_and_trusts_the_stations_from_its_file_once_a_per
     let mut other = wafira_core::Store::open_with_key(files.path().join("tanger.sqlite"), &key).expect("another");
     other.init_device("Station Tanger", "Hafsa").expect("init another");
     let other_key = other.keys().expect("keys").recipient;
-    let launch = Launch {
-        args: Vec::new(),
-        env: vec![
-            ("WAFIRA_REMOVABLE_DRIVES".into(), stick.display().to_string()),
-            ("WAFIRA_NO_OPEN".into(), "1".into()),
-        ],
-    };
+    let launch = crate::fixtures::stick_env(&stick);
     let app = App::launch_opts(launch, |db| {
         let mut store = open_store(db);
         store.init_device("Portable Tiznit", "Samira Test").expect("init");
