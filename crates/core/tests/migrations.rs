@@ -74,3 +74,45 @@ fn a_version_1_database_is_migrated_and_sends_everything_once() {
     let manifest = read_manifest(&bytes);
     assert_eq!(manifest.changes, 3);
 }
+
+#[test]
+fn a_version_7_database_keeps_every_change_as_it_was_in_the_compact_log() {
+    let mut a = machine("Portable A");
+    let fatima = a.register(json!({}));
+    let aicha = a.register(json!({ "first_name": "Aïcha", "cin": "K123456" }));
+    a.visit(fatima, "2025-01-10");
+    a.visit(aicha, "2025-02-11");
+    a.edit(fatima, json!({ "cohort": "2024-A" }));
+    let before = a.state();
+    let log = |m: &Machine| dump(&m.path).split("## ").find(|t| t.starts_with("change\n")).unwrap_or("").to_string();
+    let before_log = log(&a);
+    assert!(before_log.lines().count() > 5, "{before_log}");
+    let kept_in_rows = |m: &Machine| -> i64 {
+        conn(&m.path).query_row("SELECT count(*) FROM change_log WHERE fields IS NULL", [], |r| r.get(0)).unwrap()
+    };
+    // Aïcha and both visits are as created: their content is in their rows
+    // only; Fatima was edited, so her create's content is back in the log.
+    assert_eq!(kept_in_rows(&a), 3);
+    let Machine { store, path, _dir } = a;
+    drop(store);
+    as_version_7(&conn(&path));
+    assert!(
+        conn(&path).query_row("SELECT count(*) FROM change WHERE fields IS NULL", [], |r| r.get::<_, i64>(0)).unwrap()
+            == 0
+    );
+    let store = wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), schema::current_version());
+    let mut m = Machine { store, path, _dir };
+    assert_eq!(m.state(), before, "the same log and records, as text");
+    assert_eq!(log(&m), before_log);
+    assert_eq!(kept_in_rows(&m), 3);
+    // And it goes on: an edit puts Aïcha's content back in the log first.
+    m.edit(aicha, json!({ "cohort": "2025-B" }));
+    assert_eq!(kept_in_rows(&m), 2);
+    let first: String = conn(&m.path)
+        .query_row("SELECT fields FROM change_log WHERE record_id = ?1 AND op = 'create'", [aicha.to_string()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(first.contains("K123456") && !first.contains("2025-B"), "{first}");
+}

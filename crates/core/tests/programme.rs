@@ -216,6 +216,7 @@ fn an_erasure_scrubs_what_her_igas_seasons_and_referrals_say_of_her() {
 /// milestones naming none.
 fn as_version_5(path: &std::path::Path) {
     let conn = conn(path);
+    as_version_7(&conn);
     conn.execute_batch(
         "DELETE FROM change WHERE entity = 'iga';
          UPDATE change SET fields = json_remove(fields, '$.iga_id') WHERE entity = 'milestone';

@@ -132,15 +132,16 @@ fn yearly_and_sex_targets_travel_and_an_older_versions_targets_land_as_end_of_pr
 
 /// The same file as version 6 left it: targets without year or sex.
 fn as_version_6(path: &std::path::Path) {
-    conn(path)
-        .execute_batch(
-            "DROP INDEX target_key;
+    let conn = conn(path);
+    as_version_7(&conn);
+    conn.execute_batch(
+        "DROP INDEX target_key;
              ALTER TABLE target DROP COLUMN year;
              ALTER TABLE target DROP COLUMN sex;
              CREATE INDEX target_indicator ON target(indicator, region);
              PRAGMA user_version = 6;",
-        )
-        .unwrap();
+    )
+    .unwrap();
 }
 
 #[test]

@@ -991,7 +991,7 @@ fn data_status(store: &Store) -> Result<DataStatus> {
         )?,
         targets: count(conn, "SELECT count(*) FROM target WHERE archived_at IS NULL")?,
     };
-    let last_stamp: Option<String> = conn.query_row("SELECT max(hlc) FROM change", [], |r| r.get(0))?;
+    let last_stamp = crate::store::log::last_stamp(conn)?;
     Ok(DataStatus { devices, open_conflicts, open_duplicates, records, last_stamp: last_stamp.unwrap_or_default() })
 }
 

@@ -214,14 +214,60 @@ pub struct ChangeRow<'a> {
     pub coordinator: &'a str,
 }
 
+/// The log's table (schema V8): devices by number, the stamp in its parts;
+/// the `change` view gives the rows back as text.
 const INSERT_CHANGE: &str =
-    "INSERT INTO change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "INSERT INTO change_log (device, seq, hlc_ms, hlc_n, hlc_node, entity, record_id, op, fields, old, base, at,
+         coordinator, rcv)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 /// The receipt number the next change this database takes in gets: one
-/// more than any so far (read through `rcv`'s unique index).
+/// more than any so far (`rcv` is the log's key).
 pub fn next_rcv(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.prepare_cached("SELECT coalesce(max(rcv), 0) + 1 FROM change")?.query_row([], |r| r.get(0))?)
+    Ok(tx.prepare_cached("SELECT coalesce(max(rcv), 0) + 1 FROM change_log")?.query_row([], |r| r.get(0))?)
+}
+
+/// The log's number for a device identity (a change's writer or its
+/// stamp's node), given one the first time it is named.
+fn device_number(tx: &Transaction<'_>, id: Uuid) -> Result<i64> {
+    let text = id.to_string();
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT no FROM device_no WHERE id = ?1")?
+        .query_row(params![text], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(no) => Ok(no),
+        None => {
+            tx.prepare_cached("INSERT INTO device_no (id) VALUES (?1)")?.execute(params![text])?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+/// The greatest clock stamp in the log, read through the stamp's index
+/// (the view's text stamp has none).
+pub fn last_stamp(conn: &rusqlite::Connection) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "WITH top AS (SELECT hlc_ms, hlc_n FROM change_log ORDER BY hlc_ms DESC, hlc_n DESC LIMIT 1)
+             SELECT max(printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')))
+             FROM top JOIN change_log c ON c.hlc_ms = top.hlc_ms AND c.hlc_n = top.hlc_n
+             JOIN device_no n ON n.no = c.hlc_node",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Puts every create's content back into the log (schema V8 keeps it in
+/// the record's row while the row still holds it): for a change that
+/// rewrites or rebuilds record tables by hand, as a migration or a test
+/// that makes an old database may.
+pub fn keep_all_content(conn: &rusqlite::Connection) -> Result<()> {
+    conn.execute(
+        "UPDATE change_log SET fields = (SELECT v.fields FROM change v WHERE v.rcv = change_log.rcv)
+         WHERE fields IS NULL",
+        [],
+    )?;
+    Ok(())
 }
 
 /// Appends a change made here; gives false when the log had it already
@@ -243,23 +289,34 @@ pub fn insert_change(tx: &Transaction<'_>, c: &Change) -> Result<bool> {
         coordinator: &c.coordinator,
     };
     let rcv = next_rcv(tx)?;
-    let mut stmt = tx.prepare_cached(&format!("{INSERT_CHANGE} ON CONFLICT (device_id, seq) DO NOTHING"))?;
-    Ok(execute_change(&mut stmt, &row, rcv)? == 1)
+    let device = device_number(tx, c.device_id)?;
+    let node = device_number(tx, c.hlc.device)?;
+    let mut stmt = tx.prepare_cached(&format!("{INSERT_CHANGE} ON CONFLICT (device, seq) DO NOTHING"))?;
+    Ok(execute_change(&mut stmt, &row, (device, node), rcv)? == 1)
 }
 
 /// Appends a change the log is known not to hold (an import checked), as
 /// received `rcv`-th: a plain insert, which SQLite makes without a
 /// statement journal.
 pub fn append_change(tx: &Transaction<'_>, row: &ChangeRow<'_>, rcv: i64) -> Result<()> {
-    execute_change(&mut tx.prepare_cached(INSERT_CHANGE)?, row, rcv)?;
+    let numbers = (device_number(tx, row.device_id)?, device_number(tx, row.hlc.device)?);
+    execute_change(&mut tx.prepare_cached(INSERT_CHANGE)?, row, numbers, rcv)?;
     Ok(())
 }
 
-fn execute_change(stmt: &mut rusqlite::CachedStatement<'_>, c: &ChangeRow<'_>, rcv: i64) -> Result<usize> {
+/// `numbers`: the log's numbers of the change's device and of its stamp's.
+fn execute_change(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    c: &ChangeRow<'_>,
+    (device, node): (i64, i64),
+    rcv: i64,
+) -> Result<usize> {
     Ok(stmt.execute(params![
-        c.device_id.to_string(),
+        device,
         c.seq,
-        c.hlc.to_string(),
+        c.hlc.millis,
+        c.hlc.counter,
+        node,
         c.entity.as_str(),
         c.record_id.to_string(),
         c.op.as_str(),

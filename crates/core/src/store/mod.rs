@@ -774,7 +774,7 @@ fn check_ours(path: &Path) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|_| not_ours())?;
     let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_ours())?;
     let has_change_log: bool = conn
-        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change'", [], |_| Ok(true))
+        .query_row("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = 'change'", [], |_| Ok(true))
         .optional()
         .map_err(|_| not_ours())?
         .unwrap_or(false);
@@ -787,7 +787,9 @@ fn check_ours(path: &Path) -> Result<()> {
 /// The number of `device`'s last change here.
 fn last_seq_of(conn: &Connection, device: Uuid) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+        .prepare_cached(
+            "SELECT coalesce(max(seq), 0) FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1)",
+        )?
         .query_row(params![device.to_string()], |r| r.get(0))?)
 }
 

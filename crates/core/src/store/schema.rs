@@ -2,9 +2,10 @@
 //! `user_version`; a migration is never edited once released, only
 //! followed by another.
 //!
-//! The `change` table is the truth: every write appends to it, and the
-//! record tables (`beneficiary`, `visit`, `milestone`) are what the log
-//! folds to, kept for querying. Each record row keeps its canonical JSON
+//! The change log (`change_log`, read through the `change` view, V8) is
+//! the truth: every write appends to it, and the record tables
+//! (`beneficiary`, `visit`, `milestone`…) are what the log folds to, kept
+//! for querying. Each record row keeps its canonical JSON
 //! (`doc`) and the clock stamp of every field (`clocks`).
 
 use rusqlite_migration::{Migrations, M};
@@ -449,13 +450,379 @@ DROP INDEX target_indicator;
 CREATE INDEX target_key ON target(indicator, region, year, sex);
 "#;
 
+/// A compact change log (issue 12: the database took 1.8 KB per record,
+/// each record's content stored twice and every change naming its device
+/// and clock stamp in 36 to 55 characters, in the table and its indexes).
+///
+/// - `change_log` holds the changes; `change` becomes a view giving them as
+///   before (same columns and text), so every reader is unchanged.
+/// - `device_no`: a small number for each device identity the log names (a
+///   change's writer, its stamp's node); the log keeps numbers, its stamp
+///   as (`hlc_ms`, `hlc_n`, `hlc_node`), which the view writes back in the
+///   stamp's one text form (`Hlc`'s `Display`, the only one `FromStr`
+///   reads, so every stored stamp round-trips).
+/// - `rcv` is the row's key: no separate index for the order received.
+/// - Content once: a create's `fields` is NULL while its record's row
+///   still holds exactly that content (`doc` less its `id`, compared as
+///   text when the row is written), and the view reads it there. Triggers
+///   keep that true whatever writes a record table: before a row's `doc`
+///   changes or the row is deleted, the create's content goes back into
+///   the log, from the row as it was. A migration that rebuilds a record
+///   table (a DROP fires no trigger) must first put it back:
+///   `UPDATE change_log SET fields = (SELECT fields FROM change v WHERE
+///   v.rcv = change_log.rcv) WHERE fields IS NULL` (`log::keep_all_content`).
+/// - A change's device must still be a known device (the foreign key the
+///   old table had), checked by a trigger.
+const V8: &str = r#"
+CREATE TABLE device_no (
+    no INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE
+);
+INSERT OR IGNORE INTO device_no (id) SELECT device_id FROM change ORDER BY rcv;
+INSERT OR IGNORE INTO device_no (id)
+    SELECT substr(hlc, 24, 8) || '-' || substr(hlc, 32, 4) || '-' || substr(hlc, 36, 4) || '-'
+           || substr(hlc, 40, 4) || '-' || substr(hlc, 44, 12)
+    FROM change ORDER BY rcv;
+
+CREATE TABLE change_log (
+    rcv         INTEGER PRIMARY KEY CHECK (rcv > 0),       -- order received here
+    device      INTEGER NOT NULL REFERENCES device_no(no),
+    seq         INTEGER NOT NULL CHECK (seq > 0),
+    hlc_ms      INTEGER NOT NULL,
+    hlc_n       INTEGER NOT NULL,
+    hlc_node    INTEGER NOT NULL REFERENCES device_no(no),
+    entity      TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'archive')),
+    fields      TEXT CHECK (fields IS NOT NULL OR op = 'create'), -- NULL: in its record's doc
+    old         TEXT NOT NULL DEFAULT '{}',
+    base        TEXT NOT NULL DEFAULT '{}',
+    at          TEXT NOT NULL,
+    coordinator TEXT NOT NULL
+);
+INSERT INTO change_log (rcv, device, seq, hlc_ms, hlc_n, hlc_node, entity, record_id, op, fields, old, base, at, coordinator)
+    SELECT rcv, (SELECT no FROM device_no WHERE id = device_id), seq,
+           CAST(substr(hlc, 1, 15) AS INTEGER), CAST(substr(hlc, 17, 6) AS INTEGER),
+           (SELECT no FROM device_no WHERE id = substr(hlc, 24, 8) || '-' || substr(hlc, 32, 4) || '-'
+               || substr(hlc, 36, 4) || '-' || substr(hlc, 40, 4) || '-' || substr(hlc, 44, 12)),
+           entity, record_id, op, fields, old, base, at, coordinator
+    FROM change;
+DROP TABLE change;
+CREATE UNIQUE INDEX change_number ON change_log(device, seq);
+CREATE UNIQUE INDEX change_stamp ON change_log(hlc_ms, hlc_n, hlc_node);
+CREATE INDEX change_record ON change_log(entity, record_id);
+
+CREATE VIEW change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv) AS
+    SELECT d.id, c.seq, printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')),
+           c.entity, c.record_id, c.op,
+           coalesce(c.fields, CASE c.entity
+            WHEN 'beneficiary' THEN (SELECT json_remove(doc, '$.id') FROM beneficiary WHERE id = c.record_id)
+            WHEN 'visit' THEN (SELECT json_remove(doc, '$.id') FROM visit WHERE id = c.record_id)
+            WHEN 'milestone' THEN (SELECT json_remove(doc, '$.id') FROM milestone WHERE id = c.record_id)
+            WHEN 'target' THEN (SELECT json_remove(doc, '$.id') FROM target WHERE id = c.record_id)
+            WHEN 'resolution' THEN (SELECT json_remove(doc, '$.id') FROM resolution WHERE id = c.record_id)
+            WHEN 'merge' THEN (SELECT json_remove(doc, '$.id') FROM merge WHERE id = c.record_id)
+            WHEN 'erasure' THEN (SELECT json_remove(doc, '$.id') FROM erasure WHERE id = c.record_id)
+            WHEN 'iga' THEN (SELECT json_remove(doc, '$.id') FROM iga WHERE id = c.record_id)
+            WHEN 'iga_followup' THEN (SELECT json_remove(doc, '$.id') FROM iga_followup WHERE id = c.record_id)
+            WHEN 'season' THEN (SELECT json_remove(doc, '$.id') FROM season WHERE id = c.record_id)
+            WHEN 'referral' THEN (SELECT json_remove(doc, '$.id') FROM referral WHERE id = c.record_id)
+            WHEN 'partner' THEN (SELECT json_remove(doc, '$.id') FROM partner WHERE id = c.record_id)
+            WHEN 'session' THEN (SELECT json_remove(doc, '$.id') FROM session WHERE id = c.record_id)
+            WHEN 'attendance' THEN (SELECT json_remove(doc, '$.id') FROM attendance WHERE id = c.record_id)
+           END),
+           c.old, c.base, c.at, c.coordinator, c.rcv
+    FROM change_log c LEFT JOIN device_no d ON d.no = c.device LEFT JOIN device_no n ON n.no = c.hlc_node;
+
+CREATE TRIGGER change_log_device BEFORE INSERT ON change_log
+    WHEN NOT EXISTS (SELECT 1 FROM device_no n JOIN device d ON d.id = n.id WHERE n.no = NEW.device)
+BEGIN
+    SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: a change of an unknown device');
+END;
+
+CREATE TRIGGER beneficiary_content_once AFTER INSERT ON beneficiary BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'beneficiary' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER beneficiary_content_again AFTER UPDATE OF doc ON beneficiary BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'beneficiary' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER beneficiary_content_kept BEFORE UPDATE OF id, doc ON beneficiary BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'beneficiary' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER beneficiary_content_kept_deleted BEFORE DELETE ON beneficiary BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'beneficiary' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'beneficiary' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM beneficiary WHERE id = change_log.record_id);
+CREATE TRIGGER visit_content_once AFTER INSERT ON visit BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'visit' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER visit_content_again AFTER UPDATE OF doc ON visit BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'visit' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER visit_content_kept BEFORE UPDATE OF id, doc ON visit BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'visit' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER visit_content_kept_deleted BEFORE DELETE ON visit BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'visit' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'visit' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM visit WHERE id = change_log.record_id);
+CREATE TRIGGER milestone_content_once AFTER INSERT ON milestone BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'milestone' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER milestone_content_again AFTER UPDATE OF doc ON milestone BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'milestone' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER milestone_content_kept BEFORE UPDATE OF id, doc ON milestone BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'milestone' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER milestone_content_kept_deleted BEFORE DELETE ON milestone BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'milestone' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'milestone' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM milestone WHERE id = change_log.record_id);
+CREATE TRIGGER target_content_once AFTER INSERT ON target BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'target' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER target_content_again AFTER UPDATE OF doc ON target BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'target' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER target_content_kept BEFORE UPDATE OF id, doc ON target BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'target' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER target_content_kept_deleted BEFORE DELETE ON target BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'target' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'target' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM target WHERE id = change_log.record_id);
+CREATE TRIGGER resolution_content_once AFTER INSERT ON resolution BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'resolution' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER resolution_content_again AFTER UPDATE OF doc ON resolution BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'resolution' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER resolution_content_kept BEFORE UPDATE OF id, doc ON resolution BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'resolution' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER resolution_content_kept_deleted BEFORE DELETE ON resolution BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'resolution' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'resolution' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM resolution WHERE id = change_log.record_id);
+CREATE TRIGGER merge_content_once AFTER INSERT ON merge BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'merge' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER merge_content_again AFTER UPDATE OF doc ON merge BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'merge' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER merge_content_kept BEFORE UPDATE OF id, doc ON merge BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'merge' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER merge_content_kept_deleted BEFORE DELETE ON merge BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'merge' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'merge' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM merge WHERE id = change_log.record_id);
+CREATE TRIGGER erasure_content_once AFTER INSERT ON erasure BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'erasure' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER erasure_content_again AFTER UPDATE OF doc ON erasure BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'erasure' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER erasure_content_kept BEFORE UPDATE OF id, doc ON erasure BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'erasure' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER erasure_content_kept_deleted BEFORE DELETE ON erasure BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'erasure' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'erasure' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM erasure WHERE id = change_log.record_id);
+CREATE TRIGGER iga_content_once AFTER INSERT ON iga BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'iga' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER iga_content_again AFTER UPDATE OF doc ON iga BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'iga' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER iga_content_kept BEFORE UPDATE OF id, doc ON iga BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'iga' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER iga_content_kept_deleted BEFORE DELETE ON iga BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'iga' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'iga' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM iga WHERE id = change_log.record_id);
+CREATE TRIGGER iga_followup_content_once AFTER INSERT ON iga_followup BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'iga_followup' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER iga_followup_content_again AFTER UPDATE OF doc ON iga_followup BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'iga_followup' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER iga_followup_content_kept BEFORE UPDATE OF id, doc ON iga_followup BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'iga_followup' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER iga_followup_content_kept_deleted BEFORE DELETE ON iga_followup BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'iga_followup' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'iga_followup' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM iga_followup WHERE id = change_log.record_id);
+CREATE TRIGGER season_content_once AFTER INSERT ON season BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'season' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER season_content_again AFTER UPDATE OF doc ON season BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'season' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER season_content_kept BEFORE UPDATE OF id, doc ON season BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'season' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER season_content_kept_deleted BEFORE DELETE ON season BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'season' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'season' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM season WHERE id = change_log.record_id);
+CREATE TRIGGER referral_content_once AFTER INSERT ON referral BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'referral' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER referral_content_again AFTER UPDATE OF doc ON referral BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'referral' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER referral_content_kept BEFORE UPDATE OF id, doc ON referral BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'referral' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER referral_content_kept_deleted BEFORE DELETE ON referral BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'referral' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'referral' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM referral WHERE id = change_log.record_id);
+CREATE TRIGGER partner_content_once AFTER INSERT ON partner BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'partner' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER partner_content_again AFTER UPDATE OF doc ON partner BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'partner' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER partner_content_kept BEFORE UPDATE OF id, doc ON partner BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'partner' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER partner_content_kept_deleted BEFORE DELETE ON partner BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'partner' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'partner' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM partner WHERE id = change_log.record_id);
+CREATE TRIGGER session_content_once AFTER INSERT ON session BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'session' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER session_content_again AFTER UPDATE OF doc ON session BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'session' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER session_content_kept BEFORE UPDATE OF id, doc ON session BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'session' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER session_content_kept_deleted BEFORE DELETE ON session BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'session' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'session' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM session WHERE id = change_log.record_id);
+CREATE TRIGGER attendance_content_once AFTER INSERT ON attendance BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'attendance' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER attendance_content_again AFTER UPDATE OF doc ON attendance BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = 'attendance' AND record_id = NEW.id AND op = 'create' AND fields = json_remove(NEW.doc, '$.id');
+END;
+CREATE TRIGGER attendance_content_kept BEFORE UPDATE OF id, doc ON attendance BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'attendance' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER attendance_content_kept_deleted BEFORE DELETE ON attendance BEGIN
+    UPDATE change_log SET fields = json_remove(OLD.doc, '$.id')
+     WHERE entity = 'attendance' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = 'attendance' AND op = 'create'
+   AND fields = (SELECT json_remove(doc, '$.id') FROM attendance WHERE id = change_log.record_id);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8)])
+}
+
+/// The version of the records' content that bundles carry (their
+/// `schema_version`): the last migration that changed what a record may
+/// hold. V8 changed only how the log is stored, so a station still at V7
+/// reads the bundles of a laptop at V8, and the other way round.
+pub fn content_version() -> i64 {
+    7
 }
 
 /// The schema version this program writes.
 pub fn current_version() -> i64 {
-    7
+    8
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ impl Writer<'_> {
         crate::erasure::scrub_outgoing(&self.tx, entity, record_id, &mut fields, &mut old)?;
         let seq: i64 = self
             .tx
-            .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM change WHERE device_id = ?1")?
+            .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1)")?
             .query_row(params![self.device.id.to_string()], |r| r.get(0))?;
         let hlc = self.tick()?;
         let change = Change {

@@ -754,7 +754,7 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], bool)> {
     if manifest.format != FORMAT {
         return refuse(Refusal::UnknownFormat(manifest.format.to_string()));
     }
-    let known = schema::current_version();
+    let known = schema::content_version();
     if manifest.schema_version < 1 || manifest.schema_version > known {
         let version = manifest.app_version.as_deref().filter(|v| is_version(v)).map(str::to_string);
         return refuse(Refusal::UnknownSchema { found: manifest.schema_version, known, version });

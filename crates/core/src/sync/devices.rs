@@ -125,7 +125,7 @@ const CHANGES_OF: &str = "SELECT count(*), coalesce(max(seq), 0),
         count(DISTINCT CASE WHEN op = 'create' AND entity = 'visit' THEN record_id END),
         count(DISTINCT CASE WHEN op = 'create' AND entity = 'milestone' THEN record_id END),
         count(DISTINCT CASE WHEN op = 'create' AND entity = 'target' THEN record_id END)
-    FROM change WHERE device_id = ?1";
+    FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1)";
 
 fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me: &str) -> Result<DeviceStatus> {
     let (changes, last_seq, recorded): (i64, i64, Counts) =
@@ -135,18 +135,21 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
             Ok((r.get(0)?, r.get(1)?, recorded))
         })?;
     let last_change_at: Option<String> = conn
-        .prepare_cached("SELECT at FROM change WHERE device_id = ?1 AND seq = ?2")?
+        .prepare_cached(
+            "SELECT at FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1) AND seq = ?2",
+        )?
         .query_row(params![id, last_seq], |r| r.get(0))
         .optional()?;
     let mut missing_changes = Vec::new();
     let first: Option<i64> = conn
-        .prepare_cached("SELECT min(seq) FROM change WHERE device_id = ?1")?
+        .prepare_cached("SELECT min(seq) FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1)")?
         .query_row(params![id], |r| r.get(0))?;
     if let Some(first) = first.filter(|f| *f > 1) {
         missing_changes.push(Gap { from: 1, to: first - 1 });
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT seq + 1, next - 1 FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM change WHERE device_id = ?1)
+        "SELECT seq + 1, next - 1 FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM change_log
+                    WHERE device = (SELECT no FROM device_no WHERE id = ?1))
          WHERE next > seq + 1",
     )?;
     for gap in stmt.query_map(params![id], |r| Ok(Gap { from: r.get(0)?, to: r.get(1)? }))? {
@@ -155,9 +158,15 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
     let bundles = bundles_of(conn, id)?;
     let last = bundles.iter().max_by(|a, b| a.0.cmp(&b.0).then(a.3.cmp(&b.3)));
     let missing_bundles = gaps(&bundles);
-    let horizon = format!("{:015}", Hlc::now_millis() + MAX_DRIFT_MS);
+    // Stamps at or past the horizon's millisecond (as the text stamps
+    // compared with its 15 digits did), through the stamp's index.
+    let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
     let (future_changes, furthest): (i64, Option<String>) = conn
-        .prepare_cached("SELECT count(*), max(hlc) FROM change WHERE device_id = ?1 AND hlc > ?2")?
+        .prepare_cached(
+            "SELECT count(*), max(printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')))
+             FROM change_log c JOIN device_no n ON n.no = c.hlc_node
+             WHERE c.device = (SELECT no FROM device_no WHERE id = ?1) AND c.hlc_ms >= ?2",
+        )?
         .query_row(params![id, horizon], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(DeviceStatus {
         this_device: id == me,

@@ -206,7 +206,7 @@ impl Store {
         }
         let mut manifest = Manifest {
             format: bundle::FORMAT,
-            schema_version: schema::current_version(),
+            schema_version: schema::content_version(),
             bundle_id: Uuid::now_v7(),
             source: me.into(),
             number,

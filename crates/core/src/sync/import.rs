@@ -276,7 +276,9 @@ fn fresh_changes(tx: &Transaction<'_>, bundle: &Unpacked) -> Result<Vec<usize>> 
     let mut known: HashMap<Uuid, i64> = HashMap::new();
     for r in &bundle.manifest.devices {
         let max: i64 = tx
-            .prepare_cached("SELECT coalesce(max(seq), 0) FROM change WHERE device_id = ?1")?
+            .prepare_cached(
+                "SELECT coalesce(max(seq), 0) FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1)",
+            )?
             .query_row(params![r.device.id.to_string()], |r| r.get(0))?;
         known.insert(r.device.id, max);
     }

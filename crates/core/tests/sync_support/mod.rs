@@ -245,10 +245,13 @@ fn rows(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
     out
 }
 
-/// Every table of the file, every row, sorted: equal dumps, equal databases.
+/// Every table of the file, every row, sorted, and the views (the change
+/// log as text, each create's content wherever it is kept): equal dumps,
+/// equal databases.
 pub fn dump(path: &Path) -> String {
     let conn = conn(path);
-    let tables = rows(&conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    let tables =
+        rows(&conn, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
     let mut out = String::new();
     for t in tables {
         let t = t.trim_start_matches("Text(\"").trim_end_matches("\")").to_string();
@@ -314,4 +317,48 @@ pub fn rewrite(bytes: &[u8], f: impl FnOnce(&mut Manifest, &mut Vec<Change>)) ->
     } else {
         plain
     }
+}
+
+/// Lays the file out as schema 7 left it (before the compact log of V8):
+/// one `change` table holding every change in full, with its text device
+/// ids and stamps; no `device_no`, no view, no triggers. For the tests
+/// that make an older version's database from a new one.
+pub fn as_version_7(conn: &rusqlite::Connection) {
+    wafira_core::store::log::keep_all_content(conn).unwrap();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+    }
+    conn.execute_batch(
+        "CREATE TABLE change_v7 (
+            device_id   TEXT NOT NULL REFERENCES device(id),
+            seq         INTEGER NOT NULL CHECK (seq > 0),
+            hlc         TEXT NOT NULL UNIQUE,
+            entity      TEXT NOT NULL,
+            record_id   TEXT NOT NULL,
+            op          TEXT NOT NULL CHECK (op IN ('create', 'update', 'archive')),
+            fields      TEXT NOT NULL,
+            old         TEXT NOT NULL DEFAULT '{}',
+            base        TEXT NOT NULL DEFAULT '{}',
+            at          TEXT NOT NULL,
+            coordinator TEXT NOT NULL,
+            rcv         INTEGER NOT NULL UNIQUE CHECK (rcv > 0),
+            PRIMARY KEY (device_id, seq)
+         ) WITHOUT ROWID;
+         INSERT INTO change_v7 SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv
+            FROM change;
+         DROP VIEW change;
+         DROP TABLE change_log;
+         DROP TABLE device_no;
+         ALTER TABLE change_v7 RENAME TO change;
+         CREATE INDEX change_record ON change(entity, record_id, hlc);
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
 }
