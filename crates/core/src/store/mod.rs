@@ -169,6 +169,12 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every statement of the write path and an import stays prepared:
+        // those on the change log expand its view, and inserts into a record
+        // table compile its triggers (schema V8), so preparing one again
+        // costs more than running it. rusqlite keeps 16 by default, fewer
+        // than one write uses, and was preparing most of them every time.
+        conn.set_prepared_statement_cache_capacity(256);
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > schema::current_version() {
             return Err(Error::SchemaTooNew {
