@@ -262,9 +262,13 @@ impl Writer<'_> {
 
 impl Store {
     /// Runs [`Writer::upgrade_milestones`] when there is anything to do
-    /// (a database opened for the first time by this version).
+    /// (a database opened for the first time by this version), once: the
+    /// check reads every milestone (a third of a second at 100,000
+    /// people, at every unlock), and after it only an import can bring a
+    /// milestone without its IGA, which upgrades its own.
     pub(crate) fn upgrade_records(&mut self) -> Result<()> {
-        if self.device.is_none() {
+        const DONE: &str = "milestones_upgraded";
+        if self.device.is_none() || super::meta_get(self.conn(), DONE)?.is_some() {
             return Ok(());
         }
         let pending = self.conn().prepare_cached("SELECT 1 FROM milestone WHERE iga_id IS NULL LIMIT 1")?.exists([])?
@@ -277,7 +281,7 @@ impl Store {
         if pending {
             self.write(|w| w.upgrade_milestones())?;
         }
-        Ok(())
+        super::meta_set(self.conn(), DONE, "1")
     }
 
     /// Adds a record of a declared kind (an IGA, a follow-up survey, a
