@@ -9,7 +9,10 @@
 //! ```text
 //! cargo run --release -p wafira-core --example db_size
 //! cargo run --release -p wafira-core --example db_size -- --people 3000
+//! WAFIRA_PASSPHRASE=… cargo run --release -p wafira-core --example db_size -- --file DB
 //! ```
+//!
+//! `--file` reads a database as the app left it (not vacuumed).
 
 use rusqlite::Connection;
 use wafira_core::{demo, store::log::Entity, Store};
@@ -20,24 +23,44 @@ fn sum(conn: &Connection, sql: &str) -> i64 {
 
 fn main() {
     let mut people = 3_000usize;
+    let mut file: Option<std::path::PathBuf> = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        match (flag.as_str(), it.next().and_then(|v| v.parse().ok())) {
-            ("--people", Some(n)) => people = n,
+        match (flag.as_str(), it.next()) {
+            ("--people", Some(n)) if n.parse::<usize>().is_ok() => people = n.parse().unwrap_or(people),
+            ("--file", Some(f)) => file = Some(f.into()),
             _ => {
-                eprintln!("usage: db_size [--people N]");
+                eprintln!("usage: db_size [--people N | --file DB (WAFIRA_PASSPHRASE, WAFIRA_USER)]");
                 std::process::exit(2)
             }
         }
     }
     let dir = tempfile::tempdir().expect("scratch folder");
-    let path = dir.path().join("size.sqlite");
-    let key = wafira_core::accounts::DbKey::from_bytes([7; 32]);
-    let mut store = Store::open_with_key(&path, &key).expect("open");
-    store.init_device("Size", "Bench").expect("init");
-    let made = demo::generate(&mut store, people, 1).expect("demo");
+    let (store, path) = match file {
+        // A database as it is on disk, written by the app over time: not
+        // vacuumed, so its free space shows.
+        Some(path) => {
+            let pass = std::env::var("WAFIRA_PASSPHRASE").expect("WAFIRA_PASSPHRASE");
+            let user = std::env::var("WAFIRA_USER").ok();
+            let credentials = wafira_core::accounts::Credentials::passphrase(user.as_deref(), &pass);
+            (Store::open(&path, &credentials).expect("open"), path)
+        }
+        None => {
+            let path = dir.path().join("size.sqlite");
+            let key = wafira_core::accounts::DbKey::from_bytes([7; 32]);
+            let mut store = Store::open_with_key(&path, &key).expect("open");
+            store.init_device("Size", "Bench").expect("init");
+            let made = demo::generate(&mut store, people, 1).expect("demo");
+            println!("{people} people written ({} visits, {} milestones)", made.visits, made.milestones);
+            store
+                .conn()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+                .expect("vacuum");
+            (store, path)
+        }
+    };
     let conn = store.conn();
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").expect("vacuum");
+    let free = sum(conn, "SELECT freelist_count * page_size FROM pragma_freelist_count, pragma_page_size");
 
     let (mut records, mut docs, mut kinds) = (0i64, 0i64, Vec::new());
     for entity in Entity::ALL {
@@ -59,13 +82,15 @@ fn main() {
     let in_rows = sum(conn, "SELECT count(*) FROM change_log WHERE fields IS NULL");
     let file = std::fs::metadata(&path).expect("size").len() as f64;
     let per = |bytes: f64| bytes / records as f64;
-    println!(
-        "{people} people ({} visits, {} milestones): {records} records, {changes} changes",
-        made.visits, made.milestones
-    );
+    println!("{records} records, {changes} changes");
     println!("  {}", kinds.join(", "));
     println!("  {in_rows} of the {changes} changes keep their content in their record's row only");
-    println!("file {:.1} MB: {:.0} bytes per record (target: at most 800)", file / 1e6, per(file));
+    println!(
+        "file {:.1} MB: {:.0} bytes per record (target: at most 800); free pages {:.1} MB",
+        file / 1e6,
+        per(file),
+        free as f64 / 1e6
+    );
     println!(
         "  the records' copy of their content (doc, clocks) {:.0} B/record; the change log's (fields, old, base) {:.0}",
         per(docs as f64),
