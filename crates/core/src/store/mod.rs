@@ -439,6 +439,9 @@ impl Store {
         if let Some(here) = file_identity(&self.path) {
             meta_set(&tx, FILE_KEY, &here)?;
         }
+        // A new database has no milestone of an older version to upgrade,
+        // so its opens have nothing to check and write.
+        meta_set(&tx, MILESTONES_UPGRADED, "1")?;
         tx.commit()?;
         self.device = Some(device.clone());
         Ok(device)
@@ -807,6 +810,9 @@ fn note_numbered(path: &Path, device: Uuid, seq: i64) {
 }
 
 const FILE_KEY: &str = "file_identity";
+/// Set once the milestones of an older version have their IGA
+/// ([`Store::upgrade_records`]), or when the database is made.
+pub(crate) const MILESTONES_UPGRADED: &str = "milestones_upgraded";
 const PRACTICE_KEY: &str = "practice";
 const PRACTICE_DB_KEY: &str = "practice.key";
 const RENEWED_KEY: &str = "identity_renewed";

@@ -265,10 +265,11 @@ impl Store {
     /// (a database opened for the first time by this version), once: the
     /// check reads every milestone (a third of a second at 100,000
     /// people, at every unlock), and after it only an import can bring a
-    /// milestone without its IGA, which upgrades its own.
+    /// milestone without its IGA, which upgrades its own. A database made
+    /// by this version is marked done when it is made, so that opening it
+    /// writes nothing.
     pub(crate) fn upgrade_records(&mut self) -> Result<()> {
-        const DONE: &str = "milestones_upgraded";
-        if self.device.is_none() || super::meta_get(self.conn(), DONE)?.is_some() {
+        if self.device.is_none() || super::meta_get(self.conn(), super::MILESTONES_UPGRADED)?.is_some() {
             return Ok(());
         }
         let pending = self.conn().prepare_cached("SELECT 1 FROM milestone WHERE iga_id IS NULL LIMIT 1")?.exists([])?
@@ -281,7 +282,7 @@ impl Store {
         if pending {
             self.write(|w| w.upgrade_milestones())?;
         }
-        super::meta_set(self.conn(), DONE, "1")
+        super::meta_set(self.conn(), super::MILESTONES_UPGRADED, "1")
     }
 
     /// Adds a record of a declared kind (an IGA, a follow-up survey, a

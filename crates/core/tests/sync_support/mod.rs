@@ -358,6 +358,7 @@ pub fn as_version_7(conn: &rusqlite::Connection) {
          DROP TABLE device_no;
          ALTER TABLE change_v7 RENAME TO change;
          CREATE INDEX change_record ON change(entity, record_id, hlc);
+         DELETE FROM meta WHERE key = 'milestones_upgraded';
          PRAGMA user_version = 7;",
     )
     .unwrap();
