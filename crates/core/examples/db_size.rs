@@ -21,18 +21,23 @@ fn sum(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).expect("sum").unwrap_or(0)
 }
 
+fn usage() -> ! {
+    eprintln!("usage: db_size [--people N | --file DB (WAFIRA_PASSPHRASE, WAFIRA_USER)]");
+    std::process::exit(2)
+}
+
 fn main() {
     let mut people = 3_000usize;
     let mut file: Option<std::path::PathBuf> = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match (flag.as_str(), it.next()) {
-            ("--people", Some(n)) if n.parse::<usize>().is_ok() => people = n.parse().unwrap_or(people),
+            ("--people", Some(n)) => match n.parse() {
+                Ok(n) => people = n,
+                Err(_) => usage(),
+            },
             ("--file", Some(f)) => file = Some(f.into()),
-            _ => {
-                eprintln!("usage: db_size [--people N | --file DB (WAFIRA_PASSPHRASE, WAFIRA_USER)]");
-                std::process::exit(2)
-            }
+            _ => usage(),
         }
     }
     let dir = tempfile::tempdir().expect("scratch folder");

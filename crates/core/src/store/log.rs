@@ -244,16 +244,21 @@ fn device_number(tx: &Transaction<'_>, id: Uuid) -> Result<i64> {
     }
 }
 
+/// A change's clock stamp as text, in SQL, from `change_log c` joined to
+/// `device_no n` on the stamp's node: the same text as the `change` view
+/// gives (schema V8 writes it once more, as migrations are never edited).
+pub(crate) const STAMP_TEXT_SQL: &str = "printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', ''))";
+
 /// The greatest clock stamp in the log, read through the stamp's index
 /// (the view's text stamp has none).
 pub fn last_stamp(conn: &rusqlite::Connection) -> Result<Option<String>> {
     Ok(conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "WITH top AS (SELECT hlc_ms, hlc_n FROM change_log ORDER BY hlc_ms DESC, hlc_n DESC LIMIT 1)
-             SELECT max(printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')))
+             SELECT max({STAMP_TEXT_SQL})
              FROM top JOIN change_log c ON c.hlc_ms = top.hlc_ms AND c.hlc_n = top.hlc_n
-             JOIN device_no n ON n.no = c.hlc_node",
-        )?
+             JOIN device_no n ON n.no = c.hlc_node"
+        ))?
         .query_row([], |r| r.get(0))?)
 }
 

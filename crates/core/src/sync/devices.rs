@@ -8,6 +8,7 @@ use super::import::Counts;
 use crate::access::Action;
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::Result;
+use crate::store::log::STAMP_TEXT_SQL;
 use crate::store::{Device, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -162,11 +163,11 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
     // compared with its 15 digits did), through the stamp's index.
     let horizon = Hlc::now_millis() + MAX_DRIFT_MS;
     let (future_changes, furthest): (i64, Option<String>) = conn
-        .prepare_cached(
-            "SELECT count(*), max(printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')))
+        .prepare_cached(&format!(
+            "SELECT count(*), max({STAMP_TEXT_SQL})
              FROM change_log c JOIN device_no n ON n.no = c.hlc_node
-             WHERE c.device = (SELECT no FROM device_no WHERE id = ?1) AND c.hlc_ms >= ?2",
-        )?
+             WHERE c.device = (SELECT no FROM device_no WHERE id = ?1) AND c.hlc_ms >= ?2"
+        ))?
         .query_row(params![id, horizon], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(DeviceStatus {
         this_device: id == me,
