@@ -3,7 +3,7 @@
 //! demo's people through the write path into a fresh database,
 //! checkpoints and vacuums it, then prints the file's size per record
 //! (rows of the record tables), how much of it is the records' own copy of
-//! their content (`doc`, `clocks`) and the change log's, and SQLite's
+//! their content (`body`, `clocks`) and the change log's, and SQLite's
 //! account of where the pages go (`dbstat`: each table and index).
 //!
 //! ```text
@@ -72,7 +72,7 @@ fn main() {
         let t = entity.as_str();
         let n = sum(conn, &format!("SELECT count(*) FROM {t}"));
         records += n;
-        docs += sum(conn, &format!("SELECT sum(length(CAST(doc AS BLOB)) + length(clocks)) FROM {t}"));
+        docs += sum(conn, &format!("SELECT sum(length(body) + length(clocks)) FROM {t}"));
         if n > 0 {
             kinds.push(format!("{t} {n}"));
         }
@@ -82,7 +82,8 @@ fn main() {
     // content has none here (schema V8).
     let content = sum(
         conn,
-        "SELECT sum(length(CAST(coalesce(fields, '') AS BLOB)) + length(old) + length(base)) FROM change_log",
+        "SELECT sum(length(CAST(coalesce(fields, '') AS BLOB)) + coalesce(length(old), 0) + coalesce(length(base), 0))
+         FROM change_log",
     );
     let in_rows = sum(conn, "SELECT count(*) FROM change_log WHERE fields IS NULL");
     let file = std::fs::metadata(&path).expect("size").len() as f64;
@@ -97,7 +98,7 @@ fn main() {
         free as f64 / 1e6
     );
     println!(
-        "  the records' copy of their content (doc, clocks) {:.0} B/record; the change log's (fields, old, base) {:.0}",
+        "  the records' copy of their content (body, clocks) {:.0} B/record; the change log's (fields, old, base) {:.0}",
         per(docs as f64),
         per(content as f64)
     );

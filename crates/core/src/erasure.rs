@@ -418,7 +418,7 @@ fn scrub_record(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<usize>
         .query_map(params![entity.as_str(), id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut rewritten = 0;
-    let mut update = tx.prepare_cached("UPDATE change_log SET fields = ?3, old = ?4 WHERE device = (SELECT no FROM device_no WHERE id = ?1) AND seq = ?2")?;
+    let mut update = tx.prepare_cached("UPDATE change_log SET fields = ?3, old = nullif(?4, '{}') WHERE device = (SELECT no FROM device_no WHERE id = ?1) AND seq = ?2")?;
     for (device, seq, fields, old) in rows {
         let mut fields: Map<String, Value> = serde_json::from_str(&fields)?;
         let mut old: Map<String, Value> = serde_json::from_str(&old)?;
@@ -706,7 +706,7 @@ fn scrub_backups(store: &Store) -> Result<(usize, usize)> {
 fn scrub_copy(store: &Store, path: &Path, erasures: &[Change], devices: &[Device]) -> Result<()> {
     let mut conn = crate::sync::backup::open_copy(store, path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    crate::store::schema::migrations().to_latest(&mut conn)?;
+    crate::store::schema::migrate(&mut conn)?;
     let tx = conn.transaction()?;
     let (changes, new) = take_in(&tx, erasures, devices)?;
     tx.commit()?;

@@ -106,7 +106,7 @@ fn every_declared_column_is_in_its_table_and_every_field_where_it_goes() {
     let conn = conn(&m.path);
     for k in kinds::all() {
         let table = k.entity.as_str();
-        let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')")).unwrap();
+        let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_xinfo('{table}')")).unwrap();
         let have: BTreeSet<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         for c in k.columns() {
             assert!(have.contains(*c), "{table}.{c} is declared a column: it needs a migration (store/schema.rs)");

@@ -483,6 +483,7 @@ fn no_write_lost(m: &Machine) {
             })
             .unwrap();
         let doc: Map<String, Value> = serde_json::from_str(&doc).unwrap();
+        let clocks = wafira_core::store::log::full_clocks(&conn, &clocks).unwrap();
         let clocks = wafira_core::store::log::expand_clocks(&doc, &clocks).unwrap();
         let fields: Map<String, Value> = serde_json::from_str(fields).unwrap();
         let base: Map<String, Value> = serde_json::from_str(base).unwrap();

@@ -473,7 +473,7 @@ fn date(field: &str, text: &str) -> Result<NaiveDate> {
 fn load_people(conn: &Connection) -> Result<(Vec<Person>, HashMap<String, usize>)> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, sex, region, destination_country, iga_sector, phase, cohort,
-                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)), birth_date,
+                coalesce(json_extract(body, '$.consent_date'), substr(created_at, 1, 10)), birth_date,
                 {}
          FROM beneficiary WHERE archived_at IS NULL",
         super::results::DISABILITY_COLUMNS

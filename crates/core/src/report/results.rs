@@ -189,10 +189,10 @@ fn day(s: &str) -> Option<NaiveDate> {
 
 /// A person's disability read from her row: two columns, her yes/no and
 /// her worst Washington Group answer (0 when none was asked).
-pub(crate) const DISABILITY_COLUMNS: &str = "json_extract(doc, '$.disability'),
-    max(coalesce(json_extract(doc, '$.wg_seeing'), 0), coalesce(json_extract(doc, '$.wg_hearing'), 0),
-        coalesce(json_extract(doc, '$.wg_walking'), 0), coalesce(json_extract(doc, '$.wg_cognition'), 0),
-        coalesce(json_extract(doc, '$.wg_selfcare'), 0), coalesce(json_extract(doc, '$.wg_communication'), 0))";
+pub(crate) const DISABILITY_COLUMNS: &str = "json_extract(body, '$.disability'),
+    max(coalesce(json_extract(body, '$.wg_seeing'), 0), coalesce(json_extract(body, '$.wg_hearing'), 0),
+        coalesce(json_extract(body, '$.wg_walking'), 0), coalesce(json_extract(body, '$.wg_cognition'), 0),
+        coalesce(json_extract(body, '$.wg_selfcare'), 0), coalesce(json_extract(body, '$.wg_communication'), 0))";
 
 /// What [`DISABILITY_COLUMNS`] read means (as `Beneficiary::has_disability`).
 pub(crate) fn disability_of(yes_no: Option<bool>, worst_wg: i64) -> Option<bool> {
@@ -231,8 +231,8 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
     let mut people: HashMap<String, Person> = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, sex, region, cohort, birth_date,
-                coalesce(json_extract(doc, '$.consent_date'), substr(created_at, 1, 10)),
-                {DISABILITY_COLUMNS}, json_extract(doc, '$.baseline_income')
+                coalesce(json_extract(body, '$.consent_date'), substr(created_at, 1, 10)),
+                {DISABILITY_COLUMNS}, json_extract(body, '$.baseline_income')
          FROM beneficiary WHERE archived_at IS NULL"
     ))?;
     let mut rows = stmt.query([])?;
@@ -258,7 +258,7 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
     // Their live IGAs, with launch, milestones and surveys.
     let mut igas: HashMap<String, Iga> = HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, beneficiary_id, legal_status, social_security, coalesce(json_extract(doc, '$.jobs_created'), 0)
+        "SELECT id, beneficiary_id, legal_status, social_security, coalesce(json_extract(body, '$.jobs_created'), 0)
          FROM iga WHERE archived_at IS NULL",
     )?;
     let mut rows = stmt.query([])?;
@@ -296,7 +296,7 @@ pub fn compute(conn: &Connection, filters: &Filters, today: NaiveDate) -> Result
         *slot = Some(slot.map_or(date, |d| d.min(date)));
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT iga_id, date, operating, json_extract(doc, '$.monthly_profit') FROM iga_followup
+        "SELECT iga_id, date, operating, json_extract(body, '$.monthly_profit') FROM iga_followup
          WHERE archived_at IS NULL ORDER BY date, id",
     )?;
     let mut rows = stmt.query([])?;

@@ -112,8 +112,9 @@ impl Entity {
         Entity::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
-    /// The table's columns that are copied from the record's JSON: a
-    /// declared kind's from its declaration (`Kind::columns`).
+    /// The table's columns read from the record's JSON (generated from its
+    /// `body`, schema V9; `id` is the row's key): a declared kind's from
+    /// its declaration (`Kind::columns`).
     fn columns(self) -> &'static [&'static str] {
         if let Some(kind) = crate::kinds::of(self) {
             return kind.columns();
@@ -216,10 +217,22 @@ pub struct ChangeRow<'a> {
 
 /// The log's table (schema V8): devices by number, the stamp in its parts;
 /// the `change` view gives the rows back as text.
+///
+/// `old` and `base` are NULL when empty, and `at` its milliseconds when
+/// [`AT_TEXT_SQL`] gives its text back from them exactly (schema V9).
 const INSERT_CHANGE: &str =
     "INSERT INTO change_log (device, seq, hlc_ms, hlc_n, hlc_node, entity, record_id, op, fields, old, base, at,
          coordinator, rcv)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, '{}'), nullif(?11, '{}'),
+         (SELECT CASE WHEN strftime('%Y-%m-%dT%H:%M:%fZ', ms / 1000.0, 'unixepoch') = ?12 THEN ms ELSE ?12 END
+          FROM (SELECT CAST(round((julianday(?12) - 2440587.5) * 86400000.0) AS INTEGER) AS ms)),
+         ?13, ?14)";
+
+/// A change's `at` as text, in SQL, from `change_log c`: the same text as
+/// the `change` view gives (schema V9 writes it once more, as migrations
+/// are never edited).
+pub(crate) const AT_TEXT_SQL: &str =
+    "CASE typeof(c.at) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%fZ', c.at / 1000.0, 'unixepoch') ELSE c.at END";
 
 /// The receipt number the next change this database takes in gets: one
 /// more than any so far (`rcv` is the log's key).
@@ -525,15 +538,19 @@ pub fn land(
     place(tx, Canonical::new(entity, id, &doc, clocks)?, landing, deferred)
 }
 
-/// A record in canonical form, as its row holds it: the values of its
-/// copied columns, the text of its `doc`, its `clocks`. Made without the
-/// database, so that an import makes them on another core.
+/// A record in canonical form, as its row holds it: its id, the text of
+/// its `body` (the record less its id), its `clocks`, and the values of its
+/// columns (which the row generates from `body`; the store reads them
+/// here). Made without the database, so that an import makes them on
+/// another core.
 pub struct Canonical {
     entity: Entity,
     id: Uuid,
     /// The values of [`Entity::columns`], in order.
     columns: Vec<SqlValue>,
-    text: String,
+    /// The record without its id, canonical JSON text: what a create that
+    /// made it alone holds as `fields`.
+    body: String,
     /// As [`encode_clocks`] makes it.
     clocks: String,
 }
@@ -541,7 +558,7 @@ pub struct Canonical {
 impl Canonical {
     fn new(entity: Entity, id: Uuid, doc: &Map<String, Value>, clocks: String) -> Result<Canonical> {
         let columns = entity.columns().iter().map(|c| sql_value(doc.get(*c))).collect();
-        Ok(Canonical { entity, id, columns, text: json_text(doc)?, clocks })
+        Ok(Canonical { entity, id, columns, body: json_text(doc)?, clocks })
     }
 
     fn column(&self, name: &str) -> &SqlValue {
@@ -557,8 +574,11 @@ impl Canonical {
         }
     }
 
+    /// The record, its id included.
     fn doc(&self) -> Result<Map<String, Value>> {
-        Ok(serde_json::from_str(&self.text)?)
+        let mut doc: Map<String, Value> = serde_json::from_str(&self.body)?;
+        doc.insert("id".into(), Value::String(self.id.to_string()));
+        Ok(doc)
     }
 
     /// The same record with one field set otherwise (stamps unchanged).
@@ -889,16 +909,23 @@ fn canonical(entity: Entity, value: &Value, id: Uuid) -> Result<Map<String, Valu
     }
 }
 
-/// A record's JSON text, allocated once at its size: written into a
-/// buffer kept per thread, then copied (growing a fresh string as it is
-/// written cost a fifth of preparing an import's rows).
+/// A record's JSON text without its id (its row's `body`), allocated
+/// once at its size: written into a buffer kept per thread, then copied
+/// (growing a fresh string as it is written cost a fifth of preparing an
+/// import's rows).
 fn json_text(doc: &Map<String, Value>) -> Result<String> {
+    struct WithoutId<'a>(&'a Map<String, Value>);
+    impl Serialize for WithoutId<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().filter(|(k, _)| *k != "id"))
+        }
+    }
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buf| {
         buf.clear();
-        serde_json::to_writer(&mut *buf, doc)?;
+        serde_json::to_writer(&mut *buf, &WithoutId(doc))?;
         String::from_utf8(buf.clone()).map_err(|e| Error::Other(format!("internal: {e}")))
     })
 }
@@ -914,9 +941,9 @@ fn sql_value(v: Option<&Value>) -> SqlValue {
     }
 }
 
-/// The statements that write a table's rows, made once: the copied
-/// columns, then `doc`, `clocks`, and for people `sort_name` and
-/// `merged_into`.
+/// The statements that write a table's rows, made once: `id`, `body`
+/// (stored as JSONB), `clocks`, and for people `sort_name` and
+/// `merged_into`; the other columns are generated from `body`.
 struct RowSql {
     /// Replaces the row if there is one.
     upsert: String,
@@ -932,12 +959,13 @@ fn row_sql(entity: Entity) -> &'static RowSql {
         Entity::ALL
             .iter()
             .map(|e| {
-                let mut cols: Vec<&str> = e.columns().to_vec();
-                cols.extend(["doc", "clocks"]);
+                let mut cols = vec!["id", "body", "clocks"];
                 if *e == Entity::Beneficiary {
                     cols.extend(["sort_name", "merged_into"]);
                 }
-                let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                let placeholders: Vec<String> = (1..=cols.len())
+                    .map(|i| if cols[i - 1] == "body" { format!("jsonb(?{i})") } else { format!("?{i}") })
+                    .collect();
                 let insert = format!(
                     "INSERT INTO {table} ({cols}) VALUES ({ph})",
                     table = e.as_str(),
@@ -963,9 +991,12 @@ enum Written {
 /// Writes a record's row.
 fn write_row(tx: &Transaction<'_>, record: &Canonical, merged_into: Option<&str>, landing: Landing) -> Result<Written> {
     let sql = row_sql(record.entity);
-    let mut values: Vec<ToSqlOutput<'_>> = record.columns.iter().map(|v| ToSqlOutput::Borrowed(v.into())).collect();
-    values.push(ToSqlOutput::Borrowed(ValueRef::Text(record.text.as_bytes())));
-    values.push(ToSqlOutput::Borrowed(ValueRef::Text(record.clocks.as_bytes())));
+    let clocks = stored_clocks(tx, &record.clocks)?;
+    let mut values: Vec<ToSqlOutput<'_>> = vec![
+        ToSqlOutput::Owned(SqlValue::Text(record.id.to_string())),
+        ToSqlOutput::Borrowed(ValueRef::Text(record.body.as_bytes())),
+        ToSqlOutput::Owned(SqlValue::Text(clocks)),
+    ];
     if record.entity == Entity::Beneficiary {
         let sort_name = fold(&format!("{} {}", record.text_of("last_name"), record.text_of("first_name")));
         values.push(ToSqlOutput::Owned(SqlValue::Text(sort_name)));
@@ -1063,7 +1094,7 @@ pub fn clocks_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Optio
         .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match row {
-        Some((doc, clocks)) => Ok(Some(expand_clocks(&serde_json::from_str(&doc)?, &clocks)?)),
+        Some((doc, clocks)) => Ok(Some(expand_clocks(&serde_json::from_str(&doc)?, &full_clocks(tx, &clocks)?)?)),
         None => Ok(None),
     }
 }
@@ -1174,10 +1205,165 @@ pub fn expand_clocks(doc: &Map<String, Value>, clocks: &str) -> Result<Map<Strin
     Ok(out)
 }
 
+/// The `clocks` column as a row stores it (schema V9): [`encode_clocks`]'s
+/// text with each stamp written with its node's number here
+/// (`<ms>.<counter>.<no>`, `device_no`) instead of its 32-digit device,
+/// and a record whose fields all share one stamp as that stamp alone.
+/// [`full_clocks`] gives the text back.
+fn stored_clocks(tx: &Transaction<'_>, clocks: &str) -> Result<String> {
+    let short = |stamp: &str| -> Result<String> {
+        let hlc: Hlc = stamp.parse().map_err(|e| Error::Other(format!("internal: a clock stamp: {e}")))?;
+        Ok(format!("{}.{}.{}", hlc.millis, hlc.counter, device_number(tx, hlc.device)?))
+    };
+    // The usual case, `{"*":"<stamp>"}`, without reading it as JSON.
+    if let Some(stamp) = clocks.strip_prefix("{\"*\":\"").and_then(|r| r.strip_suffix("\"}")) {
+        if !stamp.contains('"') {
+            return short(stamp);
+        }
+    }
+    let mut value: Value = serde_json::from_str(clocks)?;
+    map_stamps(&mut value, &short)?;
+    Ok(value.to_string())
+}
+
+/// The text [`encode_clocks`] made, from a row's `clocks` as
+/// [`stored_clocks`] wrote it (or as rows written before schema V9 hold
+/// it: full stamps, given back as they are).
+pub fn full_clocks(conn: &rusqlite::Connection, stored: &str) -> Result<String> {
+    let full = |stamp: &str| -> Result<String> {
+        let mut parts = stamp.splitn(3, '.');
+        let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok());
+        let (Some(millis), Some(counter), Some(no)) = (next(), next(), next()) else {
+            return Ok(stamp.to_string());
+        };
+        let device: String = conn
+            .prepare_cached("SELECT id FROM device_no WHERE no = ?1")?
+            .query_row(params![no], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::Other(format!("a clock names device number {no}, which this database lacks")))?;
+        let device = Uuid::parse_str(&device).map_err(|e| Error::Other(format!("device number {no}: {e}")))?;
+        let counter = u32::try_from(counter).map_err(|e| Error::Other(format!("a clock stamp: {e}")))?;
+        Ok(Hlc { millis, counter, device }.to_string())
+    };
+    if !stored.starts_with('{') {
+        let mut out = Map::new();
+        out.insert("*".into(), Value::String(full(stored)?));
+        return Ok(Value::Object(out).to_string());
+    }
+    let mut value: Value = serde_json::from_str(stored)?;
+    map_stamps(&mut value, &full)?;
+    Ok(value.to_string())
+}
+
+/// Rewrites every stamp of a clocks object: `"*"`, the fields under
+/// `"+"`, or each field of a clocks object of one stamp per field.
+fn map_stamps(value: &mut Value, f: &dyn Fn(&str) -> Result<String>) -> Result<()> {
+    let Value::Object(map) = value else {
+        return Err(Error::Other("internal: clocks are not a JSON object".into()));
+    };
+    for (k, v) in map.iter_mut() {
+        match v {
+            Value::String(stamp) => *stamp = f(stamp)?,
+            Value::Object(differ) if k == "+" => {
+                for stamp in differ.values_mut() {
+                    if let Value::String(s) = stamp {
+                        *s = f(s)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A row's clocks name devices by their number here, and read back as
+    /// encode_clocks wrote them, in every form it writes.
+    #[test]
+    fn clocks_are_stored_short_and_read_back_whole() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let s1 = Hlc { millis: 1_796_123_675_558, counter: 2, device: a }.to_string();
+        let s2 = Hlc { millis: 1_796_123_675_600, counter: 0, device: b }.to_string();
+        for full in [
+            format!(r#"{{"*":"{s1}"}}"#),
+            format!(r#"{{"*":"{s1}","+":{{"date":"{s2}","notes":null}}}}"#),
+            format!(r#"{{"date":"{s2}","kind":"{s1}"}}"#),
+            "{}".to_string(),
+        ] {
+            let stored = stored_clocks(&tx, &full).unwrap();
+            assert!(!stored.contains(&a.simple().to_string()) && stored.len() < full.len().max(3), "{stored}");
+            assert_eq!(full_clocks(&tx, &stored).unwrap(), full);
+            // A row written before schema 9 holds the full text.
+            assert_eq!(full_clocks(&tx, &full).unwrap(), full);
+        }
+        let one = stored_clocks(&tx, &format!(r#"{{"*":"{s1}"}}"#)).unwrap();
+        assert_eq!(one, "1796123675558.2.1");
+        assert!(full_clocks(&tx, "1.0.99").is_err(), "a device this database lacks");
+    }
+
+    /// A change's `at` is stored as milliseconds only when the view gives
+    /// its text back from them; any other text is kept as it came.
+    #[test]
+    fn a_change_keeps_its_time_as_written() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        let device = Uuid::now_v7();
+        conn.execute(
+            "INSERT INTO device (id, name, coordinator, first_seen) VALUES (?1, 'A', 'A', 'now')",
+            [device.to_string()],
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        let times = [
+            ("2026-12-01T11:14:35.558Z", "integer"),
+            ("1970-01-01T00:00:00.000Z", "integer"),
+            ("2026-12-01T23:59:59.999Z", "integer"),
+            ("2026-12-01T11:14:35Z", "text"),
+            ("2026-12-01T11:14:35.558+01:00", "text"),
+            ("1796123675558", "text"),
+            ("2459000.5", "text"),
+            ("", "text"),
+            ("hier soir", "text"),
+        ];
+        for (seq, (at, _)) in times.iter().enumerate() {
+            let seq = seq as i64 + 1;
+            let row = ChangeRow {
+                device_id: device,
+                seq,
+                hlc: Hlc { millis: seq, counter: 0, device },
+                entity: Entity::Visit,
+                record_id: Uuid::now_v7(),
+                op: Op::Update,
+                fields: "{}",
+                old: "{}",
+                base: if seq == 1 { r#"{"a":"b"}"# } else { "{}" },
+                at,
+                coordinator: "A",
+            };
+            append_change(&tx, &row, seq).unwrap();
+        }
+        for (seq, (at, stored)) in times.iter().enumerate() {
+            let (kind, text, old, base): (String, String, String, String) = tx
+                .query_row(
+                    "SELECT typeof(c.at), v.at, v.old, v.base FROM change_log c JOIN change v ON v.rcv = c.rcv
+                     WHERE c.rcv = ?1",
+                    [seq as i64 + 1],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .unwrap();
+            assert_eq!((kind.as_str(), text.as_str()), (*stored, *at));
+            assert_eq!(old, "{}");
+            assert_eq!(base, if seq == 0 { r#"{"a":"b"}"# } else { "{}" });
+        }
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         match v {

@@ -183,7 +183,7 @@ impl Store {
                 known: schema::current_version(),
             });
         }
-        schema::migrations().to_latest(&mut conn)?;
+        schema::migrate(&mut conn)?;
         // This computer's key pair, made once (a database of an older schema
         // gets its pair at its first open).
         crate::sync::keys::ensure(&conn)?;
@@ -499,7 +499,7 @@ impl Store {
         drop(copy);
         // A copy made by an older version is brought up to this one's schema
         // (one made before keys existed gets a key pair, a new one).
-        schema::migrations().to_latest(&mut self.conn)?;
+        schema::migrate(&mut self.conn)?;
         crate::sync::keys::ensure(&self.conn)?;
         self.device = self.load_device()?;
         self.renew_identity(Renewal::Restored)

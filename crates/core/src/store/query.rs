@@ -449,7 +449,7 @@ pub(crate) fn set_aside(conn: &Connection, records: &[Uuid]) -> Result<Vec<SetAs
     let mut stmt = conn.prepare_cached(
         "SELECT r.doc, c.hlc, c.device_id, c.seq FROM resolution r
          JOIN change c ON c.entity = 'resolution' AND c.record_id = r.id AND c.op = 'create'
-         WHERE r.archived_at IS NULL AND json_extract(r.doc, '$.record_id') = ?1",
+         WHERE r.archived_at IS NULL AND json_extract(r.body, '$.record_id') = ?1",
     )?;
     // The value a settlement wrote is in the change made just before it,
     // as stored (a phone in E.164), not as the person typed it.
@@ -560,7 +560,7 @@ pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Resul
          WHERE b.archived_at IS NULL
            AND (b.next_visit_date <= ?1
                 OR coalesce(b.last_visit_date, substr(b.created_at, 1, 10)) < ?2)
-           AND coalesce(json_extract(b.doc, '$.status'), 'active') = 'active'
+           AND coalesce(json_extract(b.body, '$.status'), 'active') = 'active'
            AND NOT EXISTS (SELECT 1 FROM season s
                            WHERE s.beneficiary_id = b.id AND s.archived_at IS NULL
                              AND s.departure_date <= ?3 AND (s.return_date IS NULL OR s.return_date > ?3))

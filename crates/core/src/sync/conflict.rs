@@ -258,7 +258,7 @@ fn current_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<(Map<String
     Ok(match row {
         Some((d, c)) => {
             let doc = serde_json::from_str(&d)?;
-            let clocks = log::expand_clocks(&doc, &c)?;
+            let clocks = log::expand_clocks(&doc, &log::full_clocks(conn, &c)?)?;
             (doc, clocks)
         }
         None => (Map::new(), Map::new()),

@@ -8,7 +8,7 @@ use super::import::Counts;
 use crate::access::Action;
 use crate::clock::{Hlc, MAX_DRIFT_MS};
 use crate::error::Result;
-use crate::store::log::STAMP_TEXT_SQL;
+use crate::store::log::{AT_TEXT_SQL, STAMP_TEXT_SQL};
 use crate::store::{Device, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -136,9 +136,9 @@ fn status_of(conn: &Connection, id: &str, name: String, coordinator: String, me:
             Ok((r.get(0)?, r.get(1)?, recorded))
         })?;
     let last_change_at: Option<String> = conn
-        .prepare_cached(
-            "SELECT at FROM change_log WHERE device = (SELECT no FROM device_no WHERE id = ?1) AND seq = ?2",
-        )?
+        .prepare_cached(&format!(
+            "SELECT {AT_TEXT_SQL} FROM change_log c WHERE device = (SELECT no FROM device_no WHERE id = ?1) AND seq = ?2"
+        ))?
         .query_row(params![id, last_seq], |r| r.get(0))
         .optional()?;
     let mut missing_changes = Vec::new();

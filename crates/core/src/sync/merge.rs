@@ -88,7 +88,7 @@ pub fn pair_id(a: Uuid, b: Uuid) -> Uuid {
 pub(crate) fn merged_map(conn: &Connection) -> Result<HashMap<Uuid, (Uuid, String)>> {
     let mut map: HashMap<Uuid, (Uuid, String)> = HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT m.other, m.kept, json_extract(m.doc, '$.decided_at') FROM merge m
+        "SELECT m.other, m.kept, json_extract(m.body, '$.decided_at') FROM merge m
          WHERE m.status = 'merged' AND m.archived_at IS NULL
            AND EXISTS (SELECT 1 FROM beneficiary b WHERE b.id = m.kept)
          ORDER BY m.other, m.kept",

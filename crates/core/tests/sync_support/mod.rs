@@ -226,14 +226,23 @@ impl Machine {
     }
 }
 
+/// The rows a query gives, each as text, sorted. A record's `clocks` are
+/// given in full: a row names a stamp's device by its number in that file,
+/// which another machine numbers otherwise.
 fn rows(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap();
     let n = stmt.column_count();
+    let clocks = stmt.column_names().iter().position(|c| *c == "clocks");
     let mut out: Vec<String> = stmt
         .query_map([], |r| {
             let mut cells = Vec::new();
             for i in 0..n {
-                let v: rusqlite::types::Value = r.get(i)?;
+                let mut v: rusqlite::types::Value = r.get(i)?;
+                if let (Some(c), rusqlite::types::Value::Text(t)) = (clocks, &v) {
+                    if c == i {
+                        v = rusqlite::types::Value::Text(wafira_core::store::log::full_clocks(conn, t).unwrap());
+                    }
+                }
                 cells.push(format!("{v:?}"));
             }
             Ok(cells.join("|"))
@@ -321,8 +330,9 @@ pub fn rewrite(bytes: &[u8], f: impl FnOnce(&mut Manifest, &mut Vec<Change>)) ->
 
 /// Lays the file out as schema 7 left it (before the compact log of V8):
 /// one `change` table holding every change in full, with its text device
-/// ids and stamps; no `device_no`, no view, no triggers. For the tests
-/// that make an older version's database from a new one.
+/// ids and stamps; no `device_no`, no view, no triggers; record tables as
+/// before V9 (see [`records_as_version_8`]). For the tests that make an
+/// older version's database from a new one.
 pub fn as_version_7(conn: &rusqlite::Connection) {
     wafira_core::store::log::keep_all_content(conn).unwrap();
     let triggers: Vec<String> = conn
@@ -353,8 +363,12 @@ pub fn as_version_7(conn: &rusqlite::Connection) {
          ) WITHOUT ROWID;
          INSERT INTO change_v7 SELECT device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv
             FROM change;
-         DROP VIEW change;
-         DROP TABLE change_log;
+         DROP VIEW change;",
+    )
+    .unwrap();
+    records_as_version_8(conn);
+    conn.execute_batch(
+        "DROP TABLE change_log;
          DROP TABLE device_no;
          ALTER TABLE change_v7 RENAME TO change;
          CREATE INDEX change_record ON change(entity, record_id, hlc);
@@ -362,4 +376,66 @@ pub fn as_version_7(conn: &rusqlite::Connection) {
          PRAGMA user_version = 7;",
     )
     .unwrap();
+}
+
+/// Lays the record tables out as schema 8 left them (before V9): the
+/// record's canonical JSON in `doc` (id included, keys sorted), its query
+/// columns stored, its clocks with full stamps. Needs `device_no`; run
+/// with the `change` view dropped (the constraints of the columns are not
+/// kept: the migrations make the tables again).
+fn records_as_version_8(conn: &rusqlite::Connection) {
+    use wafira_core::store::log::Entity;
+    let enforced: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+    for entity in Entity::ALL {
+        let t = entity.as_str();
+        let columns: Vec<(String, String)> = conn
+            .prepare(&format!("SELECT name, type FROM pragma_table_xinfo('{t}') ORDER BY cid"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(n, _): &(String, String)| !["id", "body", "doc", "clocks"].contains(&n.as_str()))
+            .collect();
+        let indexes: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '{t}' AND sql IS NOT NULL"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let defs: Vec<String> = columns.iter().map(|(n, ty)| format!("{n} {ty}")).collect();
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        conn.execute_batch(&format!(
+            "CREATE TABLE {t}_v8 (id TEXT PRIMARY KEY, {defs}, doc TEXT NOT NULL, clocks TEXT NOT NULL);
+             INSERT INTO {t}_v8 (rowid, id, {names}, doc, clocks) SELECT rowid, id, {names}, doc, clocks FROM {t};",
+            defs = defs.join(", "),
+            names = names.join(", "),
+        ))
+        .unwrap();
+        let rows: Vec<(String, String, String)> = conn
+            .prepare(&format!("SELECT id, doc, clocks FROM {t}_v8"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (id, doc, clocks) in rows {
+            // Keys sorted, as the fold wrote them.
+            let doc: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&doc).unwrap();
+            let clocks = wafira_core::store::log::full_clocks(conn, &clocks).unwrap();
+            conn.execute(
+                &format!("UPDATE {t}_v8 SET doc = ?2, clocks = ?3 WHERE id = ?1"),
+                rusqlite::params![id, serde_json::Value::Object(doc).to_string(), clocks],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(&format!("DROP TABLE {t}; ALTER TABLE {t}_v8 RENAME TO {t};")).unwrap();
+        for sql in indexes {
+            conn.execute_batch(&sql).unwrap();
+        }
+    }
+    conn.pragma_update(None, "foreign_keys", enforced).unwrap();
 }
