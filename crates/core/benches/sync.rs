@@ -189,9 +189,18 @@ fn import_approving(station: &mut Store, bytes: Vec<u8>) -> wafira_core::sync::I
 /// A table's column names and rows.
 type Rows = (Vec<String>, Vec<Vec<SqlValue>>);
 
-/// The rows of a table (or the given columns of it), as they are stored.
+/// The rows of a table (or the given columns of it), as they are stored:
+/// `*` is the stored columns (not those generated from others).
 fn rows(store: &Store, table: &str, columns: &str) -> Rows {
     let conn = store.conn();
+    let stored: Vec<String> = conn
+        .prepare(&format!("SELECT name FROM pragma_table_xinfo('{table}') WHERE hidden = 0"))
+        .expect("columns")
+        .query_map([], |r| r.get(0))
+        .expect("columns")
+        .collect::<rusqlite::Result<_>>()
+        .expect("columns");
+    let columns = if columns == "*" { stored.join(", ") } else { columns.to_string() };
     let mut stmt = conn.prepare(&format!("SELECT {columns} FROM {table}")).expect("select");
     let cols: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
     let n = cols.len();

@@ -218,21 +218,37 @@ pub struct ChangeRow<'a> {
 /// The log's table (schema V8): devices by number, the stamp in its parts;
 /// the `change` view gives the rows back as text.
 ///
-/// `old` and `base` are NULL when empty, and `at` its milliseconds when
-/// [`AT_TEXT_SQL`] gives its text back from them exactly (schema V9).
+/// `old` and `base` are NULL when empty, `at` as [`stored_at`] gives it
+/// (schema V9).
 const INSERT_CHANGE: &str =
     "INSERT INTO change_log (device, seq, hlc_ms, hlc_n, hlc_node, entity, record_id, op, fields, old, base, at,
          coordinator, rcv)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, '{}'), nullif(?11, '{}'),
-         (SELECT CASE WHEN strftime('%Y-%m-%dT%H:%M:%fZ', ms / 1000.0, 'unixepoch') = ?12 THEN ms ELSE ?12 END
-          FROM (SELECT CAST(round((julianday(?12) - 2440587.5) * 86400000.0) AS INTEGER) AS ms)),
-         ?13, ?14)";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, '{}'), nullif(?11, '{}'), ?12, ?13, ?14)";
 
 /// A change's `at` as text, in SQL, from `change_log c`: the same text as
 /// the `change` view gives (schema V9 writes it once more, as migrations
 /// are never edited).
 pub(crate) const AT_TEXT_SQL: &str =
     "CASE typeof(c.at) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%fZ', c.at / 1000.0, 'unixepoch') ELSE c.at END";
+
+/// A change's `at` as the log stores it: its milliseconds when it is in the
+/// one form this program writes (`2026-12-01T11:14:35.558Z`, from 1970 on)
+/// and [`AT_TEXT_SQL`] gives it back from them exactly, else its text as it
+/// came. Checked by formatting the milliseconds back; that this formatting
+/// is SQLite's too is a test (`tests::sqlite_writes_an_instant_as_rust_does`).
+fn stored_at(at: &str) -> SqlValue {
+    let millis = (at.len() == 24 && at.ends_with('Z'))
+        .then(|| chrono::NaiveDateTime::parse_from_str(&at[..23], "%Y-%m-%dT%H:%M:%S%.3f").ok())
+        .flatten()
+        .map(|t| t.and_utc().timestamp_millis())
+        .filter(|ms| *ms >= 0 && at_text(*ms).as_deref() == Some(at));
+    millis.map_or_else(|| SqlValue::Text(at.to_string()), SqlValue::Integer)
+}
+
+/// The text [`AT_TEXT_SQL`] makes of milliseconds since 1970.
+fn at_text(millis: i64) -> Option<String> {
+    Some(chrono::DateTime::from_timestamp_millis(millis)?.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
 
 /// The receipt number the next change this database takes in gets: one
 /// more than any so far (`rcv` is the log's key).
@@ -341,7 +357,7 @@ fn execute_change(
         c.fields,
         c.old,
         c.base,
-        c.at,
+        stored_at(c.at),
         c.coordinator,
         rcv,
     ])?)
@@ -1307,6 +1323,34 @@ mod tests {
         let one = stored_clocks(&tx, &format!(r#"{{"*":"{s1}"}}"#)).unwrap();
         assert_eq!(one, "1796123675558.2.1");
         assert!(full_clocks(&tx, "1.0.99").is_err(), "a device this database lacks");
+    }
+
+    /// The view writes a stored instant with SQLite's strftime; the log
+    /// stores one as milliseconds only when Rust's formatting gives its
+    /// text back: the two must agree on every millisecond they may meet.
+    #[test]
+    fn sqlite_writes_an_instant_as_rust_does() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare(&format!("SELECT {AT_TEXT_SQL} FROM (SELECT ?1 AS at) c")).unwrap();
+        let last = 253_402_300_799_999_i64; // 9999-12-31T23:59:59.999Z
+        let mut edges = vec![0, 1, 999, 1000, 59_999, 86_399_999, 951_782_400_000, 1_796_123_675_558, last];
+        // A spread of instants: a linear congruential walk over the range.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            edges.push((x % (last as u64 + 1)) as i64);
+        }
+        for ms in edges {
+            let rust = at_text(ms).unwrap();
+            let sqlite: String = stmt.query_row([ms], |r| r.get(0)).unwrap();
+            assert_eq!(sqlite, rust, "{ms}");
+            assert_eq!(stored_at(&rust), SqlValue::Integer(ms), "{rust}");
+        }
+        for text in
+            ["2026-12-01T11:14:35Z", "2026-12-01T23:59:60.000Z", "2026-02-30T10:00:00.000Z", "1969-12-31T23:59:59.999Z"]
+        {
+            assert_eq!(stored_at(text), SqlValue::Text(text.into()), "{text}");
+        }
     }
 
     /// A change's `at` is stored as milliseconds only when the view gives
