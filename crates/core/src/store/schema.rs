@@ -1488,11 +1488,20 @@ pub fn migrations() -> Migrations<'static> {
 /// the migrations run, as SQLite asks of a migration that rebuilds a table
 /// others refer to (V9 rebuilds people, whose visits and milestones name
 /// them); the migrations that need it check them before they commit.
+///
+/// A file brought past V9 is then rebuilt (`VACUUM`): V9 writes every
+/// record table and the log anew, and the file would otherwise keep the
+/// old pages, free, at twice its size until later writes fill them.
 pub fn migrate(conn: &mut rusqlite::Connection) -> crate::error::Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     let migrated = migrations().to_latest(conn);
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(migrated?)
+    migrated?;
+    if (1..9).contains(&found) {
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    Ok(())
 }
 
 /// The version of the records' content that bundles carry (their
