@@ -102,6 +102,10 @@ fn a_version_7_database_keeps_every_change_as_it_was_in_the_compact_log() {
     );
     let store = wafira_core::Store::open_with_key(&path, &sync_support::key()).unwrap();
     assert_eq!(store.schema_version().unwrap(), schema::current_version());
+    // Schema 9 writes every table anew: the file is rebuilt after, not
+    // left holding the old pages.
+    let free: i64 = store.conn().pragma_query_value(None, "freelist_count", |r| r.get(0)).unwrap();
+    assert_eq!(free, 0);
     let mut m = Machine { store, path, _dir };
     assert_eq!(m.state(), before, "the same log and records, as text");
     assert_eq!(log(&m), before_log);
