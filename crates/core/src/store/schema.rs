@@ -843,7 +843,10 @@ UPDATE change_log SET fields = NULL
 /// content back in the log (a DROP fires no trigger), rebuilds each table
 /// (foreign keys are off while migrations run, `migrate`), then takes the
 /// content out again where the rows hold it.
-const V9: &str = r#"
+///
+/// Its first part, here: every create's content back in the log, the log
+/// made again; [`v9`] puts the whole together.
+const V9_LOG: &str = r#"
 UPDATE change_log SET fields = (SELECT v.fields FROM change v WHERE v.rcv = change_log.rcv) WHERE fields IS NULL;
 DROP VIEW change;
 PRAGMA legacy_alter_table = ON;
@@ -881,29 +884,46 @@ BEGIN
     SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: a change of an unknown device');
 END;
 
-CREATE TABLE beneficiary_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    first_name TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.first_name')) VIRTUAL,
-    last_name TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.last_name')) VIRTUAL,
-    name_ar TEXT GENERATED ALWAYS AS (json_extract(body, '$.name_ar')) VIRTUAL,
-    sex TEXT NOT NULL CHECK (sex IN ('F', 'M')) GENERATED ALWAYS AS (json_extract(body, '$.sex')) VIRTUAL,
-    birth_date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.birth_date')) VIRTUAL,
-    cin TEXT GENERATED ALWAYS AS (json_extract(body, '$.cin')) VIRTUAL,
-    phone TEXT GENERATED ALWAYS AS (json_extract(body, '$.phone')) VIRTUAL,
-    region TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.region')) VIRTUAL,
-    province TEXT GENERATED ALWAYS AS (json_extract(body, '$.province')) VIRTUAL,
-    commune TEXT GENERATED ALWAYS AS (json_extract(body, '$.commune')) VIRTUAL,
-    destination_country TEXT GENERATED ALWAYS AS (json_extract(body, '$.destination_country')) VIRTUAL,
-    phase TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.phase')) VIRTUAL,
-    iga_sector TEXT GENERATED ALWAYS AS (json_extract(body, '$.iga_sector')) VIRTUAL,
-    cohort TEXT GENERATED ALWAYS AS (json_extract(body, '$.cohort')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    created_by TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_by')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL,
-    -- Kept by the store from the fields above and from visits and milestones.
+"#;
+
+/// A record table as V9 makes it again.
+struct V9Table {
+    name: &'static str,
+    /// The columns generated from `body`: name, then type and constraints.
+    generated: &'static [(&'static str, &'static str)],
+    /// The columns the store keeps itself (people's summaries), declared.
+    kept: &'static str,
+    /// Their names, each after a comma, for the copy.
+    kept_names: &'static str,
+    indexes: &'static str,
+}
+
+/// V9's record tables (an erasure's id is the person erased; a
+/// milestone's amount an exact decimal's text, in MAD). What V9 does with
+/// each is the same (`v9`).
+const V9_TABLES: [V9Table; 14] = [
+    V9Table {
+        name: "beneficiary",
+        generated: &[
+            ("first_name", "TEXT NOT NULL"),
+            ("last_name", "TEXT NOT NULL"),
+            ("name_ar", "TEXT"),
+            ("sex", "TEXT NOT NULL CHECK (sex IN ('F', 'M'))"),
+            ("birth_date", "TEXT NOT NULL"),
+            ("cin", "TEXT"),
+            ("phone", "TEXT"),
+            ("region", "TEXT NOT NULL"),
+            ("province", "TEXT"),
+            ("commune", "TEXT"),
+            ("destination_country", "TEXT"),
+            ("phase", "TEXT NOT NULL"),
+            ("iga_sector", "TEXT"),
+            ("cohort", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("created_by", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: r#"    -- Kept by the store from the fields above and from visits and milestones.
     sort_name TEXT NOT NULL,
     stage TEXT,
     stage_rank INTEGER NOT NULL DEFAULT 0,
@@ -912,18 +932,9 @@ CREATE TABLE beneficiary_v9 (
     visit_count INTEGER NOT NULL DEFAULT 0,
     -- Set (with archived_at) while a merge decision folds her into another
     -- person; derived from the log like the rest (sync/merge.rs).
-    merged_into TEXT
-);
-INSERT INTO beneficiary_v9 (rowid, id, body, clocks, sort_name, stage, stage_rank, last_visit_date, next_visit_date, visit_count, merged_into)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END, sort_name, stage, stage_rank, last_visit_date, next_visit_date, visit_count, merged_into
-    FROM beneficiary;
-DROP TABLE beneficiary;
-ALTER TABLE beneficiary_v9 RENAME TO beneficiary;
-CREATE INDEX beneficiary_cin ON beneficiary(cin) WHERE cin IS NOT NULL;
+    merged_into TEXT"#,
+        kept_names: ", sort_name, stage, stage_rank, last_visit_date, next_visit_date, visit_count, merged_into",
+        indexes: r#"CREATE INDEX beneficiary_cin ON beneficiary(cin) WHERE cin IS NOT NULL;
 CREATE INDEX beneficiary_phone ON beneficiary(phone) WHERE phone IS NOT NULL;
 CREATE INDEX beneficiary_birth ON beneficiary(birth_date);
 CREATE INDEX beneficiary_commune ON beneficiary(commune);
@@ -937,531 +948,209 @@ CREATE INDEX beneficiary_list_visit
 CREATE INDEX beneficiary_list_stage
     ON beneficiary(stage_rank DESC, sort_name, id, archived_at, region, province, phase, sex, cohort, stage);
 CREATE INDEX beneficiary_followup ON beneficiary(archived_at, next_visit_date, last_visit_date, created_at);
-CREATE TRIGGER beneficiary_content_once AFTER INSERT ON beneficiary BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'beneficiary' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER beneficiary_content_again AFTER UPDATE OF body ON beneficiary BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'beneficiary' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER beneficiary_content_kept BEFORE UPDATE OF id, body ON beneficiary BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'beneficiary' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER beneficiary_content_kept_deleted BEFORE DELETE ON beneficiary BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'beneficiary' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'beneficiary' AND op = 'create' AND fields = (SELECT json(body) FROM beneficiary WHERE id = change_log.record_id);
-CREATE TABLE visit_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL REFERENCES beneficiary(id) GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.date')) VIRTUAL,
-    kind TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
-    next_visit_date TEXT GENERATED ALWAYS AS (json_extract(body, '$.next_visit_date')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO visit_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM visit;
-DROP TABLE visit;
-ALTER TABLE visit_v9 RENAME TO visit;
-CREATE INDEX visit_beneficiary ON visit(beneficiary_id, date);
+"#,
+    },
+    V9Table {
+        name: "visit",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL REFERENCES beneficiary(id)"),
+            ("date", "TEXT NOT NULL"),
+            ("kind", "TEXT NOT NULL"),
+            ("next_visit_date", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX visit_beneficiary ON visit(beneficiary_id, date);
 CREATE INDEX visit_date ON visit(date);
-CREATE TRIGGER visit_content_once AFTER INSERT ON visit BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'visit' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER visit_content_again AFTER UPDATE OF body ON visit BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'visit' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER visit_content_kept BEFORE UPDATE OF id, body ON visit BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'visit' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER visit_content_kept_deleted BEFORE DELETE ON visit BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'visit' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'visit' AND op = 'create' AND fields = (SELECT json(body) FROM visit WHERE id = change_log.record_id);
-CREATE TABLE milestone_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL REFERENCES beneficiary(id) GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    kind TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
-    date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.date')) VIRTUAL,
-    amount TEXT GENERATED ALWAYS AS (json_extract(body, '$.amount')) VIRTUAL,  -- exact decimal text, MAD
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    iga_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.iga_id')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO milestone_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM milestone;
-DROP TABLE milestone;
-ALTER TABLE milestone_v9 RENAME TO milestone;
-CREATE INDEX milestone_beneficiary ON milestone(beneficiary_id, date);
+"#,
+    },
+    V9Table {
+        name: "milestone",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL REFERENCES beneficiary(id)"),
+            ("kind", "TEXT NOT NULL"),
+            ("date", "TEXT NOT NULL"),
+            ("amount", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+            ("iga_id", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX milestone_beneficiary ON milestone(beneficiary_id, date);
 CREATE INDEX milestone_iga ON milestone(iga_id);
-CREATE TRIGGER milestone_content_once AFTER INSERT ON milestone BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'milestone' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER milestone_content_again AFTER UPDATE OF body ON milestone BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'milestone' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER milestone_content_kept BEFORE UPDATE OF id, body ON milestone BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'milestone' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER milestone_content_kept_deleted BEFORE DELETE ON milestone BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'milestone' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'milestone' AND op = 'create' AND fields = (SELECT json(body) FROM milestone WHERE id = change_log.record_id);
-CREATE TABLE target_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    indicator TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.indicator')) VIRTUAL,
-    region TEXT GENERATED ALWAYS AS (json_extract(body, '$.region')) VIRTUAL,
-    baseline TEXT GENERATED ALWAYS AS (json_extract(body, '$.baseline')) VIRTUAL,
-    target TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.target')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    year INTEGER GENERATED ALWAYS AS (json_extract(body, '$.year')) VIRTUAL,
-    sex TEXT CHECK (sex IN ('F', 'M')) GENERATED ALWAYS AS (json_extract(body, '$.sex')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO target_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM target;
-DROP TABLE target;
-ALTER TABLE target_v9 RENAME TO target;
-CREATE INDEX target_key ON target(indicator, region, year, sex);
-CREATE TRIGGER target_content_once AFTER INSERT ON target BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'target' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER target_content_again AFTER UPDATE OF body ON target BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'target' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER target_content_kept BEFORE UPDATE OF id, body ON target BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'target' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER target_content_kept_deleted BEFORE DELETE ON target BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'target' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'target' AND op = 'create' AND fields = (SELECT json(body) FROM target WHERE id = change_log.record_id);
-CREATE TABLE resolution_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    conflict_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.conflict_id')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO resolution_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM resolution;
-DROP TABLE resolution;
-ALTER TABLE resolution_v9 RENAME TO resolution;
-CREATE INDEX resolution_conflict ON resolution(conflict_id);
-CREATE TRIGGER resolution_content_once AFTER INSERT ON resolution BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'resolution' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER resolution_content_again AFTER UPDATE OF body ON resolution BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'resolution' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER resolution_content_kept BEFORE UPDATE OF id, body ON resolution BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'resolution' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER resolution_content_kept_deleted BEFORE DELETE ON resolution BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'resolution' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'resolution' AND op = 'create' AND fields = (SELECT json(body) FROM resolution WHERE id = change_log.record_id);
-CREATE TABLE merge_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    kept TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.kept')) VIRTUAL,
-    other TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.other')) VIRTUAL,
-    status TEXT NOT NULL CHECK (status IN ('merged', 'distinct', 'open')) GENERATED ALWAYS AS (json_extract(body, '$.status')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO merge_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM merge;
-DROP TABLE merge;
-ALTER TABLE merge_v9 RENAME TO merge;
-CREATE INDEX merge_other ON merge(other, status);
-CREATE TRIGGER merge_content_once AFTER INSERT ON merge BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'merge' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER merge_content_again AFTER UPDATE OF body ON merge BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'merge' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER merge_content_kept BEFORE UPDATE OF id, body ON merge BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'merge' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER merge_content_kept_deleted BEFORE DELETE ON merge BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'merge' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'merge' AND op = 'create' AND fields = (SELECT json(body) FROM merge WHERE id = change_log.record_id);
-CREATE TABLE erasure_v9 (
-    id TEXT PRIMARY KEY,  -- the person erased
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO erasure_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM erasure;
-DROP TABLE erasure;
-ALTER TABLE erasure_v9 RENAME TO erasure;
-CREATE TRIGGER erasure_content_once AFTER INSERT ON erasure BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'erasure' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER erasure_content_again AFTER UPDATE OF body ON erasure BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'erasure' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER erasure_content_kept BEFORE UPDATE OF id, body ON erasure BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'erasure' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER erasure_content_kept_deleted BEFORE DELETE ON erasure BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'erasure' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'erasure' AND op = 'create' AND fields = (SELECT json(body) FROM erasure WHERE id = change_log.record_id);
-CREATE TABLE iga_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    sector TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.sector')) VIRTUAL,
-    form TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.form')) VIRTUAL,
-    legal_status TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.legal_status')) VIRTUAL,
-    social_security TEXT GENERATED ALWAYS AS (json_extract(body, '$.social_security')) VIRTUAL,
-    region TEXT GENERATED ALWAYS AS (json_extract(body, '$.region')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO iga_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM iga;
-DROP TABLE iga;
-ALTER TABLE iga_v9 RENAME TO iga;
-CREATE INDEX iga_person ON iga(beneficiary_id);
-CREATE TRIGGER iga_content_once AFTER INSERT ON iga BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'iga' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER iga_content_again AFTER UPDATE OF body ON iga BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'iga' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER iga_content_kept BEFORE UPDATE OF id, body ON iga BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'iga' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER iga_content_kept_deleted BEFORE DELETE ON iga BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'iga' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'iga' AND op = 'create' AND fields = (SELECT json(body) FROM iga WHERE id = change_log.record_id);
-CREATE TABLE iga_followup_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    iga_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.iga_id')) VIRTUAL,
-    date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.date')) VIRTUAL,
-    operating INTEGER NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.operating')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO iga_followup_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM iga_followup;
-DROP TABLE iga_followup;
-ALTER TABLE iga_followup_v9 RENAME TO iga_followup;
-CREATE INDEX iga_followup_iga ON iga_followup(iga_id, date);
+"#,
+    },
+    V9Table {
+        name: "target",
+        generated: &[
+            ("indicator", "TEXT NOT NULL"),
+            ("region", "TEXT"),
+            ("baseline", "TEXT"),
+            ("target", "TEXT NOT NULL"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+            ("year", "INTEGER"),
+            ("sex", "TEXT CHECK (sex IN ('F', 'M'))"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX target_key ON target(indicator, region, year, sex);
+"#,
+    },
+    V9Table {
+        name: "resolution",
+        generated: &[("conflict_id", "TEXT NOT NULL"), ("created_at", "TEXT NOT NULL"), ("archived_at", "TEXT")],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX resolution_conflict ON resolution(conflict_id);
+"#,
+    },
+    V9Table {
+        name: "merge",
+        generated: &[
+            ("kept", "TEXT NOT NULL"),
+            ("other", "TEXT NOT NULL"),
+            ("status", "TEXT NOT NULL CHECK (status IN ('merged', 'distinct', 'open'))"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX merge_other ON merge(other, status);
+"#,
+    },
+    V9Table {
+        name: "erasure",
+        generated: &[("created_at", "TEXT NOT NULL")],
+        kept: "",
+        kept_names: "",
+        indexes: r#""#,
+    },
+    V9Table {
+        name: "iga",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL"),
+            ("sector", "TEXT NOT NULL"),
+            ("form", "TEXT NOT NULL"),
+            ("legal_status", "TEXT NOT NULL"),
+            ("social_security", "TEXT"),
+            ("region", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX iga_person ON iga(beneficiary_id);
+"#,
+    },
+    V9Table {
+        name: "iga_followup",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL"),
+            ("iga_id", "TEXT NOT NULL"),
+            ("date", "TEXT NOT NULL"),
+            ("operating", "INTEGER NOT NULL"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX iga_followup_iga ON iga_followup(iga_id, date);
 CREATE INDEX iga_followup_person ON iga_followup(beneficiary_id);
-CREATE TRIGGER iga_followup_content_once AFTER INSERT ON iga_followup BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'iga_followup' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER iga_followup_content_again AFTER UPDATE OF body ON iga_followup BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'iga_followup' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER iga_followup_content_kept BEFORE UPDATE OF id, body ON iga_followup BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'iga_followup' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER iga_followup_content_kept_deleted BEFORE DELETE ON iga_followup BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'iga_followup' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'iga_followup' AND op = 'create' AND fields = (SELECT json(body) FROM iga_followup WHERE id = change_log.record_id);
-CREATE TABLE season_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    year INTEGER NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.year')) VIRTUAL,
-    country TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.country')) VIRTUAL,
-    departure_date TEXT GENERATED ALWAYS AS (json_extract(body, '$.departure_date')) VIRTUAL,
-    return_date TEXT GENERATED ALWAYS AS (json_extract(body, '$.return_date')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO season_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM season;
-DROP TABLE season;
-ALTER TABLE season_v9 RENAME TO season;
-CREATE INDEX season_person ON season(beneficiary_id, year);
-CREATE TRIGGER season_content_once AFTER INSERT ON season BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'season' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER season_content_again AFTER UPDATE OF body ON season BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'season' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER season_content_kept BEFORE UPDATE OF id, body ON season BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'season' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER season_content_kept_deleted BEFORE DELETE ON season BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'season' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'season' AND op = 'create' AND fields = (SELECT json(body) FROM season WHERE id = change_log.record_id);
-CREATE TABLE referral_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    partner_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.partner_id')) VIRTUAL,
-    date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.date')) VIRTUAL,
-    outcome TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.outcome')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO referral_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM referral;
-DROP TABLE referral;
-ALTER TABLE referral_v9 RENAME TO referral;
-CREATE INDEX referral_person ON referral(beneficiary_id);
-CREATE TRIGGER referral_content_once AFTER INSERT ON referral BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'referral' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER referral_content_again AFTER UPDATE OF body ON referral BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'referral' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER referral_content_kept BEFORE UPDATE OF id, body ON referral BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'referral' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER referral_content_kept_deleted BEFORE DELETE ON referral BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'referral' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'referral' AND op = 'create' AND fields = (SELECT json(body) FROM referral WHERE id = change_log.record_id);
-CREATE TABLE partner_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    name TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.name')) VIRTUAL,
-    kind TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO partner_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM partner;
-DROP TABLE partner;
-ALTER TABLE partner_v9 RENAME TO partner;
-CREATE TRIGGER partner_content_once AFTER INSERT ON partner BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'partner' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER partner_content_again AFTER UPDATE OF body ON partner BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'partner' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER partner_content_kept BEFORE UPDATE OF id, body ON partner BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'partner' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER partner_content_kept_deleted BEFORE DELETE ON partner BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'partner' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'partner' AND op = 'create' AND fields = (SELECT json(body) FROM partner WHERE id = change_log.record_id);
-CREATE TABLE session_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    kind TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
-    module TEXT GENERATED ALWAYS AS (json_extract(body, '$.module')) VIRTUAL,
-    date TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.date')) VIRTUAL,
-    region TEXT GENERATED ALWAYS AS (json_extract(body, '$.region')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO session_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM session;
-DROP TABLE session;
-ALTER TABLE session_v9 RENAME TO session;
-CREATE INDEX session_date ON session(date);
-CREATE TRIGGER session_content_once AFTER INSERT ON session BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'session' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER session_content_again AFTER UPDATE OF body ON session BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'session' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER session_content_kept BEFORE UPDATE OF id, body ON session BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'session' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER session_content_kept_deleted BEFORE DELETE ON session BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'session' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'session' AND op = 'create' AND fields = (SELECT json(body) FROM session WHERE id = change_log.record_id);
-CREATE TABLE attendance_v9 (
-    id TEXT PRIMARY KEY,
-    body BLOB NOT NULL,
-    clocks TEXT NOT NULL,
-    beneficiary_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.beneficiary_id')) VIRTUAL,
-    session_id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.session_id')) VIRTUAL,
-    created_at TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.created_at')) VIRTUAL,
-    archived_at TEXT GENERATED ALWAYS AS (json_extract(body, '$.archived_at')) VIRTUAL,
-    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL
-);
-INSERT INTO attendance_v9 (rowid, id, body, clocks)
-    SELECT rowid, id, jsonb_remove(doc, '$.id'),
-        CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
-        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
-            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
-        ELSE clocks END
-    FROM attendance;
-DROP TABLE attendance;
-ALTER TABLE attendance_v9 RENAME TO attendance;
-CREATE INDEX attendance_session ON attendance(session_id);
+"#,
+    },
+    V9Table {
+        name: "season",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL"),
+            ("year", "INTEGER NOT NULL"),
+            ("country", "TEXT NOT NULL"),
+            ("departure_date", "TEXT"),
+            ("return_date", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX season_person ON season(beneficiary_id, year);
+"#,
+    },
+    V9Table {
+        name: "referral",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL"),
+            ("partner_id", "TEXT NOT NULL"),
+            ("date", "TEXT NOT NULL"),
+            ("outcome", "TEXT NOT NULL"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX referral_person ON referral(beneficiary_id);
+"#,
+    },
+    V9Table {
+        name: "partner",
+        generated: &[
+            ("name", "TEXT NOT NULL"),
+            ("kind", "TEXT NOT NULL"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#""#,
+    },
+    V9Table {
+        name: "session",
+        generated: &[
+            ("kind", "TEXT NOT NULL"),
+            ("module", "TEXT"),
+            ("date", "TEXT NOT NULL"),
+            ("region", "TEXT"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX session_date ON session(date);
+"#,
+    },
+    V9Table {
+        name: "attendance",
+        generated: &[
+            ("beneficiary_id", "TEXT NOT NULL"),
+            ("session_id", "TEXT NOT NULL"),
+            ("created_at", "TEXT NOT NULL"),
+            ("archived_at", "TEXT"),
+        ],
+        kept: "",
+        kept_names: "",
+        indexes: r#"CREATE INDEX attendance_session ON attendance(session_id);
 CREATE INDEX attendance_person ON attendance(beneficiary_id);
-CREATE TRIGGER attendance_content_once AFTER INSERT ON attendance BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'attendance' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER attendance_content_again AFTER UPDATE OF body ON attendance BEGIN
-    UPDATE change_log SET fields = NULL
-     WHERE entity = 'attendance' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
-END;
-CREATE TRIGGER attendance_content_kept BEFORE UPDATE OF id, body ON attendance BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'attendance' AND record_id = OLD.id AND fields IS NULL;
-END;
-CREATE TRIGGER attendance_content_kept_deleted BEFORE DELETE ON attendance BEGIN
-    UPDATE change_log SET fields = json(OLD.body) WHERE entity = 'attendance' AND record_id = OLD.id AND fields IS NULL;
-END;
-UPDATE change_log SET fields = NULL
- WHERE entity = 'attendance' AND op = 'create' AND fields = (SELECT json(body) FROM attendance WHERE id = change_log.record_id);
+"#,
+    },
+];
 
-CREATE VIEW change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv) AS
+/// A row's clocks as V9 stores them, from its clocks before: the usual
+/// `{"*":"<stamp>"}` made short; any other form stays as it was (read as it
+/// is, `log::full_clocks`).
+const V9_CLOCKS: &str = r#"CASE WHEN length(clocks) = 63 AND substr(clocks, 1, 6) = '{"*":"' AND substr(clocks, 62) = '"}'
+        THEN coalesce(CAST(substr(clocks, 7, 15) AS INTEGER) || '.' || CAST(substr(clocks, 23, 6) AS INTEGER) || '.'
+            || (SELECT no FROM device_no WHERE replace(id, '-', '') = substr(clocks, 30, 32)), clocks)
+        ELSE clocks END"#;
+
+const V9_VIEW_HEAD: &str = r#"CREATE VIEW change (device_id, seq, hlc, entity, record_id, op, fields, old, base, at, coordinator, rcv) AS
     SELECT d.id, c.seq, printf('%015d-%06d-%s', c.hlc_ms, c.hlc_n, replace(n.id, '-', '')),
            c.entity, c.record_id, c.op,
            coalesce(c.fields, CASE c.entity
-            WHEN 'beneficiary' THEN (SELECT json(body) FROM beneficiary WHERE id = c.record_id)
-            WHEN 'visit' THEN (SELECT json(body) FROM visit WHERE id = c.record_id)
-            WHEN 'milestone' THEN (SELECT json(body) FROM milestone WHERE id = c.record_id)
-            WHEN 'target' THEN (SELECT json(body) FROM target WHERE id = c.record_id)
-            WHEN 'resolution' THEN (SELECT json(body) FROM resolution WHERE id = c.record_id)
-            WHEN 'merge' THEN (SELECT json(body) FROM merge WHERE id = c.record_id)
-            WHEN 'erasure' THEN (SELECT json(body) FROM erasure WHERE id = c.record_id)
-            WHEN 'iga' THEN (SELECT json(body) FROM iga WHERE id = c.record_id)
-            WHEN 'iga_followup' THEN (SELECT json(body) FROM iga_followup WHERE id = c.record_id)
-            WHEN 'season' THEN (SELECT json(body) FROM season WHERE id = c.record_id)
-            WHEN 'referral' THEN (SELECT json(body) FROM referral WHERE id = c.record_id)
-            WHEN 'partner' THEN (SELECT json(body) FROM partner WHERE id = c.record_id)
-            WHEN 'session' THEN (SELECT json(body) FROM session WHERE id = c.record_id)
-            WHEN 'attendance' THEN (SELECT json(body) FROM attendance WHERE id = c.record_id)
-           END),
+"#;
+
+const V9_VIEW_TAIL: &str = r#"           END),
            coalesce(c.old, '{}'), coalesce(c.base, '{}'),
            CASE typeof(c.at) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%fZ', c.at / 1000.0, 'unixepoch') ELSE c.at END,
            c.coordinator, c.rcv
@@ -1469,6 +1158,66 @@ CREATE VIEW change (device_id, seq, hlc, entity, record_id, op, fields, old, bas
 
 PRAGMA legacy_alter_table = OFF;
 "#;
+
+/// Schema V9's text, put together once from the parts above: the log made
+/// again, then each record table copied into its new form, its old one
+/// dropped, its indexes and content-once triggers made, its content taken
+/// out of the log again; then the `change` view. A migration, so never
+/// edited: its parts are its own.
+fn v9() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut sql = V9_LOG.to_string();
+        for V9Table { name: t, generated, kept: declared, kept_names: kept, indexes } in V9_TABLES {
+            sql.push_str(&format!(
+                "CREATE TABLE {t}_v9 (\n    id TEXT PRIMARY KEY,\n    body BLOB NOT NULL,\n    clocks TEXT NOT NULL,\n"
+            ));
+            for (c, declaration) in generated {
+                sql.push_str(&format!(
+                    "    {c} {declaration} GENERATED ALWAYS AS (json_extract(body, '$.{c}')) VIRTUAL,\n"
+                ));
+            }
+            sql.push_str("    doc TEXT GENERATED ALWAYS AS (json_insert(body, '$.id', id)) VIRTUAL");
+            if !declared.is_empty() {
+                sql.push_str(",\n");
+                sql.push_str(declared);
+            }
+            sql.push_str("\n);\n");
+            sql.push_str(&format!(
+                "INSERT INTO {t}_v9 (rowid, id, body, clocks{kept})
+    SELECT rowid, id, jsonb_remove(doc, '$.id'),
+        {V9_CLOCKS}{kept}
+    FROM {t};
+DROP TABLE {t};
+ALTER TABLE {t}_v9 RENAME TO {t};
+{indexes}CREATE TRIGGER {t}_content_once AFTER INSERT ON {t} BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = '{t}' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
+END;
+CREATE TRIGGER {t}_content_again AFTER UPDATE OF body ON {t} BEGIN
+    UPDATE change_log SET fields = NULL
+     WHERE entity = '{t}' AND record_id = NEW.id AND op = 'create' AND fields = json(NEW.body);
+END;
+CREATE TRIGGER {t}_content_kept BEFORE UPDATE OF id, body ON {t} BEGIN
+    UPDATE change_log SET fields = json(OLD.body) WHERE entity = '{t}' AND record_id = OLD.id AND fields IS NULL;
+END;
+CREATE TRIGGER {t}_content_kept_deleted BEFORE DELETE ON {t} BEGIN
+    UPDATE change_log SET fields = json(OLD.body) WHERE entity = '{t}' AND record_id = OLD.id AND fields IS NULL;
+END;
+UPDATE change_log SET fields = NULL
+ WHERE entity = '{t}' AND op = 'create' AND fields = (SELECT json(body) FROM {t} WHERE id = change_log.record_id);
+"
+            ));
+        }
+        sql.push('\n');
+        sql.push_str(V9_VIEW_HEAD);
+        for V9Table { name: t, .. } in V9_TABLES {
+            sql.push_str(&format!("            WHEN '{t}' THEN (SELECT json(body) FROM {t} WHERE id = c.record_id)\n"));
+        }
+        sql.push_str(V9_VIEW_TAIL);
+        sql
+    })
+}
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -1480,7 +1229,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V6),
         M::up(V7),
         M::up(V8),
-        M::up(V9).foreign_key_check(),
+        M::up(v9()).foreign_key_check(),
     ])
 }
 
