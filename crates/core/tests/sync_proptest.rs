@@ -477,14 +477,9 @@ fn no_write_lost(m: &Machine) {
         if op != "update" {
             continue;
         }
-        let (doc, clocks): (String, String) = conn
-            .query_row(&format!("SELECT doc, clocks FROM {entity} WHERE id = ?1"), [record], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap();
-        let doc: Map<String, Value> = serde_json::from_str(&doc).unwrap();
-        let clocks = wafira_core::store::log::full_clocks(&conn, &clocks).unwrap();
-        let clocks = wafira_core::store::log::expand_clocks(&doc, &clocks).unwrap();
+        let entity_of = wafira_core::store::log::Entity::parse(entity).expect("a kind of record");
+        let record_id = uuid::Uuid::parse_str(record).expect("a record id");
+        let (doc, clocks) = wafira_core::store::log::current(&conn, entity_of, record_id).unwrap().expect("its row");
         let fields: Map<String, Value> = serde_json::from_str(fields).unwrap();
         let base: Map<String, Value> = serde_json::from_str(base).unwrap();
         for field in fields.keys() {

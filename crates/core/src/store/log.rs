@@ -1105,14 +1105,23 @@ pub fn refresh_summary(tx: &Transaction<'_>, id: Uuid) -> Result<()> {
 
 /// The current stamp of each field of a record, if it exists.
 pub fn clocks_of(tx: &Transaction<'_>, entity: Entity, id: Uuid) -> Result<Option<Map<String, Value>>> {
-    let row: Option<(String, String)> = tx
+    Ok(current(tx, entity, id)?.map(|(_, clocks)| clocks))
+}
+
+/// A record as its row holds it (`doc`), and the stamp of each of its fields.
+pub type Current = (Map<String, Value>, Map<String, Value>);
+
+/// A record and its fields' stamps as its row holds them now; None if it
+/// has no row.
+pub fn current(conn: &rusqlite::Connection, entity: Entity, id: Uuid) -> Result<Option<Current>> {
+    let row: Option<(String, String)> = conn
         .prepare_cached(&format!("SELECT doc, clocks FROM {} WHERE id = ?1", entity.as_str()))?
         .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    match row {
-        Some((doc, clocks)) => Ok(Some(expand_clocks(&serde_json::from_str(&doc)?, &full_clocks(tx, &clocks)?)?)),
-        None => Ok(None),
-    }
+    let Some((doc, clocks)) = row else { return Ok(None) };
+    let doc: Map<String, Value> = serde_json::from_str(&doc)?;
+    let clocks = expand_clocks(&doc, &full_clocks(conn, &clocks)?)?;
+    Ok(Some((doc, clocks)))
 }
 
 /// The `clocks` column of a row: the stamp most of the record's fields

@@ -250,19 +250,8 @@ fn head<'a>(changes: &'a [Change], mut c: &'a Change, field: &str) -> &'a Change
     c
 }
 
-fn current_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<(Map<String, Value>, Map<String, Value>)> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached(&format!("SELECT doc, clocks FROM {} WHERE id = ?1", entity.as_str()))?
-        .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(match row {
-        Some((d, c)) => {
-            let doc = serde_json::from_str(&d)?;
-            let clocks = log::expand_clocks(&doc, &log::full_clocks(conn, &c)?)?;
-            (doc, clocks)
-        }
-        None => (Map::new(), Map::new()),
-    })
+fn current_of(conn: &Connection, entity: Entity, id: Uuid) -> Result<log::Current> {
+    Ok(log::current(conn, entity, id)?.unwrap_or_default())
 }
 
 fn label_of(entity: Entity, doc: &Map<String, Value>) -> String {
