@@ -1,6 +1,7 @@
 //! The SQLite store: opening and migrating the file, the device identity,
 //! and the one write path through which every change is logged and folded.
 
+mod body;
 pub mod log;
 mod query;
 mod rebuild;

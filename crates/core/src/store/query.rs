@@ -23,31 +23,63 @@ fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     Ok(serde_json::from_str(text)?)
 }
 
-pub(crate) fn beneficiary(conn: &Connection, id: Uuid) -> Result<Beneficiary> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT doc FROM beneficiary WHERE id = ?1")?
-        .query_row(params![id.to_string()], |r| r.get(0))
-        .optional()?;
-    match text {
-        Some(t) => doc(&t),
-        None => Err(Error::NotFound { entity: "beneficiary", id: id.to_string() }),
+/// A record of `table` from its row's id and body, read in Rust
+/// (`store::body`); from SQLite's text of it (`doc`) when the body holds
+/// what only SQLite reads, so a record reads the same either way.
+fn record<T: serde::de::DeserializeOwned>(conn: &Connection, table: &str, id: &str, body: &[u8]) -> Result<T> {
+    match super::body::read(body, id) {
+        Ok(record) => Ok(record),
+        Err(_) => doc(&conn
+            .prepare_cached(&format!("SELECT doc FROM {table} WHERE id = ?1"))?
+            .query_row(params![id], |r| r.get::<_, String>(0))?),
     }
 }
 
+/// The records of `table` a query gives as (id, body) rows, in its order.
+fn records_of<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    table: &str,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(args)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (id, body) = id_and_body(row, 0)?;
+        out.push(record(conn, table, id, body)?);
+    }
+    Ok(out)
+}
+
+/// A row's id and body, as they lie in it, from column `first` on.
+fn id_and_body<'r>(row: &'r rusqlite::Row<'_>, first: usize) -> rusqlite::Result<(&'r str, &'r [u8])> {
+    Ok((row.get_ref(first)?.as_str()?, row.get_ref(first + 1)?.as_blob()?))
+}
+
+pub(crate) fn beneficiary(conn: &Connection, id: Uuid) -> Result<Beneficiary> {
+    let found =
+        records_of(conn, "beneficiary", "SELECT id, body FROM beneficiary WHERE id = ?1", params![id.to_string()])?;
+    found.into_iter().next().ok_or_else(|| Error::NotFound { entity: "beneficiary", id: id.to_string() })
+}
+
 pub(crate) fn milestones_of(conn: &Connection, id: Uuid) -> Result<Vec<Milestone>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT doc FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date, created_at",
-    )?;
-    let docs = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
-    docs.map(|d| doc(&d?)).collect()
+    records_of(
+        conn,
+        "milestone",
+        "SELECT id, body FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date, created_at",
+        params![id.to_string()],
+    )
 }
 
 fn visits_of(conn: &Connection, id: Uuid) -> Result<Vec<Visit>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT doc FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date DESC, created_at DESC",
-    )?;
-    let docs = stmt.query_map(params![id.to_string()], |r| r.get::<_, String>(0))?;
-    docs.map(|d| doc(&d?)).collect()
+    records_of(
+        conn,
+        "visit",
+        "SELECT id, body FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL
+         ORDER BY date DESC, created_at DESC",
+        params![id.to_string()],
+    )
 }
 
 impl Writer<'_> {
@@ -112,26 +144,24 @@ pub struct Page {
     pub rows: Vec<ListRow>,
 }
 
-const ROW_COLUMNS: &str = "b.doc, b.stage, b.last_visit_date, b.next_visit_date, b.visit_count";
+const ROW_COLUMNS: &str = "b.id, b.body, b.stage, b.last_visit_date, b.next_visit_date, b.visit_count";
 
-/// A list row as read, before its JSON is parsed: doc, stage, last visit,
-/// next visit, visit count.
-type RawRow = (String, Option<String>, Option<String>, Option<String>, u32);
-
-fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn to_list_row(raw: RawRow) -> Result<ListRow> {
-    let date = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
-    let beneficiary: Beneficiary = doc(&raw.0)?;
+/// A list row from its columns (`ROW_COLUMNS`, from `first` on).
+fn list_row(conn: &Connection, r: &rusqlite::Row<'_>, first: usize) -> Result<ListRow> {
+    let date = |i: usize| -> Result<Option<NaiveDate>> {
+        let text: Option<String> = r.get(first + i)?;
+        Ok(text.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()))
+    };
+    let stage: Option<String> = r.get(first + 2)?;
+    let (id, body) = id_and_body(r, first)?;
+    let beneficiary: Beneficiary = record(conn, "beneficiary", id, body)?;
     Ok(ListRow {
         erased: beneficiary.is_erased(),
         beneficiary,
-        stage: raw.1.as_deref().and_then(MilestoneKind::from_code),
-        last_visit_date: date(raw.2),
-        next_visit_date: date(raw.3),
-        visit_count: raw.4,
+        stage: stage.as_deref().and_then(MilestoneKind::from_code),
+        last_visit_date: date(3)?,
+        next_visit_date: date(4)?,
+        visit_count: r.get(first + 5)?,
     })
 }
 
@@ -278,12 +308,9 @@ fn rows_by_rowid(conn: &Connection, rowids: &[i64]) -> Result<Vec<ListRow>> {
         let marks = vec!["?"; chunk.len()].join(", ");
         let mut stmt = conn
             .prepare_cached(&format!("SELECT b.rowid, {ROW_COLUMNS} FROM beneficiary b WHERE b.rowid IN ({marks})"))?;
-        let raw = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
-            Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-        })?;
-        for row in raw {
-            let (rowid, raw) = row?;
-            found.insert(rowid, to_list_row(raw)?);
+        let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
+        while let Some(r) = rows.next()? {
+            found.insert(r.get(0)?, list_row(conn, r, 1)?);
         }
     }
     Ok(rowids.iter().filter_map(|id| found.remove(id)).collect())
@@ -567,10 +594,10 @@ pub(crate) fn followups(conn: &Connection, days: i64, today: NaiveDate) -> Resul
          ORDER BY b.region, b.province, b.commune, b.sort_name"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![soon.to_string(), since.to_string(), today.to_string()], list_row)?;
+    let mut rows = stmt.query(params![soon.to_string(), since.to_string(), today.to_string()])?;
     let mut groups: Vec<FollowupGroup> = Vec::new();
-    for raw in rows {
-        let person = to_list_row(raw?)?;
+    while let Some(row) = rows.next()? {
+        let person = list_row(conn, row, 0)?;
         // Consent withdrawn: nobody to visit or call.
         if person.erased {
             continue;
@@ -801,8 +828,9 @@ pub(crate) fn similar(conn: &Connection, probe: &Beneficiary, exclude: Option<Uu
         if id == skip {
             continue;
         }
-        let Some(raw) = stmt.query_row(params![id.to_string()], list_row).optional()? else { continue };
-        let person = to_list_row(raw)?;
+        let mut rows = stmt.query(params![id.to_string()])?;
+        let Some(row) = rows.next()? else { continue };
+        let person = list_row(conn, row, 0)?;
         let (score, reasons) = match_reasons(probe, &person.beneficiary);
         if !reasons.is_empty() {
             out.push(Candidate { person, score, reasons });
