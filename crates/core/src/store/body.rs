@@ -4,7 +4,7 @@
 //! The list and the profile read hundreds of records a screen. Asked for
 //! their text (`doc`, `json_insert(body, '$.id', id)`), SQLite writes each
 //! as JSON (about 1.6 µs a person) for serde to parse back: a page of 200
-//! people took 0.3–0.4 ms longer than schema 8's stored text. Read here,
+//! people took 0.3–0.5 ms longer than schema 8's stored text. Read here,
 //! the binary JSON goes to serde without any text in between: its strings
 //! are borrowed as they lie in the row, its numbers parsed once.
 //!
@@ -31,9 +31,13 @@ const TEXTRAW: u8 = 10;
 const ARRAY: u8 = 11;
 const OBJECT: u8 = 12;
 
+/// How deep arrays and objects may nest: serde_json's limit, so a body
+/// too deep for it is refused here too, not read off the end of the stack.
+const MAX_DEPTH: u8 = 128;
+
 /// The record `body` holds, with `id` as its `id`.
 pub(crate) fn read<T: DeserializeOwned>(body: &[u8], id: &str) -> Result<T, Error> {
-    let (element, rest) = split(body)?;
+    let (element, rest) = split(body, 0)?;
     if element.kind != OBJECT || !rest.is_empty() {
         return Err(invalid("a record's body is not one object"));
     }
@@ -51,10 +55,12 @@ struct Element<'de> {
     payload: &'de [u8],
     /// The id to put first among an object's members (the record's own).
     id: Option<&'de str>,
+    /// How many arrays and objects it lies in.
+    depth: u8,
 }
 
-/// The element at the start of `bytes`, and what follows it.
-fn split(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), Error> {
+/// The element at the start of `bytes`, `depth` deep, and what follows it.
+fn split(bytes: &[u8], depth: u8) -> Result<(Element<'_>, &[u8]), Error> {
     let (&header, after) = bytes.split_first().ok_or_else(|| invalid("cut short"))?;
     let (size, after) = match header >> 4 {
         n @ 0..=11 => (usize::from(n), after),
@@ -68,7 +74,7 @@ fn split(bytes: &[u8]) -> Result<(Element<'_>, &[u8]), Error> {
         }
     };
     let (payload, rest) = after.split_at_checked(size).ok_or_else(|| invalid("cut short"))?;
-    Ok((Element { kind: header & 0x0f, payload, id: None }, rest))
+    Ok((Element { kind: header & 0x0f, payload, id: None, depth }, rest))
 }
 
 impl<'de> Element<'de> {
@@ -80,6 +86,11 @@ impl<'de> Element<'de> {
     /// strings have any).
     fn unescaped(&self) -> Result<String, Error> {
         serde_json::from_str(&format!("\"{}\"", self.text()?))
+    }
+
+    /// The depth of its items or members.
+    fn inner(&self) -> Result<u8, Error> {
+        Some(self.depth + 1).filter(|&d| d <= MAX_DEPTH).ok_or_else(|| invalid("nested too deep"))
     }
 
     fn number<V: Visitor<'de>>(&self, visitor: V) -> Result<V::Value, Error> {
@@ -113,8 +124,8 @@ impl<'de> de::Deserializer<'de> for Element<'de> {
             INT | FLOAT => self.number(visitor),
             TEXT | TEXTRAW => visitor.visit_borrowed_str(self.text()?),
             TEXTJ => visitor.visit_string(self.unescaped()?),
-            ARRAY => visitor.visit_seq(Items { rest: self.payload }),
-            OBJECT => visitor.visit_map(Members { rest: self.payload, id: self.id, value: None }),
+            ARRAY => visitor.visit_seq(Items { rest: self.payload, depth: self.inner()? }),
+            OBJECT => visitor.visit_map(Members { rest: self.payload, id: self.id, value: None, depth: self.inner()? }),
             _ => Err(invalid("a JSON5 or unknown element")),
         }
     }
@@ -144,9 +155,12 @@ impl<'de> de::Deserializer<'de> for Element<'de> {
                 let name: StringDeserializer<Error> = self.unescaped()?.into_deserializer();
                 visitor.visit_enum(name)
             }
-            OBJECT => {
-                visitor.visit_enum(MapAccessDeserializer::new(Members { rest: self.payload, id: None, value: None }))
-            }
+            OBJECT => visitor.visit_enum(MapAccessDeserializer::new(Members {
+                rest: self.payload,
+                id: None,
+                value: None,
+                depth: self.inner()?,
+            })),
             _ => Err(invalid("an enum that is neither a name nor an object")),
         }
     }
@@ -161,6 +175,7 @@ impl<'de> de::Deserializer<'de> for Element<'de> {
 /// An array's items.
 struct Items<'de> {
     rest: &'de [u8],
+    depth: u8,
 }
 
 impl<'de> de::SeqAccess<'de> for Items<'de> {
@@ -170,7 +185,7 @@ impl<'de> de::SeqAccess<'de> for Items<'de> {
         if self.rest.is_empty() {
             return Ok(None);
         }
-        let (item, rest) = split(self.rest)?;
+        let (item, rest) = split(self.rest, self.depth)?;
         self.rest = rest;
         seed.deserialize(item).map(Some)
     }
@@ -182,6 +197,7 @@ struct Members<'de> {
     id: Option<&'de str>,
     /// The value of the key just read: an element, or the id.
     value: Option<Result<Element<'de>, &'de str>>,
+    depth: u8,
 }
 
 impl<'de> de::MapAccess<'de> for Members<'de> {
@@ -195,8 +211,8 @@ impl<'de> de::MapAccess<'de> for Members<'de> {
         if self.rest.is_empty() {
             return Ok(None);
         }
-        let (key, rest) = split(self.rest)?;
-        let (value, rest) = split(rest)?;
+        let (key, rest) = split(self.rest, self.depth)?;
+        let (value, rest) = split(rest, self.depth)?;
         if !matches!(key.kind, TEXT | TEXTJ | TEXTRAW) {
             return Err(invalid("an object's key that is not text"));
         }
@@ -290,6 +306,12 @@ mod tests {
         assert!(read::<Value>(&body[..body.len() - 1], "id").is_err(), "cut short");
         assert!(read::<Value>(&jsonb(&conn, "[1]"), "id").is_err(), "not an object");
         assert!(read::<Value>(&[], "id").is_err(), "empty");
+        // Deeper than serde_json reads: refused, as the text would be.
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(130), "]".repeat(130));
+        assert!(read::<Value>(&jsonb(&conn, &deep), "id").is_err(), "too deep");
+        assert!(serde_json::from_str::<Value>(&deep).is_err());
+        let fine = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(read::<Value>(&jsonb(&conn, &fine), "id").is_ok());
         // A typed record refuses a second id, as serde_json does a repeated field.
         #[derive(serde::Deserialize, Debug)]
         #[allow(dead_code)]
