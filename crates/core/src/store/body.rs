@@ -10,7 +10,7 @@
 //!
 //! It reads what SQLite makes of JSON text. The JSON5 forms (which only
 //! JSON5 input makes), a damaged body, or one holding an id of its own are
-//! errors here, and the caller reads `doc` instead (`store::query::record`),
+//! errors here, and the caller reads `doc` instead (`store::write::doc_from_row`),
 //! so what a record reads as never depends on which way it was read.
 
 use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};

@@ -2,6 +2,7 @@
 //! and history, the follow-up plan, and the likely duplicates of a person.
 
 use super::log::{change_from_row, Entity, Op, CHANGE_COLUMNS};
+use super::write::{doc_from_row, doc_of};
 use super::{Store, Writer};
 use crate::access::Action;
 use crate::beneficiary::{age_on, Beneficiary, BeneficiaryInput};
@@ -19,26 +20,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    Ok(serde_json::from_str(text)?)
-}
-
-/// A record of `table` from its row's id and body, read in Rust
-/// (`store::body`); from SQLite's text of it (`doc`) when the body holds
-/// what only SQLite reads, so a record reads the same either way.
-fn record<T: serde::de::DeserializeOwned>(conn: &Connection, table: &str, id: &str, body: &[u8]) -> Result<T> {
-    match super::body::read(body, id) {
-        Ok(record) => Ok(record),
-        Err(_) => doc(&conn
-            .prepare_cached(&format!("SELECT doc FROM {table} WHERE id = ?1"))?
-            .query_row(params![id], |r| r.get::<_, String>(0))?),
-    }
-}
-
-/// The records of `table` a query gives as (id, body) rows, in its order.
+/// The records of `entity` a query gives as (id, body) rows, in its order.
 fn records_of<T: serde::de::DeserializeOwned>(
     conn: &Connection,
-    table: &str,
+    entity: Entity,
     sql: &str,
     args: impl rusqlite::Params,
 ) -> Result<Vec<T>> {
@@ -47,7 +32,7 @@ fn records_of<T: serde::de::DeserializeOwned>(
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let (id, body) = id_and_body(row, 0)?;
-        out.push(record(conn, table, id, body)?);
+        out.push(doc_from_row(conn, entity, id, body)?);
     }
     Ok(out)
 }
@@ -58,15 +43,13 @@ fn id_and_body<'r>(row: &'r rusqlite::Row<'_>, first: usize) -> rusqlite::Result
 }
 
 pub(crate) fn beneficiary(conn: &Connection, id: Uuid) -> Result<Beneficiary> {
-    let found =
-        records_of(conn, "beneficiary", "SELECT id, body FROM beneficiary WHERE id = ?1", params![id.to_string()])?;
-    found.into_iter().next().ok_or_else(|| Error::NotFound { entity: "beneficiary", id: id.to_string() })
+    doc_of(conn, Entity::Beneficiary, id)
 }
 
 pub(crate) fn milestones_of(conn: &Connection, id: Uuid) -> Result<Vec<Milestone>> {
     records_of(
         conn,
-        "milestone",
+        Entity::Milestone,
         "SELECT id, body FROM milestone WHERE beneficiary_id = ?1 AND archived_at IS NULL ORDER BY date, created_at",
         params![id.to_string()],
     )
@@ -75,7 +58,7 @@ pub(crate) fn milestones_of(conn: &Connection, id: Uuid) -> Result<Vec<Milestone
 fn visits_of(conn: &Connection, id: Uuid) -> Result<Vec<Visit>> {
     records_of(
         conn,
-        "visit",
+        Entity::Visit,
         "SELECT id, body FROM visit WHERE beneficiary_id = ?1 AND archived_at IS NULL
          ORDER BY date DESC, created_at DESC",
         params![id.to_string()],
@@ -154,7 +137,7 @@ fn list_row(conn: &Connection, r: &rusqlite::Row<'_>, first: usize) -> Result<Li
     };
     let stage: Option<String> = r.get(first + 2)?;
     let (id, body) = id_and_body(r, first)?;
-    let beneficiary: Beneficiary = record(conn, "beneficiary", id, body)?;
+    let beneficiary: Beneficiary = doc_from_row(conn, Entity::Beneficiary, id, body)?;
     Ok(ListRow {
         erased: beneficiary.is_erased(),
         beneficiary,

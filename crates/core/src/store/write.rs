@@ -625,15 +625,36 @@ impl Writer<'_> {
     }
 }
 
-/// A record's row as stored (`doc`), read into `T`.
+/// A record's row as stored, read into `T` (`doc_from_row`).
 pub(crate) fn doc_of<T: serde::de::DeserializeOwned>(conn: &Connection, entity: Entity, id: Uuid) -> Result<T> {
-    let doc: Option<String> = conn
-        .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
-        .query_row(params![id.to_string()], |r| r.get(0))
+    let id = id.to_string();
+    let body: Option<Vec<u8>> = conn
+        .prepare_cached(&format!("SELECT body FROM {} WHERE id = ?1", entity.as_str()))?
+        .query_row(params![id], |r| r.get(0))
         .optional()?;
-    match doc {
-        Some(d) => Ok(serde_json::from_str(&d)?),
-        None => Err(Error::NotFound { entity: entity.as_str(), id: id.to_string() }),
+    match body {
+        Some(body) => doc_from_row(conn, entity, &id, &body),
+        None => Err(Error::NotFound { entity: entity.as_str(), id }),
+    }
+}
+
+/// A record from its row's id and body, read in Rust (`store::body`);
+/// from SQLite's text of it (`doc`) when the body holds what only SQLite
+/// reads, so a record reads the same either way.
+pub(crate) fn doc_from_row<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    entity: Entity,
+    id: &str,
+    body: &[u8],
+) -> Result<T> {
+    match super::body::read(body, id) {
+        Ok(record) => Ok(record),
+        Err(_) => {
+            let doc: String = conn
+                .prepare_cached(&format!("SELECT doc FROM {} WHERE id = ?1", entity.as_str()))?
+                .query_row(params![id], |r| r.get(0))?;
+            Ok(serde_json::from_str(&doc)?)
+        }
     }
 }
 
