@@ -572,3 +572,23 @@ fn milestones_of_two_people_merged_at_a_station_before_they_arrived() {
         Step::Merge { on: 3, kept: 1, other: 2 },
     ]);
 }
+
+/// Found by the property test (1 run in about 300, 2026-12-01), not yet
+/// mended: a person's first IGA has an id that follows from her alone
+/// (`ensure_first_iga`), so two laptops that each record her first
+/// milestone before they exchange both create it. A correction made on the
+/// first (here `jobs_created` set to 0) is then overwritten by the second
+/// laptop's creation, whose stamp is later, and no conflict shows: the
+/// correction is lost silently. Two creations of one record should not
+/// undo an edit either saw nothing of.
+#[test]
+#[ignore = "known sync bug, not yet mended: a second creation of a person's first IGA overwrites a correction"]
+fn a_first_iga_made_on_two_laptops_keeps_a_correction_made_on_one() {
+    run(vec![
+        Step::Export { on: 5 },
+        Step::Milestone { on: 0, person: 2, kind: 0, day: 1 },
+        Step::Programme { on: 0, person: 2, what: 3, value: 0 },
+        Step::Import { on: 3, bundle: 0 },
+        Step::Milestone { on: 3, person: 2, kind: 0, day: 1 },
+    ]);
+}
